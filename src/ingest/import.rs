@@ -1,0 +1,793 @@
+//! The import pipeline: read → resolve CRS → map fields → validate (and repair on request) →
+//! write atomically → layer checks → report.
+//!
+//! Every problem names the feature (row, and id when the source has one) and the reason.
+//! Errors reject the import: nothing is written and the previous layer stays as it was.
+//! Warnings (e.g. a ZLDWDM that names no village, gaps between villages) are reported and the
+//! import proceeds. With `repair`, repairable errors (unclosed rings, self-intersections,
+//! swapped lat/lon) are fixed and listed as repairs.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use geo::{Area, Coord, Geometry, MultiPolygon};
+
+use super::fields::{FieldMapper, coerce, normalise_village_code};
+use super::{IngestError, Progress, RawFeature, ReadOptions, open_source};
+use crate::domain::{GeometryFamily, LayerKind, Value, village_code_of};
+use crate::engine::crs::{
+    CoordinateGuess, Crs, EPSG_CGCS2000, Reprojector, guess_from_coordinates, in_china,
+    metric_epsg_for_lon,
+};
+use crate::engine::geometry::{
+    coords_of, for_each_coord_mut, to_multilinestring, to_multipolygon, type_name,
+};
+use crate::engine::validate::{
+    BoundaryProblemKind, polygonal_problems, repair_polygonal, village_boundary_problems,
+};
+use crate::store::{FeatureStore, LayerProvenance};
+
+/// Default tolerance (m) for gaps and overlaps between villages: about the accuracy of
+/// 1:2000 boundary surveys; slivers narrower than this on average are digitising noise.
+pub const DEFAULT_BOUNDARY_TOLERANCE_M: f64 = 1.0;
+
+/// How many problems of one kind the report lists one by one (all are counted).
+const LISTED_PER_KIND: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub layer: LayerKind,
+    /// `--crs`: overrides whatever the file says.
+    pub crs: Option<Crs>,
+    pub read: ReadOptions,
+    /// `--map SRC=DST` rules.
+    pub mappings: Vec<(String, String)>,
+    pub repair: bool,
+    pub boundary_tolerance_m: f64,
+}
+
+impl ImportOptions {
+    pub fn new(layer: LayerKind) -> ImportOptions {
+        ImportOptions {
+            layer,
+            crs: None,
+            read: ReadOptions::default(),
+            mappings: Vec::new(),
+            repair: false,
+            boundary_tolerance_m: DEFAULT_BOUNDARY_TOLERANCE_M,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Repaired,
+}
+
+/// One finding of the validation report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub severity: Severity,
+    /// Machine-readable kind, e.g. `invalid-geometry`, `duplicate-code`.
+    pub kind: &'static str,
+    /// The feature(s) concerned, e.g. "feature #12 (id 370323109222)".
+    pub feature: String,
+    pub message: String,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub layer: LayerKind,
+    pub source: PathBuf,
+    pub format: &'static str,
+    pub crs: String,
+    pub crs_origin: String,
+    pub notes: Vec<String>,
+    pub features_read: u64,
+    pub features_written: u64,
+    pub problems: Vec<Problem>,
+    /// Count per (severity, kind), including problems not listed one by one.
+    pub counts: Vec<(Severity, &'static str, u64)>,
+    pub committed: bool,
+    pub metric_epsg: Option<u32>,
+    pub seconds: f64,
+}
+
+impl ImportReport {
+    pub fn count(&self, severity: Severity) -> u64 {
+        self.counts
+            .iter()
+            .filter(|c| c.0 == severity)
+            .map(|c| c.2)
+            .sum()
+    }
+
+    pub fn count_kind(&self, kind: &str) -> u64 {
+        self.counts
+            .iter()
+            .filter(|c| c.1 == kind)
+            .map(|c| c.2)
+            .sum()
+    }
+
+    /// The report as text for the terminal (Chinese first, English after).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let status = if self.committed {
+            "导入成功 imported"
+        } else {
+            "导入被拒绝 rejected — workspace unchanged"
+        };
+        out.push_str(&format!(
+            "== 导入报告 import report: {} ← {} ({}) ==\n",
+            self.layer,
+            self.source.display(),
+            self.format
+        ));
+        out.push_str(&format!(
+            "坐标系 CRS: {} (from {})\n",
+            self.crs, self.crs_origin
+        ));
+        if let Some(m) = self.metric_epsg {
+            out.push_str(&format!(
+                "量算坐标系 metric CRS for areas/distances: EPSG:{m}\n"
+            ));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("说明 note: {n}\n"));
+        }
+        out.push_str(&format!(
+            "要素 features: {} read, {} written; {} error(s), {} warning(s), {} repair(s)\n",
+            self.features_read,
+            self.features_written,
+            self.count(Severity::Error),
+            self.count(Severity::Warning),
+            self.count(Severity::Repaired)
+        ));
+        for p in &self.problems {
+            let tag = match p.severity {
+                Severity::Error => "错误 ERROR",
+                Severity::Warning => "警告 WARN",
+                Severity::Repaired => "已修复 REPAIRED",
+            };
+            out.push_str(&format!(
+                "  {tag} [{}] {}: {}\n",
+                p.kind, p.feature, p.message
+            ));
+        }
+        for (sev, kind, n) in &self.counts {
+            let listed = self
+                .problems
+                .iter()
+                .filter(|p| p.severity == *sev && p.kind == *kind)
+                .count() as u64;
+            if *n > listed {
+                out.push_str(&format!("  … {} more [{kind}] not listed\n", n - listed));
+            }
+        }
+        out.push_str(&format!("结果 result: {status} in {:.2} s\n", self.seconds));
+        out
+    }
+}
+
+struct Findings {
+    problems: Vec<Problem>,
+    counts: Vec<(Severity, &'static str, u64)>,
+}
+
+impl Findings {
+    fn add(&mut self, severity: Severity, kind: &'static str, feature: String, message: String) {
+        let slot = match self
+            .counts
+            .iter()
+            .position(|c| c.0 == severity && c.1 == kind)
+        {
+            Some(i) => i,
+            None => {
+                self.counts.push((severity, kind, 0));
+                self.counts.len() - 1
+            }
+        };
+        self.counts[slot].2 += 1;
+        if self.counts[slot].2 as usize <= LISTED_PER_KIND {
+            self.problems.push(Problem {
+                severity,
+                kind,
+                feature,
+                message,
+            });
+        }
+    }
+
+    fn errors(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|c| c.0 == Severity::Error)
+            .map(|c| c.2)
+            .sum()
+    }
+}
+
+/// How many features are sampled to guess the CRS of a file that does not declare one.
+const CRS_SAMPLE: usize = 200;
+
+fn resolve_crs(
+    path: &Path,
+    options: &ImportOptions,
+    declared: Option<&Crs>,
+    declared_is_default: bool,
+    origin: &str,
+    format: &str,
+    sample: &[RawFeature],
+    notes: &mut Vec<String>,
+) -> Result<(Crs, String), IngestError> {
+    if let Some(crs) = &options.crs {
+        if let Some(d) = declared.filter(|d| *d != crs && !declared_is_default) {
+            notes.push(format!(
+                "--crs {} overrides the file's {}",
+                crs.label(),
+                d.label()
+            ));
+        }
+        return Ok((crs.clone(), "--crs".into()));
+    }
+    let coords: Vec<Coord<f64>> = sample
+        .iter()
+        .filter_map(|f| f.geometry.as_ref().ok().and_then(|g| g.as_ref()))
+        .flat_map(|g| coords_of(g).into_iter().take(4))
+        .filter(|c| c.x.is_finite() && c.y.is_finite())
+        .collect();
+    let guess = guess_from_coordinates(&coords);
+    if let Some(d) = declared.filter(|_| !declared_is_default) {
+        return Ok((d.clone(), origin.to_string()));
+    }
+    match guess {
+        CoordinateGuess::PrefixedGaussKruger(code) => {
+            notes.push(format!(
+                "8-digit eastings with zone prefix {}: detected CGCS2000 Gauss–Krüger EPSG:{code}",
+                code_zone(code)
+            ));
+            Ok((Crs::Epsg(code), "coordinates (zone number in the easting)".into()))
+        }
+        CoordinateGuess::ProjectedWithoutZone => Err(IngestError::MissingCrs {
+            path: path.to_path_buf(),
+            reason: "coordinates are projected metres without a zone number in the easting, so the central meridian is unknown (e.g. EPSG:4548 for 117°E)".into(),
+        }),
+        _ if declared_is_default => Ok((declared.cloned().unwrap_or(Crs::Epsg(EPSG_CGCS2000)), origin.to_string())),
+        CoordinateGuess::LonLat | CoordinateGuess::LatLonSwapped if format == "CSV" => {
+            notes.push("CSV coordinates look like lon/lat in China: read as CGCS2000 EPSG:4490 (pass --crs to override)".into());
+            Ok((Crs::Epsg(EPSG_CGCS2000), "CSV lon/lat columns".into()))
+        }
+        _ => Err(IngestError::MissingCrs { path: path.to_path_buf(), reason: format!("the file declares none ({origin})") }),
+    }
+}
+
+fn code_zone(epsg: u32) -> u32 {
+    crate::engine::crs::gauss_kruger(epsg)
+        .and_then(|g| g.zone)
+        .unwrap_or(0)
+}
+
+/// Imports `path` into layer `options.layer` of `store`. Returns the report; the layer is replaced
+/// only when the report has no errors (`report.committed`). `Err` is for files that cannot be
+/// read at all (then too nothing changes).
+pub fn import(
+    store: &mut dyn FeatureStore,
+    path: &Path,
+    options: &ImportOptions,
+    progress: Progress,
+) -> Result<ImportReport, IngestError> {
+    let started = Instant::now();
+    let layer = options.layer;
+    let mut source = open_source(path, &options.read, progress.clone())?;
+    let description = source.describe().clone();
+    let mut notes = description.notes.clone();
+
+    // Villages already in the workspace, to check codes that refer to them.
+    let known_villages: Option<HashSet<String>> = if layer == LayerKind::Villages {
+        None
+    } else {
+        village_codes(store)?
+    };
+    if known_villages.is_none() && layer != LayerKind::Villages {
+        notes
+            .push("villages not imported yet: village codes of this layer were not checked".into());
+    }
+
+    // Buffer a sample to resolve the CRS before anything is written.
+    let mut sample: Vec<RawFeature> = Vec::new();
+    let mut rest_started = false;
+    let mut pending_error: Option<IngestError> = None;
+    {
+        let mut sink = |f: RawFeature| -> Result<(), IngestError> {
+            sample.push(f);
+            if sample.len() >= CRS_SAMPLE {
+                // Stop the first pass; the features are read again from the start below.
+                return Err(IngestError::Usage("sample complete".into()));
+            }
+            Ok(())
+        };
+        match source.read_all(&mut sink) {
+            Ok(()) => {}
+            Err(IngestError::Usage(m)) if m == "sample complete" => rest_started = true,
+            Err(e) => pending_error = Some(e),
+        }
+    }
+    if let Some(e) = pending_error {
+        return Err(e);
+    }
+    let (crs, crs_origin) = resolve_crs(
+        path,
+        options,
+        description.declared_crs.as_ref(),
+        description.crs_is_default,
+        &description.crs_origin,
+        description.format,
+        &sample,
+        &mut notes,
+    )?;
+    let to_lonlat = Reprojector::new(&crs, &Crs::Epsg(EPSG_CGCS2000))?;
+    if crs == Crs::Epsg(crate::engine::crs::EPSG_WGS84) {
+        notes.push(
+            "WGS 84 / CRS84 lon/lat stored as CGCS2000 without shift (they differ by < 1 m)".into(),
+        );
+    }
+
+    let family = layer.geometry_family();
+    let mut writer = store.begin_replace(layer, family)?;
+    let fields = layer.canonical_fields();
+    let mut column_of: Vec<usize> = Vec::with_capacity(fields.len());
+    for f in fields {
+        column_of.push(writer.ensure_column(f.name, f.ty)?);
+    }
+    let mut extra_columns: HashMap<String, usize> = HashMap::new();
+    let mut mapper = FieldMapper::new(layer, &options.mappings);
+    let mut findings = Findings {
+        problems: Vec::new(),
+        counts: Vec::new(),
+    };
+    let mut seen_codes: HashMap<String, String> = HashMap::new();
+    let mut village_geometries: Vec<(String, MultiPolygon<f64>)> = Vec::new();
+    let mut bbox_center: Option<(f64, f64, u64)> = None;
+    let (mut read, mut written) = (0u64, 0u64);
+    let code_idx = fields.iter().position(|f| f.name == "code");
+    let village_ref_idx = fields
+        .iter()
+        .position(|f| f.name == "village_code" || f.name == "zldwdm");
+    let required_idx = layer
+        .required_field()
+        .and_then(|r| fields.iter().position(|f| f.name == r));
+
+    let mut process = |raw: RawFeature,
+                       writer: &mut dyn crate::store::LayerWriter|
+     -> Result<(), IngestError> {
+        read += 1;
+        let label = raw.label();
+        let errors_before = findings.errors();
+        let geometry = match raw.geometry {
+            Err(reason) => {
+                findings.add(
+                    Severity::Error,
+                    "unreadable-geometry",
+                    label.clone(),
+                    reason,
+                );
+                None
+            }
+            Ok(None) => {
+                findings.add(
+                    Severity::Error,
+                    "empty-geometry",
+                    label.clone(),
+                    "没有几何 the feature has no geometry".into(),
+                );
+                None
+            }
+            Ok(Some(g)) => Some(g),
+        };
+        for note in &raw.repaired {
+            if options.repair {
+                findings.add(
+                    Severity::Repaired,
+                    "unclosed-ring",
+                    label.clone(),
+                    note.clone(),
+                );
+            } else {
+                findings.add(
+                    Severity::Error,
+                    "unclosed-ring",
+                    label.clone(),
+                    format!("{note} — use --repair to accept"),
+                );
+            }
+        }
+        let geometry = geometry.and_then(|g| {
+            check_geometry(g, family, &to_lonlat, options.repair, &label, &mut findings)
+        });
+
+        // Attributes.
+        let mapped = mapper.map(raw.properties);
+        let mut values: Vec<(usize, Value)> =
+            Vec::with_capacity(fields.len() + mapped.extras.len());
+        let mut canonical_values: Vec<Value> = vec![Value::Null; fields.len()];
+        for (i, entry) in mapped.canonical.into_iter().enumerate() {
+            let Some((source_name, value)) = entry else {
+                continue;
+            };
+            match coerce(&fields[i], value) {
+                Ok(v) => canonical_values[i] = v,
+                Err(reason) => findings.add(
+                    Severity::Error,
+                    "bad-value",
+                    label.clone(),
+                    format!(
+                        "field {} ({}, from '{source_name}'): {reason}",
+                        fields[i].name, fields[i].label_zh
+                    ),
+                ),
+            }
+        }
+        if let Some(ci) = code_idx.filter(|_| layer == LayerKind::Villages) {
+            match canonical_values[ci].as_str().map(normalise_village_code) {
+                Some(Ok(code)) => {
+                    if let Some(first) = seen_codes.get(&code) {
+                        findings.add(
+                            Severity::Error,
+                            "duplicate-code",
+                            label.clone(),
+                            format!("村代码 {code} is also used by {first}"),
+                        );
+                    } else {
+                        seen_codes.insert(code.clone(), label.clone());
+                    }
+                    canonical_values[ci] = Value::Text(code);
+                }
+                Some(Err(reason)) => {
+                    findings.add(Severity::Error, "bad-code", label.clone(), reason)
+                }
+                None => {}
+            }
+        }
+        if let Some(ri) = required_idx {
+            if canonical_values[ri].is_null() {
+                let spec = &fields[ri];
+                findings.add(
+                    Severity::Error,
+                    "missing-field",
+                    label.clone(),
+                    format!("required field {} ({}) is empty or absent (map your column with --map SRC={})", spec.name, spec.label_zh, spec.name),
+                );
+            }
+        }
+        if let (Some(vi), Some(known)) = (village_ref_idx, known_villages.as_ref()) {
+            if let Some(text) = canonical_values[vi].as_str() {
+                let matched = village_code_of(text).is_some_and(|c| known.contains(c));
+                if !matched {
+                    findings.add(
+                        Severity::Warning,
+                        "unknown-village-code",
+                        label.clone(),
+                        format!("{} '{text}' matches no village in the workspace; located by geometry instead", fields[vi].name),
+                    );
+                }
+            }
+        }
+        let village_code = code_idx
+            .filter(|_| layer == LayerKind::Villages)
+            .and_then(|ci| canonical_values[ci].as_str().map(str::to_string));
+        for (i, v) in canonical_values.into_iter().enumerate() {
+            if !v.is_null() {
+                values.push((column_of[i], v));
+            }
+        }
+
+        let ok = findings.errors() == errors_before;
+        // Once the import is doomed, keep validating but stop writing.
+        if ok && findings.errors() == 0 {
+            if let Some(g) = geometry {
+                for (name, v) in mapped.extras {
+                    let col = match extra_columns.get(&name) {
+                        Some(&c) => c,
+                        None => {
+                            let Some(ty) = value_type(&v) else { continue };
+                            let c = writer.ensure_column(&name, ty)?;
+                            extra_columns.insert(name.clone(), c);
+                            c
+                        }
+                    };
+                    if !v.is_null() {
+                        values.push((col, v));
+                    }
+                }
+                if let Some(r) = geo::BoundingRect::bounding_rect(&g) {
+                    let c = r.center();
+                    bbox_center = Some(match bbox_center {
+                        None => (c.x, c.y, 1),
+                        Some((x, y, n)) => (x + c.x, y + c.y, n + 1),
+                    });
+                }
+                if let (Some(code), Geometry::MultiPolygon(mp)) = (village_code, &g) {
+                    village_geometries.push((code, mp.clone()));
+                }
+                writer.insert(&g, &values)?;
+                written += 1;
+            }
+        }
+        Ok(())
+    };
+
+    for raw in sample.drain(..) {
+        process(raw, writer.as_mut())?;
+    }
+    if rest_started {
+        progress.set(0);
+        let mut skip = CRS_SAMPLE as u64;
+        source.read_all(&mut |raw: RawFeature| {
+            if skip > 0 {
+                skip -= 1;
+                return Ok(());
+            }
+            process(raw, writer.as_mut())
+        })?;
+    }
+    drop(process);
+
+    // Layer-level checks.
+    let mut metric_epsg = store_metric(&bbox_center);
+    if layer == LayerKind::Villages && findings.errors() == 0 && !village_geometries.is_empty() {
+        let epsg = metric_epsg.unwrap_or(4548);
+        let to_metric = Reprojector::to_metric(epsg)?;
+        let mut metric = Vec::with_capacity(village_geometries.len());
+        for (_, mp) in &village_geometries {
+            let mut g = Geometry::MultiPolygon(mp.clone());
+            to_metric.transform_geometry(&mut g)?;
+            metric.push(to_multipolygon(g).unwrap_or_else(|| geo::MultiPolygon(vec![])));
+        }
+        for p in village_boundary_problems(&metric, options.boundary_tolerance_m) {
+            let names: Vec<&str> = p
+                .villages
+                .iter()
+                .map(|&i| village_geometries[i].0.as_str())
+                .collect();
+            let (kind, zh) = match p.kind {
+                BoundaryProblemKind::Gap => ("boundary-gap", "缝隙 gap"),
+                BoundaryProblemKind::Overlap => ("boundary-overlap", "重叠 overlap"),
+            };
+            let mut at = Geometry::Point(geo::Point(p.at));
+            let back = Reprojector::new(&Crs::Epsg(epsg), &Crs::Epsg(EPSG_CGCS2000))?;
+            back.transform_geometry(&mut at)?;
+            let c = coords_of(&at)[0];
+            findings.add(
+                Severity::Warning,
+                kind,
+                format!("villages {}", names.join(", ")),
+                format!(
+                    "{zh} of {:.1} m² (mean width {:.2} m > tolerance {} m) near {:.6}, {:.6}",
+                    p.area_m2, p.mean_width_m, options.boundary_tolerance_m, c.x, c.y
+                ),
+            );
+        }
+    }
+
+    let errors = findings.errors();
+    let committed = if errors == 0 {
+        writer.commit(&LayerProvenance {
+            source: format!(
+                "{} ({}, {})",
+                path.display(),
+                description.format,
+                crs.label()
+            ),
+        })?;
+        // The metric CRS follows the villages (the planning area); other layers only set it when
+        // nothing has yet.
+        if layer == LayerKind::Villages || store.setting("metric_epsg")?.is_none() {
+            if let Some(epsg) = metric_epsg {
+                store.set_setting("metric_epsg", &epsg.to_string())?;
+            }
+        }
+        true
+    } else {
+        drop(writer);
+        metric_epsg = None;
+        false
+    };
+    if let Some(existing) = store.setting("metric_epsg")? {
+        metric_epsg = existing.parse().ok();
+    }
+    Ok(ImportReport {
+        layer,
+        source: path.to_path_buf(),
+        format: description.format,
+        crs: crs.label(),
+        crs_origin,
+        notes,
+        features_read: read,
+        features_written: if committed { written } else { 0 },
+        problems: findings.problems,
+        counts: findings.counts,
+        committed,
+        metric_epsg,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn store_metric(center: &Option<(f64, f64, u64)>) -> Option<u32> {
+    center.map(|(x, _, n)| metric_epsg_for_lon(x / n as f64))
+}
+
+fn value_type(v: &Value) -> Option<crate::domain::FieldType> {
+    use crate::domain::FieldType;
+    Some(match v {
+        Value::Null => FieldType::Text,
+        Value::Bool(_) => FieldType::Boolean,
+        Value::Int(_) => FieldType::Integer,
+        Value::Real(_) => FieldType::Real,
+        Value::Text(_) => FieldType::Text,
+    })
+}
+
+/// The codes of the villages stored in the workspace, `None` when there is no villages layer.
+pub fn village_codes(store: &dyn FeatureStore) -> Result<Option<HashSet<String>>, IngestError> {
+    let Some(info) = store.layer(LayerKind::Villages)? else {
+        return Ok(None);
+    };
+    let Some(ci) = info.column_index("code") else {
+        return Ok(Some(HashSet::new()));
+    };
+    let mut codes = HashSet::new();
+    store.scan(LayerKind::Villages, &mut |f| {
+        if let Some(c) = f.values[ci].as_str() {
+            codes.insert(c.to_string());
+        }
+        Ok(())
+    })?;
+    Ok(Some(codes))
+}
+
+/// Checks (and with `repair` fixes) one geometry; returns it in CGCS2000 lon/lat shaped for the
+/// layer, or `None` after recording why it cannot be stored.
+fn check_geometry(
+    geometry: Geometry<f64>,
+    family: GeometryFamily,
+    to_lonlat: &Reprojector,
+    repair: bool,
+    label: &str,
+    findings: &mut Findings,
+) -> Option<Geometry<f64>> {
+    let got = type_name(&geometry);
+    let wrong_type = |findings: &mut Findings| {
+        findings.add(
+            Severity::Error,
+            "wrong-geometry-type",
+            label.to_string(),
+            format!(
+                "几何类型不符 expected {} for this layer, got {got}",
+                family.describe_zh()
+            ),
+        );
+        None
+    };
+    let mut shaped = match (family, geometry) {
+        (
+            GeometryFamily::Polygonal | GeometryFamily::PointOrPolygonal,
+            g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_)),
+        ) => Geometry::MultiPolygon(to_multipolygon(g)?),
+        (GeometryFamily::Point | GeometryFamily::PointOrPolygonal, Geometry::Point(p)) => {
+            Geometry::Point(p)
+        }
+        (GeometryFamily::Point | GeometryFamily::PointOrPolygonal, Geometry::MultiPoint(mp))
+            if mp.0.len() == 1 =>
+        {
+            Geometry::Point(mp.0[0])
+        }
+        (GeometryFamily::Linear, g @ (Geometry::LineString(_) | Geometry::MultiLineString(_))) => {
+            Geometry::MultiLineString(to_multilinestring(g)?)
+        }
+        _ => return wrong_type(findings),
+    };
+    let coords = coords_of(&shaped);
+    if coords.is_empty() {
+        findings.add(
+            Severity::Error,
+            "empty-geometry",
+            label.to_string(),
+            "几何为空 the geometry has no coordinates".into(),
+        );
+        return None;
+    }
+    if let Some(bad) = coords.iter().find(|c| !c.x.is_finite() || !c.y.is_finite()) {
+        findings.add(
+            Severity::Error,
+            "non-finite",
+            label.to_string(),
+            format!("坐标非有限值 non-finite coordinate ({}, {})", bad.x, bad.y),
+        );
+        return None;
+    }
+    if let Err(e) = to_lonlat.transform_geometry(&mut shaped) {
+        findings.add(
+            Severity::Error,
+            "reprojection",
+            label.to_string(),
+            e.to_string(),
+        );
+        return None;
+    }
+    let lonlat = coords_of(&shaped);
+    if let Some(out) = lonlat.iter().find(|c| !in_china(c.x, c.y)) {
+        let swapped = lonlat.iter().all(|c| in_china(c.y, c.x));
+        if swapped && repair {
+            for_each_coord_mut(&mut shaped, &mut |c| std::mem::swap(&mut c.x, &mut c.y));
+            findings.add(
+                Severity::Repaired,
+                "swapped-axes",
+                label.to_string(),
+                "经纬度颠倒 lat/lon were swapped; swapped them back".into(),
+            );
+        } else if swapped {
+            findings.add(
+                Severity::Error,
+                "swapped-axes",
+                label.to_string(),
+                format!("经纬度颠倒 ({}, {}) looks like lat/lon swapped (x must be the longitude); --repair swaps them", out.x, out.y),
+            );
+            return None;
+        } else {
+            findings.add(
+                Severity::Error,
+                "out-of-range",
+                label.to_string(),
+                format!("坐标超出中国范围 ({:.6}, {:.6}) after reprojection lies outside China's lon/lat range — wrong --crs?", out.x, out.y),
+            );
+            return None;
+        }
+    }
+    if let Geometry::MultiPolygon(mp) = &shaped {
+        let problems = polygonal_problems(mp);
+        if !problems.is_empty() {
+            let reason = problems.join("; ");
+            if !repair {
+                findings.add(
+                    Severity::Error,
+                    "invalid-geometry",
+                    label.to_string(),
+                    format!("无效几何 {reason} — --repair rebuilds it"),
+                );
+                return None;
+            }
+            match repair_polygonal(mp) {
+                Some(fixed) => {
+                    let (before, after) = (mp.unsigned_area(), fixed.geometry.unsigned_area());
+                    let change = if before > 0.0 {
+                        (after - before) / before * 100.0
+                    } else {
+                        0.0
+                    };
+                    findings.add(
+                        Severity::Repaired,
+                        "invalid-geometry",
+                        label.to_string(),
+                        format!("{reason}: {} (area {change:+.3} %)", fixed.description),
+                    );
+                    shaped = Geometry::MultiPolygon(fixed.geometry);
+                }
+                None => {
+                    findings.add(
+                        Severity::Error,
+                        "invalid-geometry",
+                        label.to_string(),
+                        format!("无效几何 {reason}; nothing with area is left to repair"),
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+    Some(shaped)
+}

@@ -1,0 +1,60 @@
+//! Wire shapes of reports (JSON) — kept apart from the engine's domain types.
+
+use serde_json::{Value as Json, json};
+
+use crate::engine::stats::VillageStatsReport;
+
+/// Per-village statistics as JSON. Each village row carries `code`, `name`, `parcel_area_m2`,
+/// `land_use_m2` (land-use code → m²), `greenhouse_count`, `greenhouse_area_m2` and `facilities`
+/// (kind → count), which other tools rely on; areas are in m² in the metric CRS given.
+pub fn stats_json(
+    report: &VillageStatsReport,
+    metric_epsg: u32,
+    reconciliation_error: f64,
+) -> Json {
+    let villages: Vec<Json> = report
+        .villages
+        .iter()
+        .map(|v| {
+            json!({
+                "code": v.code,
+                "name": v.name,
+                "town": v.town,
+                "population": v.population,
+                "area_m2": v.area_m2,
+                "parcel_area_m2": v.parcel_area_m2,
+                "land_use_m2": v.land_use_m2,
+                "cultivated_m2": v.cultivated_m2,
+                "construction_m2": v.construction_m2,
+                "greenhouse_count": v.greenhouse_count,
+                "greenhouse_area_m2": v.greenhouse_area_m2,
+                "facilities": v.facilities,
+                "population_density_per_km2": v.population_density_per_km2,
+            })
+        })
+        .collect();
+    let t = &report.totals;
+    json!({
+        "metric_crs": format!("EPSG:{metric_epsg}"),
+        "area_method": "planar area in the CGCS2000 3-degree Gauss-Kruger zone of the workspace",
+        "villages": villages,
+        "totals": {
+            "villages": report.villages.len(),
+            "village_area_m2": t.village_area_m2,
+            "population": t.population,
+            "parcel_count": t.parcel_count,
+            "parcel_area_m2": t.parcel_area_m2,
+            "unassigned_parcel_area_m2": t.unassigned_parcel_area_m2,
+            "parcels_by_code": t.parcels_by_code,
+            "parcels_by_geometry": t.parcels_by_geometry,
+            "parcels_with_unknown_code": t.parcels_with_unknown_code,
+            "land_use_m2": t.land_use_m2,
+            "greenhouse_count": t.greenhouse_count,
+            "greenhouse_area_m2": t.greenhouse_area_m2,
+            "unassigned_greenhouses": t.unassigned_greenhouses,
+            "facility_count": t.facility_count,
+            "unassigned_facilities": t.unassigned_facilities,
+            "parcel_reconciliation_error": reconciliation_error,
+        }
+    })
+}

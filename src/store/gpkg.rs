@@ -1,0 +1,689 @@
+//! The GeoPackage workspace: an OGC GeoPackage 1.3 file that QGIS and GDAL open as it is.
+//!
+//! Layout: one feature table per layer (`fid INTEGER PRIMARY KEY`, `geom` as GeoPackage binary,
+//! then the canonical and the kept source columns), registered in `gpkg_contents` and
+//! `gpkg_geometry_columns` with srs_id 4490, each with the R-tree spatial index extension
+//! (`rtree_<table>_geom` and its triggers, registered in `gpkg_extensions`). liancun's own
+//! bookkeeping lives in `liancun_layers` (provenance, data version) and `liancun_settings`.
+//!
+//! The R-tree triggers call `ST_MinX` … `ST_IsEmpty`, which plain SQLite lacks; GDAL registers
+//! them when it opens the file, and [`GpkgStore`] registers its own implementations likewise.
+
+use std::path::{Path, PathBuf};
+
+use geo::{BoundingRect, Geometry};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    Column, FeatureStore, LayerInfo, LayerProvenance, LayerWriter, StoreError, StoredFeature,
+};
+use crate::domain::{FieldType, GeometryFamily, LayerKind, Value};
+
+/// The GeoPackage application id ("GPKG") and the 1.3 user_version.
+const GPKG_APPLICATION_ID: i32 = 0x4750_4B47;
+const GPKG_USER_VERSION: i32 = 10300;
+const GEOMETRY_COLUMN: &str = "geom";
+const SRS_ID: i32 = 4490;
+
+const WKT_4490: &str = r#"GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4490"]]"#;
+const WKT_4326: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]"#;
+
+/// Quotes an SQL identifier (table or column name), doubling embedded quotes.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A GeoPackage file holding the workspace layers.
+pub struct GpkgStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl GpkgStore {
+    /// Opens a workspace, creating an empty GeoPackage if `path` does not exist.
+    pub fn open(path: &Path) -> Result<GpkgStore, StoreError> {
+        let existed = path.exists();
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        register_spatial_functions(&conn)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let store = GpkgStore {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if existed {
+            let app_id: i32 = store
+                .conn
+                .query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let has_contents: bool = store
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'gpkg_contents'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n > 0)?;
+            if app_id != GPKG_APPLICATION_ID && !has_contents {
+                let tables: i64 =
+                    store
+                        .conn
+                        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+                if tables > 0 {
+                    return Err(StoreError::Open {
+                        path: path.display().to_string(),
+                        reason:
+                            "not a GeoPackage (no gpkg_contents table); refusing to write into it"
+                                .into(),
+                    });
+                }
+            }
+        }
+        store.create_schema()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying connection (for tests and read-only diagnostics).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn create_schema(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(&format!(
+            "PRAGMA application_id = {GPKG_APPLICATION_ID};
+             PRAGMA user_version = {GPKG_USER_VERSION};
+             BEGIN;
+             CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+               srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+               organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+               definition TEXT NOT NULL, description TEXT);
+             CREATE TABLE IF NOT EXISTS gpkg_contents (
+               table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+               identifier TEXT UNIQUE, description TEXT DEFAULT '',
+               last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+               min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+               CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+             CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+               table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+               srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+               CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+               CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+               CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+               CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+             CREATE TABLE IF NOT EXISTS gpkg_extensions (
+               table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+               definition TEXT NOT NULL, scope TEXT NOT NULL,
+               CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+             CREATE TABLE IF NOT EXISTS liancun_layers (
+               name TEXT PRIMARY KEY, source TEXT NOT NULL, imported_at TEXT NOT NULL,
+               data_version INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS liancun_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
+               ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+               ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+               ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WKT_4326}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid'),
+               ('China Geodetic Coordinate System 2000', 4490, 'EPSG', 4490, '{WKT_4490}', 'CGCS2000 geographic 2D (国家2000大地坐标系)');
+             COMMIT;"
+        ))?;
+        Ok(())
+    }
+}
+
+fn read_layer_info(conn: &Connection, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
+    let table = kind.name();
+    let row = conn
+        .query_row(
+            "SELECT c.min_x, c.min_y, c.max_x, c.max_y, l.source, l.imported_at, l.data_version
+             FROM gpkg_contents c JOIN liancun_layers l ON l.name = c.table_name
+             WHERE c.table_name = ?1",
+            [table],
+            |r| {
+                Ok((
+                    [r.get::<_, Option<f64>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?],
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((bbox, source, imported_at, data_version)) = row else {
+        return Ok(None);
+    };
+    let feature_count: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {}", quote_ident(table)),
+        [],
+        |r| r.get(0),
+    )?;
+    let bbox = match bbox {
+        [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+        _ => None,
+    };
+    Ok(Some(LayerInfo {
+        kind,
+        columns: columns_of(conn, table)?,
+        feature_count: feature_count as u64,
+        bbox,
+        data_version,
+        source,
+        imported_at,
+    }))
+}
+
+fn columns_of(conn: &Connection, table: &str) -> Result<Vec<Column>, StoreError> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote_ident(table)))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut columns = Vec::new();
+    for row in rows {
+        let (name, ty) = row?;
+        if name == "fid" || name == GEOMETRY_COLUMN {
+            continue;
+        }
+        columns.push(Column {
+            name,
+            ty: field_type_of_decl(&ty),
+        });
+    }
+    Ok(columns)
+}
+
+fn field_type_of_decl(decl: &str) -> FieldType {
+    let d = decl.to_ascii_uppercase();
+    if d.contains("BOOL") {
+        FieldType::Boolean
+    } else if d.contains("INT") {
+        FieldType::Integer
+    } else if d.contains("REAL") || d.contains("DOUBLE") || d.contains("FLOAT") {
+        FieldType::Real
+    } else {
+        FieldType::Text
+    }
+}
+
+impl FeatureStore for GpkgStore {
+    fn layers(&self) -> Result<Vec<LayerInfo>, StoreError> {
+        let mut out = Vec::new();
+        for kind in LayerKind::ALL {
+            if let Some(info) = self.layer(kind)? {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
+    fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
+        read_layer_info(&self.conn, kind)
+    }
+
+    fn begin_replace(
+        &mut self,
+        kind: LayerKind,
+        family: GeometryFamily,
+    ) -> Result<Box<dyn LayerWriter + '_>, StoreError> {
+        let table = kind.name().to_string();
+        let staging = format!("{table}__staging");
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let setup = (|| -> Result<(), StoreError> {
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS {s};
+                 CREATE TABLE {s} (fid INTEGER PRIMARY KEY AUTOINCREMENT, {g} {t});",
+                s = quote_ident(&staging),
+                g = GEOMETRY_COLUMN,
+                t = family.gpkg_type(),
+            ))?;
+            Ok(())
+        })();
+        if let Err(e) = setup {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        Ok(Box::new(GpkgLayerWriter {
+            conn,
+            kind,
+            family,
+            staging,
+            columns: Vec::new(),
+            insert_sql: String::new(),
+            bbox: None,
+            finished: false,
+            blob: Vec::new(),
+        }))
+    }
+
+    fn scan(
+        &self,
+        kind: LayerKind,
+        visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = kind.name();
+        let info = self
+            .layer(kind)?
+            .ok_or_else(|| StoreError::MissingLayer(table.to_string()))?;
+        let cols: Vec<String> = info.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let sql = format!(
+            "SELECT fid, {GEOMETRY_COLUMN}{}{} FROM {} ORDER BY fid",
+            if cols.is_empty() { "" } else { ", " },
+            cols.join(", "),
+            quote_ident(table)
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let fid: i64 = row.get(0)?;
+            let geometry = match row.get_ref(1)? {
+                ValueRef::Blob(b) => decode_gpb(b).map_err(|reason| StoreError::BadGeometry {
+                    layer: table.to_string(),
+                    fid,
+                    reason,
+                })?,
+                _ => {
+                    return Err(StoreError::BadGeometry {
+                        layer: table.to_string(),
+                        fid,
+                        reason: "no geometry".into(),
+                    });
+                }
+            };
+            let mut values = Vec::with_capacity(info.columns.len());
+            for (i, col) in info.columns.iter().enumerate() {
+                values.push(value_from_sql(row.get_ref(i + 2)?, col.ty));
+            }
+            visit(StoredFeature {
+                fid,
+                geometry,
+                values,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM liancun_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO liancun_settings(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn value_from_sql(v: ValueRef<'_>, ty: FieldType) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) if ty == FieldType::Boolean => Value::Bool(i != 0),
+        ValueRef::Integer(i) if ty == FieldType::Real => Value::Real(i as f64),
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+struct GpkgLayerWriter<'a> {
+    conn: &'a Connection,
+    kind: LayerKind,
+    family: GeometryFamily,
+    staging: String,
+    columns: Vec<Column>,
+    insert_sql: String,
+    bbox: Option<[f64; 4]>,
+    finished: bool,
+    blob: Vec<u8>,
+}
+
+impl GpkgLayerWriter<'_> {
+    fn rebuild_insert_sql(&mut self) {
+        let mut names = vec![GEOMETRY_COLUMN.to_string()];
+        names.extend(self.columns.iter().map(|c| quote_ident(&c.name)));
+        let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+        self.insert_sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote_ident(&self.staging),
+            names.join(", "),
+            marks.join(", ")
+        );
+    }
+
+    fn publish(&mut self, provenance: &LayerProvenance) -> Result<(), StoreError> {
+        let table = self.kind.name();
+        let t = quote_ident(table);
+        let rtree = format!("rtree_{table}_{GEOMETRY_COLUMN}");
+        let rt = quote_ident(&rtree);
+        let g = GEOMETRY_COLUMN;
+        let previous_version: i64 = self
+            .conn
+            .query_row(
+                "SELECT data_version FROM liancun_layers WHERE name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        self.conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {rt};
+             DROP TABLE IF EXISTS {t};
+             DELETE FROM gpkg_extensions WHERE table_name = '{table}';
+             DELETE FROM gpkg_geometry_columns WHERE table_name = '{table}';
+             DELETE FROM gpkg_contents WHERE table_name = '{table}';
+             ALTER TABLE {s} RENAME TO {t};",
+            s = quote_ident(&self.staging),
+        ))?;
+        let [min_x, min_y, max_x, max_y] = match self.bbox {
+            Some(b) => b.map(Some),
+            None => [None; 4],
+        };
+        self.conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
+             VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![table, self.kind.label_zh(), min_x, min_y, max_x, max_y, SRS_ID],
+        )?;
+        self.conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, ?3, ?4, 0, 0)",
+            params![table, g, self.family.gpkg_type(), SRS_ID],
+        )?;
+        self.conn.execute(
+            "INSERT INTO gpkg_extensions VALUES (?1, ?2, 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            params![table, g],
+        )?;
+        // Bulk-load the index once, then install the triggers that keep it in step with later edits.
+        self.conn.execute_batch(&format!(
+            "CREATE VIRTUAL TABLE {rt} USING rtree(id, minx, maxx, miny, maxy);
+             INSERT INTO {rt} SELECT fid, ST_MinX({g}), ST_MaxX({g}), ST_MinY({g}), ST_MaxY({g})
+               FROM {t} WHERE {g} NOT NULL AND NOT ST_IsEmpty({g});
+             CREATE TRIGGER {ins} AFTER INSERT ON {t}
+               WHEN (new.{g} NOT NULL AND NOT ST_IsEmpty(NEW.{g}))
+             BEGIN
+               INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}));
+             END;
+             CREATE TRIGGER {up1} AFTER UPDATE OF {g} ON {t}
+               WHEN OLD.fid = NEW.fid AND (NEW.{g} NOTNULL AND NOT ST_IsEmpty(NEW.{g}))
+             BEGIN
+               INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}));
+             END;
+             CREATE TRIGGER {up2} AFTER UPDATE OF {g} ON {t}
+               WHEN OLD.fid = NEW.fid AND (NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))
+             BEGIN
+               DELETE FROM {rt} WHERE id = OLD.fid;
+             END;
+             CREATE TRIGGER {up3} AFTER UPDATE ON {t}
+               WHEN OLD.fid != NEW.fid AND (NEW.{g} NOTNULL AND NOT ST_IsEmpty(NEW.{g}))
+             BEGIN
+               DELETE FROM {rt} WHERE id = OLD.fid;
+               INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}));
+             END;
+             CREATE TRIGGER {up4} AFTER UPDATE ON {t}
+               WHEN OLD.fid != NEW.fid AND (NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))
+             BEGIN
+               DELETE FROM {rt} WHERE id IN (OLD.fid, NEW.fid);
+             END;
+             CREATE TRIGGER {del} AFTER DELETE ON {t}
+               WHEN old.{g} NOT NULL
+             BEGIN
+               DELETE FROM {rt} WHERE id = OLD.fid;
+             END;",
+            ins = quote_ident(&format!("{rtree}_insert")),
+            up1 = quote_ident(&format!("{rtree}_update1")),
+            up2 = quote_ident(&format!("{rtree}_update2")),
+            up3 = quote_ident(&format!("{rtree}_update3")),
+            up4 = quote_ident(&format!("{rtree}_update4")),
+            del = quote_ident(&format!("{rtree}_delete")),
+        ))?;
+        self.conn.execute(
+            "INSERT INTO liancun_layers (name, source, imported_at, data_version)
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?3)
+             ON CONFLICT(name) DO UPDATE SET source = excluded.source,
+               imported_at = excluded.imported_at, data_version = excluded.data_version",
+            params![table, provenance.source, previous_version + 1],
+        )?;
+        Ok(())
+    }
+}
+
+impl LayerWriter for GpkgLayerWriter<'_> {
+    fn ensure_column(&mut self, name: &str, ty: FieldType) -> Result<usize, StoreError> {
+        if let Some(i) = self.columns.iter().position(|c| c.name == name) {
+            return Ok(i);
+        }
+        self.conn.execute_batch(&format!(
+            "ALTER TABLE {} ADD COLUMN {} {}",
+            quote_ident(&self.staging),
+            quote_ident(name),
+            ty.gpkg_type()
+        ))?;
+        self.columns.push(Column {
+            name: name.to_string(),
+            ty,
+        });
+        self.rebuild_insert_sql();
+        Ok(self.columns.len() - 1)
+    }
+
+    fn insert(
+        &mut self,
+        geometry: &Geometry<f64>,
+        values: &[(usize, Value)],
+    ) -> Result<i64, StoreError> {
+        if self.insert_sql.is_empty() {
+            self.rebuild_insert_sql();
+        }
+        self.blob.clear();
+        let envelope = encode_gpb(geometry, &mut self.blob)?;
+        if let Some([a, b, c, d]) = envelope {
+            self.bbox = Some(match self.bbox {
+                None => [a, b, c, d],
+                Some([x0, y0, x1, y1]) => [x0.min(a), y0.min(b), x1.max(c), y1.max(d)],
+            });
+        }
+        let mut row: Vec<rusqlite::types::Value> = Vec::with_capacity(self.columns.len() + 1);
+        row.push(rusqlite::types::Value::Blob(std::mem::take(&mut self.blob)));
+        row.resize(self.columns.len() + 1, rusqlite::types::Value::Null);
+        for (i, v) in values {
+            row[i + 1] = match v {
+                Value::Null => rusqlite::types::Value::Null,
+                Value::Bool(b) => rusqlite::types::Value::Integer(*b as i64),
+                Value::Int(n) => rusqlite::types::Value::Integer(*n),
+                Value::Real(r) => rusqlite::types::Value::Real(*r),
+                Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            };
+        }
+        let mut stmt = self.conn.prepare_cached(&self.insert_sql)?;
+        stmt.execute(rusqlite::params_from_iter(row.iter()))?;
+        if let rusqlite::types::Value::Blob(b) = row.swap_remove(0) {
+            self.blob = b;
+        }
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn commit(mut self: Box<Self>, provenance: &LayerProvenance) -> Result<LayerInfo, StoreError> {
+        let published = self
+            .publish(provenance)
+            .and_then(|_| Ok(self.conn.execute_batch("COMMIT")?));
+        self.finished = true;
+        if let Err(e) = published {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        read_layer_info(self.conn, self.kind)?
+            .ok_or_else(|| StoreError::MissingLayer(self.kind.name().into()))
+    }
+}
+
+impl Drop for GpkgLayerWriter<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Not committed: an error or a panic happened. Nothing becomes visible.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GeoPackage binary geometry: "GP", version, flags, srs_id, envelope, then ISO WKB.
+
+/// Encodes `geom` as a GeoPackage geometry blob (little-endian, xy envelope) into `out`.
+/// Returns the envelope as [min_x, min_y, max_x, max_y].
+pub fn encode_gpb(geom: &Geometry<f64>, out: &mut Vec<u8>) -> Result<Option<[f64; 4]>, StoreError> {
+    let rect = geom.bounding_rect();
+    out.extend_from_slice(b"GP");
+    out.push(0); // version 1
+    let empty = rect.is_none();
+    // bit 0: little-endian header; bits 1-3: envelope kind (1 = xy); bit 4: empty.
+    let flags: u8 = 0x01 | if empty { 0x10 } else { 0x02 };
+    out.push(flags);
+    out.extend_from_slice(&SRS_ID.to_le_bytes());
+    if let Some(r) = rect {
+        for v in [r.min().x, r.max().x, r.min().y, r.max().y] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let options = wkb::writer::WriteOptions {
+        endianness: wkb::Endianness::LittleEndian,
+    };
+    wkb::writer::write_geometry(out, geom, &options)
+        .map_err(|e| StoreError::Encode(e.to_string()))?;
+    Ok(rect.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]))
+}
+
+/// The header of a GeoPackage geometry blob: (header length, srs_id, envelope, empty flag).
+fn parse_gpb_header(blob: &[u8]) -> Result<(usize, i32, Option<[f64; 4]>, bool), String> {
+    if blob.len() < 8 || &blob[..2] != b"GP" {
+        return Err("not a GeoPackage geometry blob (missing 'GP' magic)".into());
+    }
+    let flags = blob[3];
+    let little = flags & 0x01 == 1;
+    let envelope_kind = (flags >> 1) & 0x07;
+    let empty = flags & 0x10 != 0;
+    let read_f64 = |at: usize| -> Result<f64, String> {
+        let bytes: [u8; 8] = blob
+            .get(at..at + 8)
+            .and_then(|s| s.try_into().ok())
+            .ok_or("truncated envelope")?;
+        Ok(if little {
+            f64::from_le_bytes(bytes)
+        } else {
+            f64::from_be_bytes(bytes)
+        })
+    };
+    let srs_bytes: [u8; 4] = blob[4..8].try_into().map_err(|_| "truncated header")?;
+    let srs_id = if little {
+        i32::from_le_bytes(srs_bytes)
+    } else {
+        i32::from_be_bytes(srs_bytes)
+    };
+    let envelope_len = match envelope_kind {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        k => return Err(format!("invalid envelope indicator {k}")),
+    };
+    let envelope = if envelope_len > 0 {
+        let (minx, maxx, miny, maxy) = (read_f64(8)?, read_f64(16)?, read_f64(24)?, read_f64(32)?);
+        Some([minx, miny, maxx, maxy])
+    } else {
+        None
+    };
+    Ok((8 + envelope_len, srs_id, envelope, empty))
+}
+
+/// Decodes a GeoPackage geometry blob into a geometry.
+pub fn decode_gpb(blob: &[u8]) -> Result<Geometry<f64>, String> {
+    let (header_len, _, _, _) = parse_gpb_header(blob)?;
+    decode_wkb(&blob[header_len..])
+}
+
+/// The srs_id written in a GeoPackage geometry blob header.
+pub fn gpb_srs_id(blob: &[u8]) -> Result<i32, String> {
+    parse_gpb_header(blob).map(|(_, srs, _, _)| srs)
+}
+
+/// Decodes ISO/OGC WKB into a geometry.
+pub fn decode_wkb(bytes: &[u8]) -> Result<Geometry<f64>, String> {
+    use geo_traits::to_geo::ToGeoGeometry;
+    let wkb = wkb::reader::read_wkb(bytes).map_err(|e| format!("invalid WKB: {e}"))?;
+    wkb.try_to_geometry()
+        .ok_or_else(|| "WKB geometry cannot be represented (empty point?)".to_string())
+}
+
+/// The envelope of a blob: from its header when present, else computed from the geometry.
+fn blob_envelope(blob: &[u8]) -> Option<[f64; 4]> {
+    let (_, _, envelope, empty) = parse_gpb_header(blob).ok()?;
+    if empty {
+        return None;
+    }
+    envelope.or_else(|| {
+        let r = decode_gpb(blob).ok()?.bounding_rect()?;
+        Some([r.min().x, r.min().y, r.max().x, r.max().y])
+    })
+}
+
+/// Registers ST_MinX, ST_MaxX, ST_MinY, ST_MaxY and ST_IsEmpty, which the R-tree triggers call.
+fn register_spatial_functions(conn: &Connection) -> Result<(), StoreError> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    for (name, slot) in [
+        ("ST_MinX", 0usize),
+        ("ST_MinY", 1),
+        ("ST_MaxX", 2),
+        ("ST_MaxY", 3),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Blob(b) => blob_envelope(b).map(|e| e[slot]),
+                _ => None,
+            })
+        })?;
+    }
+    conn.create_scalar_function("ST_IsEmpty", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Blob(b) => parse_gpb_header(b)
+                .map(|(_, _, _, empty)| empty as i64)
+                .ok(),
+            _ => None,
+        })
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{MultiPolygon, Point, polygon};
+
+    #[test]
+    fn gpb_round_trips_and_carries_envelope() {
+        let poly = polygon![(x: 118.0, y: 36.0), (x: 118.1, y: 36.0), (x: 118.1, y: 36.2), (x: 118.0, y: 36.0)];
+        let geom = Geometry::MultiPolygon(MultiPolygon(vec![poly]));
+        let mut blob = Vec::new();
+        let env = encode_gpb(&geom, &mut blob).unwrap().unwrap();
+        assert_eq!(env, [118.0, 36.0, 118.1, 36.2]);
+        assert_eq!(blob_envelope(&blob).unwrap(), env);
+        assert_eq!(gpb_srs_id(&blob).unwrap(), 4490);
+        assert_eq!(decode_gpb(&blob).unwrap(), geom);
+        let mut pblob = Vec::new();
+        encode_gpb(&Geometry::Point(Point::new(118.5, 36.5)), &mut pblob).unwrap();
+        assert_eq!(
+            decode_gpb(&pblob).unwrap(),
+            Geometry::Point(Point::new(118.5, 36.5))
+        );
+        assert!(decode_gpb(b"XX\0\x01\0\0\0\0").is_err());
+    }
+}

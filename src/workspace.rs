@@ -1,0 +1,265 @@
+//! A workspace: the GeoPackage store plus what is derived from it — the metric CRS, the loaded
+//! spatial engine (an R-tree per layer over metric geometries) and per-village statistics.
+//!
+//! This is the seam between storage and the pure engine: it reads features from the
+//! [`FeatureStore`], projects them to the metric CRS and hands them to engine modules.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use geo::{Geometry, InteriorPoint};
+use thiserror::Error;
+
+use crate::domain::{LayerKind, Value};
+use crate::engine::crs::{CrsError, Reprojector, metric_epsg_for_lon};
+use crate::engine::geometry::to_multipolygon;
+use crate::engine::index::LayerIndex;
+use crate::engine::stats::{VillageInput, VillageStatsBuilder, VillageStatsReport};
+use crate::store::gpkg::GpkgStore;
+use crate::store::{FeatureStore, LayerInfo, StoreError, StoredFeature};
+
+#[derive(Debug, Error)]
+pub enum WorkspaceError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Crs(#[from] CrsError),
+    #[error("cannot write output: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// An open workspace.
+pub struct Workspace {
+    store: GpkgStore,
+}
+
+/// One layer loaded into memory: its description, spatial index (metric) and attribute rows.
+pub struct LoadedLayer {
+    pub info: LayerInfo,
+    pub index: LayerIndex,
+    pub values: Vec<Vec<Value>>,
+}
+
+/// The in-memory spatial engine of a workspace.
+pub struct Engine {
+    pub metric_epsg: u32,
+    pub layers: BTreeMap<LayerKind, LoadedLayer>,
+}
+
+impl Workspace {
+    /// Opens (or creates) the workspace at `path`.
+    pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
+        Ok(Workspace {
+            store: GpkgStore::open(path)?,
+        })
+    }
+
+    pub fn store(&self) -> &GpkgStore {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut GpkgStore {
+        &mut self.store
+    }
+
+    /// The metric CRS (CGCS2000 3° Gauss–Krüger, no zone prefix) used for areas and distances:
+    /// the one recorded at import, else the zone of the layers' centre.
+    pub fn metric_epsg(&self) -> Result<u32, WorkspaceError> {
+        if let Some(code) = self
+            .store
+            .setting("metric_epsg")?
+            .and_then(|s| s.parse().ok())
+        {
+            return Ok(code);
+        }
+        let layers = self.store.layers()?;
+        let bbox = layers.iter().find_map(|l| l.bbox).ok_or_else(|| {
+            WorkspaceError::Missing(
+                "the workspace is empty: import a layer first (liancun import …)".into(),
+            )
+        })?;
+        Ok(metric_epsg_for_lon((bbox[0] + bbox[2]) / 2.0))
+    }
+
+    /// Streams a layer's features with geometries projected to the metric CRS, in fid order.
+    pub fn scan_metric(
+        &self,
+        kind: LayerKind,
+        visit: &mut dyn FnMut(StoredFeature) -> Result<(), WorkspaceError>,
+    ) -> Result<(), WorkspaceError> {
+        let to_metric = Reprojector::to_metric(self.metric_epsg()?)?;
+        let mut failure: Option<WorkspaceError> = None;
+        let result = self.store.scan(kind, &mut |mut f| {
+            if let Err(e) = to_metric.transform_geometry(&mut f.geometry) {
+                failure = Some(e.into());
+                return Err(StoreError::Encode("reprojection failed".into()));
+            }
+            visit(f).map_err(|e| {
+                let text = e.to_string();
+                failure = Some(e);
+                StoreError::Encode(text)
+            })
+        });
+        match (result, failure) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    /// Loads every layer into the in-memory engine, building an R-tree per layer.
+    pub fn load_engine(&self) -> Result<Engine, WorkspaceError> {
+        let metric_epsg = self.metric_epsg()?;
+        let mut layers = BTreeMap::new();
+        for info in self.store.layers()? {
+            let mut features = Vec::with_capacity(info.feature_count as usize);
+            let mut values = Vec::with_capacity(info.feature_count as usize);
+            self.scan_metric(info.kind, &mut |f| {
+                features.push((f.fid, f.geometry));
+                values.push(f.values);
+                Ok(())
+            })?;
+            let index = LayerIndex::build(features);
+            layers.insert(
+                info.kind,
+                LoadedLayer {
+                    info,
+                    index,
+                    values,
+                },
+            );
+        }
+        Ok(Engine {
+            metric_epsg,
+            layers,
+        })
+    }
+
+    /// Per-village statistics (see [`crate::engine::stats`]). Needs the villages layer; parcels,
+    /// greenhouses and facilities are used when present.
+    pub fn village_stats(&self) -> Result<VillageStatsReport, WorkspaceError> {
+        let villages = self.store.layer(LayerKind::Villages)?.ok_or_else(|| {
+            WorkspaceError::Missing(
+                "no villages layer: liancun import --layer villages FILE".into(),
+            )
+        })?;
+        let col = |info: &LayerInfo, name: &str| info.column_index(name);
+        let (code, name, town, population) = (
+            col(&villages, "code"),
+            col(&villages, "name"),
+            col(&villages, "town"),
+            col(&villages, "population"),
+        );
+        let text = |values: &[Value], i: Option<usize>| {
+            i.and_then(|i| values[i].as_text()).unwrap_or_default()
+        };
+        let mut inputs = Vec::with_capacity(villages.feature_count as usize);
+        self.scan_metric(LayerKind::Villages, &mut |f| {
+            inputs.push(VillageInput {
+                code: text(&f.values, code),
+                name: text(&f.values, name),
+                town: text(&f.values, town),
+                population: population.and_then(|i| f.values[i].as_i64()),
+                geometry: to_multipolygon(f.geometry).unwrap_or_else(|| geo::MultiPolygon(vec![])),
+            });
+            Ok(())
+        })?;
+        let mut builder = VillageStatsBuilder::new(inputs);
+
+        if let Some(parcels) = self.store.layer(LayerKind::Parcels)? {
+            let (dlbm, zldwdm) = (col(&parcels, "dlbm"), col(&parcels, "zldwdm"));
+            self.scan_metric(LayerKind::Parcels, &mut |f| {
+                let code = text(&f.values, dlbm);
+                let owner = zldwdm.and_then(|i| f.values[i].as_text());
+                if let Some(mp) = to_multipolygon(f.geometry) {
+                    builder.add_parcel(&code, owner.as_deref(), &mp);
+                }
+                Ok(())
+            })?;
+        }
+        if let Some(greenhouses) = self.store.layer(LayerKind::Greenhouses)? {
+            let vc = col(&greenhouses, "village_code");
+            self.scan_metric(LayerKind::Greenhouses, &mut |f| {
+                let owner = vc.and_then(|i| f.values[i].as_text());
+                if let Some(mp) = to_multipolygon(f.geometry) {
+                    builder.add_greenhouse(owner.as_deref(), &mp);
+                }
+                Ok(())
+            })?;
+        }
+        if let Some(facilities) = self.store.layer(LayerKind::Facilities)? {
+            let (kind, vc) = (col(&facilities, "kind"), col(&facilities, "village_code"));
+            self.scan_metric(LayerKind::Facilities, &mut |f| {
+                let owner = vc.and_then(|i| f.values[i].as_text());
+                let at = match &f.geometry {
+                    Geometry::Point(p) => Some(p.0),
+                    g => g.interior_point().map(|p| p.0),
+                };
+                if let Some(at) = at {
+                    builder.add_facility(&text(&f.values, kind), owner.as_deref(), at);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(builder.finish())
+    }
+
+    /// Writes a layer as an RFC 7946 GeoJSON FeatureCollection (lon/lat, CGCS2000 ≈ CRS84),
+    /// streaming. Null attributes are left out. Returns the number of features written.
+    pub fn export_geojson(
+        &self,
+        kind: LayerKind,
+        out: &mut dyn Write,
+    ) -> Result<u64, WorkspaceError> {
+        let info = self.store.layer(kind)?.ok_or_else(|| {
+            WorkspaceError::Missing(format!("layer '{kind}' is not in the workspace"))
+        })?;
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"name\":")?;
+        serde_json::to_writer(&mut *out, kind.name()).map_err(std::io::Error::from)?;
+        out.write_all(b",\"features\":[\n")?;
+        let mut n = 0u64;
+        let mut io_error: Option<std::io::Error> = None;
+        self.store
+            .scan(kind, &mut |f| {
+                let mut props = serde_json::Map::new();
+                for (col, v) in info.columns.iter().zip(f.values) {
+                    let json = match v {
+                        Value::Null => continue,
+                        Value::Bool(b) => serde_json::Value::Bool(b),
+                        Value::Int(i) => serde_json::Value::from(i),
+                        Value::Real(r) => serde_json::Value::from(r),
+                        Value::Text(s) => serde_json::Value::String(s),
+                    };
+                    props.insert(col.name.clone(), json);
+                }
+                let feature = geojson::Feature {
+                    bbox: None,
+                    geometry: Some(geojson::Geometry::from(&f.geometry)),
+                    id: Some(geojson::feature::Id::Number(f.fid.into())),
+                    properties: Some(props),
+                    foreign_members: None,
+                };
+                let write = (|| -> std::io::Result<()> {
+                    if n > 0 {
+                        out.write_all(b",\n")?;
+                    }
+                    serde_json::to_writer(&mut *out, &feature).map_err(std::io::Error::from)
+                })();
+                if let Err(e) = write {
+                    io_error = Some(e);
+                    return Err(StoreError::Encode("write failed".into()));
+                }
+                n += 1;
+                Ok(())
+            })
+            .map_err(|e| match io_error.take() {
+                Some(io) => WorkspaceError::Io(io),
+                None => e.into(),
+            })?;
+        out.write_all(b"\n]}\n")?;
+        Ok(n)
+    }
+}
