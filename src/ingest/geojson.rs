@@ -73,19 +73,14 @@ fn declared_crs_member(head: &str) -> Option<String> {
     let features_at = head.find("\"features\"").unwrap_or(head.len());
     let crs_at = head[..features_at].find("\"crs\"")?;
     let after = &head[crs_at..features_at];
-    let name_at = after.find("\"name\"")?;
-    let rest = after[name_at + 6..]
+    let props = &after[after.find("\"properties\"")?..];
+    let name_at = props.find("\"name\"")?;
+    let rest = props[name_at + 6..]
         .trim_start()
         .strip_prefix(':')?
         .trim_start();
     let rest = rest.strip_prefix('"')?;
-    // "type": "name" also matches "name": skip a value that is the literal type tag.
-    let value = &rest[..rest.find('"')?];
-    if value == "name" {
-        let again = &after[name_at + 6..];
-        return declared_crs_member(&format!("\"crs\"{}", &again[again.find("\"name\"")?..]));
-    }
-    Some(value.to_string())
+    Some(rest[..rest.find('"')?].to_string())
 }
 
 impl FeatureSource for GeoJsonSource {

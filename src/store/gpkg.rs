@@ -130,6 +130,9 @@ impl GpkgStore {
                ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
                ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WKT_4326}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid'),
                ('China Geodetic Coordinate System 2000', 4490, 'EPSG', 4490, '{WKT_4490}', 'CGCS2000 geographic 2D (国家2000大地坐标系)');
+             INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+               ('liancun_layers', 'attributes', 'liancun_layers', 'liancun: 图层来源与版本 layer provenance and data versions'),
+               ('liancun_settings', 'attributes', 'liancun_settings', 'liancun: 工作区设置 workspace settings');
              COMMIT;"
         ))?;
         Ok(())

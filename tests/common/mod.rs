@@ -1,0 +1,81 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// A fresh temporary directory under the target dir (kept on failure for inspection).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the `liancun` binary with arguments.
+pub fn liancun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_liancun"))
+        .args(args)
+        .output()
+        .expect("run liancun")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Whether an external tool is on PATH. In CI (CI=true) a missing tool is a failure, not a skip.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{tool} is required in CI (install it in .ci/run)");
+        }
+        eprintln!(
+            "\n!!!!! SKIPPED: {tool} is not installed; this test runs in CI (apt-get install gdal-bin) !!!!!\n"
+        );
+    }
+    found
+}
+
+/// Writes a GeoJSON FeatureCollection from (properties JSON, geometry JSON) pairs.
+pub fn write_geojson(path: &Path, features: &[(&str, &str)]) {
+    let body: Vec<String> = features
+        .iter()
+        .map(|(p, g)| format!(r#"{{"type":"Feature","properties":{p},"geometry":{g}}}"#))
+        .collect();
+    std::fs::write(
+        path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            body.join(",\n")
+        ),
+    )
+    .unwrap();
+}
+
+/// A lon/lat square polygon as GeoJSON geometry text.
+pub fn square(lon: f64, lat: f64, size: f64) -> String {
+    format!(
+        r#"{{"type":"Polygon","coordinates":[[[{a},{b}],[{c},{b}],[{c},{d}],[{a},{d}],[{a},{b}]]]}}"#,
+        a = lon,
+        b = lat,
+        c = lon + size,
+        d = lat + size
+    )
+}
