@@ -85,29 +85,67 @@ impl Workspace {
     }
 
     /// Streams a layer's features with geometries projected to the metric CRS, in fid order.
+    ///
+    /// A reading thread (its own read-only handle) decodes and reprojects — the costly part,
+    /// PROJ's transverse Mercator — while `visit` runs on the calling thread.
     pub fn scan_metric(
         &self,
         kind: LayerKind,
         visit: &mut dyn FnMut(StoredFeature) -> Result<(), WorkspaceError>,
     ) -> Result<(), WorkspaceError> {
-        let to_metric = Reprojector::to_metric(self.metric_epsg()?)?;
-        let mut failure: Option<WorkspaceError> = None;
-        let result = self.store.scan(kind, &mut |mut f| {
-            if let Err(e) = to_metric.transform_geometry(&mut f.geometry) {
-                failure = Some(e.into());
-                return Err(StoreError::Encode("reprojection failed".into()));
+        const BATCH: usize = 1024;
+        let metric_epsg = self.metric_epsg()?;
+        let reader_store = self.store.reader()?;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<StoredFeature>>(8);
+            let reader = std::thread::Builder::new()
+                .name("scan-reader".into())
+                .spawn_scoped(scope, move || -> Result<(), WorkspaceError> {
+                    let to_metric = Reprojector::to_metric(metric_epsg)?;
+                    let mut failure: Option<WorkspaceError> = None;
+                    let mut batch = Vec::with_capacity(BATCH);
+                    let scanned = reader_store.scan(kind, &mut |mut f| {
+                        if let Err(e) = to_metric.transform_geometry(&mut f.geometry) {
+                            failure = Some(e.into());
+                            return Err(StoreError::Encode("reprojection failed".into()));
+                        }
+                        batch.push(f);
+                        if batch.len() == BATCH {
+                            // A closed channel means the visitor stopped: stop quietly.
+                            tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                                .map_err(|_| StoreError::Encode("stopped".into()))?;
+                        }
+                        Ok(())
+                    });
+                    if let Some(e) = failure {
+                        return Err(e);
+                    }
+                    match scanned {
+                        Err(StoreError::Encode(m)) if m == "stopped" => return Ok(()),
+                        other => other?,
+                    }
+                    if !batch.is_empty() {
+                        let _ = tx.send(batch);
+                    }
+                    Ok(())
+                })?;
+            let mut visited: Result<(), WorkspaceError> = Ok(());
+            'batches: for batch in rx {
+                for f in batch {
+                    if let Err(e) = visit(f) {
+                        visited = Err(e);
+                        break 'batches;
+                    }
+                }
             }
-            visit(f).map_err(|e| {
-                let text = e.to_string();
-                failure = Some(e);
-                StoreError::Encode(text)
-            })
-        });
-        match (result, failure) {
-            (_, Some(e)) => Err(e),
-            (Err(e), None) => Err(e.into()),
-            (Ok(()), None) => Ok(()),
-        }
+            let read = reader.join().unwrap_or_else(|_| {
+                Err(WorkspaceError::Missing(
+                    "the reading thread panicked".into(),
+                ))
+            });
+            visited?;
+            read
+        })
     }
 
     /// Loads every layer into the in-memory engine, building an R-tree per layer.

@@ -240,25 +240,27 @@ pub fn crs_from_wkt(wkt: &str) -> Crs {
         || upper.contains("CHINA_2000")
     {
         if is_projected {
-            if let Some(z) = name_number("3_DEGREE_GK_ZONE_") {
-                if (25..=45).contains(&z) {
-                    return Crs::Epsg(4513 + z - 25);
-                }
+            if let Some(z) = name_number("3_DEGREE_GK_ZONE_")
+                && (25..=45).contains(&z)
+            {
+                return Crs::Epsg(4513 + z - 25);
             }
-            if let Some(cm) = name_number("3_DEGREE_GK_CM_") {
-                if (75..=135).contains(&cm) && cm % 3 == 0 {
-                    return Crs::Epsg(4534 + (cm - 75) / 3);
-                }
+            if let Some(cm) = name_number("3_DEGREE_GK_CM_")
+                && (75..=135).contains(&cm)
+                && cm % 3 == 0
+            {
+                return Crs::Epsg(4534 + (cm - 75) / 3);
             }
-            if let Some(z) = name_number("GK_ZONE_") {
-                if (13..=23).contains(&z) {
-                    return Crs::Epsg(4491 + z - 13);
-                }
+            if let Some(z) = name_number("GK_ZONE_")
+                && (13..=23).contains(&z)
+            {
+                return Crs::Epsg(4491 + z - 13);
             }
-            if let Some(cm) = name_number("GK_CM_") {
-                if (75..=135).contains(&cm) && (cm - 75) % 6 == 0 {
-                    return Crs::Epsg(4502 + (cm - 75) / 6);
-                }
+            if let Some(cm) = name_number("GK_CM_")
+                && (75..=135).contains(&cm)
+                && (cm - 75) % 6 == 0
+            {
+                return Crs::Epsg(4502 + (cm - 75) / 6);
             }
         } else {
             return Crs::Epsg(EPSG_CGCS2000);

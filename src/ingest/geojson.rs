@@ -5,12 +5,13 @@
 //! not closed are closed and reported as a repair.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
-use geojson::{FeatureReader, GeometryValue, Position};
+use geojson::{GeometryValue, Position};
 
+use super::json_split::FeatureSplitter;
 use super::{
     CountingReader, FeatureSource, IngestError, Progress, RawFeature, SourceDescription, io_error,
 };
@@ -93,38 +94,57 @@ impl FeatureSource for GeoJsonSource {
         sink: &mut dyn FnMut(RawFeature) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
         let file = File::open(&self.path).map_err(|e| io_error(&self.path, e))?;
-        let reader =
-            BufReader::with_capacity(1 << 20, CountingReader::new(file, self.progress.clone()));
+        let mut splitter = FeatureSplitter::new(CountingReader::new(file, self.progress.clone()));
+        let malformed = |reason: String| IngestError::Malformed {
+            path: self.path.clone(),
+            format: "GeoJSON",
+            reason,
+        };
         let mut row = 0u64;
-        for feature in FeatureReader::from_reader(reader).features() {
-            row += 1;
-            let feature = feature.map_err(|e| IngestError::Malformed {
-                path: self.path.clone(),
-                format: "GeoJSON",
-                reason: format!("at feature #{row}: {e}"),
-            })?;
-            let id = feature.id.as_ref().map(|id| match id {
-                geojson::feature::Id::String(s) => s.clone(),
-                geojson::feature::Id::Number(n) => n.to_string(),
-            });
-            let mut repaired = Vec::new();
-            let geometry = match &feature.geometry {
-                None => Ok(None),
-                Some(g) => convert(&g.value, &mut repaired).map(Some),
+        loop {
+            let bytes = match splitter.next_feature() {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => break,
+                Err(e) => return Err(malformed(format!("after feature #{row}: {e}"))),
             };
-            let properties = feature
-                .properties
-                .map(|props| props.into_iter().map(|(k, v)| (k, json_value(v))).collect())
-                .unwrap_or_default();
-            sink(RawFeature {
-                row,
-                id,
-                geometry,
-                repaired,
-                properties,
+            row += 1;
+            let feature: geojson::Feature = serde_json::from_slice(bytes).map_err(|e| {
+                malformed(format!(
+                    "feature #{row} (at byte {}): {e}",
+                    splitter.feature_offset()
+                ))
             })?;
+            sink(raw_feature(row, feature))?;
+        }
+        if !splitter.saw_features() {
+            return Err(malformed(
+                "no \"features\" array: expected a FeatureCollection".into(),
+            ));
         }
         Ok(())
+    }
+}
+
+fn raw_feature(row: u64, feature: geojson::Feature) -> RawFeature {
+    let id = feature.id.as_ref().map(|id| match id {
+        geojson::feature::Id::String(s) => s.clone(),
+        geojson::feature::Id::Number(n) => n.to_string(),
+    });
+    let mut repaired = Vec::new();
+    let geometry = match &feature.geometry {
+        None => Ok(None),
+        Some(g) => convert(&g.value, &mut repaired).map(Some),
+    };
+    let properties = feature
+        .properties
+        .map(|props| props.into_iter().map(|(k, v)| (k, json_value(v))).collect())
+        .unwrap_or_default();
+    RawFeature {
+        row,
+        id,
+        geometry,
+        repaired,
+        properties,
     }
 }
 

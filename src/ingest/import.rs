@@ -14,7 +14,7 @@ use std::time::Instant;
 use geo::{Area, Coord, Geometry, MultiPolygon};
 
 use super::fields::{FieldMapper, coerce, normalise_village_code};
-use super::{IngestError, Progress, RawFeature, ReadOptions, open_source};
+use super::{IngestError, Progress, RawFeature, ReadOptions, SourceDescription, open_source};
 use crate::domain::{GeometryFamily, LayerKind, Value, village_code_of};
 use crate::engine::crs::{
     CoordinateGuess, Crs, EPSG_CGCS2000, Reprojector, guess_from_coordinates, in_china,
@@ -203,6 +203,13 @@ impl Findings {
         }
     }
 
+    /// Adds every finding of `other` (a single feature's, all listed).
+    fn merge(&mut self, other: Findings) {
+        for p in other.problems {
+            self.add(p.severity, p.kind, p.feature, p.message);
+        }
+    }
+
     fn errors(&self) -> u64 {
         self.counts
             .iter()
@@ -214,17 +221,118 @@ impl Findings {
 
 /// How many features are sampled to guess the CRS of a file that does not declare one.
 const CRS_SAMPLE: usize = 200;
+const SAMPLE_COMPLETE: &str = "sample complete";
+
+/// A feature after the reader thread's work: geometry checked, reprojected and shaped for the
+/// layer (or `None`), with the findings about it.
+struct PreparedFeature {
+    /// The source feature (its geometry and properties moved out into the fields below).
+    raw: RawFeature,
+    geometry: Option<Geometry<f64>>,
+    /// Canonical values by field index, converted to their types (Null where absent or bad).
+    canonical_values: Vec<Value>,
+    /// Source fields kept under their own (or `--map`ped) names.
+    extras: Vec<(String, Value)>,
+    findings: Findings,
+}
+
+/// The reader thread's per-feature work: everything that needs only the feature itself.
+fn prepare_feature(
+    mut raw: RawFeature,
+    layer: LayerKind,
+    mapper: &mut FieldMapper,
+    to_lonlat: &Reprojector,
+    repair: bool,
+) -> PreparedFeature {
+    let family = layer.geometry_family();
+    let label = raw.label();
+    let mut findings = Findings {
+        problems: Vec::new(),
+        counts: Vec::new(),
+    };
+    let geometry = match std::mem::replace(&mut raw.geometry, Ok(None)) {
+        Err(reason) => {
+            findings.add(
+                Severity::Error,
+                "unreadable-geometry",
+                label.clone(),
+                reason,
+            );
+            None
+        }
+        Ok(None) => {
+            findings.add(
+                Severity::Error,
+                "empty-geometry",
+                label.clone(),
+                "没有几何 the feature has no geometry".into(),
+            );
+            None
+        }
+        Ok(Some(g)) => Some(g),
+    };
+    for note in &raw.repaired {
+        if repair {
+            findings.add(
+                Severity::Repaired,
+                "unclosed-ring",
+                label.clone(),
+                note.clone(),
+            );
+        } else {
+            findings.add(
+                Severity::Error,
+                "unclosed-ring",
+                label.clone(),
+                format!("{note} — use --repair to accept"),
+            );
+        }
+    }
+    let geometry =
+        geometry.and_then(|g| check_geometry(g, family, to_lonlat, repair, &label, &mut findings));
+    let fields = layer.canonical_fields();
+    let mapped = mapper.map(std::mem::take(&mut raw.properties));
+    let mut canonical_values = vec![Value::Null; fields.len()];
+    for (i, entry) in mapped.canonical.into_iter().enumerate() {
+        let Some((source_name, value)) = entry else {
+            continue;
+        };
+        match coerce(&fields[i], value) {
+            Ok(v) => canonical_values[i] = v,
+            Err(reason) => findings.add(
+                Severity::Error,
+                "bad-value",
+                label.clone(),
+                format!(
+                    "field {} ({}, from '{source_name}'): {reason}",
+                    fields[i].name, fields[i].label_zh
+                ),
+            ),
+        }
+    }
+    PreparedFeature {
+        raw,
+        geometry,
+        canonical_values,
+        extras: mapped.extras,
+        findings,
+    }
+}
+
+/// Features travel from the reader thread in batches of this size.
+const BATCH: usize = 512;
 
 fn resolve_crs(
     path: &Path,
     options: &ImportOptions,
-    declared: Option<&Crs>,
-    declared_is_default: bool,
-    origin: &str,
-    format: &str,
+    description: &SourceDescription,
     sample: &[RawFeature],
     notes: &mut Vec<String>,
 ) -> Result<(Crs, String), IngestError> {
+    let declared = description.declared_crs.as_ref();
+    let declared_is_default = description.crs_is_default;
+    let origin = description.crs_origin.as_str();
+    let format = description.format;
     if let Some(crs) = &options.crs {
         if let Some(d) = declared.filter(|d| *d != crs && !declared_is_default) {
             notes.push(format!(
@@ -298,39 +406,23 @@ pub fn import(
             .push("villages not imported yet: village codes of this layer were not checked".into());
     }
 
-    // Buffer a sample to resolve the CRS before anything is written.
+    // Read a sample to resolve the CRS before anything is written; the full pass below starts
+    // again from the first feature.
     let mut sample: Vec<RawFeature> = Vec::new();
-    let mut rest_started = false;
-    let mut pending_error: Option<IngestError> = None;
-    {
-        let mut sink = |f: RawFeature| -> Result<(), IngestError> {
-            sample.push(f);
-            if sample.len() >= CRS_SAMPLE {
-                // Stop the first pass; the features are read again from the start below.
-                return Err(IngestError::Usage("sample complete".into()));
-            }
-            Ok(())
-        };
-        match source.read_all(&mut sink) {
-            Ok(()) => {}
-            Err(IngestError::Usage(m)) if m == "sample complete" => rest_started = true,
-            Err(e) => pending_error = Some(e),
+    let sampled = source.read_all(&mut |f: RawFeature| {
+        sample.push(f);
+        if sample.len() >= CRS_SAMPLE {
+            return Err(IngestError::Usage(SAMPLE_COMPLETE.into()));
         }
+        Ok(())
+    });
+    match sampled {
+        Err(IngestError::Usage(m)) if m == SAMPLE_COMPLETE => {}
+        other => other?,
     }
-    if let Some(e) = pending_error {
-        return Err(e);
-    }
-    let (crs, crs_origin) = resolve_crs(
-        path,
-        options,
-        description.declared_crs.as_ref(),
-        description.crs_is_default,
-        &description.crs_origin,
-        description.format,
-        &sample,
-        &mut notes,
-    )?;
-    let to_lonlat = Reprojector::new(&crs, &Crs::Epsg(EPSG_CGCS2000))?;
+    let (crs, crs_origin) = resolve_crs(path, options, &description, &sample, &mut notes)?;
+    // Fail early (before the reader thread) if PROJ cannot transform from this CRS.
+    Reprojector::new(&crs, &Crs::Epsg(EPSG_CGCS2000))?;
     if crs == Crs::Epsg(crate::engine::crs::EPSG_WGS84) {
         notes.push(
             "WGS 84 / CRS84 lon/lat stored as CGCS2000 without shift (they differ by < 1 m)".into(),
@@ -345,7 +437,6 @@ pub fn import(
         column_of.push(writer.ensure_column(f.name, f.ty)?);
     }
     let mut extra_columns: HashMap<String, usize> = HashMap::new();
-    let mut mapper = FieldMapper::new(layer, &options.mappings);
     let mut findings = Findings {
         problems: Vec::new(),
         counts: Vec::new(),
@@ -362,76 +453,23 @@ pub fn import(
         .required_field()
         .and_then(|r| fields.iter().position(|f| f.name == r));
 
-    let mut process = |raw: RawFeature,
+    let mut process = |prepared: PreparedFeature,
                        writer: &mut dyn crate::store::LayerWriter|
      -> Result<(), IngestError> {
         read += 1;
+        let PreparedFeature {
+            raw,
+            geometry,
+            canonical_values,
+            extras,
+            findings: feature_findings,
+        } = prepared;
         let label = raw.label();
         let errors_before = findings.errors();
-        let geometry = match raw.geometry {
-            Err(reason) => {
-                findings.add(
-                    Severity::Error,
-                    "unreadable-geometry",
-                    label.clone(),
-                    reason,
-                );
-                None
-            }
-            Ok(None) => {
-                findings.add(
-                    Severity::Error,
-                    "empty-geometry",
-                    label.clone(),
-                    "没有几何 the feature has no geometry".into(),
-                );
-                None
-            }
-            Ok(Some(g)) => Some(g),
-        };
-        for note in &raw.repaired {
-            if options.repair {
-                findings.add(
-                    Severity::Repaired,
-                    "unclosed-ring",
-                    label.clone(),
-                    note.clone(),
-                );
-            } else {
-                findings.add(
-                    Severity::Error,
-                    "unclosed-ring",
-                    label.clone(),
-                    format!("{note} — use --repair to accept"),
-                );
-            }
-        }
-        let geometry = geometry.and_then(|g| {
-            check_geometry(g, family, &to_lonlat, options.repair, &label, &mut findings)
-        });
+        findings.merge(feature_findings);
 
-        // Attributes.
-        let mapped = mapper.map(raw.properties);
-        let mut values: Vec<(usize, Value)> =
-            Vec::with_capacity(fields.len() + mapped.extras.len());
-        let mut canonical_values: Vec<Value> = vec![Value::Null; fields.len()];
-        for (i, entry) in mapped.canonical.into_iter().enumerate() {
-            let Some((source_name, value)) = entry else {
-                continue;
-            };
-            match coerce(&fields[i], value) {
-                Ok(v) => canonical_values[i] = v,
-                Err(reason) => findings.add(
-                    Severity::Error,
-                    "bad-value",
-                    label.clone(),
-                    format!(
-                        "field {} ({}, from '{source_name}'): {reason}",
-                        fields[i].name, fields[i].label_zh
-                    ),
-                ),
-            }
-        }
+        let mut canonical_values = canonical_values;
+        let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len() + extras.len());
         if let Some(ci) = code_idx.filter(|_| layer == LayerKind::Villages) {
             match canonical_values[ci].as_str().map(normalise_village_code) {
                 Some(Ok(code)) => {
@@ -453,28 +491,31 @@ pub fn import(
                 None => {}
             }
         }
-        if let Some(ri) = required_idx {
-            if canonical_values[ri].is_null() {
-                let spec = &fields[ri];
-                findings.add(
-                    Severity::Error,
-                    "missing-field",
-                    label.clone(),
-                    format!("required field {} ({}) is empty or absent (map your column with --map SRC={})", spec.name, spec.label_zh, spec.name),
-                );
-            }
+        if let Some(ri) = required_idx
+            && canonical_values[ri].is_null()
+        {
+            let spec = &fields[ri];
+            findings.add(
+                Severity::Error,
+                "missing-field",
+                label.clone(),
+                format!(
+                    "required field {} ({}) is empty or absent (map your column with --map SRC={})",
+                    spec.name, spec.label_zh, spec.name
+                ),
+            );
         }
-        if let (Some(vi), Some(known)) = (village_ref_idx, known_villages.as_ref()) {
-            if let Some(text) = canonical_values[vi].as_str() {
-                let matched = village_code_of(text).is_some_and(|c| known.contains(c));
-                if !matched {
-                    findings.add(
+        if let (Some(vi), Some(known)) = (village_ref_idx, known_villages.as_ref())
+            && let Some(text) = canonical_values[vi].as_str()
+        {
+            let matched = village_code_of(text).is_some_and(|c| known.contains(c));
+            if !matched {
+                findings.add(
                         Severity::Warning,
                         "unknown-village-code",
                         label.clone(),
                         format!("{} '{text}' matches no village in the workspace; located by geometry instead", fields[vi].name),
                     );
-                }
             }
         }
         let village_code = code_idx
@@ -488,54 +529,86 @@ pub fn import(
 
         let ok = findings.errors() == errors_before;
         // Once the import is doomed, keep validating but stop writing.
-        if ok && findings.errors() == 0 {
-            if let Some(g) = geometry {
-                for (name, v) in mapped.extras {
-                    let col = match extra_columns.get(&name) {
-                        Some(&c) => c,
-                        None => {
-                            let Some(ty) = value_type(&v) else { continue };
-                            let c = writer.ensure_column(&name, ty)?;
-                            extra_columns.insert(name.clone(), c);
-                            c
-                        }
-                    };
-                    if !v.is_null() {
-                        values.push((col, v));
+        if ok
+            && findings.errors() == 0
+            && let Some(g) = geometry
+        {
+            for (name, v) in extras {
+                let col = match extra_columns.get(&name) {
+                    Some(&c) => c,
+                    None => {
+                        let Some(ty) = value_type(&v) else { continue };
+                        let c = writer.ensure_column(&name, ty)?;
+                        extra_columns.insert(name.clone(), c);
+                        c
                     }
+                };
+                if !v.is_null() {
+                    values.push((col, v));
                 }
-                if let Some(r) = geo::BoundingRect::bounding_rect(&g) {
-                    let c = r.center();
-                    bbox_center = Some(match bbox_center {
-                        None => (c.x, c.y, 1),
-                        Some((x, y, n)) => (x + c.x, y + c.y, n + 1),
-                    });
-                }
-                if let (Some(code), Geometry::MultiPolygon(mp)) = (village_code, &g) {
-                    village_geometries.push((code, mp.clone()));
-                }
-                writer.insert(&g, &values)?;
-                written += 1;
             }
+            if let Some(r) = geo::BoundingRect::bounding_rect(&g) {
+                let c = r.center();
+                bbox_center = Some(match bbox_center {
+                    None => (c.x, c.y, 1),
+                    Some((x, y, n)) => (x + c.x, y + c.y, n + 1),
+                });
+            }
+            if let (Some(code), Geometry::MultiPolygon(mp)) = (village_code, &g) {
+                village_geometries.push((code, mp.clone()));
+            }
+            writer.insert(&g, &values)?;
+            written += 1;
         }
         Ok(())
     };
 
-    for raw in sample.drain(..) {
-        process(raw, writer.as_mut())?;
-    }
-    if rest_started {
-        progress.set(0);
-        let mut skip = CRS_SAMPLE as u64;
-        source.read_all(&mut |raw: RawFeature| {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(());
+    drop(sample);
+    // Reader thread: parse, check and reproject geometries; this thread: attributes and writes.
+    let repair = options.repair;
+    let reader_crs = crs.clone();
+    let mappings = options.mappings.clone();
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PreparedFeature>>(8);
+        let reader = std::thread::Builder::new()
+            .name("import-reader".into())
+            .spawn_scoped(scope, move || -> Result<(), IngestError> {
+                let to_lonlat = Reprojector::new(&reader_crs, &Crs::Epsg(EPSG_CGCS2000))?;
+                let mut mapper = FieldMapper::new(layer, &mappings);
+                let mut batch = Vec::with_capacity(BATCH);
+                let stopped = || IngestError::Usage("the writer stopped".into());
+                source.read_all(&mut |raw| {
+                    batch.push(prepare_feature(raw, layer, &mut mapper, &to_lonlat, repair));
+                    if batch.len() == BATCH {
+                        tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                            .map_err(|_| stopped())?;
+                    }
+                    Ok(())
+                })?;
+                if !batch.is_empty() {
+                    tx.send(batch).map_err(|_| stopped())?;
+                }
+                Ok(())
+            })
+            .map_err(|e| IngestError::Usage(format!("cannot start the reader thread: {e}")))?;
+        let mut written_ok: Result<(), IngestError> = Ok(());
+        for batch in rx {
+            for prepared in batch {
+                if let Err(e) = process(prepared, writer.as_mut()) {
+                    written_ok = Err(e);
+                    break;
+                }
             }
-            process(raw, writer.as_mut())
-        })?;
-    }
-    drop(process);
+            if written_ok.is_err() {
+                break; // dropping the receiver stops the reader
+            }
+        }
+        let read_result = reader
+            .join()
+            .unwrap_or_else(|_| Err(IngestError::Usage("the reader thread panicked".into())));
+        written_ok?;
+        read_result
+    })?;
 
     // Layer-level checks.
     let mut metric_epsg = store_metric(&bbox_center);
@@ -586,10 +659,10 @@ pub fn import(
         })?;
         // The metric CRS follows the villages (the planning area); other layers only set it when
         // nothing has yet.
-        if layer == LayerKind::Villages || store.setting("metric_epsg")?.is_none() {
-            if let Some(epsg) = metric_epsg {
-                store.set_setting("metric_epsg", &epsg.to_string())?;
-            }
+        if (layer == LayerKind::Villages || store.setting("metric_epsg")?.is_none())
+            && let Some(epsg) = metric_epsg
+        {
+            store.set_setting("metric_epsg", &epsg.to_string())?;
         }
         true
     } else {

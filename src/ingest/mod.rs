@@ -10,6 +10,7 @@ pub mod fields;
 pub mod geojson;
 pub mod gpkg;
 pub mod import;
+pub mod json_split;
 pub mod shapefile;
 
 use std::io::Read;
@@ -142,7 +143,7 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 /// A source of raw features.
-pub trait FeatureSource {
+pub trait FeatureSource: Send {
     fn describe(&self) -> &SourceDescription;
     /// Streams every feature into `sink`, in file order. Stops at the first error from the sink.
     fn read_all(
@@ -156,7 +157,7 @@ pub fn open_source(
     path: &Path,
     options: &ReadOptions,
     progress: Progress,
-) -> Result<Box<dyn FeatureSource>, IngestError> {
+) -> Result<Box<dyn FeatureSource + Send>, IngestError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

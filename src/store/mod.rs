@@ -107,6 +107,8 @@ pub trait FeatureStore {
         kind: LayerKind,
         visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// A second, read-only handle on the same workspace, for a reading thread.
+    fn reader(&self) -> Result<Box<dyn FeatureStore + Send>, StoreError>;
     /// A workspace setting (e.g. `metric_epsg`).
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
