@@ -21,11 +21,80 @@ use geo::{
 use rstar::{AABB, RTree, RTreeObject};
 
 /// Why a polygonal geometry is invalid, one sentence per problem.
+///
+/// Fast path: a single polygon without holes whose ring is simple (checked with a sweep over
+/// segments sorted by x, O(n log n) for ordinary rings) is valid; everything else goes through
+/// geo's full validation, which names the reasons.
 pub fn polygonal_problems(mp: &MultiPolygon<f64>) -> Vec<String> {
+    if let [p] = mp.0.as_slice()
+        && p.interiors().is_empty()
+        && ring_is_simple(&p.exterior().0)
+    {
+        return Vec::new();
+    }
     mp.validation_errors()
         .into_iter()
         .map(|e| e.to_string())
         .collect()
+}
+
+/// Whether a closed ring is simple: at least three distinct vertices, finite, no repeated
+/// consecutive points, non-zero area, and no two segments meeting except consecutive ones at
+/// their shared vertex. Conservative: `false` only sends the ring to the full validation.
+pub fn ring_is_simple(ring: &[geo::Coord<f64>]) -> bool {
+    use geo::line_intersection::{LineIntersection, line_intersection};
+    let n = ring.len().saturating_sub(1); // segments
+    if n < 3 || ring[0] != ring[n] {
+        return false;
+    }
+    let mut area2 = 0.0;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[i + 1]);
+        if a == b || !a.x.is_finite() || !a.y.is_finite() {
+            return false;
+        }
+        area2 += a.x * b.y - b.x * a.y;
+    }
+    if area2 == 0.0 {
+        return false;
+    }
+    let segment = |i: usize| geo::Line::new(ring[i], ring[i + 1]);
+    let mut order: Vec<(f64, f64, usize)> = (0..n)
+        .map(|i| {
+            (
+                ring[i].x.min(ring[i + 1].x),
+                ring[i].x.max(ring[i + 1].x),
+                i,
+            )
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (k, &(_, max_x, i)) in order.iter().enumerate() {
+        let si = segment(i);
+        for &(min_x, _, j) in &order[k + 1..] {
+            if min_x > max_x {
+                break;
+            }
+            let sj = segment(j);
+            let adjacent = i.abs_diff(j) == 1 || i.abs_diff(j) == n - 1;
+            match line_intersection(si, sj) {
+                None => {}
+                Some(LineIntersection::Collinear { .. }) => return false,
+                Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                    // Consecutive segments meet at their shared vertex and nowhere else.
+                    let shared = if j == i + 1 || (i == n - 1 && j == 0) {
+                        si.end
+                    } else {
+                        si.start
+                    };
+                    if !adjacent || intersection != shared {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 /// A repaired geometry and what the repair did.
@@ -219,6 +288,57 @@ mod tests {
         assert!(fixed.geometry.is_valid());
         assert_eq!(fixed.geometry.0.len(), 2);
         assert!((fixed.geometry.unsigned_area() - 50.0).abs() < 1e-9);
+    }
+
+    /// Deterministic pseudo-random numbers for the oracle test.
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn fast_simple_ring_check_agrees_with_full_validation() {
+        let mut seed = 11u64;
+        let (mut simple, mut not_simple) = (0, 0);
+        for case in 0..3000 {
+            let n = 3 + case % 9;
+            // Random polygons on a coarse grid: many self-intersections, touches and overlaps.
+            let mut coords: Vec<(f64, f64)> = (0..n)
+                .map(|_| {
+                    (
+                        (lcg(&mut seed) * 6.0).floor(),
+                        (lcg(&mut seed) * 6.0).floor(),
+                    )
+                })
+                .collect();
+            coords.push(coords[0]);
+            let ring = LineString::from(coords);
+            let polygon = Polygon::new(ring.clone(), vec![]);
+            let fast = ring_is_simple(&ring.0);
+            if fast {
+                simple += 1;
+                assert!(
+                    polygon.is_valid(),
+                    "fast path accepted an invalid ring {ring:?}"
+                );
+            } else {
+                not_simple += 1;
+            }
+        }
+        assert!(simple > 100 && not_simple > 100, "{simple} / {not_simple}");
+        // And a valid star-shaped ring of many vertices is accepted by the fast path.
+        let star: Vec<(f64, f64)> = (0..=40)
+            .map(|k| {
+                let a = k as f64 / 40.0 * std::f64::consts::TAU;
+                let r = if k % 2 == 0 { 10.0 } else { 4.0 };
+                (r * a.cos(), r * a.sin())
+            })
+            .collect();
+        let mut star = star;
+        star[40] = star[0];
+        assert!(ring_is_simple(&LineString::from(star).0));
     }
 
     #[test]

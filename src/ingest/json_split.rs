@@ -103,7 +103,11 @@ impl<R: Read> FeatureSplitter<R> {
                 }
                 continue;
             }
-            if self.in_array && self.depth == 2 && !matches!(b, b'{' | b']' | b',') && !b.is_ascii_whitespace() {
+            if self.in_array
+                && self.depth == 2
+                && !matches!(b, b'{' | b']' | b',')
+                && !b.is_ascii_whitespace()
+            {
                 return Err(invalid("an element of the features array is not an object"));
             }
             match b {

@@ -377,6 +377,98 @@ struct GpkgLayerWriter<'a> {
     envelopes: Vec<(i64, [f64; 4])>,
 }
 
+/// Entries per R-tree node: SQLite's RTREE_MAXCELLS (51) for 2-D float trees on 4 KB pages.
+const RTREE_MAX_CELLS: usize = 51;
+/// Bytes per cell: 8-byte id + 4 float32 coordinates.
+const RTREE_CELL_BYTES: usize = 8 + 4 * 4;
+
+/// One packed R-tree node ready to be written.
+struct PackedNode {
+    number: i64,
+    parent: Option<i64>,
+    blob: Vec<u8>,
+    /// Feature ids (leaves) or child node numbers (inner nodes).
+    children: Vec<i64>,
+    envelope: [f64; 4],
+}
+
+/// float32 bounds that contain the float64 ones (SQLite's R-tree rounds the same way).
+fn f32_down(v: f64) -> f32 {
+    let f = v as f32;
+    if f as f64 > v { f.next_down() } else { f }
+}
+
+fn f32_up(v: f64) -> f32 {
+    let f = v as f32;
+    if (f as f64) < v { f.next_up() } else { f }
+}
+
+/// Packs entries (already in Hilbert order) into levels of full nodes, leaves first; the last
+/// level holds the single root, which gets node number 1 and the tree depth in its header.
+fn pack_rtree(entries: &[(i64, [f64; 4])]) -> Vec<Vec<PackedNode>> {
+    // (id, envelope) of the items of the level being built.
+    let mut items: Vec<(i64, [f64; 4])> = entries.to_vec();
+    let mut levels: Vec<Vec<PackedNode>> = Vec::new();
+    let mut next_number = 2i64;
+    loop {
+        let is_root_level = items.len() <= RTREE_MAX_CELLS;
+        let mut level = Vec::with_capacity(items.len().div_ceil(RTREE_MAX_CELLS));
+        for chunk in items.chunks(RTREE_MAX_CELLS) {
+            let mut envelope = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            let mut blob = vec![0u8; 4 + RTREE_CELL_BYTES * RTREE_MAX_CELLS];
+            blob[2..4].copy_from_slice(&(chunk.len() as u16).to_be_bytes());
+            for (i, (id, e)) in chunk.iter().enumerate() {
+                let at = 4 + i * RTREE_CELL_BYTES;
+                blob[at..at + 8].copy_from_slice(&id.to_be_bytes());
+                let coords = [f32_down(e[0]), f32_up(e[2]), f32_down(e[1]), f32_up(e[3])];
+                for (k, c) in coords.iter().enumerate() {
+                    blob[at + 8 + 4 * k..at + 12 + 4 * k]
+                        .copy_from_slice(&c.to_bits().to_be_bytes());
+                }
+                envelope = [
+                    envelope[0].min(e[0]),
+                    envelope[1].min(e[1]),
+                    envelope[2].max(e[2]),
+                    envelope[3].max(e[3]),
+                ];
+            }
+            let number = if is_root_level {
+                blob[0..2].copy_from_slice(&(levels.len() as u16).to_be_bytes());
+                1
+            } else {
+                next_number += 1;
+                next_number - 1
+            };
+            level.push(PackedNode {
+                number,
+                parent: None,
+                blob,
+                children: chunk.iter().map(|c| c.0).collect(),
+                envelope,
+            });
+        }
+        if let Some(children) = levels.last_mut() {
+            let mut child = 0;
+            for node in &level {
+                for _ in &node.children {
+                    children[child].parent = Some(node.number);
+                    child += 1;
+                }
+            }
+        }
+        items = level.iter().map(|n| (n.number, n.envelope)).collect();
+        levels.push(level);
+        if is_root_level {
+            return levels;
+        }
+    }
+}
+
 /// Position of (x, y) on a Hilbert curve over a 2¹⁶ × 2¹⁶ grid of `bbox`: inserting R-tree
 /// entries in this order keeps neighbouring entries in the same nodes (3× faster bulk loads here).
 fn hilbert_key(x: f64, y: f64, bbox: [f64; 4]) -> u64 {
@@ -409,17 +501,44 @@ fn hilbert_key(x: f64, y: f64, bbox: [f64; 4]) -> u64 {
 
 impl GpkgLayerWriter<'_> {
     /// Fills the R-tree from the envelopes recorded at insert time, in Hilbert order.
+    /// Bulk-loads the (empty, just created) R-tree `rtree` from the envelopes recorded at insert
+    /// time: entries sorted along a Hilbert curve are packed bottom-up into full nodes, and the
+    /// nodes are written straight into the R-tree's shadow tables (`_node`, `_parent`, `_rowid`)
+    /// in SQLite's own format. One SQL insert per entry through the virtual table costs ~4 µs of
+    /// node splitting each; packing costs a fraction of that and gives a tighter tree.
+    /// `rtreecheck()` verifies the result in the tests.
     fn load_rtree(&mut self, rtree: &str) -> Result<(), StoreError> {
         let Some(bbox) = self.bbox else { return Ok(()) };
         let mut entries = std::mem::take(&mut self.envelopes);
         entries.sort_by_cached_key(|(_, e)| {
             hilbert_key((e[0] + e[2]) / 2.0, (e[1] + e[3]) / 2.0, bbox)
         });
-        let mut stmt = self
-            .conn
-            .prepare(&format!("INSERT INTO {rtree} VALUES (?1, ?2, ?3, ?4, ?5)"))?;
-        for (fid, e) in entries {
-            stmt.execute(params![fid, e[0], e[2], e[1], e[3]])?;
+        let levels = pack_rtree(&entries);
+        let node_table = quote_ident(&format!("{rtree}_node"));
+        let parent_table = quote_ident(&format!("{rtree}_parent"));
+        let rowid_table = quote_ident(&format!("{rtree}_rowid"));
+        let mut put_node = self.conn.prepare(&format!(
+            "INSERT OR REPLACE INTO {node_table} (nodeno, data) VALUES (?1, ?2)"
+        ))?;
+        let mut put_parent = self.conn.prepare(&format!(
+            "INSERT INTO {parent_table} (nodeno, parentnode) VALUES (?1, ?2)"
+        ))?;
+        let mut put_rowid = self.conn.prepare(&format!(
+            "INSERT INTO {rowid_table} (rowid, nodeno) VALUES (?1, ?2)"
+        ))?;
+        for level in &levels {
+            for node in level {
+                put_node.execute(params![node.number, node.blob])?;
+                if let Some(parent) = node.parent {
+                    put_parent.execute(params![node.number, parent])?;
+                }
+            }
+        }
+        // Leaf entries: which leaf holds each feature.
+        for leaf in &levels[0] {
+            for &fid in &leaf.children {
+                put_rowid.execute(params![fid, leaf.number])?;
+            }
         }
         Ok(())
     }
@@ -518,7 +637,7 @@ impl GpkgLayerWriter<'_> {
             up4 = quote_ident(&format!("{rtree}_update4")),
             del = quote_ident(&format!("{rtree}_delete")),
         ))?;
-        self.load_rtree(&rt)?;
+        self.load_rtree(&rtree)?;
         self.conn.execute(
             "INSERT INTO liancun_layers (name, source, imported_at, data_version)
              VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?3)
