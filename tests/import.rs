@@ -747,3 +747,76 @@ fn members_accept_points_and_polygons_and_values_keep_types() {
         ["企业", "学校"]
     );
 }
+
+#[test]
+fn the_packed_spatial_index_is_sound_and_answers_like_a_scan() {
+    let dir = temp_dir("rtree");
+    let file = dir.join("p.geojson");
+    // 3000 parcels: 59 leaves, 2 inner nodes and a root (three levels).
+    let features: Vec<(String, String)> = (0..3000)
+        .map(|i| {
+            let (c, r) = (i % 60, i / 60);
+            (
+                r#"{"dlbm":"0103"}"#.to_string(),
+                square(118.0 + c as f64 * 0.0011, 36.0 + r as f64 * 0.0013, 0.001),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = features
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_geojson(&file, &refs);
+    let mut ws = Workspace::open(&dir.join("w.gpkg")).unwrap();
+    assert!(
+        run_import(&mut ws, &file, &ImportOptions::new(LayerKind::Parcels))
+            .unwrap()
+            .committed
+    );
+    let conn = ws.store().connection();
+    let check: String = conn
+        .query_row("SELECT rtreecheck('rtree_parcels_geom')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let depth: i64 = conn
+        .query_row(
+            "SELECT rtreedepth(data) FROM rtree_parcels_geom_node WHERE nodeno = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(-1);
+    assert!(depth == 2 || depth == -1, "three levels: depth {depth}");
+    for (x0, y0, x1, y1) in [
+        (118.0, 36.0, 118.01, 36.01),
+        (118.03, 36.02, 118.031, 36.05),
+        (117.0, 35.0, 117.5, 35.5),
+        (118.0, 36.0, 119.0, 37.0),
+    ] {
+        let by_index: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM rtree_parcels_geom WHERE maxx >= ?1 AND minx <= ?3 AND maxy >= ?2 AND miny <= ?4",
+                [x0, y0, x1, y1],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let by_scan: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM parcels WHERE ST_MaxX(geom) >= ?1 AND ST_MinX(geom) <= ?3 AND ST_MaxY(geom) >= ?2 AND ST_MinY(geom) <= ?4",
+                [x0, y0, x1, y1],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(by_index, by_scan, "window {x0},{y0},{x1},{y1}");
+    }
+    // Later edits go through the triggers and keep the index in step.
+    conn.execute("DELETE FROM parcels WHERE fid <= 100", [])
+        .unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM rtree_parcels_geom", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2900);
+    let check: String = conn
+        .query_row("SELECT rtreecheck('rtree_parcels_geom')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}

@@ -226,25 +226,19 @@ const SAMPLE_COMPLETE: &str = "sample complete";
 /// A feature after the reader thread's work: geometry checked, reprojected and shaped for the
 /// layer (or `None`), with the findings about it.
 struct PreparedFeature {
-    /// The source feature (its geometry and properties moved out into the fields below).
+    /// The source feature (its geometry moved out into `geometry`).
     raw: RawFeature,
     geometry: Option<Geometry<f64>>,
-    /// Canonical values by field index, converted to their types (Null where absent or bad).
-    canonical_values: Vec<Value>,
-    /// Source fields kept under their own (or `--map`ped) names.
-    extras: Vec<(String, Value)>,
     findings: Findings,
 }
 
 /// The reader thread's per-feature work: everything that needs only the feature itself.
 fn prepare_feature(
     mut raw: RawFeature,
-    layer: LayerKind,
-    mapper: &mut FieldMapper,
+    family: GeometryFamily,
     to_lonlat: &Reprojector,
     repair: bool,
 ) -> PreparedFeature {
-    let family = layer.geometry_family();
     let label = raw.label();
     let mut findings = Findings {
         problems: Vec::new(),
@@ -290,8 +284,25 @@ fn prepare_feature(
     }
     let geometry =
         geometry.and_then(|g| check_geometry(g, family, to_lonlat, repair, &label, &mut findings));
+    PreparedFeature {
+        raw,
+        geometry,
+        findings,
+    }
+}
+
+/// Canonical values (by field index, converted to their types) and kept extras of one feature;
+/// conversion failures become findings. Runs on the writing thread, which has time to spare
+/// while the reading thread parses.
+fn map_attributes(
+    properties: Vec<(String, Value)>,
+    layer: LayerKind,
+    mapper: &mut FieldMapper,
+    label: &str,
+    findings: &mut Findings,
+) -> (Vec<Value>, Vec<(String, Value)>) {
     let fields = layer.canonical_fields();
-    let mapped = mapper.map(std::mem::take(&mut raw.properties));
+    let mapped = mapper.map(properties);
     let mut canonical_values = vec![Value::Null; fields.len()];
     for (i, entry) in mapped.canonical.into_iter().enumerate() {
         let Some((source_name, value)) = entry else {
@@ -302,7 +313,7 @@ fn prepare_feature(
             Err(reason) => findings.add(
                 Severity::Error,
                 "bad-value",
-                label.clone(),
+                label.to_string(),
                 format!(
                     "field {} ({}, from '{source_name}'): {reason}",
                     fields[i].name, fields[i].label_zh
@@ -310,13 +321,7 @@ fn prepare_feature(
             ),
         }
     }
-    PreparedFeature {
-        raw,
-        geometry,
-        canonical_values,
-        extras: mapped.extras,
-        findings,
-    }
+    (canonical_values, mapped.extras)
 }
 
 /// Features travel from the reader thread in batches of this size.
@@ -437,6 +442,7 @@ pub fn import(
         column_of.push(writer.ensure_column(f.name, f.ty)?);
     }
     let mut extra_columns: HashMap<String, usize> = HashMap::new();
+    let mut mapper = FieldMapper::new(layer, &options.mappings);
     let mut findings = Findings {
         problems: Vec::new(),
         counts: Vec::new(),
@@ -460,15 +466,13 @@ pub fn import(
         let PreparedFeature {
             raw,
             geometry,
-            canonical_values,
-            extras,
             findings: feature_findings,
         } = prepared;
         let label = raw.label();
         let errors_before = findings.errors();
         findings.merge(feature_findings);
-
-        let mut canonical_values = canonical_values;
+        let (mut canonical_values, extras) =
+            map_attributes(raw.properties, layer, &mut mapper, &label, &mut findings);
         let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len() + extras.len());
         if let Some(ci) = code_idx.filter(|_| layer == LayerKind::Villages) {
             match canonical_values[ci].as_str().map(normalise_village_code) {
@@ -567,18 +571,16 @@ pub fn import(
     // Reader thread: parse, check and reproject geometries; this thread: attributes and writes.
     let repair = options.repair;
     let reader_crs = crs.clone();
-    let mappings = options.mappings.clone();
     std::thread::scope(|scope| -> Result<(), IngestError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PreparedFeature>>(8);
         let reader = std::thread::Builder::new()
             .name("import-reader".into())
             .spawn_scoped(scope, move || -> Result<(), IngestError> {
                 let to_lonlat = Reprojector::new(&reader_crs, &Crs::Epsg(EPSG_CGCS2000))?;
-                let mut mapper = FieldMapper::new(layer, &mappings);
                 let mut batch = Vec::with_capacity(BATCH);
                 let stopped = || IngestError::Usage("the writer stopped".into());
                 source.read_all(&mut |raw| {
-                    batch.push(prepare_feature(raw, layer, &mut mapper, &to_lonlat, repair));
+                    batch.push(prepare_feature(raw, family, &to_lonlat, repair));
                     if batch.len() == BATCH {
                         tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                             .map_err(|_| stopped())?;

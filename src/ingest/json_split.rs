@@ -62,6 +62,20 @@ impl<R: Read> FeatureSplitter<R> {
         self.feature_offset
     }
 
+    /// Moves `n` bytes from the buffer into the current feature (when capturing) and, inside a
+    /// top-level string, into that string.
+    fn take(&mut self, n: usize) {
+        let span = &self.buf[self.pos..self.pos + n];
+        if !self.feature.is_empty() {
+            self.feature.extend_from_slice(span);
+        }
+        if self.capturing_top_string {
+            self.string_at_top.extend_from_slice(span);
+        }
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
     /// The next feature's bytes; `None` once the file is done.
     pub fn next_feature(&mut self) -> io::Result<Option<&[u8]>> {
         self.feature.clear();
@@ -74,7 +88,7 @@ impl<R: Read> FeatureSplitter<R> {
                         Err(invalid("the file ends in the middle of a feature"))
                     } else if self.in_array {
                         Err(invalid("the file ends before the features array is closed"))
-                    } else if self.depth > 0 {
+                    } else if self.depth > 0 || self.in_string {
                         Err(invalid(
                             "the file ends before the FeatureCollection is closed",
                         ))
@@ -83,6 +97,56 @@ impl<R: Read> FeatureSplitter<R> {
                     };
                 }
             }
+            if self.in_string {
+                if self.escaped {
+                    // The escaped byte: never structural, not the end of the string.
+                    self.escaped = false;
+                    let keep_key = self.capturing_top_string;
+                    self.capturing_top_string = false;
+                    self.take(1);
+                    self.capturing_top_string = keep_key;
+                    continue;
+                }
+                let rest = &self.buf[self.pos..self.len];
+                match memchr::memchr2(b'"', b'\\', rest) {
+                    None => self.take(rest.len()),
+                    Some(i) => {
+                        let b = rest[i];
+                        self.take(i);
+                        let capturing = !self.feature.is_empty();
+                        if capturing {
+                            self.feature.push(b);
+                        }
+                        self.pos += 1;
+                        self.offset += 1;
+                        if b == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                            self.capturing_top_string = false;
+                        }
+                    }
+                }
+                continue;
+            }
+            // Outside strings: skip to the next byte that matters in one step. Inside a feature
+            // only braces and quotes matter (its brackets balance out), so a SIMD search for
+            // three bytes skips the coordinates.
+            let rest = &self.buf[self.pos..self.len];
+            let i = if self.feature.is_empty() {
+                rest.iter()
+                    .position(|&b| STRUCTURAL[b as usize])
+                    .unwrap_or(rest.len())
+            } else {
+                memchr::memchr3(b'"', b'{', b'}', rest).unwrap_or(rest.len())
+            };
+            if self.in_array && self.depth == 2 && !rest[..i].iter().all(u8::is_ascii_whitespace) {
+                return Err(invalid("an element of the features array is not an object"));
+            }
+            self.take(i);
+            if self.pos == self.len {
+                continue;
+            }
             let b = self.buf[self.pos];
             self.pos += 1;
             self.offset += 1;
@@ -90,24 +154,7 @@ impl<R: Read> FeatureSplitter<R> {
             if capturing {
                 self.feature.push(b);
             }
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
-                    self.capturing_top_string = false;
-                } else if self.capturing_top_string {
-                    self.string_at_top.push(b);
-                }
-                continue;
-            }
-            if self.in_array
-                && self.depth == 2
-                && !matches!(b, b'{' | b']' | b',')
-                && !b.is_ascii_whitespace()
-            {
+            if self.in_array && self.depth == 2 && !matches!(b, b'{' | b']' | b',') {
                 return Err(invalid("an element of the features array is not an object"));
             }
             match b {
@@ -154,6 +201,18 @@ impl<R: Read> FeatureSplitter<R> {
         }
     }
 }
+
+/// Bytes that change the splitter's state outside strings.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"\"{}[]:,";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
