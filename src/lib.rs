@@ -10,7 +10,7 @@
 //! - [`demo`]: the deterministic demo-county generator.
 #![forbid(unsafe_code)]
 
-// pub mod demo; (added when the generator lands)
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod ingest;

@@ -16,10 +16,11 @@ use anyhow::{Context, Result, bail};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use liancun::demo::{DemoParams, generate};
 use liancun::domain::LayerKind;
 use liancun::engine::crs::{EPSG_CGCS2000, Reprojector, parse_crs};
 use liancun::engine::stats::VillageStatsReport;
-use liancun::ingest::import::{DEFAULT_BOUNDARY_TOLERANCE_M, ImportOptions, import};
+use liancun::ingest::import::{DEFAULT_BOUNDARY_TOLERANCE_M, ImportOptions, Severity, import};
 use liancun::ingest::{Progress, ReadOptions};
 use liancun::store::FeatureStore;
 use liancun::workspace::Workspace;
@@ -91,6 +92,28 @@ enum Command {
     Info {
         #[arg(long, short)]
         workspace: PathBuf,
+    },
+    /// 演示数据 Generate the demo county (GeoJSON layers) without importing it
+    DemoData {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, short)]
+        out: PathBuf,
+        /// About this many parcels (1000000 for the benchmark county)
+        #[arg(long, default_value_t = 20_000)]
+        parcels: usize,
+        /// Directory of the real reference data (county outline, village list)
+        #[arg(long, default_value = "data/reference")]
+        reference: PathBuf,
+    },
+    /// 演示工作区 Generate the demo county and import every layer into a workspace (default data/demo.gpkg)
+    Demo {
+        #[arg(long, short, default_value = "data/demo.gpkg")]
+        workspace: PathBuf,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value = "data/reference")]
+        reference: PathBuf,
     },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
@@ -268,6 +291,91 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     l.imported_at
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoData {
+            seed,
+            out,
+            parcels,
+            reference,
+        } => {
+            let params = DemoParams {
+                seed,
+                reference_dir: reference,
+                target_parcels: parcels,
+                ..Default::default()
+            };
+            let summary = generate(&params, &out)?;
+            println!(
+                "演示数据 demo county (seed {seed}) in {}: {} villages in {} towns, {} parcels, {} greenhouses, {} facilities, {} members, {} roads",
+                out.display(),
+                summary.villages,
+                summary.towns,
+                summary.parcels,
+                summary.greenhouses,
+                summary.facilities,
+                summary.members,
+                summary.roads
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            workspace,
+            seed,
+            reference,
+        } => {
+            let dir = workspace.with_extension("");
+            let params = DemoParams {
+                seed,
+                reference_dir: reference,
+                ..Default::default()
+            };
+            let summary = generate(&params, &dir)
+                .with_context(|| format!("generating the demo county into {}", dir.display()))?;
+            println!(
+                "演示数据 generated the demo county (seed {seed}) into {}",
+                dir.display()
+            );
+            let mut ws = Workspace::open(&workspace)?;
+            for layer in LayerKind::ALL {
+                let file = dir.join(format!("{}.geojson", layer.name()));
+                let report = import(
+                    ws.store_mut(),
+                    &file,
+                    &ImportOptions::new(layer),
+                    Progress::default(),
+                )?;
+                println!(
+                    "  {:<12} {:>7} features  {} error(s) {} warning(s)",
+                    layer.name(),
+                    report.features_written,
+                    report.count(Severity::Error),
+                    report.count(Severity::Warning)
+                );
+                if !report.committed {
+                    print!("{}", report.render());
+                    bail!("the demo layer {layer} was rejected");
+                }
+            }
+            let stats = ws.village_stats()?;
+            let t = &stats.totals;
+            let cultivated: f64 = stats.villages.iter().map(|v| v.cultivated_m2).sum();
+            println!(
+                "工作区 workspace {}: {} villages, {:.1} km², population {}; parcels {:.1} km² ({:.1} % cultivated), {} greenhouses, {} facilities; metric CRS EPSG:{}",
+                workspace.display(),
+                summary.villages,
+                t.village_area_m2 / 1e6,
+                t.population,
+                t.parcel_area_m2 / 1e6,
+                100.0 * cultivated / t.parcel_area_m2.max(1.0),
+                t.greenhouse_count,
+                t.facility_count,
+                ws.metric_epsg()?
+            );
+            println!(
+                "next: liancun info -w {0}; liancun stats -w {0} --format json; or open it in QGIS",
+                workspace.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Query {
