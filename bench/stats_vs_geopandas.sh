@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: import + index + per-village statistics of a synthetic county,
+# Side-by-side benchmark: import + index + per-village statistics of the demo county scaled to
+# PARCELS parcels (liancun demo-data: the real 沂源县 outline and its 468 villages),
 # liancun vs GeoPandas (pyogrio read, to_crs, zldwdm + exact overlay, groupby), same files, one run.
 #
 #   bench/stats_vs_geopandas.sh [PARCELS=1000000] [WORKDIR=/tmp/liancun-bench]
@@ -18,8 +19,7 @@ mkdir -p "$work"
 data="$work/data-$parcels"
 if [ ! -f "$data/parcels.geojson" ]; then
   echo "== generating $parcels parcels into $data"
-  python3 "$here/bench/peer/make_synthetic.py" --grid 20 --parcels "$parcels" \
-    --greenhouses $((parcels / 100)) --facilities 3000 --out-dir "$data"
+  "$bin" demo-data --seed 2026 --parcels "$parcels" --out "$data" --reference "$here/data/reference"
 fi
 size_mb=$(( $(stat -c %s "$data/parcels.geojson") / 1048576 ))
 echo "== input: parcels.geojson ${size_mb} MB"

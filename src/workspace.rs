@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use geo::{Geometry, InteriorPoint};
+use geo::{Geometry, InteriorPoint, MultiPolygon};
 use thiserror::Error;
 
+use crate::domain::village_code_of;
 use crate::domain::{LayerKind, Value};
-use crate::engine::crs::{CrsError, Reprojector, metric_epsg_for_lon};
+use crate::engine::crs::{CrsError, GaussKrugerAreaScale, Reprojector, metric_epsg_for_lon};
 use crate::engine::geometry::to_multipolygon;
 use crate::engine::index::LayerIndex;
 use crate::engine::stats::{VillageInput, VillageStatsBuilder, VillageStatsReport};
@@ -29,6 +30,23 @@ pub enum WorkspaceError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Missing(String),
+}
+
+/// A parcel as the statistics' reading thread prepares it.
+enum ParcelItem {
+    /// Attributed by ZLDWDM to a known village: only its metric area is needed.
+    Area {
+        dlbm: String,
+        owner: String,
+        area_m2: f64,
+    },
+    /// To be placed by geometry: its metric polygon.
+    Geometry {
+        dlbm: String,
+        owner: Option<String>,
+        geometry: MultiPolygon<f64>,
+    },
+    Skip,
 }
 
 /// An open workspace.
@@ -85,31 +103,50 @@ impl Workspace {
     }
 
     /// Streams a layer's features with geometries projected to the metric CRS, in fid order.
-    ///
-    /// A reading thread (its own read-only handle) decodes and reprojects — the costly part,
-    /// PROJ's transverse Mercator — while `visit` runs on the calling thread.
     pub fn scan_metric(
         &self,
         kind: LayerKind,
         visit: &mut dyn FnMut(StoredFeature) -> Result<(), WorkspaceError>,
     ) -> Result<(), WorkspaceError> {
+        self.scan_prepared(
+            kind,
+            &|mut f: StoredFeature, to_metric: &Reprojector| {
+                to_metric.transform_geometry(&mut f.geometry)?;
+                Ok(f)
+            },
+            visit,
+        )
+    }
+
+    /// Streams a layer's features through `prepare`, which runs on a reading thread (with its own
+    /// read-only store handle and a lon/lat → metric reprojector), and hands the results to
+    /// `visit` on the calling thread, in fid order. Decoding and reprojection — PROJ's
+    /// transverse Mercator is the costly part — thus overlap with the caller's work.
+    pub fn scan_prepared<T: Send>(
+        &self,
+        kind: LayerKind,
+        prepare: &(dyn Fn(StoredFeature, &Reprojector) -> Result<T, WorkspaceError> + Sync),
+        visit: &mut dyn FnMut(T) -> Result<(), WorkspaceError>,
+    ) -> Result<(), WorkspaceError> {
         const BATCH: usize = 1024;
         let metric_epsg = self.metric_epsg()?;
         let reader_store = self.store.reader()?;
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<StoredFeature>>(8);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(8);
             let reader = std::thread::Builder::new()
                 .name("scan-reader".into())
                 .spawn_scoped(scope, move || -> Result<(), WorkspaceError> {
                     let to_metric = Reprojector::to_metric(metric_epsg)?;
                     let mut failure: Option<WorkspaceError> = None;
                     let mut batch = Vec::with_capacity(BATCH);
-                    let scanned = reader_store.scan(kind, &mut |mut f| {
-                        if let Err(e) = to_metric.transform_geometry(&mut f.geometry) {
-                            failure = Some(e.into());
-                            return Err(StoreError::Encode("reprojection failed".into()));
+                    let scanned = reader_store.scan(kind, &mut |f| {
+                        match prepare(f, &to_metric) {
+                            Ok(item) => batch.push(item),
+                            Err(e) => {
+                                failure = Some(e);
+                                return Err(StoreError::Encode("preparation failed".into()));
+                            }
                         }
-                        batch.push(f);
                         if batch.len() == BATCH {
                             // A closed channel means the visitor stopped: stop quietly.
                             tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -131,8 +168,8 @@ impl Workspace {
                 })?;
             let mut visited: Result<(), WorkspaceError> = Ok(());
             'batches: for batch in rx {
-                for f in batch {
-                    if let Err(e) = visit(f) {
+                for item in batch {
+                    if let Err(e) = visit(item) {
                         visited = Err(e);
                         break 'batches;
                     }
@@ -209,11 +246,53 @@ impl Workspace {
 
         if let Some(parcels) = self.store.layer(LayerKind::Parcels)? {
             let (dlbm, zldwdm) = (col(&parcels, "dlbm"), col(&parcels, "zldwdm"));
-            self.scan_metric(LayerKind::Parcels, &mut |f| {
-                let code = text(&f.values, dlbm);
-                let owner = zldwdm.and_then(|i| f.values[i].as_text());
-                if let Some(mp) = to_multipolygon(f.geometry) {
-                    builder.add_parcel(&code, owner.as_deref(), &mp);
+            // A parcel whose ZLDWDM names a village only needs its area: measured from lon/lat
+            // with the Gauss–Krüger area scale (no vertex is projected). Others are projected
+            // for the exact intersection with the villages.
+            let scale = GaussKrugerAreaScale::new(self.metric_epsg()?);
+            let known = builder.village_codes();
+            let prepare =
+                |f: StoredFeature, to_metric: &Reprojector| -> Result<ParcelItem, WorkspaceError> {
+                    let code = text(&f.values, dlbm);
+                    let owner = zldwdm.and_then(|i| f.values[i].as_text());
+                    let by_code = owner
+                        .as_deref()
+                        .and_then(village_code_of)
+                        .is_some_and(|c| known.contains(c));
+                    let Some(mut mp) = to_multipolygon(f.geometry) else {
+                        return Ok(ParcelItem::Skip);
+                    };
+                    match (&scale, by_code) {
+                        (Some(scale), true) => Ok(ParcelItem::Area {
+                            dlbm: code,
+                            owner: owner.unwrap_or_default(),
+                            area_m2: scale.area(&mp),
+                        }),
+                        _ => {
+                            let mut g = Geometry::MultiPolygon(mp);
+                            to_metric.transform_geometry(&mut g)?;
+                            mp = to_multipolygon(g).unwrap_or_else(|| MultiPolygon(vec![]));
+                            Ok(ParcelItem::Geometry {
+                                dlbm: code,
+                                owner,
+                                geometry: mp,
+                            })
+                        }
+                    }
+                };
+            self.scan_prepared(LayerKind::Parcels, &prepare, &mut |item| {
+                match item {
+                    ParcelItem::Area {
+                        dlbm,
+                        owner,
+                        area_m2,
+                    } => builder.add_parcel_area(&dlbm, &owner, area_m2),
+                    ParcelItem::Geometry {
+                        dlbm,
+                        owner,
+                        geometry,
+                    } => builder.add_parcel(&dlbm, owner.as_deref(), &geometry),
+                    ParcelItem::Skip => {}
                 }
                 Ok(())
             })?;

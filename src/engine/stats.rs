@@ -222,6 +222,32 @@ impl VillageStatsBuilder {
         }
     }
 
+    /// The codes of the villages, for deciding early which parcels [`Self::add_parcel_area`] takes.
+    pub fn village_codes(&self) -> std::collections::HashSet<String> {
+        self.by_code.keys().cloned().collect()
+    }
+
+    /// Adds a parcel whose ZLDWDM names a known village, by its metric area alone (the caller
+    /// measured it). A ZLDWDM naming no village is counted as unassigned: use
+    /// [`Self::add_parcel`] with the geometry for those.
+    pub fn add_parcel_area(&mut self, dlbm: &str, zldwdm: &str, area: f64) {
+        let dlbm = dlbm.trim();
+        self.totals.parcel_count += 1;
+        self.totals.parcel_area_m2 += area;
+        *self
+            .totals
+            .land_use_m2
+            .entry(dlbm.to_string())
+            .or_insert(0.0) += area;
+        match self.village_by_code(Some(zldwdm)) {
+            Some(slot) => {
+                self.totals.parcels_by_code += 1;
+                self.credit_land(slot, dlbm, area);
+            }
+            None => self.totals.unassigned_parcel_area_m2 += area,
+        }
+    }
+
     /// Adds one parcel: its land-use code, ZLDWDM if any, and metric geometry.
     pub fn add_parcel(&mut self, dlbm: &str, zldwdm: Option<&str>, geometry: &MultiPolygon<f64>) {
         let dlbm = dlbm.trim();
