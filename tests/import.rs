@@ -820,3 +820,180 @@ fn the_packed_spatial_index_is_sound_and_answers_like_a_scan() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+#[test]
+fn a_geopackage_layer_imports_with_its_srs() {
+    let dir = temp_dir("gpkg_source");
+    // Our own workspace is a GeoPackage: copy its villages into another workspace.
+    let first = dir.join("first.gpkg");
+    let v = dir.join("v.geojson");
+    write_geojson(
+        &v,
+        &[
+            (
+                r#"{"code":"370323109222","name":"朱家户村","备注":"甲"}"#,
+                &square(118.0, 36.0, 0.01),
+            ),
+            (
+                r#"{"code":"370323109226","name":"桑家峪村"}"#,
+                &square(118.01, 36.0, 0.01),
+            ),
+        ],
+    );
+    let mut ws = Workspace::open(&first).unwrap();
+    assert!(
+        run_import(&mut ws, &v, &ImportOptions::new(LayerKind::Villages))
+            .unwrap()
+            .committed
+    );
+    drop(ws);
+    let mut second = Workspace::open(&dir.join("second.gpkg")).unwrap();
+    let mut options = ImportOptions::new(LayerKind::Villages);
+    options.read.source_layer = Some("villages".into()); // the file also holds attribute tables
+    let report = run_import(&mut second, &first, &options).unwrap();
+    assert!(report.committed, "{}", report.render());
+    assert_eq!(report.crs, "EPSG:4490");
+    assert_eq!(
+        text_column(&second, LayerKind::Villages, "name"),
+        ["朱家户村", "桑家峪村"]
+    );
+    assert_eq!(
+        text_column(&second, LayerKind::Villages, "备注"),
+        ["甲", ""]
+    );
+
+    // A GeoPackage written by GDAL in Gauss–Krüger zone 39.
+    if require_tool("ogr2ogr") {
+        let gk = dir.join("gdal_zone39.gpkg");
+        let o = std::process::Command::new("ogr2ogr")
+            .args([
+                "-f",
+                "GPKG",
+                gk.to_str().unwrap(),
+                v.to_str().unwrap(),
+                "-t_srs",
+                "EPSG:4527",
+                "-nln",
+                "村界",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut third = Workspace::open(&dir.join("third.gpkg")).unwrap();
+        let report = run_import(&mut third, &gk, &ImportOptions::new(LayerKind::Villages)).unwrap();
+        assert!(report.committed, "{}", report.render());
+        assert_eq!(report.crs, "EPSG:4527");
+        let c = coords_of(&villages(&third)[0].geometry)[0];
+        assert!(
+            (c.x - 118.0).abs() < 1e-8 && (c.y - 36.0).abs() < 1e-8,
+            "{c:?}"
+        );
+    }
+}
+
+#[test]
+fn csv_with_wkt_in_gbk_and_field_mapping_via_the_cli() {
+    let dir = temp_dir("csv_gbk");
+    let csv = "村庄编号,村庄名称,常住人口,WKT\n370323109222,朱家户村,1203,\"POLYGON((118 36,118.01 36,118.01 36.01,118 36.01,118 36))\"\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(csv);
+    let file = dir.join("villages.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let ws = dir.join("w.gpkg");
+    let w = ws.to_str().unwrap();
+    let f = file.to_str().unwrap();
+    // Without --encoding the GBK bytes are not UTF-8 and the names come out wrong; the code
+    // column is not recognised either, so the required field is reported missing.
+    let o = liancun(&["import", "-w", w, "-l", "villages", f, "--encoding", "gbk"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("[missing-field] feature #1") && stdout(&o).contains("--map SRC=code"),
+        "{}",
+        stdout(&o)
+    );
+    let o = liancun(&[
+        "import",
+        "-w",
+        w,
+        "-l",
+        "villages",
+        f,
+        "--encoding",
+        "gbk",
+        "--map",
+        "村庄编号=code",
+        "--map",
+        "村庄名称=name",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("CSV coordinates look like lon/lat"),
+        "{}",
+        stdout(&o)
+    );
+    let ws = Workspace::open(&ws).unwrap();
+    assert_eq!(text_column(&ws, LayerKind::Villages, "name"), ["朱家户村"]);
+    assert_eq!(
+        text_column(&ws, LayerKind::Villages, "population"),
+        ["1203"],
+        "常住人口 is a known alias"
+    );
+    drop(ws);
+
+    // Bad arguments get a clear message and exit code 1.
+    let o = liancun(&[
+        "import",
+        "-w",
+        w,
+        "-l",
+        "villages",
+        f,
+        "--encoding",
+        "klingon",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown encoding 'klingon'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = liancun(&[
+        "import",
+        "-w",
+        w,
+        "-l",
+        "villages",
+        f,
+        "--map",
+        "no-equals-sign",
+    ]);
+    assert!(stderr(&o).contains("expected SRC=DST"), "{}", stderr(&o));
+    let o = liancun(&["import", "-w", w, "-l", "villages", "missing.geojson"]);
+    assert!(stderr(&o).contains("file not found"), "{}", stderr(&o));
+    let txt = dir.join("notes.docx");
+    std::fs::write(&txt, "x").unwrap();
+    let o = liancun(&["import", "-w", w, "-l", "villages", txt.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("unsupported file type"),
+        "{}",
+        stderr(&o)
+    );
+    let o = liancun(&["import", "-w", w, "-l", "towns", f]);
+    assert_eq!(o.status.code(), Some(2), "clap rejects an unknown layer");
+    assert!(
+        stderr(&o).contains("unknown layer 'towns'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = liancun(&[
+        "import",
+        "-w",
+        w,
+        "-l",
+        "villages",
+        f,
+        "--crs",
+        "EPSG:999999",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unrecognised CRS"), "{}", stderr(&o));
+}
