@@ -134,6 +134,17 @@ impl Plane {
             y: (lat - self.lat0) * self.ky,
         }
     }
+    /// A lon/lat multipolygon in the plane.
+    fn project(self, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+        let ring =
+            |ls: &LineString<f64>| LineString(ls.0.iter().map(|c| self.to_xy(c.x, c.y)).collect());
+        MultiPolygon(
+            mp.0.iter()
+                .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+                .collect(),
+        )
+    }
+
     /// Back to lon/lat, rounded to 1e-7° (about 1 cm): equal inputs give equal outputs.
     fn to_lonlat(self, c: Coord<f64>) -> [f64; 2] {
         let r = |v: f64| (v * 1e7).round() / 1e7;
@@ -660,18 +671,7 @@ pub fn generate(params: &DemoParams, out_dir: &Path) -> Result<DemoSummary, Demo
         (centre.x * 100.0).round() / 100.0,
         (centre.y * 100.0).round() / 100.0,
     );
-    let outline = MultiPolygon(
-        outline_lonlat
-            .0
-            .iter()
-            .map(|p| {
-                let ring = |ls: &LineString<f64>| {
-                    LineString(ls.0.iter().map(|c| plane.to_xy(c.x, c.y)).collect())
-                };
-                Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
-            })
-            .collect(),
-    );
+    let outline = plane.project(&outline_lonlat);
     let mut rng = Rng::new(params.seed);
     let terrain = Terrain::new(&mut rng);
 
@@ -1137,47 +1137,14 @@ mod tests {
             .iter()
             .map(|f| {
                 let g: geo::Geometry<f64> = f.geometry.clone().unwrap().try_into().unwrap();
-                let mp = crate::engine::geometry::to_multipolygon(g).unwrap();
-                MultiPolygon(
-                    mp.0.iter()
-                        .map(|p| {
-                            Polygon::new(
-                                LineString(
-                                    p.exterior()
-                                        .0
-                                        .iter()
-                                        .map(|c| plane.to_xy(c.x, c.y))
-                                        .collect(),
-                                ),
-                                vec![],
-                            )
-                        })
-                        .collect(),
-                )
+                plane.project(&crate::engine::geometry::to_multipolygon(g).unwrap())
             })
             .collect();
         for p in &polygons {
             assert!(geo::Validation::is_valid(p));
         }
         let (outline, _) = read_reference(&reference_dir()).unwrap();
-        let outline_xy = MultiPolygon(
-            outline
-                .0
-                .iter()
-                .map(|p| {
-                    Polygon::new(
-                        LineString(
-                            p.exterior()
-                                .0
-                                .iter()
-                                .map(|c| plane.to_xy(c.x, c.y))
-                                .collect(),
-                        ),
-                        vec![],
-                    )
-                })
-                .collect(),
-        );
+        let outline_xy = plane.project(&outline);
         let total: f64 = polygons.iter().map(|p| p.unsigned_area()).sum();
         let county = outline_xy.unsigned_area();
         assert!(

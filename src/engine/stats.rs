@@ -222,6 +222,17 @@ impl VillageStatsBuilder {
         }
     }
 
+    /// Adds a parcel to the layer totals.
+    fn count_in_totals(&mut self, dlbm: &str, area: f64) {
+        self.totals.parcel_count += 1;
+        self.totals.parcel_area_m2 += area;
+        *self
+            .totals
+            .land_use_m2
+            .entry(dlbm.to_string())
+            .or_insert(0.0) += area;
+    }
+
     /// The codes of the villages, for deciding early which parcels [`Self::add_parcel_area`] takes.
     pub fn village_codes(&self) -> std::collections::HashSet<String> {
         self.by_code.keys().cloned().collect()
@@ -232,13 +243,7 @@ impl VillageStatsBuilder {
     /// [`Self::add_parcel`] with the geometry for those.
     pub fn add_parcel_area(&mut self, dlbm: &str, zldwdm: &str, area: f64) {
         let dlbm = dlbm.trim();
-        self.totals.parcel_count += 1;
-        self.totals.parcel_area_m2 += area;
-        *self
-            .totals
-            .land_use_m2
-            .entry(dlbm.to_string())
-            .or_insert(0.0) += area;
+        self.count_in_totals(dlbm, area);
         match self.village_by_code(Some(zldwdm)) {
             Some(slot) => {
                 self.totals.parcels_by_code += 1;
@@ -252,13 +257,7 @@ impl VillageStatsBuilder {
     pub fn add_parcel(&mut self, dlbm: &str, zldwdm: Option<&str>, geometry: &MultiPolygon<f64>) {
         let dlbm = dlbm.trim();
         let area = geometry.unsigned_area();
-        self.totals.parcel_count += 1;
-        self.totals.parcel_area_m2 += area;
-        *self
-            .totals
-            .land_use_m2
-            .entry(dlbm.to_string())
-            .or_insert(0.0) += area;
+        self.count_in_totals(dlbm, area);
         if let Some(slot) = self.village_by_code(zldwdm) {
             self.totals.parcels_by_code += 1;
             self.credit_land(slot, dlbm, area);
