@@ -630,13 +630,18 @@ fn land_use(
             _ => "0702",
         };
     }
-    if elevation < 0.12 {
-        return if rng.below(3) == 0 { "1104" } else { "1101" };
+    // Rivers follow a contour band of the terrain; ponds sit in the lowest hollows.
+    if (elevation - 0.36).abs() < 0.006 {
+        return "1101";
     }
-    if elevation > 0.72 {
+    if elevation < 0.16 {
+        return if rng.below(3) == 0 { "1104" } else { "0102" };
+    }
+    // 沂源 is hilly: forest and grass on the heights, orchards on the slopes.
+    if elevation > 0.6 {
         return ["0301", "0301", "0305", "0307", "0404"][rng.below(5)];
     }
-    if elevation > 0.5 {
+    if elevation > 0.49 {
         return match industry {
             "苹果" | "桃" => ["0201", "0201", "0201", "0204", "0103"][rng.below(5)],
             _ => ["0201", "0204", "0103", "0305", "0404"][rng.below(5)],
