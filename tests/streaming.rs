@@ -111,8 +111,14 @@ fn a_file_much_larger_than_memory_is_streamed() {
     // Memory does not follow the file size: a constant (the 64 MB SQLite page cache, buffers)
     // plus the R-tree bulk load's 32 bytes per feature (allowed twice over here).
     let allowed_mb = 160 + features * 64 / (1024 * 1024);
-    assert!(peak_mb < allowed_mb, "peak RSS {peak_mb} MB (allowed {allowed_mb} MB) for a {mb} MB file of {features} features");
-    assert!(peak_mb < mb.max(512) / 2, "peak RSS {peak_mb} MB is not far below the {mb} MB file");
+    assert!(
+        peak_mb < allowed_mb,
+        "peak RSS {peak_mb} MB (allowed {allowed_mb} MB) for a {mb} MB file of {features} features"
+    );
+    assert!(
+        peak_mb < mb.max(512) / 2,
+        "peak RSS {peak_mb} MB is not far below the {mb} MB file"
+    );
     let w = Workspace::open(&ws).unwrap();
     assert_eq!(
         w.store()
