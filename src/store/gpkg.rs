@@ -140,6 +140,7 @@ impl GpkgStore {
                name TEXT PRIMARY KEY, source TEXT NOT NULL, imported_at TEXT NOT NULL,
                data_version INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS liancun_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS gpkg_ogr_contents (table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL);
              INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
                ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
                ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
@@ -175,11 +176,24 @@ fn read_layer_info(conn: &Connection, kind: LayerKind) -> Result<Option<LayerInf
     let Some((bbox, source, imported_at, data_version)) = row else {
         return Ok(None);
     };
-    let feature_count: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {}", quote_ident(table)),
-        [],
-        |r| r.get(0),
-    )?;
+    // GDAL's gpkg_ogr_contents keeps the count up to date through triggers; count the rows only
+    // when it is missing (a table edited by a tool that does not maintain it).
+    let kept: Option<i64> = conn
+        .query_row(
+            "SELECT feature_count FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?1)",
+            [table],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let feature_count = match kept {
+        Some(n) => n,
+        None => conn.query_row(
+            &format!("SELECT count(*) FROM {}", quote_ident(table)),
+            [],
+            |r| r.get(0),
+        )?,
+    };
     let bbox = match bbox {
         [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
         _ => None,
@@ -276,6 +290,7 @@ impl FeatureStore for GpkgStore {
             finished: false,
             blob: Vec::new(),
             envelopes: Vec::new(),
+            inserted: 0,
         }))
     }
 
@@ -375,6 +390,7 @@ struct GpkgLayerWriter<'a> {
     blob: Vec<u8>,
     /// One 32-byte entry per inserted feature, for the R-tree bulk load.
     envelopes: Vec<RtreeEntry>,
+    inserted: i64,
 }
 
 /// Entries per R-tree node: SQLite's RTREE_MAXCELLS (51) for 2-D float trees on 4 KB pages.
@@ -562,6 +578,7 @@ impl GpkgLayerWriter<'_> {
              DELETE FROM gpkg_extensions WHERE table_name = '{table}';
              DELETE FROM gpkg_geometry_columns WHERE table_name = '{table}';
              DELETE FROM gpkg_contents WHERE table_name = '{table}';
+             DELETE FROM gpkg_ogr_contents WHERE table_name = '{table}';
              ALTER TABLE {s} RENAME TO {t};",
             s = quote_ident(&self.staging),
         ))?;
@@ -624,6 +641,21 @@ impl GpkgLayerWriter<'_> {
             del = quote_ident(&format!("{rtree}_delete")),
         ))?;
         self.load_rtree(&rtree)?;
+        // The feature count GDAL reads without scanning, kept current by triggers as GDAL does.
+        self.conn.execute(
+            "INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?1, ?2)",
+            params![table, self.inserted],
+        )?;
+        self.conn.execute_batch(&format!(
+            "CREATE TRIGGER {ins} AFTER INSERT ON {t} BEGIN
+               UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1 WHERE lower(table_name) = lower('{table}');
+             END;
+             CREATE TRIGGER {del} AFTER DELETE ON {t} BEGIN
+               UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1 WHERE lower(table_name) = lower('{table}');
+             END;",
+            ins = quote_ident(&format!("trigger_insert_feature_count_{table}")),
+            del = quote_ident(&format!("trigger_delete_feature_count_{table}")),
+        ))?;
         self.conn.execute(
             "INSERT INTO liancun_layers (name, source, imported_at, data_version)
              VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?3)
@@ -670,24 +702,28 @@ impl LayerWriter for GpkgLayerWriter<'_> {
                 Some([x0, y0, x1, y1]) => [x0.min(a), y0.min(b), x1.max(c), y1.max(d)],
             });
         }
-        let mut row: Vec<rusqlite::types::Value> = Vec::with_capacity(self.columns.len() + 1);
-        row.push(rusqlite::types::Value::Blob(std::mem::take(&mut self.blob)));
-        row.resize(self.columns.len() + 1, rusqlite::types::Value::Null);
-        for (i, v) in values {
-            row[i + 1] = match v {
-                Value::Null => rusqlite::types::Value::Null,
-                Value::Bool(b) => rusqlite::types::Value::Integer(*b as i64),
-                Value::Int(n) => rusqlite::types::Value::Integer(*n),
-                Value::Real(r) => rusqlite::types::Value::Real(*r),
-                Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-            };
-        }
+        // Bind in place (no copies of the values); columns the feature lacks are NULL.
         let mut stmt = self.conn.prepare_cached(&self.insert_sql)?;
-        stmt.execute(rusqlite::params_from_iter(row.iter()))?;
-        if let rusqlite::types::Value::Blob(b) = row.swap_remove(0) {
-            self.blob = b;
+        stmt.raw_bind_parameter(1, &self.blob[..])?;
+        let mut bound = vec![false; self.columns.len()];
+        for (i, v) in values {
+            let at = i + 2;
+            match v {
+                Value::Null => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
+                Value::Bool(b) => stmt.raw_bind_parameter(at, *b as i64)?,
+                Value::Int(n) => stmt.raw_bind_parameter(at, *n)?,
+                Value::Real(r) => stmt.raw_bind_parameter(at, *r)?,
+                Value::Text(s) => stmt.raw_bind_parameter(at, s.as_str())?,
+            }
+            bound[*i] = true;
         }
+        for (i, _) in bound.iter().enumerate().filter(|(_, b)| !**b) {
+            stmt.raw_bind_parameter(i + 2, rusqlite::types::Null)?;
+        }
+        stmt.raw_execute()?;
+        drop(stmt);
         let fid = self.conn.last_insert_rowid();
+        self.inserted += 1;
         if let Some(e) = envelope {
             self.envelopes.push(RtreeEntry {
                 key: 0,
