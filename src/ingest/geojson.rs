@@ -8,14 +8,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
-use geojson::{GeometryValue, Position};
-
+use super::geojson_feature::{ParsedFeature, parse_feature};
 use super::json_split::FeatureSplitter;
 use super::{
     CountingReader, FeatureSource, IngestError, Progress, RawFeature, SourceDescription, io_error,
 };
-use crate::domain::Value;
 use crate::engine::crs::{Crs, EPSG_WGS84, parse_crs};
 
 pub struct GeoJsonSource {
@@ -108,7 +105,7 @@ impl FeatureSource for GeoJsonSource {
                 Err(e) => return Err(malformed(format!("after feature #{row}: {e}"))),
             };
             row += 1;
-            let feature: geojson::Feature = serde_json::from_slice(bytes).map_err(|e| {
+            let feature = parse_feature(bytes).map_err(|e| {
                 malformed(format!(
                     "feature #{row} (at byte {}): {e}",
                     splitter.feature_offset()
@@ -125,132 +122,14 @@ impl FeatureSource for GeoJsonSource {
     }
 }
 
-fn raw_feature(row: u64, feature: geojson::Feature) -> RawFeature {
-    let id = feature.id.as_ref().map(|id| match id {
-        geojson::feature::Id::String(s) => s.clone(),
-        geojson::feature::Id::Number(n) => n.to_string(),
-    });
-    let mut repaired = Vec::new();
-    let geometry = match &feature.geometry {
-        None => Ok(None),
-        Some(g) => convert(&g.value, &mut repaired).map(Some),
-    };
-    let properties = feature
-        .properties
-        .map(|props| props.into_iter().map(|(k, v)| (k, json_value(v))).collect())
-        .unwrap_or_default();
+fn raw_feature(row: u64, feature: ParsedFeature) -> RawFeature {
     RawFeature {
         row,
-        id,
-        geometry,
-        repaired,
-        properties,
+        id: feature.id,
+        geometry: feature.geometry,
+        repaired: feature.repaired,
+        properties: feature.properties,
     }
-}
-
-/// A JSON property value as a domain value (arrays and objects are kept as JSON text).
-pub fn json_value(v: serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => n.as_f64().map(Value::Real).unwrap_or(Value::Null),
-        },
-        serde_json::Value::String(s) => Value::Text(s),
-        other => Value::Text(other.to_string()),
-    }
-}
-
-fn coord(p: &Position) -> Result<Coord<f64>, String> {
-    match p.as_slice() {
-        [x, y, ..] => Ok(Coord { x: *x, y: *y }),
-        _ => Err("a position has fewer than 2 numbers".into()),
-    }
-}
-
-fn line(ps: &[Position]) -> Result<LineString<f64>, String> {
-    let coords: Vec<Coord<f64>> = ps.iter().map(coord).collect::<Result<_, _>>()?;
-    if coords.len() < 2 {
-        return Err(format!(
-            "a line has {} position(s); at least 2 are needed",
-            coords.len()
-        ));
-    }
-    Ok(LineString(coords))
-}
-
-fn ring(
-    ps: &[Position],
-    which: &str,
-    repaired: &mut Vec<String>,
-) -> Result<LineString<f64>, String> {
-    let mut coords: Vec<Coord<f64>> = ps.iter().map(coord).collect::<Result<_, _>>()?;
-    if coords.is_empty() {
-        return Err(format!("{which} is empty"));
-    }
-    if coords.first() != coords.last() {
-        repaired.push(format!(
-            "{which} 未闭合 is not closed (first position ≠ last); closed it"
-        ));
-        coords.push(coords[0]);
-    }
-    if coords.len() < 4 {
-        return Err(format!(
-            "{which} has {} positions; a closed ring needs at least 4",
-            coords.len()
-        ));
-    }
-    Ok(LineString(coords))
-}
-
-fn polygon(
-    rings: &[Vec<Position>],
-    label: &str,
-    repaired: &mut Vec<String>,
-) -> Result<Polygon<f64>, String> {
-    let mut iter = rings.iter().enumerate();
-    let (_, outer) = iter.next().ok_or_else(|| format!("{label} has no rings"))?;
-    let exterior = ring(outer, &format!("{label} exterior ring"), repaired)?;
-    let interiors = iter
-        .map(|(i, r)| ring(r, &format!("{label} hole {i}"), repaired))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Polygon::new(exterior, interiors))
-}
-
-/// Converts a GeoJSON geometry, closing unclosed rings (recorded in `repaired`).
-pub fn convert(value: &GeometryValue, repaired: &mut Vec<String>) -> Result<Geometry<f64>, String> {
-    Ok(match value {
-        GeometryValue::Point { coordinates } => Geometry::Point(Point(coord(coordinates)?)),
-        GeometryValue::MultiPoint { coordinates } => Geometry::MultiPoint(MultiPoint(
-            coordinates
-                .iter()
-                .map(|p| coord(p).map(Point))
-                .collect::<Result<_, _>>()?,
-        )),
-        GeometryValue::LineString { coordinates } => Geometry::LineString(line(coordinates)?),
-        GeometryValue::MultiLineString { coordinates } => {
-            Geometry::MultiLineString(MultiLineString(
-                coordinates
-                    .iter()
-                    .map(|l| line(l))
-                    .collect::<Result<_, _>>()?,
-            ))
-        }
-        GeometryValue::Polygon { coordinates } => {
-            Geometry::Polygon(polygon(coordinates, "polygon", repaired)?)
-        }
-        GeometryValue::MultiPolygon { coordinates } => Geometry::MultiPolygon(MultiPolygon(
-            coordinates
-                .iter()
-                .enumerate()
-                .map(|(i, p)| polygon(p, &format!("part {i}"), repaired))
-                .collect::<Result<_, _>>()?,
-        )),
-        GeometryValue::GeometryCollection { .. } => {
-            return Err("GeometryCollection is not supported; split it into features".into());
-        }
-    })
 }
 
 #[cfg(test)]

@@ -239,26 +239,22 @@ fn prepare_feature(
     to_lonlat: &Reprojector,
     repair: bool,
 ) -> PreparedFeature {
-    let label = raw.label();
+    let (row, id) = (raw.row, raw.id.clone());
+    let label = || super::feature_label(row, id.as_deref());
     let mut findings = Findings {
         problems: Vec::new(),
         counts: Vec::new(),
     };
     let geometry = match std::mem::replace(&mut raw.geometry, Ok(None)) {
         Err(reason) => {
-            findings.add(
-                Severity::Error,
-                "unreadable-geometry",
-                label.clone(),
-                reason,
-            );
+            findings.add(Severity::Error, "unreadable-geometry", label(), reason);
             None
         }
         Ok(None) => {
             findings.add(
                 Severity::Error,
                 "empty-geometry",
-                label.clone(),
+                label(),
                 "没有几何 the feature has no geometry".into(),
             );
             None
@@ -267,17 +263,12 @@ fn prepare_feature(
     };
     for note in &raw.repaired {
         if repair {
-            findings.add(
-                Severity::Repaired,
-                "unclosed-ring",
-                label.clone(),
-                note.clone(),
-            );
+            findings.add(Severity::Repaired, "unclosed-ring", label(), note.clone());
         } else {
             findings.add(
                 Severity::Error,
                 "unclosed-ring",
-                label.clone(),
+                label(),
                 format!("{note} — use --repair to accept"),
             );
         }
@@ -298,7 +289,7 @@ fn map_attributes(
     properties: Vec<(String, Value)>,
     layer: LayerKind,
     mapper: &mut FieldMapper,
-    label: &str,
+    label: &dyn Fn() -> String,
     findings: &mut Findings,
 ) -> (Vec<Value>, Vec<(String, Value)>) {
     let fields = layer.canonical_fields();
@@ -313,7 +304,7 @@ fn map_attributes(
             Err(reason) => findings.add(
                 Severity::Error,
                 "bad-value",
-                label.to_string(),
+                label(),
                 format!(
                     "field {} ({}, from '{source_name}'): {reason}",
                     fields[i].name, fields[i].label_zh
@@ -468,11 +459,17 @@ pub fn import(
             geometry,
             findings: feature_findings,
         } = prepared;
-        let label = raw.label();
+        let RawFeature {
+            row,
+            id,
+            properties,
+            ..
+        } = raw;
+        let label = || super::feature_label(row, id.as_deref());
         let errors_before = findings.errors();
         findings.merge(feature_findings);
         let (mut canonical_values, extras) =
-            map_attributes(raw.properties, layer, &mut mapper, &label, &mut findings);
+            map_attributes(properties, layer, &mut mapper, &label, &mut findings);
         let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len() + extras.len());
         if let Some(ci) = code_idx.filter(|_| layer == LayerKind::Villages) {
             match canonical_values[ci].as_str().map(normalise_village_code) {
@@ -481,17 +478,15 @@ pub fn import(
                         findings.add(
                             Severity::Error,
                             "duplicate-code",
-                            label.clone(),
+                            label(),
                             format!("村代码 {code} is also used by {first}"),
                         );
                     } else {
-                        seen_codes.insert(code.clone(), label.clone());
+                        seen_codes.insert(code.clone(), label());
                     }
                     canonical_values[ci] = Value::Text(code);
                 }
-                Some(Err(reason)) => {
-                    findings.add(Severity::Error, "bad-code", label.clone(), reason)
-                }
+                Some(Err(reason)) => findings.add(Severity::Error, "bad-code", label(), reason),
                 None => {}
             }
         }
@@ -502,7 +497,7 @@ pub fn import(
             findings.add(
                 Severity::Error,
                 "missing-field",
-                label.clone(),
+                label(),
                 format!(
                     "required field {} ({}) is empty or absent (map your column with --map SRC={})",
                     spec.name, spec.label_zh, spec.name
@@ -517,7 +512,7 @@ pub fn import(
                 findings.add(
                         Severity::Warning,
                         "unknown-village-code",
-                        label.clone(),
+                        label(),
                         format!("{} '{text}' matches no village in the workspace; located by geometry instead", fields[vi].name),
                     );
             }
@@ -732,7 +727,7 @@ fn check_geometry(
     family: GeometryFamily,
     to_lonlat: &Reprojector,
     repair: bool,
-    label: &str,
+    label: &dyn Fn() -> String,
     findings: &mut Findings,
 ) -> Option<Geometry<f64>> {
     let got = type_name(&geometry);
@@ -740,7 +735,7 @@ fn check_geometry(
         findings.add(
             Severity::Error,
             "wrong-geometry-type",
-            label.to_string(),
+            label(),
             format!(
                 "几何类型不符 expected {} for this layer, got {got}",
                 family.describe_zh()
@@ -771,7 +766,7 @@ fn check_geometry(
         findings.add(
             Severity::Error,
             "empty-geometry",
-            label.to_string(),
+            label(),
             "几何为空 the geometry has no coordinates".into(),
         );
         return None;
@@ -780,18 +775,13 @@ fn check_geometry(
         findings.add(
             Severity::Error,
             "non-finite",
-            label.to_string(),
+            label(),
             format!("坐标非有限值 non-finite coordinate ({}, {})", bad.x, bad.y),
         );
         return None;
     }
     if let Err(e) = to_lonlat.transform_geometry(&mut shaped) {
-        findings.add(
-            Severity::Error,
-            "reprojection",
-            label.to_string(),
-            e.to_string(),
-        );
+        findings.add(Severity::Error, "reprojection", label(), e.to_string());
         return None;
     }
     let lonlat = coords_of(&shaped);
@@ -802,14 +792,14 @@ fn check_geometry(
             findings.add(
                 Severity::Repaired,
                 "swapped-axes",
-                label.to_string(),
+                label(),
                 "经纬度颠倒 lat/lon were swapped; swapped them back".into(),
             );
         } else if swapped {
             findings.add(
                 Severity::Error,
                 "swapped-axes",
-                label.to_string(),
+                label(),
                 format!("经纬度颠倒 ({}, {}) looks like lat/lon swapped (x must be the longitude); --repair swaps them", out.x, out.y),
             );
             return None;
@@ -817,7 +807,7 @@ fn check_geometry(
             findings.add(
                 Severity::Error,
                 "out-of-range",
-                label.to_string(),
+                label(),
                 format!("坐标超出中国范围 ({:.6}, {:.6}) after reprojection lies outside China's lon/lat range — wrong --crs?", out.x, out.y),
             );
             return None;
@@ -831,7 +821,7 @@ fn check_geometry(
                 findings.add(
                     Severity::Error,
                     "invalid-geometry",
-                    label.to_string(),
+                    label(),
                     format!("无效几何 {reason} — --repair rebuilds it"),
                 );
                 return None;
@@ -847,7 +837,7 @@ fn check_geometry(
                     findings.add(
                         Severity::Repaired,
                         "invalid-geometry",
-                        label.to_string(),
+                        label(),
                         format!("{reason}: {} (area {change:+.3} %)", fixed.description),
                     );
                     shaped = Geometry::MultiPolygon(fixed.geometry);
@@ -856,7 +846,7 @@ fn check_geometry(
                     findings.add(
                         Severity::Error,
                         "invalid-geometry",
-                        label.to_string(),
+                        label(),
                         format!("无效几何 {reason}; nothing with area is left to repair"),
                     );
                     return None;

@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod fields;
 pub mod geojson;
+pub mod geojson_feature;
 pub mod gpkg;
 pub mod import;
 pub mod json_split;
@@ -73,10 +74,15 @@ pub struct RawFeature {
 impl RawFeature {
     /// How a message names this feature: "第 N 个要素 feature #N (id X)".
     pub fn label(&self) -> String {
-        match &self.id {
-            Some(id) => format!("feature #{} (id {id})", self.row),
-            None => format!("feature #{}", self.row),
-        }
+        feature_label(self.row, self.id.as_deref())
+    }
+}
+
+/// How a message names a feature: "feature #N (id X)". Built only when a message needs it.
+pub fn feature_label(row: u64, id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("feature #{row} (id {id})"),
+        None => format!("feature #{row}"),
     }
 }
 
