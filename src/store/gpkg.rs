@@ -496,6 +496,7 @@ impl GpkgLayerWriter<'_> {
         let mut put_rowid = self.conn.prepare(&format!(
             "INSERT INTO {rowid_table} (rowid, nodeno) VALUES (?1, ?2)"
         ))?;
+        let mut leaf_of: Vec<(i64, i64)> = Vec::with_capacity(entries.len());
         let mut level_items = entries;
         for level in 0..=root_level {
             let mut parents = Vec::with_capacity(level_items.len().div_ceil(RTREE_MAX_CELLS));
@@ -526,7 +527,7 @@ impl GpkgLayerWriter<'_> {
                         bounds[3].max(item.bounds[3]),
                     ];
                     if level == 0 {
-                        put_rowid.execute(params![item.id, node])?;
+                        leaf_of.push((item.id, node));
                     }
                 }
                 put_node.execute(params![node, blob])?;
@@ -541,6 +542,11 @@ impl GpkgLayerWriter<'_> {
                 });
             }
             level_items = parents;
+        }
+        // Which leaf holds each feature, appended in fid order (B-tree appends, not random inserts).
+        leaf_of.sort_unstable();
+        for (fid, leaf) in leaf_of {
+            put_rowid.execute(params![fid, leaf])?;
         }
         Ok(())
     }
