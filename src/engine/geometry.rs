@@ -4,6 +4,7 @@
 use geo::{
     BoundingRect, Coord, Geometry, LineString, MultiLineString, MultiPolygon, Polygon, Rect,
 };
+use rstar::{AABB, PointDistance, RTree, RTreeObject};
 
 /// Calls `f` on every coordinate of `geom` in a fixed order (exterior ring before holes).
 pub fn for_each_coord_mut(geom: &mut Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
@@ -50,9 +51,46 @@ pub fn coords_of(geom: &Geometry<f64>) -> Vec<Coord<f64>> {
     out
 }
 
-/// The envelope of a geometry, `None` when it has no coordinates.
-pub fn envelope(geom: &Geometry<f64>) -> Option<Rect<f64>> {
-    geom.bounding_rect()
+/// An R-tree entry: the slot of an item (its position in the caller's slice) and its envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotEnvelope {
+    pub slot: usize,
+    pub envelope: AABB<[f64; 2]>,
+}
+
+impl RTreeObject for SlotEnvelope {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+impl PointDistance for SlotEnvelope {
+    fn distance_2(&self, point: &[f64; 2]) -> f64 {
+        self.envelope.distance_2(point)
+    }
+}
+
+/// A rectangle as an R-tree envelope.
+pub fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// An R-tree (bulk-loaded) of the envelopes of `items`, by slot; items without coordinates are left out.
+pub fn envelope_tree<'a, G: BoundingRect<f64, Output = Option<Rect<f64>>> + 'a>(
+    items: impl IntoIterator<Item = &'a G>,
+) -> RTree<SlotEnvelope> {
+    let entries = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(slot, g)| {
+            g.bounding_rect().map(|r| SlotEnvelope {
+                slot,
+                envelope: aabb(r),
+            })
+        })
+        .collect();
+    RTree::bulk_load(entries)
 }
 
 /// A polygonal geometry as a MultiPolygon (the storage shape of polygon layers).

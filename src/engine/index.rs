@@ -20,32 +20,14 @@
 //! assert_eq!(index.nearest(Point::new(13., 14.), 1)[0].1, 5.0);
 //! ```
 
-use geo::{BoundingRect, Contains, Distance, Euclidean, Geometry, Intersects, Point, Rect};
-use rstar::{AABB, RTree, RTreeObject};
+use geo::{Contains, Distance, Euclidean, Geometry, Intersects, Point, Rect};
+use rstar::RTree;
 
-/// An R-tree entry: the slot of a geometry and its envelope.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    slot: usize,
-    envelope: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for Entry {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
-
-impl rstar::PointDistance for Entry {
-    fn distance_2(&self, point: &[f64; 2]) -> f64 {
-        self.envelope.distance_2(point)
-    }
-}
+use super::geometry::{SlotEnvelope, aabb, envelope_tree};
 
 /// The spatial index of one layer. Slots are positions in the order the features were given.
 pub struct LayerIndex {
-    tree: RTree<Entry>,
+    tree: RTree<SlotEnvelope>,
     fids: Vec<i64>,
     geometries: Vec<Geometry<f64>>,
 }
@@ -54,21 +36,9 @@ impl LayerIndex {
     /// Builds the index from (fid, metric geometry) pairs. Geometries without coordinates are
     /// kept in their slot but not indexed.
     pub fn build(features: Vec<(i64, Geometry<f64>)>) -> LayerIndex {
-        let mut fids = Vec::with_capacity(features.len());
-        let mut geometries = Vec::with_capacity(features.len());
-        let mut entries = Vec::with_capacity(features.len());
-        for (slot, (fid, geom)) in features.into_iter().enumerate() {
-            if let Some(r) = geom.bounding_rect() {
-                entries.push(Entry {
-                    slot,
-                    envelope: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                });
-            }
-            fids.push(fid);
-            geometries.push(geom);
-        }
+        let (fids, geometries): (Vec<i64>, Vec<Geometry<f64>>) = features.into_iter().unzip();
         LayerIndex {
-            tree: RTree::bulk_load(entries),
+            tree: envelope_tree(&geometries),
             fids,
             geometries,
         }
@@ -98,7 +68,7 @@ impl LayerIndex {
 
     /// Slots whose envelope intersects `rect` (a cheap candidate filter).
     pub fn envelope_candidates(&self, rect: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
-        let query = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        let query = aabb(rect);
         self.tree
             .locate_in_envelope_intersecting(&query)
             .map(|e| e.slot)

@@ -22,10 +22,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use geo::{
-    Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, Line, MultiPolygon, Point, Rect,
+    Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, Line, MultiPolygon, Point,
 };
 use rstar::{AABB, RTree, RTreeObject};
 
+use super::geometry::{SlotEnvelope, aabb, envelope_tree};
 use crate::domain::{landuse, village_code_of};
 
 /// A village as the statistics need it.
@@ -100,28 +101,6 @@ impl VillageStatsReport {
     }
 }
 
-struct Envelope {
-    slot: usize,
-    envelope: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for Envelope {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
-
-impl rstar::PointDistance for Envelope {
-    fn distance_2(&self, point: &[f64; 2]) -> f64 {
-        self.envelope.distance_2(point)
-    }
-}
-
-fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
 struct SegmentEntry(Line<f64>);
 
 impl RTreeObject for SegmentEntry {
@@ -139,7 +118,7 @@ pub struct VillageStatsBuilder {
     villages: Vec<VillageInput>,
     stats: Vec<VillageStats>,
     by_code: HashMap<String, usize>,
-    tree: RTree<Envelope>,
+    tree: RTree<SlotEnvelope>,
     boundaries: Vec<RTree<SegmentEntry>>,
     totals: StatsTotals,
 }
@@ -147,18 +126,11 @@ pub struct VillageStatsBuilder {
 impl VillageStatsBuilder {
     pub fn new(villages: Vec<VillageInput>) -> VillageStatsBuilder {
         let mut by_code = HashMap::with_capacity(villages.len());
-        let mut envelopes = Vec::with_capacity(villages.len());
         let mut boundaries = Vec::with_capacity(villages.len());
         let mut stats = Vec::with_capacity(villages.len());
         let mut totals = StatsTotals::default();
         for (slot, v) in villages.iter().enumerate() {
             by_code.entry(v.code.clone()).or_insert(slot);
-            if let Some(r) = v.geometry.bounding_rect() {
-                envelopes.push(Envelope {
-                    slot,
-                    envelope: aabb(r),
-                });
-            }
             let segments: Vec<SegmentEntry> = v
                 .geometry
                 .0
@@ -185,10 +157,10 @@ impl VillageStatsBuilder {
             });
         }
         VillageStatsBuilder {
+            tree: envelope_tree(villages.iter().map(|v| &v.geometry)),
             villages,
             stats,
             by_code,
-            tree: RTree::bulk_load(envelopes),
             boundaries,
             totals,
         }

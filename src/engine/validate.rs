@@ -18,7 +18,9 @@ use geo::{
     Area, BooleanOps, BoundingRect, Distance, Euclidean, Length, LineString, MakeValid,
     MultiPolygon, Polygon, Validation,
 };
-use rstar::{AABB, RTree, RTreeObject};
+use rstar::AABB;
+
+use super::geometry::envelope_tree;
 
 /// Why a polygonal geometry is invalid, one sentence per problem.
 ///
@@ -145,18 +147,6 @@ pub enum BoundaryProblemKind {
     Overlap,
 }
 
-struct Env {
-    i: usize,
-    envelope: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for Env {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
-
 fn perimeter(p: &Polygon<f64>) -> f64 {
     Euclidean.length(p.exterior())
         + p.interiors()
@@ -186,17 +176,7 @@ pub fn village_boundary_problems(
     villages: &[MultiPolygon<f64>],
     tolerance_m: f64,
 ) -> Vec<BoundaryProblem> {
-    let envs: Vec<Env> = villages
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| {
-            v.bounding_rect().map(|r| Env {
-                i,
-                envelope: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-            })
-        })
-        .collect();
-    let tree = RTree::bulk_load(envs);
+    let tree = envelope_tree(villages);
     let mut problems = Vec::new();
 
     for a in 0..villages.len() {
@@ -206,7 +186,7 @@ pub fn village_boundary_problems(
         let query = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
         let mut neighbours: Vec<usize> = tree
             .locate_in_envelope_intersecting(&query)
-            .map(|e| e.i)
+            .map(|e| e.slot)
             .filter(|&b| b > a)
             .collect();
         neighbours.sort_unstable();
@@ -246,7 +226,7 @@ pub fn village_boundary_problems(
             );
             let mut around: Vec<usize> = tree
                 .locate_in_envelope_intersecting(&query)
-                .map(|e| e.i)
+                .map(|e| e.slot)
                 .filter(|&i| Euclidean.distance(&ring, &villages[i]) <= pad)
                 .collect();
             around.sort_unstable();
