@@ -125,6 +125,8 @@ pub fn coerce(spec: &FieldSpec, value: Value) -> Result<Value, String> {
     match (spec.ty, value) {
         (_, Value::Null) => Ok(Value::Null),
         (_, Value::Text(s)) if s.trim().is_empty() => Ok(Value::Null),
+        // Text that needs no trimming is moved, not copied (the common case, per feature).
+        (FieldType::Text, Value::Text(s)) if s.trim().len() == s.len() => Ok(Value::Text(s)),
         (FieldType::Text, v) => Ok(Value::Text(
             v.as_text().unwrap_or_default().trim().to_string(),
         )),
