@@ -746,6 +746,34 @@ fn members_accept_points_and_polygons_and_values_keep_types() {
         text_column(&ws, LayerKind::Members, "kind"),
         ["企业", "学校"]
     );
+    // A field that is null where it first appears takes its type from its first value; one that
+    // is null everywhere is still kept.
+    let file = dir.join("m2.geojson");
+    write_geojson(
+        &file,
+        &[
+            (
+                r#"{"kind":"企业","员工数":null,"备注":null}"#,
+                r#"{"type":"Point","coordinates":[118.1,36.1]}"#,
+            ),
+            (
+                r#"{"kind":"企业","员工数":35,"备注":null}"#,
+                r#"{"type":"Point","coordinates":[118.2,36.1]}"#,
+            ),
+        ],
+    );
+    assert!(
+        run_import(&mut ws, &file, &ImportOptions::new(LayerKind::Members))
+            .unwrap()
+            .committed
+    );
+    let info = ws.store().layer(LayerKind::Members).unwrap().unwrap();
+    let staff = &info.columns[info.column_index("员工数").unwrap()];
+    assert_eq!(staff.ty, liancun::domain::FieldType::Integer);
+    assert!(
+        info.column_index("备注").is_some(),
+        "an all-null field is kept"
+    );
 }
 
 #[test]

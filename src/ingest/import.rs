@@ -433,6 +433,8 @@ pub fn import(
         column_of.push(writer.ensure_column(f.name, f.ty)?);
     }
     let mut extra_columns: HashMap<String, usize> = HashMap::new();
+    // Source fields seen only with null values so far; kept as TEXT columns at the end.
+    let mut null_only: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut mapper = FieldMapper::new(layer, &options.mappings);
     let mut findings = Findings {
         problems: Vec::new(),
@@ -536,7 +538,11 @@ pub fn import(
                 let col = match extra_columns.get(&name) {
                     Some(&c) => c,
                     None => {
-                        let Some(ty) = value_type(&v) else { continue };
+                        // The column's type comes from its first non-null value.
+                        let Some(ty) = value_type(&v) else {
+                            null_only.insert(name);
+                            continue;
+                        };
                         let c = writer.ensure_column(&name, ty)?;
                         extra_columns.insert(name.clone(), c);
                         c
@@ -606,6 +612,12 @@ pub fn import(
         written_ok?;
         read_result
     })?;
+    // Fields that were null on every feature are kept too (as TEXT), so nothing is dropped.
+    if findings.errors() == 0 {
+        for name in null_only.iter().filter(|n| !extra_columns.contains_key(*n)) {
+            writer.ensure_column(name, crate::domain::FieldType::Text)?;
+        }
+    }
 
     // Layer-level checks.
     let mut metric_epsg = store_metric(&bbox_center);
@@ -694,7 +706,7 @@ fn store_metric(center: &Option<(f64, f64, u64)>) -> Option<u32> {
 fn value_type(v: &Value) -> Option<crate::domain::FieldType> {
     use crate::domain::FieldType;
     Some(match v {
-        Value::Null => FieldType::Text,
+        Value::Null => return None,
         Value::Bool(_) => FieldType::Boolean,
         Value::Int(_) => FieldType::Integer,
         Value::Real(_) => FieldType::Real,
