@@ -10,6 +10,7 @@
 //! - [`demo`]: the deterministic demo-county generator.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod demo;
 pub mod domain;
 pub mod engine;

@@ -115,6 +115,14 @@ enum Command {
         #[arg(long, default_value = "data/reference")]
         reference: PathBuf,
     },
+    /// 服务 Serve the workspace over HTTP (OGC API – Features); without --workspace, the demo county
+    Serve {
+        /// Defaults to data/demo.gpkg, generated first if missing
+        #[arg(long, short)]
+        workspace: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
         #[arg(long, short)]
@@ -376,6 +384,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "next: liancun info -w {0}; liancun stats -w {0} --format json; or open it in QGIS",
                 workspace.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { workspace, bind } => {
+            let path = match workspace {
+                Some(p) => p,
+                None => {
+                    let demo = PathBuf::from("data/demo.gpkg");
+                    if !demo.exists() {
+                        eprintln!(
+                            "演示工作区不存在，正在生成 generating the demo workspace {} …",
+                            demo.display()
+                        );
+                        run(Cli {
+                            command: Command::Demo {
+                                workspace: demo.clone(),
+                                seed: 2026,
+                                reference: PathBuf::from("data/reference"),
+                            },
+                        })?;
+                    }
+                    demo
+                }
+            };
+            let ws = open_existing(&path)?;
+            let title = format!(
+                "liancun 联村 — {}",
+                path.file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("workspace")
+            );
+            let state = std::sync::Arc::new(liancun::api::AppState::load(&ws, &title)?);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&bind)
+                    .await
+                    .with_context(|| format!("binding {bind}"))?;
+                let addr = listener.local_addr()?;
+                // The first line of output is the address (tests start the server on port 0 and read it).
+                println!("listening on http://{addr}/");
+                use std::io::Write as _;
+                std::io::stdout().flush()?;
+                axum::serve(listener, liancun::api::router(state))
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                Ok::<(), anyhow::Error>(())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Query {

@@ -1,0 +1,60 @@
+//! `application/problem+json` errors (RFC 9457). A 5xx never shows internals; the cause is
+//! written to the log (standard error) instead.
+
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An API error: status, short title and a detail that names the parameter and the reason.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            title: "请求参数错误 Bad request",
+            detail: detail.into(),
+        }
+    }
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            title: "未找到 Not found",
+            detail: detail.into(),
+        }
+    }
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        eprintln!("internal error: {cause}");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title: "服务器内部错误 Internal error",
+            detail: "the server could not answer; the cause is in its log".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no resource at {}", uri.path()))
+}

@@ -1,0 +1,408 @@
+//! OGC API – Features Part 1 (Core, GeoJSON) over the workspace layers.
+//!
+//! Collections are the layers (`villages`, `parcels`, …). Items: `bbox` (CRS84), `limit`
+//! (default 100, maximum 10,000 — larger values are lowered to it, as Part 1 allows), keyset
+//! paging with `cursor` (the last feature id of the previous page, so pages stay stable while
+//! reading), attribute equality filters on any column, `f=json`. Any other parameter is a 400.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use geo::{Geometry, Intersects, Rect, coord};
+use rstar::RTree;
+use serde_json::{Map, Value as Json, json};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::{LayerKind, Value};
+use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree};
+use crate::store::{FeatureStore, LayerInfo};
+use crate::workspace::{Workspace, WorkspaceError};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 10_000;
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+const GEOJSON: &str = "application/geo+json";
+
+/// A layer held in memory for serving: lon/lat geometries in fid order with an R-tree.
+pub struct ServedLayer {
+    pub info: LayerInfo,
+    fids: Vec<i64>,
+    geometries: Vec<Geometry<f64>>,
+    values: Vec<Vec<Value>>,
+    tree: RTree<SlotEnvelope>,
+    slot_of_fid: HashMap<i64, usize>,
+}
+
+impl ServedLayer {
+    pub fn load(workspace: &Workspace, info: LayerInfo) -> Result<ServedLayer, WorkspaceError> {
+        let (mut fids, mut geometries, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        workspace.store().scan(info.kind, &mut |f| {
+            fids.push(f.fid);
+            geometries.push(f.geometry);
+            values.push(f.values);
+            Ok(())
+        })?;
+        let tree = envelope_tree(&geometries);
+        let slot_of_fid = fids
+            .iter()
+            .enumerate()
+            .map(|(slot, fid)| (*fid, slot))
+            .collect();
+        Ok(ServedLayer {
+            info,
+            fids,
+            geometries,
+            values,
+            tree,
+            slot_of_fid,
+        })
+    }
+
+    /// Slots matching the query, ascending by fid, and how many matched in all.
+    pub fn select(&self, q: &ItemsQuery) -> (Vec<usize>, usize, Option<i64>) {
+        let mut slots: Vec<usize> = match q.bbox {
+            Some(b) => {
+                let rect = Rect::new(coord! {x: b[0], y: b[1]}, coord! {x: b[2], y: b[3]});
+                let polygon = rect.to_polygon();
+                let mut s: Vec<usize> = self
+                    .tree
+                    .locate_in_envelope_intersecting(&aabb(rect))
+                    .map(|e| e.slot)
+                    .filter(|&s| self.geometries[s].intersects(&polygon))
+                    .collect();
+                s.sort_unstable();
+                s
+            }
+            None => (0..self.fids.len()).collect(),
+        };
+        slots.retain(|&s| {
+            q.filters
+                .iter()
+                .all(|(col, want)| self.values[s][*col].as_text().as_deref() == Some(want))
+        });
+        let matched = slots.len();
+        let start = q
+            .cursor
+            .map_or(0, |c| slots.partition_point(|&s| self.fids[s] <= c));
+        let page: Vec<usize> = slots[start..].iter().take(q.limit).copied().collect();
+        let next = (start + page.len() < matched)
+            .then(|| page.last().map(|&s| self.fids[s]))
+            .flatten();
+        (page, matched, next)
+    }
+
+    fn feature_json(&self, slot: usize) -> Json {
+        let mut props = Map::new();
+        for (col, v) in self.info.columns.iter().zip(&self.values[slot]) {
+            props.insert(
+                col.name.clone(),
+                match v {
+                    Value::Null => Json::Null,
+                    Value::Bool(b) => json!(b),
+                    Value::Int(i) => json!(i),
+                    Value::Real(r) => json!(r),
+                    Value::Text(s) => json!(s),
+                },
+            );
+        }
+        json!({
+            "type": "Feature",
+            "id": self.fids[slot],
+            "geometry": geojson::Geometry::from(&self.geometries[slot]),
+            "properties": props,
+        })
+    }
+
+    fn extent(&self) -> Json {
+        match self.info.bbox {
+            Some(b) => json!({"spatial": {"bbox": [b], "crs": CRS84}}),
+            None => json!({"spatial": {"bbox": [], "crs": CRS84}}),
+        }
+    }
+}
+
+/// A parsed items request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemsQuery {
+    pub bbox: Option<[f64; 4]>,
+    pub limit: usize,
+    pub cursor: Option<i64>,
+    /// (column index, wanted text value).
+    pub filters: Vec<(usize, String)>,
+}
+
+/// Parses the query string of an items request; every problem is a 400 naming the parameter.
+pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQuery, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))?;
+    let mut q = ItemsQuery {
+        bbox: None,
+        limit: DEFAULT_LIMIT,
+        cursor: None,
+        filters: Vec::new(),
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "bbox" => {
+                let numbers: Vec<f64> = value
+                    .split(',')
+                    .map(|n| n.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "bbox '{value}': expected minLon,minLat,maxLon,maxLat"
+                        ))
+                    })?;
+                let b = match numbers.as_slice() {
+                    [a, b, c, d] => [*a, *b, *c, *d],
+                    [a, b, _, c, d, _] => [*a, *b, *c, *d],
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "bbox '{value}': expected 4 (or 6) numbers"
+                        )));
+                    }
+                };
+                let lon_ok = |x: f64| (-180.0..=180.0).contains(&x);
+                let lat_ok = |y: f64| (-90.0..=90.0).contains(&y);
+                if !(lon_ok(b[0]) && lon_ok(b[2]) && lat_ok(b[1]) && lat_ok(b[3])) || b[1] > b[3] {
+                    return Err(ApiError::bad_request(format!(
+                        "bbox '{value}': coordinates must be finite CRS84 lon/lat with minLat ≤ maxLat"
+                    )));
+                }
+                if b[0] > b[2] {
+                    return Err(ApiError::bad_request(format!(
+                        "bbox '{value}': boxes crossing the antimeridian are not supported"
+                    )));
+                }
+                q.bbox = Some(b);
+            }
+            "bbox-crs" if value == CRS84 => {}
+            "bbox-crs" => {
+                return Err(ApiError::bad_request(format!(
+                    "bbox-crs '{value}': only {CRS84} is supported"
+                )));
+            }
+            "limit" => {
+                let n: usize = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "limit '{value}': expected a whole number from 1 to {MAX_LIMIT}"
+                        ))
+                    })?;
+                q.limit = n.min(MAX_LIMIT);
+            }
+            "cursor" => {
+                q.cursor = Some(value.trim().parse().map_err(|_| {
+                    ApiError::bad_request(format!("cursor '{value}': expected a feature id"))
+                })?)
+            }
+            "f" if value == "json" || value == "geojson" => {}
+            "f" => {
+                return Err(ApiError::bad_request(format!(
+                    "f '{value}': only json is offered"
+                )));
+            }
+            other => match info.column_index(other) {
+                Some(col) => q.filters.push((col, value)),
+                None => {
+                    let columns: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
+                    return Err(ApiError::bad_request(format!(
+                        "unknown parameter '{other}': use bbox, bbox-crs, limit, cursor, f or a property of {} ({})",
+                        info.kind,
+                        columns.join(", ")
+                    )));
+                }
+            },
+        }
+    }
+    Ok(q)
+}
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn json_response(content_type: &'static str, body: Json) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+}
+
+fn layer<'a>(state: &'a AppState, id: &str) -> Result<&'a ServedLayer, ApiError> {
+    id.parse::<LayerKind>()
+        .ok()
+        .filter(|k| k.name() == id)
+        .and_then(|k| state.layers.get(&k))
+        .ok_or_else(|| {
+            let ids: Vec<&str> = state.layers.keys().map(|k| k.name()).collect();
+            ApiError::not_found(format!(
+                "no collection '{id}'; collections: {}",
+                ids.join(", ")
+            ))
+        })
+}
+
+pub async fn landing(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    json_response(
+        "application/json",
+        json!({
+            "title": state.title,
+            "description": "联村片区规划数据服务 liancun: village, parcel, greenhouse and facility layers of the workspace",
+            "links": [
+                {"href": format!("{base}/"), "rel": "self", "type": "application/json", "title": "this document"},
+                {"href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
+                {"href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
+            ]
+        }),
+    )
+}
+
+pub async fn conformance() -> Response {
+    json_response(
+        "application/json",
+        json!({"conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        ]}),
+    )
+}
+
+fn collection_json(base: &str, layer: &ServedLayer) -> Json {
+    let id = layer.info.kind.name();
+    json!({
+        "id": id,
+        "title": layer.info.kind.label_zh(),
+        "description": format!("{} ({} features)", layer.info.kind.label_zh(), layer.info.feature_count),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": layer.extent(),
+        "links": [
+            {"href": format!("{base}/collections/{id}"), "rel": "self", "type": "application/json"},
+            {"href": format!("{base}/collections/{id}/items"), "rel": "items", "type": GEOJSON},
+        ]
+    })
+}
+
+pub async fn collections(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    let list: Vec<Json> = state
+        .layers
+        .values()
+        .map(|l| collection_json(&base, l))
+        .collect();
+    json_response(
+        "application/json",
+        json!({
+            "links": [{"href": format!("{base}/collections"), "rel": "self", "type": "application/json"}],
+            "collections": list,
+        }),
+    )
+}
+
+pub async fn collection(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let layer = layer(&state, &id)?;
+    Ok(json_response(
+        "application/json",
+        collection_json(&base_url(&headers), layer),
+    ))
+}
+
+pub async fn items(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = parse_items_query(raw.as_deref(), &layer(&state, &id)?.info)?;
+    let base = base_url(&headers);
+    let body = tokio::task::spawn_blocking(move || {
+        let layer = layer(&state, &id)?;
+        let (page, matched, next) = layer.select(&query);
+        let features: Vec<Json> = page.iter().map(|&s| layer.feature_json(s)).collect();
+        let self_href = format!("{base}/collections/{id}/items{}", raw.as_deref().map(|r| format!("?{r}")).unwrap_or_default());
+        let mut links = vec![json!({"href": self_href, "rel": "self", "type": GEOJSON})];
+        if let Some(cursor) = next {
+            let mut pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+            pairs.retain(|(k, _)| k != "cursor");
+            pairs.push(("cursor".into(), cursor.to_string()));
+            let qs = serde_urlencoded::to_string(&pairs).map_err(ApiError::internal)?;
+            links.push(json!({"href": format!("{base}/collections/{id}/items?{qs}"), "rel": "next", "type": GEOJSON}));
+        }
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Ok::<Json, ApiError>(json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": features.len(),
+            "timeStamp": rfc3339(timestamp),
+            "links": links,
+            "features": features,
+        }))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(json_response(GEOJSON, body))
+}
+
+pub async fn item(
+    State(state): State<Arc<AppState>>,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let layer = layer(&state, &id)?;
+    let slot = fid
+        .parse::<i64>()
+        .ok()
+        .and_then(|f| layer.slot_of_fid.get(&f).copied())
+        .ok_or_else(|| ApiError::not_found(format!("collection '{id}' has no feature '{fid}'")))?;
+    Ok(json_response(GEOJSON, layer.feature_json(slot)))
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC timestamp (civil-from-days, Howard Hinnant).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

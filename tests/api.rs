@@ -1,0 +1,358 @@
+//! The HTTP API in-process (router + oneshot, no socket) on the demo workspace, and a real
+//! client: GDAL's OGC API – Features driver against the running server.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use http_body_util::BodyExt;
+use liancun::api::{AppState, router};
+use liancun::workspace::Workspace;
+use serde_json::Value as Json;
+use tower::ServiceExt;
+
+fn demo_workspace(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let ws = dir.join("demo.gpkg");
+    let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
+    let o = liancun(&[
+        "demo",
+        "-w",
+        ws.to_str().unwrap(),
+        "--reference",
+        &reference,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    ws
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Json) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(uri)
+                .header("host", "test.local")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Json::Null);
+    (status, content_type, json)
+}
+
+#[tokio::test]
+async fn ogc_api_features_core_on_the_demo_county() {
+    let ws_path = demo_workspace("api_core");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let app = router(Arc::new(AppState::load(&ws, "test").unwrap()));
+
+    let (status, _, landing) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    let rels: Vec<&str> = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    assert!(rels.contains(&"conformance") && rels.contains(&"data"));
+    let (_, _, conformance) = get(&app, "/conformance").await;
+    assert!(
+        conformance["conformsTo"]
+            .to_string()
+            .contains("ogcapi-features-1/1.0/conf/core")
+    );
+
+    let (_, _, collections) = get(&app, "/collections").await;
+    let ids: Vec<&str> = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "villages",
+            "parcels",
+            "greenhouses",
+            "facilities",
+            "roads",
+            "members"
+        ]
+    );
+    let (_, _, villages) = get(&app, "/collections/villages").await;
+    let bbox = villages["extent"]["spatial"]["bbox"][0].as_array().unwrap();
+    assert!(bbox[0].as_f64().unwrap() > 117.8 && bbox[2].as_f64().unwrap() < 118.6);
+
+    // Default page, then every page through the next links: each feature exactly once.
+    let (status, content_type, first) = get(&app, "/collections/villages/items").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/geo+json")
+    );
+    assert_eq!(
+        (
+            first["numberMatched"].as_u64(),
+            first["numberReturned"].as_u64()
+        ),
+        (Some(468), Some(100))
+    );
+    let mut seen = Vec::new();
+    let mut uri = "/collections/villages/items?limit=150".to_string();
+    loop {
+        let (_, _, page) = get(&app, &uri).await;
+        seen.extend(
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_i64().unwrap()),
+        );
+        match page["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+        {
+            Some(next) => {
+                uri = next["href"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("http://test.local")
+                    .to_string()
+            }
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), sorted.len()), (468, 468));
+    assert_eq!(seen, sorted, "pages come in feature-id order");
+
+    // bbox: the count equals a brute-force test of every parcel against the box.
+    let (_, _, boxed) = get(
+        &app,
+        "/collections/parcels/items?bbox=118.1,36.1,118.12,36.12&limit=10000",
+    )
+    .await;
+    let engine_count = boxed["numberMatched"].as_u64().unwrap();
+    let mut brute = 0;
+    let window = geo::Rect::new(
+        geo::coord! {x: 118.1, y: 36.1},
+        geo::coord! {x: 118.12, y: 36.12},
+    )
+    .to_polygon();
+    liancun::store::FeatureStore::scan(ws.store(), liancun::domain::LayerKind::Parcels, &mut |f| {
+        if geo::Intersects::intersects(&f.geometry, &window) {
+            brute += 1;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert!(engine_count > 0);
+    assert_eq!(engine_count, brute);
+    assert_eq!(boxed["numberReturned"].as_u64(), Some(engine_count));
+
+    // Attribute equality filter and a single item.
+    let (_, _, town) = get(
+        &app,
+        "/collections/villages/items?town=%E5%8E%86%E5%B1%B1%E8%A1%97%E9%81%93&limit=1000",
+    )
+    .await;
+    let n = town["numberMatched"].as_u64().unwrap();
+    assert!(n > 0 && n < 468);
+    assert!(
+        town["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["town"] == "历山街道")
+    );
+    let (status, _, one) = get(&app, "/collections/villages/items/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["id"], 1);
+    assert!(
+        one["properties"]["code"]
+            .as_str()
+            .unwrap()
+            .starts_with("370323")
+    );
+
+    // Limits above the maximum are lowered to it.
+    let (status, _, big) = get(&app, "/collections/parcels/items?limit=99999999").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(big["numberReturned"].as_u64(), Some(10_000));
+
+    // Bad requests: 400/404 with problem+json, never a 5xx.
+    for (uri, status, needle) in [
+        (
+            "/collections/villages/items?foo=1",
+            StatusCode::BAD_REQUEST,
+            "unknown parameter 'foo'",
+        ),
+        (
+            "/collections/villages/items?bbox=1,2,3",
+            StatusCode::BAD_REQUEST,
+            "4 (or 6) numbers",
+        ),
+        (
+            "/collections/villages/items?bbox=NaN,0,1,1",
+            StatusCode::BAD_REQUEST,
+            "finite CRS84",
+        ),
+        (
+            "/collections/villages/items?bbox=0,0,1,100",
+            StatusCode::BAD_REQUEST,
+            "finite CRS84",
+        ),
+        (
+            "/collections/villages/items?bbox=a,b,c,d",
+            StatusCode::BAD_REQUEST,
+            "bbox 'a,b,c,d'",
+        ),
+        (
+            "/collections/villages/items?limit=0",
+            StatusCode::BAD_REQUEST,
+            "limit '0'",
+        ),
+        (
+            "/collections/villages/items?limit=-5",
+            StatusCode::BAD_REQUEST,
+            "limit '-5'",
+        ),
+        (
+            "/collections/villages/items?cursor=x",
+            StatusCode::BAD_REQUEST,
+            "cursor 'x'",
+        ),
+        (
+            "/collections/villages/items?bbox-crs=EPSG:4527",
+            StatusCode::BAD_REQUEST,
+            "bbox-crs",
+        ),
+        (
+            "/collections/villages/items?%FF%FE=1",
+            StatusCode::BAD_REQUEST,
+            "unknown parameter",
+        ),
+        (
+            "/collections/towns/items",
+            StatusCode::NOT_FOUND,
+            "no collection 'towns'",
+        ),
+        (
+            "/collections/villages/items/999999",
+            StatusCode::NOT_FOUND,
+            "no feature '999999'",
+        ),
+        (
+            "/collections/villages/items/abc",
+            StatusCode::NOT_FOUND,
+            "no feature 'abc'",
+        ),
+        ("/nowhere", StatusCode::NOT_FOUND, "no resource at /nowhere"),
+    ] {
+        let (got, content_type, body) = get(&app, uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert_eq!(content_type, "application/problem+json", "{uri}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(needle),
+            "{uri}: {body}"
+        );
+    }
+}
+
+#[test]
+fn gdal_lists_and_copies_every_collection() {
+    if !require_tool("ogrinfo") {
+        return;
+    }
+    let ws_path = demo_workspace("api_gdal");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_liancun"))
+        .args([
+            "serve",
+            "-w",
+            ws_path.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line
+        .trim()
+        .trim_start_matches("listening on ")
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
+
+    let result = std::panic::catch_unwind(|| {
+        let o = Command::new("ogrinfo")
+            .args(["-so", "-al", &format!("OAPIF:{url}")])
+            .output()
+            .unwrap();
+        let out = stdout(&o);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let ws = Workspace::open(&ws_path).unwrap();
+        for info in liancun::store::FeatureStore::layers(ws.store()).unwrap() {
+            let block = out
+                .split("Layer name: ")
+                .find(|b| b.starts_with(info.kind.name()))
+                .unwrap_or_else(|| panic!("{} missing: {out}", info.kind));
+            assert!(
+                block.contains(&format!("Feature Count: {}", info.feature_count)),
+                "{}: {block}",
+                info.kind
+            );
+        }
+        let copy = ws_path.with_file_name("copy.gpkg");
+        let o = Command::new("ogr2ogr")
+            .args([
+                "-f",
+                "GPKG",
+                copy.to_str().unwrap(),
+                &format!("OAPIF:{url}"),
+                "parcels",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = Command::new("ogrinfo")
+            .args(["-so", copy.to_str().unwrap(), "parcels"])
+            .output()
+            .unwrap();
+        let parcels =
+            liancun::store::FeatureStore::layer(ws.store(), liancun::domain::LayerKind::Parcels)
+                .unwrap()
+                .unwrap();
+        assert!(
+            stdout(&o).contains(&format!("Feature Count: {}", parcels.feature_count)),
+            "{}",
+            stdout(&o)
+        );
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
