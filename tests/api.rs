@@ -277,6 +277,74 @@ async fn ogc_api_features_core_on_the_demo_county() {
     }
 }
 
+/// Deterministic pseudo-random numbers for the query fuzz loop.
+fn next(seed: &mut u64) -> usize {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 33) as usize
+}
+
+#[tokio::test]
+async fn no_query_string_makes_the_server_fail() {
+    let ws_path = demo_workspace("api_fuzz");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let app = router(Arc::new(AppState::load(&ws, "test").unwrap()));
+    let keys = [
+        "bbox", "limit", "cursor", "f", "bbox-crs", "code", "name", "town", "x", "%FF", "%E4%B8",
+        "bbox%00", "",
+    ];
+    let values = [
+        "118,36,118.1,36.1",
+        "NaN,NaN,NaN,NaN",
+        "inf,0,1,1",
+        "1e308,1e308,1e309,1",
+        "-180,-90,180,90",
+        "3,2,1",
+        "",
+        "0",
+        "-1",
+        "99999999999999999999999",
+        "10",
+        "json",
+        "xml",
+        "%FF%FE",
+        "%E5%8E%86",
+        "1,2,3,4,5,6",
+        "%00",
+        "../../etc",
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "370323001001",
+    ];
+    let paths = [
+        "/collections/villages/items",
+        "/collections/parcels/items",
+        "/collections/nope/items",
+        "/collections/villages/items/1",
+    ];
+    let mut seed = 99u64;
+    for _ in 0..400 {
+        let mut query = Vec::new();
+        for _ in 0..(1 + next(&mut seed) % 4) {
+            query.push(format!(
+                "{}={}",
+                keys[next(&mut seed) % keys.len()],
+                values[next(&mut seed) % values.len()]
+            ));
+        }
+        let uri = format!(
+            "{}?{}",
+            paths[next(&mut seed) % paths.len()],
+            query.join("&")
+        );
+        let (status, content_type, _) = get(&app, &uri).await;
+        assert!(!status.is_server_error(), "{uri} → {status}");
+        if status.is_client_error() {
+            assert_eq!(content_type, "application/problem+json", "{uri}");
+        }
+    }
+}
+
 #[test]
 fn gdal_lists_and_copies_every_collection() {
     if !require_tool("ogrinfo") {
