@@ -213,7 +213,7 @@ async fn ogc_api_features_core_on_the_demo_county() {
         (
             "/collections/villages/items?bbox=NaN,0,1,1",
             StatusCode::BAD_REQUEST,
-            "finite CRS84",
+            "finite numbers",
         ),
         (
             "/collections/villages/items?bbox=0,0,1,100",
@@ -241,7 +241,7 @@ async fn ogc_api_features_core_on_the_demo_county() {
             "cursor 'x'",
         ),
         (
-            "/collections/villages/items?bbox-crs=EPSG:4527",
+            "/collections/villages/items?bbox-crs=EPSG:32650",
             StatusCode::BAD_REQUEST,
             "bbox-crs",
         ),
@@ -275,6 +275,122 @@ async fn ogc_api_features_core_on_the_demo_county() {
             "{uri}: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn coordinates_in_the_requested_crs_with_authority_axis_order() {
+    let ws_path = demo_workspace("api_crs");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let app = router(Arc::new(AppState::load(&ws, "test").unwrap()));
+    let first_position = |f: &Json| -> (f64, f64) {
+        let mut c = &f["geometry"]["coordinates"];
+        while c[0].is_array() {
+            c = &c[0];
+        }
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    let content_crs = |uri: &str| {
+        let app = app.clone();
+        let uri = uri.to_string();
+        async move {
+            let r = app
+                .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            r.headers()
+                .get("content-crs")
+                .map(|v| v.to_str().unwrap().to_string())
+        }
+    };
+    let (_, _, crs84) = get(&app, "/collections/facilities/items/1").await;
+    let (lon, lat) = first_position(&crs84);
+    assert!((117.5..119.0).contains(&lon) && (35.5..36.6).contains(&lat));
+    assert_eq!(
+        content_crs("/collections/facilities/items/1")
+            .await
+            .as_deref(),
+        Some("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>")
+    );
+
+    // EPSG:4490 and 4326: latitude first.
+    for code in [4490, 4326] {
+        let uri = format!(
+            "/collections/facilities/items/1?crs=http://www.opengis.net/def/crs/EPSG/0/{code}"
+        );
+        let (_, _, f) = get(&app, &uri).await;
+        assert_eq!(first_position(&f), (lat, lon), "EPSG:{code}");
+        assert_eq!(
+            content_crs(&uri).await,
+            Some(format!("<http://www.opengis.net/def/crs/EPSG/0/{code}>"))
+        );
+    }
+    // Gauss–Krüger (no prefix and zone 39): northing first, metres, equal to PROJ's numbers.
+    for code in [4548u32, 4527] {
+        let (_, _, f) = get(
+            &app,
+            &format!("/collections/facilities/items/1?crs=EPSG:{code}"),
+        )
+        .await;
+        let mut g = geo::Geometry::Point(geo::Point::new(lon, lat));
+        liancun::engine::crs::Reprojector::new(
+            &liancun::engine::crs::Crs::Epsg(4490),
+            &liancun::engine::crs::Crs::Epsg(code),
+        )
+        .unwrap()
+        .transform_geometry(&mut g)
+        .unwrap();
+        let geo::Geometry::Point(p) = g else { panic!() };
+        let (north, east) = first_position(&f);
+        assert!(
+            (north - p.y()).abs() < 1e-6 && (east - p.x()).abs() < 1e-6,
+            "EPSG:{code}: {north},{east} vs {p:?}"
+        );
+    }
+
+    // bbox-crs: the same window in CRS84 and lat-first EPSG:4326 selects the same parcels; in
+    // Gauss–Krüger it selects a window around them.
+    let (_, _, a) = get(
+        &app,
+        "/collections/parcels/items?bbox=118.1,36.1,118.12,36.12&limit=1",
+    )
+    .await;
+    let (_, _, b) = get(&app, "/collections/parcels/items?bbox=36.1,118.1,36.12,118.12&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326&limit=1").await;
+    assert_eq!(a["numberMatched"], b["numberMatched"]);
+    let (_, _, gk) = get(
+        &app,
+        "/collections/parcels/items?bbox=3998000,609000,4001000,612000&bbox-crs=EPSG:4548&limit=1",
+    )
+    .await;
+    assert!(gk["numberMatched"].as_u64().unwrap() > 0, "{gk}");
+
+    // Not offered: 400 naming the parameter.
+    for uri in [
+        "/collections/parcels/items?crs=EPSG:3857",
+        "/collections/parcels/items/1?crs=EPSG:2000",
+        "/collections/parcels/items?bbox-crs=EPSG:32650&bbox=1,2,3,4",
+    ] {
+        let (status, content_type, body) = get(&app, uri).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (StatusCode::BAD_REQUEST, "application/problem+json"),
+            "{uri}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("not offered"),
+            "{uri}: {body}"
+        );
+    }
+    let (_, _, collection) = get(&app, "/collections/parcels").await;
+    let offered: Vec<&str> = collection["crs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        offered.contains(&"http://www.opengis.net/def/crs/EPSG/0/4490")
+            && offered.contains(&"http://www.opengis.net/def/crs/EPSG/0/4527")
+    );
 }
 
 /// Deterministic pseudo-random numbers for the query fuzz loop.

@@ -18,7 +18,8 @@ use serde_json::{Map, Value as Json, json};
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::{LayerKind, Value};
-use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree};
+use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
+use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree, for_each_coord_mut};
 use crate::store::{FeatureStore, LayerInfo};
 use crate::workspace::{Workspace, WorkspaceError};
 
@@ -95,7 +96,12 @@ impl ServedLayer {
         (page, matched, next)
     }
 
-    fn feature_json(&self, slot: usize) -> Json {
+    fn feature_json(
+        &self,
+        slot: usize,
+        crs: ApiCrs,
+        reprojector: Option<&Reprojector>,
+    ) -> Result<Json, ApiError> {
         let mut props = Map::new();
         for (col, v) in self.info.columns.iter().zip(&self.values[slot]) {
             props.insert(
@@ -109,12 +115,12 @@ impl ServedLayer {
                 },
             );
         }
-        json!({
+        Ok(json!({
             "type": "Feature",
             "id": self.fids[slot],
-            "geometry": geojson::Geometry::from(&self.geometries[slot]),
+            "geometry": geojson::Geometry::from(&to_output(&self.geometries[slot], crs, reprojector)?),
             "properties": props,
-        })
+        }))
     }
 
     fn extent(&self) -> Json {
@@ -125,10 +131,138 @@ impl ServedLayer {
     }
 }
 
+/// A CRS the API offers (OGC API – Features Part 2): CRS84, or an EPSG code among 4326, 4490
+/// and the CGCS2000 Gauss–Krüger codes 4491–4554.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiCrs {
+    Crs84,
+    Epsg(u32),
+}
+
+impl ApiCrs {
+    /// Parses `http://www.opengis.net/def/crs/EPSG/0/N`, the CRS84 URI, or `EPSG:N`.
+    pub fn parse(text: &str) -> Option<ApiCrs> {
+        let t = text.trim().trim_start_matches('[').trim_end_matches(']');
+        if t == CRS84 || t.eq_ignore_ascii_case("OGC:CRS84") {
+            return Some(ApiCrs::Crs84);
+        }
+        let code = t
+            .strip_prefix("http://www.opengis.net/def/crs/EPSG/0/")
+            .or_else(|| t.strip_prefix("EPSG:"))?
+            .parse::<u32>()
+            .ok()?;
+        (code == 4326 || code == 4490 || crate::engine::crs::gauss_kruger(code).is_some())
+            .then_some(ApiCrs::Epsg(code))
+    }
+
+    pub fn uri(self) -> String {
+        match self {
+            ApiCrs::Crs84 => CRS84.to_string(),
+            ApiCrs::Epsg(code) => format!("http://www.opengis.net/def/crs/EPSG/0/{code}"),
+        }
+    }
+
+    /// Every CRS offered, as URIs.
+    pub fn offered() -> Vec<String> {
+        let mut all = vec![
+            CRS84.to_string(),
+            ApiCrs::Epsg(4326).uri(),
+            ApiCrs::Epsg(4490).uri(),
+        ];
+        all.extend((4491..=4554).map(|c| ApiCrs::Epsg(c).uri()));
+        all
+    }
+
+    /// EPSG:4326/4490 list latitude first and the Gauss–Krüger codes northing first (their
+    /// authority axis order, which Part 2 asks for); CRS84 is lon, lat.
+    fn north_first(self) -> bool {
+        matches!(self, ApiCrs::Epsg(_))
+    }
+
+    /// The transformation from stored lon/lat (EPSG:4490) to this CRS in lon/lat or
+    /// easting/northing order; `None` for no change of numbers.
+    fn reprojector(self) -> Result<Option<Reprojector>, ApiError> {
+        match self {
+            ApiCrs::Epsg(code) if crate::engine::crs::gauss_kruger(code).is_some() => {
+                Reprojector::new(&Crs::Epsg(EPSG_CGCS2000), &Crs::Epsg(code))
+                    .map(Some)
+                    .map_err(ApiError::internal)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Converts a stored geometry for output in `crs`.
+fn to_output(
+    geometry: &Geometry<f64>,
+    crs: ApiCrs,
+    reprojector: Option<&Reprojector>,
+) -> Result<Geometry<f64>, ApiError> {
+    let mut g = geometry.clone();
+    if let Some(r) = reprojector {
+        r.transform_geometry(&mut g).map_err(ApiError::internal)?;
+    }
+    if crs.north_first() {
+        for_each_coord_mut(&mut g, &mut |c| std::mem::swap(&mut c.x, &mut c.y));
+    }
+    Ok(g)
+}
+
+/// A bbox given in `crs` (its axis order) as a CRS84 box; Gauss–Krüger boxes are converted
+/// through their corners and edge midpoints.
+fn bbox_to_crs84(b: [f64; 4], crs: ApiCrs) -> Result<[f64; 4], ApiError> {
+    let [a0, a1, a2, a3] = b;
+    let (x0, y0, x1, y1) = if crs.north_first() {
+        (a1, a0, a3, a2)
+    } else {
+        (a0, a1, a2, a3)
+    };
+    match crs.reprojector()? {
+        None => Ok([x0, y0, x1, y1]),
+        Some(_) => {
+            let ApiCrs::Epsg(code) = crs else {
+                unreachable!("only EPSG codes are projected")
+            };
+            let back = Reprojector::new(&Crs::Epsg(code), &Crs::Epsg(EPSG_CGCS2000))
+                .map_err(ApiError::internal)?;
+            let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+            let mut pts: Vec<geo::Coord<f64>> = [
+                (x0, y0),
+                (x1, y0),
+                (x1, y1),
+                (x0, y1),
+                (mx, y0),
+                (mx, y1),
+                (x0, my),
+                (x1, my),
+            ]
+            .iter()
+            .map(|&(x, y)| geo::Coord { x, y })
+            .collect();
+            back.transform_coords(&mut pts).map_err(|e| {
+                ApiError::bad_request(format!("bbox {b:?} is outside EPSG:{code}: {e}"))
+            })?;
+            let fold = |f: fn(f64, f64) -> f64, init: f64, get: fn(&geo::Coord<f64>) -> f64| {
+                pts.iter().map(get).fold(init, f)
+            };
+            Ok([
+                fold(f64::min, f64::INFINITY, |c| c.x),
+                fold(f64::min, f64::INFINITY, |c| c.y),
+                fold(f64::max, f64::NEG_INFINITY, |c| c.x),
+                fold(f64::max, f64::NEG_INFINITY, |c| c.y),
+            ])
+        }
+    }
+}
+
 /// A parsed items request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemsQuery {
+    /// In CRS84, whatever `bbox-crs` was.
     pub bbox: Option<[f64; 4]>,
+    /// The CRS of the response.
+    pub crs: ApiCrs,
     pub limit: usize,
     pub cursor: Option<i64>,
     /// (column index, wanted text value).
@@ -139,8 +273,11 @@ pub struct ItemsQuery {
 pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQuery, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))?;
+    let mut raw_bbox: Option<([f64; 4], String)> = None;
+    let mut bbox_crs = ApiCrs::Crs84;
     let mut q = ItemsQuery {
         bbox: None,
+        crs: ApiCrs::Crs84,
         limit: DEFAULT_LIMIT,
         cursor: None,
         filters: Vec::new(),
@@ -152,39 +289,26 @@ pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQue
                     .split(',')
                     .map(|n| n.trim().parse::<f64>())
                     .collect::<Result<_, _>>()
-                    .map_err(|_| {
-                        ApiError::bad_request(format!(
-                            "bbox '{value}': expected minLon,minLat,maxLon,maxLat"
-                        ))
-                    })?;
+                    .map_err(|_| ApiError::bad_request(format!("bbox '{value}': expected minLon,minLat,maxLon,maxLat")))?;
                 let b = match numbers.as_slice() {
                     [a, b, c, d] => [*a, *b, *c, *d],
                     [a, b, _, c, d, _] => [*a, *b, *c, *d],
-                    _ => {
-                        return Err(ApiError::bad_request(format!(
-                            "bbox '{value}': expected 4 (or 6) numbers"
-                        )));
-                    }
+                    _ => return Err(ApiError::bad_request(format!("bbox '{value}': expected 4 (or 6) numbers"))),
                 };
-                let lon_ok = |x: f64| (-180.0..=180.0).contains(&x);
-                let lat_ok = |y: f64| (-90.0..=90.0).contains(&y);
-                if !(lon_ok(b[0]) && lon_ok(b[2]) && lat_ok(b[1]) && lat_ok(b[3])) || b[1] > b[3] {
-                    return Err(ApiError::bad_request(format!(
-                        "bbox '{value}': coordinates must be finite CRS84 lon/lat with minLat ≤ maxLat"
-                    )));
+                if b.iter().any(|v| !v.is_finite()) {
+                    return Err(ApiError::bad_request(format!("bbox '{value}': coordinates must be finite numbers")));
                 }
-                if b[0] > b[2] {
-                    return Err(ApiError::bad_request(format!(
-                        "bbox '{value}': boxes crossing the antimeridian are not supported"
-                    )));
-                }
-                q.bbox = Some(b);
+                raw_bbox = Some((b, value));
             }
-            "bbox-crs" if value == CRS84 => {}
             "bbox-crs" => {
-                return Err(ApiError::bad_request(format!(
-                    "bbox-crs '{value}': only {CRS84} is supported"
-                )));
+                bbox_crs = ApiCrs::parse(&value).ok_or_else(|| {
+                    ApiError::bad_request(format!("bbox-crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"))
+                })?
+            }
+            "crs" => {
+                q.crs = ApiCrs::parse(&value).ok_or_else(|| {
+                    ApiError::bad_request(format!("crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"))
+                })?
             }
             "limit" => {
                 let n: usize = value
@@ -215,13 +339,29 @@ pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQue
                 None => {
                     let columns: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
                     return Err(ApiError::bad_request(format!(
-                        "unknown parameter '{other}': use bbox, bbox-crs, limit, cursor, f or a property of {} ({})",
+                        "unknown parameter '{other}': use bbox, bbox-crs, crs, limit, cursor, f or a property of {} ({})",
                         info.kind,
                         columns.join(", ")
                     )));
                 }
             },
         }
+    }
+    if let Some((b, value)) = raw_bbox {
+        let b = bbox_to_crs84(b, bbox_crs)?;
+        let lon_ok = |x: f64| (-180.0..=180.0).contains(&x);
+        let lat_ok = |y: f64| (-90.0..=90.0).contains(&y);
+        if !(lon_ok(b[0]) && lon_ok(b[2]) && lat_ok(b[1]) && lat_ok(b[3])) || b[1] > b[3] {
+            return Err(ApiError::bad_request(format!(
+                "bbox '{value}': coordinates must be finite CRS84 lon/lat with minLat ≤ maxLat (in the order of bbox-crs)"
+            )));
+        }
+        if b[0] > b[2] {
+            return Err(ApiError::bad_request(format!(
+                "bbox '{value}': boxes crossing the antimeridian are not supported"
+            )));
+        }
+        q.bbox = Some(b);
     }
     Ok(q)
 }
@@ -274,6 +414,7 @@ pub async fn conformance() -> Response {
         json!({"conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         ]}),
     )
 }
@@ -285,7 +426,8 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
         "title": layer.info.kind.label_zh(),
         "description": format!("{} ({} features)", layer.info.kind.label_zh(), layer.info.feature_count),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": ApiCrs::offered(),
+        "storageCrs": ApiCrs::Epsg(EPSG_CGCS2000).uri(),
         "extent": layer.extent(),
         "links": [
             {"href": format!("{base}/collections/{id}"), "rel": "self", "type": "application/json"},
@@ -329,11 +471,14 @@ pub async fn items(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_items_query(raw.as_deref(), &layer(&state, &id)?.info)?;
+    let crs = query.crs;
     let base = base_url(&headers);
     let body = tokio::task::spawn_blocking(move || {
         let layer = layer(&state, &id)?;
         let (page, matched, next) = layer.select(&query);
-        let features: Vec<Json> = page.iter().map(|&s| layer.feature_json(s)).collect();
+        let reprojector = query.crs.reprojector()?;
+        let features: Vec<Json> =
+            page.iter().map(|&s| layer.feature_json(s, query.crs, reprojector.as_ref())).collect::<Result<_, _>>()?;
         let self_href = format!("{base}/collections/{id}/items{}", raw.as_deref().map(|r| format!("?{r}")).unwrap_or_default());
         let mut links = vec![json!({"href": self_href, "rel": "self", "type": GEOJSON})];
         if let Some(cursor) = next {
@@ -359,20 +504,48 @@ pub async fn items(
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(json_response(GEOJSON, body))
+    Ok(with_content_crs(json_response(GEOJSON, body), crs))
 }
 
 pub async fn item(
     State(state): State<Arc<AppState>>,
     Path((id, fid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let layer = layer(&state, &id)?;
+    let mut crs = ApiCrs::Crs84;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))?;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "crs" => crs = ApiCrs::parse(&value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"
+                ))
+            })?,
+            "f" if value == "json" || value == "geojson" => {}
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}': a feature takes crs and f"
+                )));
+            }
+        }
+    }
     let slot = fid
         .parse::<i64>()
         .ok()
         .and_then(|f| layer.slot_of_fid.get(&f).copied())
         .ok_or_else(|| ApiError::not_found(format!("collection '{id}' has no feature '{fid}'")))?;
-    Ok(json_response(GEOJSON, layer.feature_json(slot)))
+    let feature = layer.feature_json(slot, crs, crs.reprojector()?.as_ref())?;
+    Ok(with_content_crs(json_response(GEOJSON, feature), crs))
+}
+
+/// Adds the `Content-Crs` header of Part 2.
+fn with_content_crs(mut response: Response, crs: ApiCrs) -> Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        response.headers_mut().insert("content-crs", v);
+    }
+    response
 }
 
 /// Seconds since the epoch as an RFC 3339 UTC timestamp (civil-from-days, Howard Hinnant).
