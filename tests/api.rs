@@ -533,6 +533,18 @@ fn gdal_lists_and_copies_every_collection() {
             "{}",
             stdout(&o)
         );
+        // Same place: GDAL read the coordinates in the right axis order.
+        let extent = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with("Extent"))
+                .map(str::to_string)
+        };
+        let original = Command::new("ogrinfo")
+            .args(["-so", ws_path.to_str().unwrap(), "parcels"])
+            .output()
+            .unwrap();
+        assert_eq!(extent(&stdout(&o)), extent(&stdout(&original)));
+        assert!(extent(&stdout(&o)).is_some());
     });
     let _ = server.kill();
     let _ = server.wait();
