@@ -69,6 +69,40 @@ async fn ogc_api_features_core_on_the_demo_county() {
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
     assert!(rels.contains(&"conformance") && rels.contains(&"data"));
+    // The OpenAPI 3.0 document describes each collection's own filters and the declared limit.
+    let (status, content_type, api) = get(&app, "/api").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/vnd.oai.openapi+json"));
+    assert_eq!(api["openapi"], "3.0.3");
+    let items = &api["paths"]["/collections/villages/items"]["get"]["parameters"];
+    let names: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"code") && names.contains(&"population") && names.contains(&"bbox"),
+        "{names:?}"
+    );
+    let limit = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["default"].as_u64(),
+            limit["schema"]["maximum"].as_u64()
+        ),
+        (Some(100), Some(10_000))
+    );
+    assert!(
+        api["paths"]["/collections/parcels/items"]["get"]["parameters"]
+            .to_string()
+            .contains("dlbm")
+    );
     let (_, _, conformance) = get(&app, "/conformance").await;
     assert!(
         conformance["conformsTo"]

@@ -401,6 +401,7 @@ pub async fn landing(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
             "description": "联村片区规划数据服务 liancun: village, parcel, greenhouse and facility layers of the workspace",
             "links": [
                 {"href": format!("{base}/"), "rel": "self", "type": "application/json", "title": "this document"},
+                {"href": format!("{base}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 3.0 definition"},
                 {"href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
                 {"href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
             ]
@@ -414,6 +415,7 @@ pub async fn conformance() -> Response {
         json!({"conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         ]}),
     )

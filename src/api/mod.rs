@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod features;
+pub mod openapi;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(features::landing))
         .route("/conformance", get(features::conformance))
+        .route("/api", get(openapi::api))
         .route("/collections", get(features::collections))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/items", get(features::items))
