@@ -293,6 +293,19 @@ mod tests {
     }
 
     #[test]
+    fn nineteen_digit_codes_written_as_numbers_stay_exact() {
+        let f = parse_feature(
+            br#"{"type":"Feature","properties":{"zldwdm":3703231090030000000},"geometry":null}"#,
+        )
+        .unwrap();
+        assert_eq!(f.properties[0].1, Value::Int(3_703_231_090_030_000_000));
+        assert_eq!(
+            f.properties[0].1.as_text().as_deref(),
+            Some("3703231090030000000")
+        );
+    }
+
+    #[test]
     fn unreadable_geometries_are_reported_not_fatal() {
         let f = parse_feature(br#"{"type":"Feature","properties":null,"geometry":{"type":"LineString","coordinates":[[1,2]]}}"#).unwrap();
         assert!(f.geometry.unwrap_err().contains("at least 2"));
