@@ -155,6 +155,15 @@ impl ApiCrs {
             .then_some(ApiCrs::Epsg(code))
     }
 
+    /// The CRS named by query parameter `name`, or a 400 that lists what is offered.
+    fn from_param(name: &str, value: &str) -> Result<ApiCrs, ApiError> {
+        ApiCrs::parse(value).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{name} '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"
+            ))
+        })
+    }
+
     pub fn uri(self) -> String {
         match self {
             ApiCrs::Crs84 => CRS84.to_string(),
@@ -269,10 +278,15 @@ pub struct ItemsQuery {
     pub filters: Vec<(usize, String)>,
 }
 
+/// The decoded (key, value) pairs of a query string.
+fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))
+}
+
 /// Parses the query string of an items request; every problem is a 400 naming the parameter.
 pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQuery, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))?;
+    let pairs = query_pairs(raw)?;
     let mut raw_bbox: Option<([f64; 4], String)> = None;
     let mut bbox_crs = ApiCrs::Crs84;
     let mut q = ItemsQuery {
@@ -289,27 +303,29 @@ pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQue
                     .split(',')
                     .map(|n| n.trim().parse::<f64>())
                     .collect::<Result<_, _>>()
-                    .map_err(|_| ApiError::bad_request(format!("bbox '{value}': expected minLon,minLat,maxLon,maxLat")))?;
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "bbox '{value}': expected minLon,minLat,maxLon,maxLat"
+                        ))
+                    })?;
                 let b = match numbers.as_slice() {
                     [a, b, c, d] => [*a, *b, *c, *d],
                     [a, b, _, c, d, _] => [*a, *b, *c, *d],
-                    _ => return Err(ApiError::bad_request(format!("bbox '{value}': expected 4 (or 6) numbers"))),
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "bbox '{value}': expected 4 (or 6) numbers"
+                        )));
+                    }
                 };
                 if b.iter().any(|v| !v.is_finite()) {
-                    return Err(ApiError::bad_request(format!("bbox '{value}': coordinates must be finite numbers")));
+                    return Err(ApiError::bad_request(format!(
+                        "bbox '{value}': coordinates must be finite numbers"
+                    )));
                 }
                 raw_bbox = Some((b, value));
             }
-            "bbox-crs" => {
-                bbox_crs = ApiCrs::parse(&value).ok_or_else(|| {
-                    ApiError::bad_request(format!("bbox-crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"))
-                })?
-            }
-            "crs" => {
-                q.crs = ApiCrs::parse(&value).ok_or_else(|| {
-                    ApiError::bad_request(format!("crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"))
-                })?
-            }
+            "bbox-crs" => bbox_crs = ApiCrs::from_param("bbox-crs", &value)?,
+            "crs" => q.crs = ApiCrs::from_param("crs", &value)?,
             "limit" => {
                 let n: usize = value
                     .trim()
@@ -516,15 +532,10 @@ pub async fn item(
 ) -> Result<Response, ApiError> {
     let layer = layer(&state, &id)?;
     let mut crs = ApiCrs::Crs84;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))?;
+    let pairs = query_pairs(raw.as_deref())?;
     for (key, value) in pairs {
         match key.as_str() {
-            "crs" => crs = ApiCrs::parse(&value).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "crs '{value}': not offered; use CRS84, EPSG:4326, EPSG:4490 or EPSG:4491–4554"
-                ))
-            })?,
+            "crs" => crs = ApiCrs::from_param("crs", &value)?,
             "f" if value == "json" || value == "geojson" => {}
             other => {
                 return Err(ApiError::bad_request(format!(
