@@ -122,6 +122,10 @@ enum Command {
         workspace: Option<PathBuf>,
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Raster basemap for the web map, an XYZ URL template such as
+        /// https://tile.example.org/{z}/{x}/{y}.png (none by default: the map works offline)
+        #[arg(long, value_name = "URL")]
+        basemap: Option<String>,
     },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
@@ -386,7 +390,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { workspace, bind } => {
+        Command::Serve {
+            workspace,
+            bind,
+            basemap,
+        } => {
             let path = match workspace {
                 Some(p) => p,
                 None => {
@@ -414,7 +422,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .and_then(|s| s.to_str())
                     .unwrap_or("workspace")
             );
-            let state = std::sync::Arc::new(liancun::api::AppState::load(&ws, &title)?);
+            let mut state = liancun::api::AppState::load(&ws, &title)?;
+            state.basemap = basemap;
+            let state = std::sync::Arc::new(state);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind)

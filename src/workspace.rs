@@ -52,6 +52,7 @@ enum ParcelItem {
 /// An open workspace.
 pub struct Workspace {
     store: GpkgStore,
+    path: std::path::PathBuf,
 }
 
 /// One layer loaded into memory: its description, spatial index (metric) and attribute rows.
@@ -72,7 +73,13 @@ impl Workspace {
     pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
         Ok(Workspace {
             store: GpkgStore::open(path)?,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// The workspace file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn store(&self) -> &GpkgStore {

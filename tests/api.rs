@@ -16,21 +16,6 @@ use liancun::workspace::Workspace;
 use serde_json::Value as Json;
 use tower::ServiceExt;
 
-fn demo_workspace(name: &str) -> std::path::PathBuf {
-    let dir = temp_dir(name);
-    let ws = dir.join("demo.gpkg");
-    let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
-    let o = liancun(&[
-        "demo",
-        "-w",
-        ws.to_str().unwrap(),
-        "--reference",
-        &reference,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    ws
-}
-
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Json) {
     let response = app
         .clone()

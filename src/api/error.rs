@@ -1,6 +1,8 @@
 //! `application/problem+json` errors (RFC 9457). A 5xx never shows internals; the cause is
 //! written to the log (standard error) instead.
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -57,4 +59,23 @@ impl IntoResponse for ApiError {
 
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no resource at {}", uri.path()))
+}
+
+/// Path parameters whose rejection (e.g. percent-encoded bytes that are not UTF-8) is a
+/// problem+json 400 like every other error, instead of axum's plain-text answer.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| ApiPath(t))
+            .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
+    }
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use geo::{Geometry, Intersects, Rect, coord};
@@ -16,7 +16,7 @@ use rstar::RTree;
 use serde_json::{Map, Value as Json, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ApiPath};
 use crate::domain::{LayerKind, Value};
 use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
 use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree, for_each_coord_mut};
@@ -61,6 +61,52 @@ impl ServedLayer {
             tree,
             slot_of_fid,
         })
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.fids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fids.is_empty()
+    }
+
+    pub fn fid(&self, slot: usize) -> i64 {
+        self.fids[slot]
+    }
+
+    /// The geometry in lon/lat (EPSG:4490).
+    pub fn geometry(&self, slot: usize) -> &Geometry<f64> {
+        &self.geometries[slot]
+    }
+
+    pub fn geometries(&self) -> &[Geometry<f64>] {
+        &self.geometries
+    }
+
+    /// Values aligned with `info.columns`.
+    pub fn values(&self, slot: usize) -> &[Value] {
+        &self.values[slot]
+    }
+
+    /// The value of a named column, `None` when the layer lacks the column.
+    pub fn value(&self, slot: usize, column: &str) -> Option<&Value> {
+        self.info
+            .column_index(column)
+            .map(|c| &self.values[slot][c])
+    }
+
+    /// Slots whose envelope meets the lon/lat box, ascending.
+    pub fn slots_in_envelope(&self, west: f64, south: f64, east: f64, north: f64) -> Vec<usize> {
+        let rect = Rect::new(coord! {x: west, y: south}, coord! {x: east, y: north});
+        let mut s: Vec<usize> = self
+            .tree
+            .locate_in_envelope_intersecting(&aabb(rect))
+            .map(|e| e.slot)
+            .collect();
+        s.sort_unstable();
+        s
     }
 
     /// Slots matching the query, ascending by fid, and how many matched in all.
@@ -382,7 +428,7 @@ pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQue
     Ok(q)
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -390,11 +436,11 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn json_response(content_type: &'static str, body: Json) -> Response {
+pub(crate) fn json_response(content_type: &'static str, body: Json) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
 }
 
-fn layer<'a>(state: &'a AppState, id: &str) -> Result<&'a ServedLayer, ApiError> {
+pub(crate) fn layer<'a>(state: &'a AppState, id: &str) -> Result<&'a ServedLayer, ApiError> {
     id.parse::<LayerKind>()
         .ok()
         .filter(|k| k.name() == id)
@@ -473,7 +519,7 @@ pub async fn collections(State(state): State<Arc<AppState>>, headers: HeaderMap)
 pub async fn collection(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let layer = layer(&state, &id)?;
     Ok(json_response(
@@ -485,7 +531,7 @@ pub async fn collection(
 pub async fn items(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_items_query(raw.as_deref(), &layer(&state, &id)?.info)?;
@@ -527,7 +573,7 @@ pub async fn items(
 
 pub async fn item(
     State(state): State<Arc<AppState>>,
-    Path((id, fid)): Path<(String, String)>,
+    ApiPath((id, fid)): ApiPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let layer = layer(&state, &id)?;

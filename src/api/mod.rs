@@ -9,14 +9,19 @@
 pub mod error;
 pub mod features;
 pub mod openapi;
+pub mod tiles;
+pub mod villages;
+pub mod web;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::routing::get;
 
 use crate::domain::LayerKind;
+use crate::engine::stats::VillageStatsReport;
 use crate::workspace::{Workspace, WorkspaceError};
 use features::ServedLayer;
 
@@ -24,6 +29,11 @@ use features::ServedLayer;
 pub struct AppState {
     pub title: String,
     pub layers: BTreeMap<LayerKind, ServedLayer>,
+    pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
+    /// A raster basemap URL template for the web map (none by default: no internet needed).
+    pub basemap: Option<String>,
+    workspace_path: PathBuf,
+    stats: OnceLock<Result<VillageStatsReport, String>>,
 }
 
 impl AppState {
@@ -34,10 +44,24 @@ impl AppState {
             let layer = ServedLayer::load(workspace, info)?;
             layers.insert(layer.info.kind, layer);
         }
+        let tiles = tiles::build_tile_layers(&layers);
         Ok(AppState {
             title: title.to_string(),
             layers,
+            tiles,
+            basemap: None,
+            workspace_path: workspace.path().to_path_buf(),
+            stats: OnceLock::new(),
         })
+    }
+
+    /// Per-village statistics of the workspace, computed on first use (blocking: call it from
+    /// a blocking task).
+    pub fn village_stats(&self) -> Result<&VillageStatsReport, String> {
+        self.stats
+            .get_or_init(|| villages::compute_stats(&self.workspace_path))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -51,6 +75,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/items", get(features::items))
         .route("/collections/{id}/items/{fid}", get(features::item))
+        .route("/tiles/{id}", get(tiles::tilejson))
+        .route("/tiles/{id}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/villages", get(villages::list))
+        .route("/villages/{code}", get(villages::profile))
+        .route("/map/config.json", get(web::config))
         .fallback(error::not_found)
         .with_state(state)
 }

@@ -4,10 +4,14 @@
 //! - [`geometry`]: coordinate traversal and small geometry helpers shared by the modules below.
 //! - [`validate`]: per-feature validity checks and repairs; gaps and overlaps between villages.
 //! - [`index`]: the in-memory R-tree per layer over metric geometries.
+//! - [`simplify`]: simplification that keeps the borders neighbours share coincident.
+//! - [`tiles`]: Mapbox Vector Tiles: tile math, clipping, quantising, encoding.
 //! - [`stats`]: per-village statistics (land use, greenhouses, facilities, density).
 
 pub mod crs;
 pub mod geometry;
 pub mod index;
+pub mod simplify;
 pub mod stats;
+pub mod tiles;
 pub mod validate;

@@ -79,3 +79,19 @@ pub fn square(lon: f64, lat: f64, size: f64) -> String {
         d = lat + size
     )
 }
+
+/// Builds the demo county workspace in a fresh temporary directory.
+pub fn demo_workspace(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    let ws = dir.join("demo.gpkg");
+    let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
+    let o = liancun(&[
+        "demo",
+        "-w",
+        ws.to_str().unwrap(),
+        "--reference",
+        &reference,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    ws
+}
