@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -486,29 +485,10 @@ fn gdal_lists_and_copies_every_collection() {
         return;
     }
     let ws_path = demo_workspace("api_gdal");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_liancun"))
-        .args([
-            "serve",
-            "-w",
-            ws_path.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let url = first_line
-        .trim()
-        .trim_start_matches("listening on ")
-        .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
+    let server = Server::start(&ws_path);
+    let url = format!("{}/", server.url);
 
-    let result = std::panic::catch_unwind(|| {
+    {
         let o = Command::new("ogrinfo")
             .args(["-so", "-al", &format!("OAPIF:{url}")])
             .output()
@@ -564,10 +544,5 @@ fn gdal_lists_and_copies_every_collection() {
             .unwrap();
         assert_eq!(extent(&stdout(&o)), extent(&stdout(&original)));
         assert!(extent(&stdout(&o)).is_some());
-    });
-    let _ = server.kill();
-    let _ = server.wait();
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
     }
 }

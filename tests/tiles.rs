@@ -468,10 +468,7 @@ async fn simplified_village_borders_stay_shared_on_decoded_tiles() {
                 .iter()
                 .map(|f| f.parts.iter().map(Vec::len).sum::<usize>())
                 .sum();
-            let source_vertices: usize = sources
-                .iter()
-                .map(geo::CoordsIter::coords_count)
-                .sum();
+            let source_vertices: usize = sources.iter().map(geo::CoordsIter::coords_count).sum();
             assert!(
                 vertices < source_vertices / 2,
                 "{vertices} of {source_vertices} vertices kept at z8"

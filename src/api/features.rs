@@ -454,8 +454,32 @@ pub(crate) fn layer<'a>(state: &'a AppState, id: &str) -> Result<&'a ServedLayer
         })
 }
 
-pub async fn landing(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// `GET /`: the OGC landing page; a browser asking for HTML (and not `f=json`) is sent to the
+/// web map instead.
+pub async fn landing(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let base = base_url(&headers);
+    let wants_json = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "f=json"));
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',')
+                .next()
+                .is_some_and(|first| first.trim().starts_with("text/html"))
+        });
+    if wants_html && !wants_json {
+        return (
+            axum::http::StatusCode::SEE_OTHER,
+            [(header::LOCATION, "/map/")],
+        )
+            .into_response();
+    }
     json_response(
         "application/json",
         json!({
@@ -466,6 +490,7 @@ pub async fn landing(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
                 {"href": format!("{base}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 3.0 definition"},
                 {"href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
                 {"href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
+                {"href": format!("{base}/map/"), "rel": "alternate", "type": "text/html", "title": "村庄地图 web map"},
             ]
         }),
     )
@@ -496,6 +521,8 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
         "links": [
             {"href": format!("{base}/collections/{id}"), "rel": "self", "type": "application/json"},
             {"href": format!("{base}/collections/{id}/items"), "rel": "items", "type": GEOJSON},
+            {"href": format!("{base}/tiles/{id}"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "TileJSON of the vector tiles"},
+            {"href": format!("{base}/map/?layer={id}"), "rel": "alternate", "type": "text/html", "title": "web map"},
         ]
     })
 }
@@ -544,7 +571,10 @@ pub async fn items(
         let features: Vec<Json> =
             page.iter().map(|&s| layer.feature_json(s, query.crs, reprojector.as_ref())).collect::<Result<_, _>>()?;
         let self_href = format!("{base}/collections/{id}/items{}", raw.as_deref().map(|r| format!("?{r}")).unwrap_or_default());
-        let mut links = vec![json!({"href": self_href, "rel": "self", "type": GEOJSON})];
+        let mut links = vec![
+            json!({"href": self_href, "rel": "self", "type": GEOJSON}),
+            json!({"href": format!("{base}/map/?layer={id}"), "rel": "alternate", "type": "text/html", "title": "web map"}),
+        ];
         if let Some(cursor) = next {
             let mut pairs: Vec<(String, String)> =
                 serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();

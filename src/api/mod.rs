@@ -80,6 +80,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/villages", get(villages::list))
         .route("/villages/{code}", get(villages::profile))
         .route("/map/config.json", get(web::config))
+        .route("/map", get(web::redirect))
+        .route("/map/", get(web::index))
+        .route("/map/{*path}", get(web::file))
         .fallback(error::not_found)
         .with_state(state)
 }

@@ -95,3 +95,46 @@ pub fn demo_workspace(name: &str) -> PathBuf {
     assert!(o.status.success(), "{}", stderr(&o));
     ws
 }
+
+/// A `liancun serve` process on a free port, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(workspace: &Path) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_liancun"))
+            .args([
+                "serve",
+                "-w",
+                workspace.to_str().unwrap(),
+                "--bind",
+                "127.0.0.1:0",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start liancun serve");
+        let mut first_line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        // The first line is the address; the URL has no trailing slash.
+        let url = first_line
+            .trim()
+            .trim_start_matches("listening on ")
+            .trim_end_matches('/')
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
