@@ -54,7 +54,7 @@ fn npm(args: &[&str], dir: &Path) {
         .unwrap_or_else(|e| {
             panic!(
                 "the web map (web/) is built with npm, which could not be run ({e}). Install \
-                 Node.js 18+ and npm, or set LIANCUN_SKIP_WEB=1 to build without the map."
+                 Node.js 20.19+ and npm, or set LIANCUN_SKIP_WEB=1 to build without the map."
             )
         });
     assert!(

@@ -18,3 +18,4 @@ pub mod ingest;
 pub mod report;
 pub mod store;
 pub mod workspace;
+pub mod zones;

@@ -127,6 +127,26 @@ enum Command {
         #[arg(long, value_name = "URL")]
         basemap: Option<String>,
     },
+    /// 村庄邻接关系 Contiguity graph of the villages (shared borders, islands, exclaves)
+    Contiguity {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Boundaries closer than this count as touching (gaps/overlaps of real data), metres
+        #[arg(long, default_value_t = 1.0)]
+        tolerance: f64,
+        /// Connect islands to their nearest village within this many metres
+        #[arg(long, value_name = "METRES")]
+        bridge: Option<f64>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+        format: GraphFormat,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// 联村片区 Propose or evaluate joint-village zones
+    Zones {
+        #[command(subcommand)]
+        action: ZonesAction,
+    },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
         #[arg(long, short)]
@@ -149,6 +169,155 @@ enum Command {
 enum Format {
     Csv,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Json,
+    Geojson,
+}
+
+/// Constraints and objective shared by `zones propose` and `zones evaluate`.
+#[derive(clap::Args)]
+struct ZoneArgs {
+    #[arg(long, short)]
+    workspace: PathBuf,
+    /// Fewest villages per zone [default: 2]
+    #[arg(long)]
+    min_members: Option<usize>,
+    /// Most villages per zone [default: 10]
+    #[arg(long)]
+    max_members: Option<usize>,
+    /// Least population per zone
+    #[arg(long)]
+    pop_floor: Option<f64>,
+    /// Most population per zone
+    #[arg(long)]
+    pop_ceiling: Option<f64>,
+    /// Zones stay inside a township
+    #[arg(long)]
+    within_town: bool,
+    /// Do not require a strong village in every zone
+    #[arg(long)]
+    no_strong: bool,
+    /// Strong = the top share by collective income (default: the strong flag, else 0.2)
+    #[arg(long, value_name = "SHARE")]
+    strong_share: Option<f64>,
+    /// Numeric village columns for within-zone heterogeneity, e.g. population,collective_income
+    #[arg(long, value_delimiter = ',')]
+    attributes: Vec<String>,
+    /// Objective weights, e.g. industry=1,compactness=1,balance=1,heterogeneity=1
+    #[arg(long, value_delimiter = ',', value_name = "TERM=W")]
+    weights: Vec<String>,
+    /// Reward zones of different industries (资源互补) instead of similar ones (产业相近)
+    #[arg(long)]
+    complementary: bool,
+    /// Count point touches as adjacency
+    #[arg(long)]
+    queen: bool,
+    /// Contiguity tolerance in metres [default: 1]
+    #[arg(long)]
+    tolerance: Option<f64>,
+    /// Connect islands to their nearest village within this many metres
+    #[arg(long, value_name = "METRES")]
+    bridge: Option<f64>,
+}
+
+#[derive(Subcommand)]
+enum ZonesAction {
+    /// 片区方案 Propose zones (connected, bounded, a strong village in each)
+    Propose {
+        #[command(flatten)]
+        common: ZoneArgs,
+        /// Number of zones (default: one per strong village, within the bounds)
+        #[arg(long)]
+        zones: Option<usize>,
+        /// A zoning file whose zones are kept as they are
+        #[arg(long)]
+        locked: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop the search after this many seconds
+        #[arg(long, default_value_t = 60.0)]
+        time_limit: f64,
+        /// Annealing moves per village
+        #[arg(long)]
+        effort: Option<usize>,
+        /// Where to write the proposal (JSON); standard output when absent
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Also write the dissolved zones as GeoJSON
+        #[arg(long)]
+        geojson: Option<PathBuf>,
+    },
+    /// 片区评价 Evaluate a zoning (JSON proposal, {code: zone} or CSV code,zone)
+    Evaluate {
+        #[command(flatten)]
+        common: ZoneArgs,
+        #[arg(long)]
+        zoning: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+impl ZoneArgs {
+    fn request(&self) -> Result<liancun::zones::ZoneRequest> {
+        let mut weights = liancun::zones::WeightsRequest::default();
+        for w in &self.weights {
+            let (k, v) = w
+                .split_once('=')
+                .with_context(|| format!("--weights {w}: expected TERM=WEIGHT"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("--weights {w}: not a number"))?;
+            match k.trim() {
+                "heterogeneity" => weights.heterogeneity = Some(v),
+                "industry" => weights.industry = Some(v),
+                "compactness" => weights.compactness = Some(v),
+                "balance" => weights.balance = Some(v),
+                other => bail!(
+                    "--weights: unknown term '{other}' (heterogeneity, industry, compactness, balance)"
+                ),
+            }
+        }
+        Ok(liancun::zones::ZoneRequest {
+            min_members: self.min_members,
+            max_members: self.max_members,
+            pop_floor: self.pop_floor,
+            pop_ceiling: self.pop_ceiling,
+            within_town: self.within_town,
+            require_strong: self.no_strong.then_some(false),
+            strong_share: self.strong_share,
+            attributes: self.attributes.clone(),
+            weights: Some(weights),
+            industry_mode: self.complementary.then(|| "complementary".to_string()),
+            queen: self.queen,
+            tolerance_m: self.tolerance,
+            bridge_m: self.bridge,
+            ..Default::default()
+        })
+    }
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            lock.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                lock.write_all(b"\n")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -442,6 +611,197 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .await?;
                 Ok::<(), anyhow::Error>(())
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Contiguity {
+            workspace,
+            tolerance,
+            bridge,
+            format,
+            out,
+        } => {
+            let ws = open_existing(&workspace)?;
+            let request = liancun::zones::ZoneRequest {
+                tolerance_m: Some(tolerance),
+                bridge_m: bridge,
+                ..Default::default()
+            };
+            let data = liancun::zones::ZoningData::load(&ws, &request.load_options()?)?;
+            let body = match format {
+                GraphFormat::Json => liancun::zones::contiguity_json(&data),
+                GraphFormat::Geojson => liancun::zones::contiguity_geojson(&data),
+            };
+            write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
+            let g = &data.graph;
+            eprintln!(
+                "{} 个村，{} 条邻接边，{} 个连通区域，{} 个飞地 / {} villages, {} edges, {} components, {} exclaves",
+                g.n,
+                g.edges.len(),
+                g.components.len(),
+                g.exclaves.len(),
+                g.n,
+                g.edges.len(),
+                g.components.len(),
+                g.exclaves.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Zones {
+            action:
+                ZonesAction::Propose {
+                    common,
+                    zones,
+                    locked,
+                    seed,
+                    time_limit,
+                    effort,
+                    out,
+                    geojson,
+                },
+        } => {
+            let ws = open_existing(&common.workspace)?;
+            let mut request = common.request()?;
+            request.zones = zones;
+            request.seed = Some(seed);
+            request.time_limit_s = Some(time_limit);
+            request.effort = effort;
+            let data = liancun::zones::ZoningData::load(&ws, &request.load_options()?)?;
+            if let Some(path) = &locked {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let (zone_of, _) = liancun::zones::parse_zoning(&data, &text)?;
+                let mut by_zone: std::collections::BTreeMap<String, Vec<String>> =
+                    Default::default();
+                for (v, z) in zone_of.iter().enumerate() {
+                    if let Some(z) = z {
+                        by_zone
+                            .entry(z.clone())
+                            .or_default()
+                            .push(data.villages[v].code.clone());
+                    }
+                }
+                request.locked = by_zone.into_values().collect();
+            }
+            let params = request.propose_params(&data)?;
+            let started = std::time::Instant::now();
+            let proposal = match liancun::engine::zoning::propose::propose(
+                &data.villages,
+                &data.graph,
+                &params,
+            ) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("无法分区 infeasible: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            let mut body = liancun::zones::proposal_json(&data, &proposal);
+            body["seconds"] = serde_json::json!(seconds);
+            write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
+            if let Some(path) = geojson {
+                let zones: Vec<(String, Vec<usize>, usize)> = proposal
+                    .zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (format!("Z{:03}", i + 1), z.members.clone(), z.key_village))
+                    .collect();
+                let fc = liancun::zones::zones_geojson(&data, &zones);
+                std::fs::write(&path, serde_json::to_string(&fc)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            eprintln!(
+                "{} 个片区，目标值 {:.4}，用时 {seconds:.2} s{} / {} zones, objective {:.4}",
+                proposal.zones.len(),
+                proposal.terms.total,
+                if proposal.stopped_by_time_limit {
+                    "（达到时间上限）"
+                } else {
+                    ""
+                },
+                proposal.zones.len(),
+                proposal.terms.total
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Zones {
+            action:
+                ZonesAction::Evaluate {
+                    common,
+                    zoning,
+                    format,
+                    out,
+                },
+        } => {
+            let ws = open_existing(&common.workspace)?;
+            let request = common.request()?;
+            let data = liancun::zones::ZoningData::load(&ws, &request.load_options()?)?;
+            let text = std::fs::read_to_string(&zoning)
+                .with_context(|| format!("reading {}", zoning.display()))?;
+            let (zone_of, keys) = liancun::zones::parse_zoning(&data, &text)?;
+            let evaluation = liancun::engine::zoning::evaluate::evaluate(
+                &data.villages,
+                &data.graph,
+                &zone_of,
+                &keys,
+                &request.bounds()?,
+                &request.objective()?,
+                request.queen,
+            );
+            let body = liancun::zones::evaluation_json(&data, &evaluation);
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&body)?,
+                Format::Csv => {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record([
+                        "zone",
+                        "members",
+                        "key_village",
+                        "connected",
+                        "violations",
+                        "population",
+                        "income_total",
+                        "income_gini",
+                        "heterogeneity",
+                        "compactness",
+                        "key_to_farthest_km",
+                    ])?;
+                    for z in body["zones"].as_array().into_iter().flatten() {
+                        let violations: Vec<String> = z["violations"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|v| v["constraint"].as_str().unwrap_or("").to_string())
+                            .collect();
+                        w.write_record([
+                            z["id"].as_str().unwrap_or("").to_string(),
+                            z["members"].as_array().map_or(0, Vec::len).to_string(),
+                            z["key_village"]["code"].as_str().unwrap_or("").to_string(),
+                            z["connected"].to_string(),
+                            violations.join(";"),
+                            z["population"].to_string(),
+                            z["income"]["total"].to_string(),
+                            z["income"]["gini"].to_string(),
+                            z["heterogeneity"].to_string(),
+                            z["compactness_polsby_popper"].to_string(),
+                            z["key_to_farthest_member_km"].to_string(),
+                        ])?;
+                    }
+                    String::from_utf8(w.into_inner()?)?
+                }
+            };
+            write_output(out.as_deref(), &text)?;
+            let t = &body["totals"];
+            eprintln!(
+                "{} 个片区：{} 个不连通，{} 处违反约束，异质性 {:.4} / {} zones, {} disconnected, {} violations",
+                t["zones"],
+                t["disconnected_zones"],
+                t["violations"],
+                evaluation.heterogeneity,
+                t["zones"],
+                t["disconnected_zones"],
+                t["violations"]
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Query {

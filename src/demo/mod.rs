@@ -37,8 +37,6 @@
 //! assert_eq!(summary.villages, 468);
 //! ```
 
-mod random;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -52,7 +50,7 @@ use rstar::{AABB, RTree};
 use serde_json::{Value as Json, json};
 use thiserror::Error;
 
-use random::Rng;
+use crate::engine::random::Rng;
 
 #[derive(Debug, Error)]
 pub enum DemoError {

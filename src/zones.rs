@@ -1,0 +1,757 @@
+//! From a workspace to the zoning engine and back: loads the villages (metric geometry,
+//! attributes, strong villages, non-village members), builds the contiguity graph, reads
+//! zoning files, and shapes proposals, evaluations and the graph as JSON/GeoJSON. The CLI and
+//! the HTTP handlers both go through here; the engine ([`crate::engine::zoning`]) never sees
+//! files or JSON.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{Area, Coord, Euclidean, Length, MultiPolygon};
+use serde_json::{Value as Json, json};
+
+use crate::domain::{LayerKind, Value};
+use crate::engine::contiguity::{ContiguityGraph, ContiguityParams, EdgeKind, anchor};
+use crate::engine::crs::Reprojector;
+use crate::engine::geometry::to_multipolygon;
+use crate::engine::zoning::evaluate::Evaluation;
+use crate::engine::zoning::propose::Proposal;
+use crate::engine::zoning::{StrongRule, ZoningVillage, strong_villages};
+use crate::store::FeatureStore;
+use crate::workspace::{Workspace, WorkspaceError};
+
+/// Which attributes and rules the zoning reads from the villages layer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoadOptions {
+    /// Numeric columns for the heterogeneity term (standardised).
+    pub attributes: Vec<String>,
+    /// `None`: the `strong` flag when the layer has one set, else the top 20 % by income.
+    pub strong_share: Option<f64>,
+    pub contiguity: ContiguityParams,
+}
+
+/// The default share of villages counted strong when the data has no `strong` flag.
+pub const DEFAULT_STRONG_SHARE: f64 = 0.2;
+
+/// An enterprise, community or school that joins the zone of its village.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonVillageMember {
+    pub name: String,
+    pub kind: String,
+    pub village: usize,
+    /// How the village was found: "code", "inside" or "nearest".
+    pub how: &'static str,
+}
+
+/// Everything the zoning needs from a workspace.
+pub struct ZoningData {
+    pub villages: Vec<ZoningVillage>,
+    pub metric_polygons: Vec<MultiPolygon<f64>>,
+    pub lonlat_polygons: Vec<MultiPolygon<f64>>,
+    pub lonlat_anchors: Vec<Coord<f64>>,
+    pub graph: ContiguityGraph,
+    pub members: Vec<NonVillageMember>,
+    pub metric_epsg: u32,
+    /// How strong villages were chosen, in words.
+    pub strong_rule: String,
+    pub index_of_code: HashMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ZonesError {
+    #[error("{0}")]
+    Workspace(#[from] WorkspaceError),
+    #[error("{0}")]
+    Input(String),
+}
+
+impl ZoningData {
+    pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<ZoningData, ZonesError> {
+        let info = ws
+            .store()
+            .layer(LayerKind::Villages)
+            .map_err(WorkspaceError::from)?
+            .ok_or_else(|| {
+                ZonesError::Input(
+                    "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE"
+                        .into(),
+                )
+            })?;
+        let col = |name: &str| info.column_index(name);
+        for a in &opts.attributes {
+            let ok = info.columns.iter().any(|c| {
+                &c.name == a
+                    && matches!(
+                        c.ty,
+                        crate::domain::FieldType::Integer | crate::domain::FieldType::Real
+                    )
+            });
+            if !ok {
+                let numeric: Vec<&str> = info
+                    .columns
+                    .iter()
+                    .filter(|c| {
+                        matches!(
+                            c.ty,
+                            crate::domain::FieldType::Integer | crate::domain::FieldType::Real
+                        )
+                    })
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(ZonesError::Input(format!(
+                    "属性 '{a}' 不是村界图层的数值字段 / '{a}' is not a numeric column of the villages; numeric columns: {}",
+                    numeric.join(", ")
+                )));
+            }
+        }
+        let metric_epsg = ws.metric_epsg()?;
+        let to_metric = Reprojector::to_metric(metric_epsg).map_err(WorkspaceError::from)?;
+        let mut rows = Vec::new();
+        ws.store()
+            .scan(LayerKind::Villages, &mut |f| {
+                rows.push(f);
+                Ok(())
+            })
+            .map_err(WorkspaceError::from)?;
+        let text = |vals: &[Value], c: Option<usize>| {
+            c.and_then(|c| vals[c].as_text()).unwrap_or_default()
+        };
+        let num = |vals: &[Value], c: Option<usize>| c.and_then(|c| vals[c].as_f64());
+        let mut villages = Vec::with_capacity(rows.len());
+        let (mut metric_polygons, mut lonlat_polygons, mut lonlat_anchors) =
+            (Vec::new(), Vec::new(), Vec::new());
+        let mut flags = Vec::new();
+        let mut index_of_code = HashMap::new();
+        for (i, f) in rows.into_iter().enumerate() {
+            let code = text(&f.values, col("code"));
+            let lonlat = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
+                ZonesError::Input(format!(
+                    "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
+                    f.fid
+                ))
+            })?;
+            let mut metric = geo::Geometry::MultiPolygon(lonlat.clone());
+            to_metric
+                .transform_geometry(&mut metric)
+                .map_err(WorkspaceError::from)?;
+            let metric = to_multipolygon(metric).expect("still a multipolygon");
+            let perimeter: f64 = metric
+                .0
+                .iter()
+                .map(|p| {
+                    Euclidean.length(p.exterior())
+                        + p.interiors()
+                            .iter()
+                            .map(|r| Euclidean.length(r))
+                            .sum::<f64>()
+                })
+                .sum();
+            let attributes = opts
+                .attributes
+                .iter()
+                .map(|a| num(&f.values, col(a)).unwrap_or(f64::NAN))
+                .collect();
+            flags.push(col("strong").and_then(|c| match &f.values[c] {
+                Value::Bool(b) => Some(*b),
+                Value::Int(i) => Some(*i != 0),
+                _ => None,
+            }));
+            index_of_code.insert(code.clone(), i);
+            villages.push(ZoningVillage {
+                name: text(&f.values, col("name")),
+                town_code: {
+                    let t = text(&f.values, col("town_code"));
+                    if t.is_empty() {
+                        code.get(..9).unwrap_or("").to_string()
+                    } else {
+                        t
+                    }
+                },
+                population: num(&f.values, col("population")).unwrap_or(0.0),
+                income: num(&f.values, col("collective_income")).unwrap_or(0.0),
+                industry: text(&f.values, col("industry")),
+                strong: false,
+                anchor: anchor(&metric),
+                area_m2: metric.unsigned_area(),
+                perimeter_m: perimeter,
+                attributes,
+                code,
+            });
+            lonlat_anchors.push(anchor(&lonlat));
+            metric_polygons.push(metric);
+            lonlat_polygons.push(lonlat);
+        }
+        let (rule, strong_rule) = match opts.strong_share {
+            Some(s) => (
+                StrongRule::TopIncomeShare(s),
+                format!(
+                    "集体收入前 {:.0}% 为强村 / top {:.0}% by collective income",
+                    s * 100.0,
+                    s * 100.0
+                ),
+            ),
+            None if flags.contains(&Some(true)) => (
+                StrongRule::Flag,
+                "村界图层的 strong（强村）字段 / the villages' strong flag".into(),
+            ),
+            None => (
+                StrongRule::TopIncomeShare(DEFAULT_STRONG_SHARE),
+                format!(
+                    "无强村字段，取集体收入前 {:.0}% / no strong flag: top {:.0}% by collective income",
+                    DEFAULT_STRONG_SHARE * 100.0,
+                    DEFAULT_STRONG_SHARE * 100.0
+                ),
+            ),
+        };
+        let incomes: Vec<f64> = villages.iter().map(|v| v.income).collect();
+        let codes: Vec<String> = villages.iter().map(|v| v.code.clone()).collect();
+        for (v, s) in villages
+            .iter_mut()
+            .zip(strong_villages(&flags, &incomes, &codes, rule))
+        {
+            v.strong = s;
+        }
+        let graph = ContiguityGraph::build(&metric_polygons, &opts.contiguity);
+        let members = load_members(ws, &to_metric, &villages, &metric_polygons, &index_of_code)?;
+        Ok(ZoningData {
+            villages,
+            metric_polygons,
+            lonlat_polygons,
+            lonlat_anchors,
+            graph,
+            members,
+            metric_epsg,
+            strong_rule,
+            index_of_code,
+        })
+    }
+
+    /// Village indices from codes, or an error naming the unknown ones.
+    pub fn indices(&self, codes: &[String], what: &str) -> Result<Vec<usize>, ZonesError> {
+        let mut out = Vec::with_capacity(codes.len());
+        let mut unknown = Vec::new();
+        for c in codes {
+            match self.index_of_code.get(c.trim()) {
+                Some(&i) => out.push(i),
+                None => unknown.push(c.as_str()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(out)
+        } else {
+            Err(ZonesError::Input(format!(
+                "{what}: 未知村代码 unknown village codes: {}",
+                unknown
+                    .iter()
+                    .take(10)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
+}
+
+fn load_members(
+    ws: &Workspace,
+    to_metric: &Reprojector,
+    villages: &[ZoningVillage],
+    polygons: &[MultiPolygon<f64>],
+    index_of_code: &HashMap<String, usize>,
+) -> Result<Vec<NonVillageMember>, ZonesError> {
+    let Some(info) = ws
+        .store()
+        .layer(LayerKind::Members)
+        .map_err(WorkspaceError::from)?
+    else {
+        return Ok(Vec::new());
+    };
+    let (name_c, kind_c, code_c) = (
+        info.column_index("name"),
+        info.column_index("kind"),
+        info.column_index("village_code"),
+    );
+    let tree = crate::engine::geometry::envelope_tree(polygons);
+    let mut rows = Vec::new();
+    ws.store()
+        .scan(LayerKind::Members, &mut |f| {
+            rows.push(f);
+            Ok(())
+        })
+        .map_err(WorkspaceError::from)?;
+    let mut out = Vec::new();
+    for f in rows {
+        let text = |c: Option<usize>| c.and_then(|c| f.values[c].as_text()).unwrap_or_default();
+        let located = match index_of_code.get(&text(code_c)).copied() {
+            Some(v) => Some((v, "code")),
+            None => {
+                let mut g = f.geometry.clone();
+                to_metric
+                    .transform_geometry(&mut g)
+                    .map_err(WorkspaceError::from)?;
+                geo::InteriorPoint::interior_point(&g).map(|p| {
+                    use geo::Contains;
+                    let p = p.0;
+                    let inside = tree
+                        .locate_all_at_point(&[p.x, p.y])
+                        .map(|e| e.slot)
+                        .find(|&s| polygons[s].contains(&geo::Point(p)));
+                    match inside {
+                        Some(v) => (v, "inside"),
+                        None => {
+                            let v = (0..villages.len())
+                                .min_by(|&a, &b| {
+                                    let da = (villages[a].anchor.x - p.x)
+                                        .hypot(villages[a].anchor.y - p.y);
+                                    let db = (villages[b].anchor.x - p.x)
+                                        .hypot(villages[b].anchor.y - p.y);
+                                    da.total_cmp(&db)
+                                })
+                                .unwrap_or(0);
+                            (v, "nearest")
+                        }
+                    }
+                })
+            }
+        };
+        if let Some((village, how)) = located {
+            out.push(NonVillageMember {
+                name: text(name_c),
+                kind: text(kind_c),
+                village,
+                how,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The zone id of every village (`None`: not in the file) and the key villages given by zone.
+pub type ParsedZoning = (Vec<Option<String>>, BTreeMap<String, usize>);
+
+/// Reads a zoning: `{"zones": [{"id", "members": [codes], "key_village"?}]}` (a proposal),
+/// `{"labels": {code: zone}}` (as written by other tools), a plain `{code: zone}` object, or
+/// CSV with `code,zone` columns (header optional). Returns the zone of every village and the
+/// key villages given.
+pub fn parse_zoning(
+    data: &ZoningData,
+    text: &str,
+) -> Result<ParsedZoning, ZonesError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.starts_with('{') {
+        let j: Json = serde_json::from_str(trimmed).map_err(|e| {
+            ZonesError::Input(format!(
+                "分区文件不是有效的 JSON / the zoning is not valid JSON: {e}"
+            ))
+        })?;
+        if let Some(zones) = j.get("zones").and_then(Json::as_array) {
+            for (i, z) in zones.iter().enumerate() {
+                let id = match &z["id"] {
+                    Json::String(s) => s.clone(),
+                    Json::Number(n) => n.to_string(),
+                    _ => format!("{}", i + 1),
+                };
+                let members = z["members"].as_array().ok_or_else(|| {
+                    ZonesError::Input(format!(
+                        "zones[{i}] 没有 members 数组 / has no members array"
+                    ))
+                })?;
+                for m in members {
+                    let code = m
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| m.get("code").and_then(Json::as_str).map(str::to_string));
+                    let code = code.ok_or_else(|| {
+                        ZonesError::Input(format!(
+                            "zones[{i}].members: 成员应为村代码 / members must be village codes"
+                        ))
+                    })?;
+                    pairs.push((code, id.clone()));
+                }
+                if let Some(k) = z
+                    .get("key_village")
+                    .and_then(|k| k.as_str().or_else(|| k.get("code").and_then(Json::as_str)))
+                {
+                    keys.insert(id.clone(), k.to_string());
+                }
+            }
+        } else {
+            let map = j.get("labels").unwrap_or(&j).as_object().ok_or_else(|| {
+                ZonesError::Input("分区 JSON 应为 {\"zones\": [...]}、{\"labels\": {...}} 或 {村代码: 片区} / expected zones, labels or a code→zone object".into())
+            })?;
+            for (code, zone) in map {
+                let zone = match zone {
+                    Json::String(s) => s.clone(),
+                    Json::Number(n) => n.to_string(),
+                    Json::Null => continue,
+                    other => {
+                        return Err(ZonesError::Input(format!(
+                            "村 {code}: 片区编号无效 / bad zone id {other}"
+                        )));
+                    }
+                };
+                pairs.push((code.clone(), zone));
+            }
+        }
+    } else {
+        for (line_no, line) in trimmed.lines().enumerate() {
+            let cells: Vec<&str> = line
+                .split(',')
+                .map(|c| c.trim().trim_matches('"'))
+                .collect();
+            if cells.len() < 2 || cells[0].is_empty() {
+                continue;
+            }
+            if line_no == 0 && !cells[0].chars().all(|c| c.is_ascii_digit()) {
+                continue; // header
+            }
+            pairs.push((cells[0].to_string(), cells[1].to_string()));
+        }
+    }
+    let mut zone_of: Vec<Option<String>> = vec![None; data.villages.len()];
+    let mut unknown = Vec::new();
+    for (code, zone) in pairs {
+        match data.index_of_code.get(code.trim()) {
+            Some(&v) => {
+                if let Some(prev) = &zone_of[v]
+                    && prev != &zone
+                {
+                    return Err(ZonesError::Input(format!(
+                        "村 {code} 同时属于片区 {prev} 和 {zone} / village {code} is in two zones"
+                    )));
+                }
+                zone_of[v] = Some(zone);
+            }
+            None => unknown.push(code),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ZonesError::Input(format!(
+            "分区中有 {} 个未知村代码 / {} unknown village codes in the zoning: {}",
+            unknown.len(),
+            unknown.len(),
+            unknown
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let keys = keys
+        .into_iter()
+        .filter_map(|(z, code)| data.index_of_code.get(&code).map(|&v| (z, v)))
+        .collect();
+    Ok((zone_of, keys))
+}
+
+fn village_ref(data: &ZoningData, v: usize) -> Json {
+    let vil = &data.villages[v];
+    json!({"code": vil.code, "name": vil.name})
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Proposal as JSON: zones with members (codes), key village, population, income, the
+/// constraints that bind and the explanation; the objective terms; the parameters' echo is the
+/// caller's.
+pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
+    let zones: Vec<Json> = p
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| {
+            let pop: f64 = z.members.iter().map(|&v| data.villages[v].population).sum();
+            let income: f64 = z.members.iter().map(|&v| data.villages[v].income).sum();
+            let strong: Vec<&str> = z
+                .members
+                .iter()
+                .filter(|&&v| data.villages[v].strong)
+                .map(|&v| data.villages[v].code.as_str())
+                .collect();
+            let others: Vec<Json> = data
+                .members
+                .iter()
+                .filter(|m| z.members.contains(&m.village))
+                .map(|m| json!({"name": m.name, "kind": m.kind, "village": data.villages[m.village].code, "located_by": m.how}))
+                .collect();
+            let binding: Vec<String> = z.binding.iter().map(|b| format!("{b:?}")).collect();
+            json!({
+                "id": format!("Z{:03}", i + 1),
+                "key_village": data.villages[z.key_village].code,
+                "key_village_name": data.villages[z.key_village].name,
+                "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+                "member_names": z.members.iter().map(|&v| data.villages[v].name.clone()).collect::<Vec<_>>(),
+                "strong_villages": strong,
+                "population": pop,
+                "collective_income": round(income, 2),
+                "locked": z.locked,
+                "binding": binding,
+                "explanation": z.explanation,
+                "other_members": others,
+            })
+        })
+        .collect();
+    json!({
+        "zones": zones,
+        "objective": {
+            "total": p.terms.total,
+            "heterogeneity": p.terms.heterogeneity,
+            "industry": p.terms.industry,
+            "compactness": p.terms.compactness,
+            "balance": p.terms.balance,
+        },
+        "zone_count_rule": p.zone_count_rule,
+        "strong_rule": data.strong_rule,
+        "key_village_rule": "片区内集体收入最高的强村（并列时取到其他成员距离之和最小者） / the strong member with the highest collective income (ties: the most central)",
+        "stopped_by_time_limit": p.stopped_by_time_limit,
+        "moves": p.moves,
+    })
+}
+
+/// Evaluation as JSON (per zone and totals).
+pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
+    let zones: Vec<Json> = e
+        .zones
+        .iter()
+        .map(|z| {
+            json!({
+                "id": z.id,
+                "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+                "key_village": village_ref(data, z.key_village),
+                "connected": z.parts == 1,
+                "parts": z.parts,
+                "violations": z.violations.iter().map(|v| json!({"constraint": v.code(), "detail": v.describe()})).collect::<Vec<_>>(),
+                "population": z.population,
+                "income": {"total": round(z.income_total, 2), "min": z.income_min, "max": z.income_max, "gini": round(z.income_gini, 4)},
+                "strong_villages": z.strong_villages,
+                "heterogeneity": z.heterogeneity,
+                "area_km2": round(z.area_m2 / 1e6, 3),
+                "compactness_polsby_popper": round(z.polsby_popper, 4),
+                "key_to_farthest_member_km": round(z.key_to_farthest_m / 1000.0, 3),
+            })
+        })
+        .collect();
+    json!({
+        "zones": zones,
+        "totals": {
+            "zones": e.zones.len(),
+            "villages": data.villages.len(),
+            "unassigned": e.unassigned.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+            "heterogeneity": e.heterogeneity,
+            "disconnected_zones": e.disconnected_zones,
+            "violations": e.violations,
+            "zones_with_violations": e.zones_with_violations,
+            "objective": {
+                "total": e.terms.total,
+                "heterogeneity": e.terms.heterogeneity,
+                "industry": e.terms.industry,
+                "compactness": e.terms.compactness,
+                "balance": e.terms.balance,
+            },
+        },
+        "strong_rule": data.strong_rule,
+    })
+}
+
+/// The contiguity graph as JSON: edges with shared length and kind, islands, exclaves.
+pub fn contiguity_json(data: &ZoningData) -> Json {
+    let g = &data.graph;
+    let code = |v: usize| data.villages[v].code.clone();
+    let kind = |k: EdgeKind| match k {
+        EdgeKind::Rook => "rook",
+        EdgeKind::Weak => "weak",
+        EdgeKind::Bridge => "bridge",
+    };
+    json!({
+        "villages": g.n,
+        "edges": g.edges.iter().map(|e| json!({
+            "a": code(e.a), "b": code(e.b), "kind": kind(e.kind),
+            "shared_m": round(e.shared_m, 2), "gap_m": round(e.gap_m, 2),
+        })).collect::<Vec<_>>(),
+        "components": g.components.len(),
+        "islands": g.islands.iter().map(|c| c.iter().map(|&v| code(v)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "unbridged": g.unbridged.iter().map(|c| c.iter().map(|&v| code(v)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "exclaves": g.exclaves.iter().map(|x| json!({"village": code(x.village), "part": x.part, "area_m2": round(x.area_m2, 1)})).collect::<Vec<_>>(),
+        "metric_crs": format!("EPSG:{}", data.metric_epsg),
+    })
+}
+
+/// The graph as GeoJSON lines between village anchors (lon/lat).
+pub fn contiguity_geojson(data: &ZoningData) -> Json {
+    let g = &data.graph;
+    let features: Vec<Json> = g
+        .edges
+        .iter()
+        .map(|e| {
+            let (a, b) = (data.lonlat_anchors[e.a], data.lonlat_anchors[e.b]);
+            json!({
+                "type": "Feature",
+                "properties": {
+                    "a": data.villages[e.a].code, "b": data.villages[e.b].code,
+                    "kind": match e.kind { EdgeKind::Rook => "rook", EdgeKind::Weak => "weak", EdgeKind::Bridge => "bridge" },
+                    "shared_m": round(e.shared_m, 2),
+                },
+                "geometry": {"type": "LineString", "coordinates": [[a.x, a.y], [b.x, b.y]]},
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// Dissolved zones as GeoJSON (lon/lat), with id, key village and population.
+pub fn zones_geojson(data: &ZoningData, zones: &[(String, Vec<usize>, usize)]) -> Json {
+    use geo::BooleanOps;
+    let features: Vec<Json> = zones
+        .iter()
+        .map(|(id, members, key)| {
+            let mut union: MultiPolygon<f64> = MultiPolygon(vec![]);
+            for &v in members {
+                union = union.union(&data.lonlat_polygons[v]);
+            }
+            let pop: f64 = members.iter().map(|&v| data.villages[v].population).sum();
+            json!({
+                "type": "Feature",
+                "properties": {"id": id, "key_village": data.villages[*key].code, "key_village_name": data.villages[*key].name,
+                               "members": members.len(), "population": pop},
+                "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(union)),
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// The parameters of a proposal or evaluation as users give them (CLI flags or the HTTP body);
+/// every field is optional and the engine's defaults apply.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneRequest {
+    pub zones: Option<usize>,
+    pub min_members: Option<usize>,
+    pub max_members: Option<usize>,
+    pub pop_floor: Option<f64>,
+    pub pop_ceiling: Option<f64>,
+    #[serde(default)]
+    pub within_town: bool,
+    pub require_strong: Option<bool>,
+    pub strong_share: Option<f64>,
+    /// Zones to keep as they are: lists of village codes.
+    #[serde(default)]
+    pub locked: Vec<Vec<String>>,
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    pub weights: Option<WeightsRequest>,
+    /// "similar" (default) or "complementary".
+    pub industry_mode: Option<String>,
+    #[serde(default)]
+    pub queen: bool,
+    pub tolerance_m: Option<f64>,
+    pub bridge_m: Option<f64>,
+    pub seed: Option<u64>,
+    pub time_limit_s: Option<f64>,
+    pub effort: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsRequest {
+    pub heterogeneity: Option<f64>,
+    pub industry: Option<f64>,
+    pub compactness: Option<f64>,
+    pub balance: Option<f64>,
+}
+
+fn check(name: &str, x: Option<f64>, min: f64) -> Result<Option<f64>, ZonesError> {
+    match x {
+        Some(v) if !v.is_finite() || v < min => Err(ZonesError::Input(format!(
+            "{name} = {v}: 应为不小于 {min} 的数 / must be a number ≥ {min}"
+        ))),
+        other => Ok(other),
+    }
+}
+
+impl ZoneRequest {
+    /// What to load from the workspace for this request.
+    pub fn load_options(&self) -> Result<LoadOptions, ZonesError> {
+        let share = check("strong_share", self.strong_share, 0.0)?;
+        if share.is_some_and(|s| s > 1.0) {
+            return Err(ZonesError::Input(
+                "strong_share 应在 0–1 之间 / must be between 0 and 1".into(),
+            ));
+        }
+        Ok(LoadOptions {
+            attributes: self.attributes.clone(),
+            strong_share: share,
+            contiguity: ContiguityParams {
+                tolerance_m: check("tolerance_m", self.tolerance_m, 0.0)?.unwrap_or(1.0),
+                bridge_within_m: check("bridge_m", self.bridge_m, 0.0)?,
+                ..ContiguityParams::default()
+            },
+        })
+    }
+
+    pub fn bounds(&self) -> Result<crate::engine::zoning::Bounds, ZonesError> {
+        let d = crate::engine::zoning::Bounds::default();
+        Ok(crate::engine::zoning::Bounds {
+            min_members: self.min_members.unwrap_or(d.min_members),
+            max_members: self.max_members.unwrap_or(d.max_members),
+            pop_floor: check("pop_floor", self.pop_floor, 0.0)?,
+            pop_ceiling: check("pop_ceiling", self.pop_ceiling, 0.0)?,
+            require_strong: self.require_strong.unwrap_or(d.require_strong),
+            within_town: self.within_town,
+        })
+    }
+
+    pub fn objective(&self) -> Result<crate::engine::zoning::Objective, ZonesError> {
+        use crate::engine::zoning::{IndustryMode, Objective};
+        let d = Objective::default();
+        let w = self.weights.clone().unwrap_or_default();
+        let mode = match self.industry_mode.as_deref() {
+            None | Some("similar") => IndustryMode::Similar,
+            Some("complementary") => IndustryMode::Complementary,
+            Some(other) => {
+                return Err(ZonesError::Input(format!(
+                    "industry_mode '{other}': 应为 similar 或 complementary / must be similar or complementary"
+                )));
+            }
+        };
+        let het_default = if self.attributes.is_empty() { 0.0 } else { 1.0 };
+        Ok(Objective {
+            heterogeneity: check("weights.heterogeneity", w.heterogeneity, 0.0)?
+                .unwrap_or(het_default),
+            industry: check("weights.industry", w.industry, 0.0)?.unwrap_or(d.industry),
+            industry_mode: mode,
+            compactness: check("weights.compactness", w.compactness, 0.0)?.unwrap_or(d.compactness),
+            balance: check("weights.balance", w.balance, 0.0)?.unwrap_or(d.balance),
+        })
+    }
+
+    pub fn propose_params(
+        &self,
+        data: &ZoningData,
+    ) -> Result<crate::engine::zoning::propose::ProposeParams, ZonesError> {
+        let d = crate::engine::zoning::propose::ProposeParams::default();
+        let locked = self
+            .locked
+            .iter()
+            .enumerate()
+            .map(|(i, codes)| data.indices(codes, &format!("locked[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let time_limit = check("time_limit_s", self.time_limit_s, 0.0)?
+            .map_or(d.time_limit, std::time::Duration::from_secs_f64);
+        Ok(crate::engine::zoning::propose::ProposeParams {
+            bounds: self.bounds()?,
+            objective: self.objective()?,
+            zones: self.zones,
+            locked,
+            queen: self.queen,
+            seed: self.seed.unwrap_or(d.seed),
+            time_limit,
+            effort: self.effort.unwrap_or(d.effort),
+        })
+    }
+}

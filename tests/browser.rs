@@ -1,0 +1,60 @@
+//! The web map in a real browser: headless Chromium (Debian `chromium`) driven by
+//! `playwright-core` from `web/tests/browser.mjs` loads the page from a running server, waits
+//! for the tiles, searches a village, clicks it, checks the side panel and saves a screenshot
+//! (`target/…/browser/map.png`). Skips loudly without Chromium or Node.js, except in CI.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn web_map_in_headless_chromium() {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    if !Path::new(&chromium).exists() {
+        assert!(
+            !ci,
+            "Chromium ({chromium}) is required in CI: apt-get install chromium"
+        );
+        eprintln!(
+            "\n!!!!! SKIPPED: no Chromium at {chromium}; this test runs in CI (apt-get install chromium) !!!!!\n"
+        );
+        return;
+    }
+    if !require_tool("node") {
+        return;
+    }
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "web/node_modules is missing playwright-core: build.rs runs `npm ci` in web/"
+    );
+    let dir = temp_dir("browser");
+    let ws = demo_workspace("browser_ws");
+    let server = Server::start(&ws);
+    let shot = dir.join("map.png");
+    let o = Command::new("node")
+        .arg(web.join("tests/browser.mjs"))
+        .arg(&server.url)
+        .arg(&shot)
+        .env("CHROMIUM_PATH", &chromium)
+        .output()
+        .expect("run node");
+    println!("{}", stdout(&o));
+    assert!(
+        o.status.success(),
+        "browser test failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
+    eprintln!("screenshot: {}", shot.display());
+}

@@ -1,0 +1,421 @@
+//! Zoning: property tests on random tilings (every zone connected, every village in exactly one
+//! zone, every bound held — or the request rejected as infeasible), bad requests and their
+//! errors, and the CLI end to end on the demo county.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use geo::{MultiPolygon, Rect, coord};
+use liancun::engine::contiguity::{ContiguityGraph, ContiguityParams};
+use liancun::engine::random::Rng;
+use liancun::engine::zoning::evaluate::evaluate;
+use liancun::engine::zoning::propose::{ProposeParams, ZoningError, propose};
+use liancun::engine::zoning::{Bounds, Objective, ZoningVillage, connected_parts};
+use serde_json::Value as Json;
+
+/// A random tiling: a grid of 200 m cells with random cells missing (ragged outlines, holes,
+/// islands), random populations, incomes, industries and strong villages.
+fn random_county(rng: &mut Rng) -> (Vec<ZoningVillage>, ContiguityGraph) {
+    let (cols, rows) = (6 + rng.below(10), 5 + rng.below(10));
+    let hole_rate = rng.next_f64() * 0.25;
+    let mut polygons = Vec::new();
+    let mut villages = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            if rng.next_f64() < hole_rate {
+                continue;
+            }
+            let (x, y) = (c as f64 * 200.0, r as f64 * 200.0);
+            let mp = MultiPolygon(vec![
+                Rect::new(coord! {x: x, y: y}, coord! {x: x + 200.0, y: y + 200.0}).to_polygon(),
+            ]);
+            let i = villages.len();
+            let income = 5.0 + 60.0 * rng.next_f64().powi(2);
+            villages.push(ZoningVillage {
+                code: format!("3703231{:02}{:03}", c / 4 + 10 * (r / 4), i),
+                name: format!("村{i}"),
+                town_code: format!("3703231{:02}", c / 4 + 10 * (r / 4)),
+                population: (300 + rng.below(3000)) as f64,
+                income,
+                industry: ["苹果", "蔬菜", "桃", "粮食"][rng.below(4)].into(),
+                strong: rng.next_f64() < 0.25,
+                anchor: coord! {x: x + 100.0, y: y + 100.0},
+                area_m2: 40_000.0,
+                perimeter_m: 800.0,
+                attributes: vec![income, rng.next_f64()],
+            });
+            polygons.push(mp);
+        }
+    }
+    let graph = ContiguityGraph::build(&polygons, &ContiguityParams::default());
+    (villages, graph)
+}
+
+fn random_params(rng: &mut Rng, villages: &[ZoningVillage]) -> ProposeParams {
+    let total_pop: f64 = villages.iter().map(|v| v.population).sum();
+    let min_members = 1 + rng.below(3);
+    let max_members = min_members + 2 + rng.below(8);
+    let mean = total_pop / villages.len().max(1) as f64;
+    ProposeParams {
+        bounds: Bounds {
+            min_members,
+            max_members,
+            pop_floor: (rng.next_f64() < 0.5).then(|| mean * (1.0 + 2.0 * rng.next_f64())),
+            pop_ceiling: (rng.next_f64() < 0.3).then(|| mean * (6.0 + 10.0 * rng.next_f64())),
+            require_strong: rng.next_f64() < 0.7,
+            within_town: rng.next_f64() < 0.3,
+        },
+        objective: Objective {
+            heterogeneity: rng.next_f64(),
+            ..Objective::default()
+        },
+        zones: None,
+        seed: rng.next_u64(),
+        effort: 50,
+        ..ProposeParams::default()
+    }
+}
+
+#[test]
+fn proposals_on_random_tilings_hold_every_bound_or_are_rejected() {
+    let mut rng = Rng::new(20261123);
+    let (mut solved, mut infeasible) = (0, 0);
+    for case in 0..120 {
+        let (villages, graph) = random_county(&mut rng);
+        let params = random_params(&mut rng, &villages);
+        match propose(&villages, &graph, &params) {
+            Ok(p) => {
+                solved += 1;
+                let nb = graph.neighbour_lists(false);
+                let mut seen = vec![0usize; villages.len()];
+                let mut zone_of = vec![None; villages.len()];
+                for (zi, z) in p.zones.iter().enumerate() {
+                    for &v in &z.members {
+                        seen[v] += 1;
+                        zone_of[v] = Some(format!("{zi}"));
+                    }
+                    assert_eq!(
+                        connected_parts(&z.members, &nb).len(),
+                        1,
+                        "case {case}: zone {zi} not connected"
+                    );
+                    assert!(z.members.contains(&z.key_village));
+                    let b = &params.bounds;
+                    let n = z.members.len();
+                    assert!(
+                        n >= b.min_members && n <= b.max_members,
+                        "case {case}: {n} members"
+                    );
+                    let pop: f64 = z.members.iter().map(|&v| villages[v].population).sum();
+                    assert!(
+                        b.pop_floor.is_none_or(|f| pop >= f),
+                        "case {case}: {pop} below floor"
+                    );
+                    assert!(
+                        b.pop_ceiling.is_none_or(|c| pop <= c),
+                        "case {case}: {pop} above ceiling"
+                    );
+                    if b.require_strong {
+                        assert!(
+                            z.members.iter().any(|&v| villages[v].strong),
+                            "case {case}: no strong village"
+                        );
+                        assert!(villages[z.key_village].strong);
+                    }
+                    if b.within_town {
+                        assert!(z.members.iter().all(|&v| villages[v].town_code == villages[z.members[0]].town_code));
+                    }
+                }
+                assert!(
+                    seen.iter().all(|&c| c == 1),
+                    "case {case}: a village in zero or two zones"
+                );
+                // The evaluator agrees: no violation, the same objective.
+                let e = evaluate(
+                    &villages,
+                    &graph,
+                    &zone_of,
+                    &BTreeMap::new(),
+                    &params.bounds,
+                    &params.objective,
+                    false,
+                );
+                assert_eq!((e.violations, e.disconnected_zones), (0, 0), "case {case}");
+                assert!(
+                    (e.terms.total - p.terms.total).abs() < 1e-6 * p.terms.total.abs().max(1.0)
+                );
+            }
+            Err(ZoningError::Infeasible {
+                constraint, detail, ..
+            }) => {
+                infeasible += 1;
+                assert!(!detail.is_empty() && !constraint.is_empty());
+            }
+            Err(e) => panic!("case {case}: {e}"),
+        }
+    }
+    // Both outcomes occur, so the test exercises both.
+    assert!(
+        solved > 30 && infeasible > 10,
+        "{solved} solved, {infeasible} infeasible"
+    );
+}
+
+#[test]
+fn same_seed_same_zones() {
+    let mut rng = Rng::new(7);
+    let (villages, graph) = random_county(&mut rng);
+    let params = ProposeParams {
+        bounds: Bounds {
+            require_strong: false,
+            ..Bounds::default()
+        },
+        ..ProposeParams::default()
+    };
+    let a = propose(&villages, &graph, &params).unwrap();
+    let b = propose(&villages, &graph, &params).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn infeasible_requests_name_the_constraint() {
+    // Two separate 2×2 blocks; villages 0 and 4 strong.
+    let square = |x: f64, y: f64| {
+        MultiPolygon(vec![
+            Rect::new(coord! {x: x, y: y}, coord! {x: x + 100.0, y: y + 100.0}).to_polygon(),
+        ])
+    };
+    let polys: Vec<MultiPolygon<f64>> = [
+        (0., 0.),
+        (100., 0.),
+        (0., 100.),
+        (100., 100.),
+        (1000., 0.),
+        (1100., 0.),
+        (1000., 100.),
+        (1100., 100.),
+    ]
+    .iter()
+    .map(|&(x, y)| square(x, y))
+    .collect();
+    let villages: Vec<ZoningVillage> = (0..8)
+        .map(|i| ZoningVillage {
+            code: format!("37032310000{i}"),
+            name: format!("村{i}"),
+            town_code: "370323100".into(),
+            population: 1000.0,
+            income: 10.0,
+            industry: "桃".into(),
+            strong: i == 0 || i == 4,
+            anchor: geo::InteriorPoint::interior_point(&polys[i]).unwrap().0,
+            area_m2: 1e4,
+            perimeter_m: 400.0,
+            attributes: vec![],
+        })
+        .collect();
+    let graph = ContiguityGraph::build(&polys, &ContiguityParams::default());
+    let run = |f: &dyn Fn(&mut ProposeParams)| {
+        let mut p = ProposeParams::default();
+        f(&mut p);
+        propose(&villages, &graph, &p)
+    };
+    assert!(run(&|_| {}).is_ok());
+    let constraint = |r: Result<_, ZoningError>| match r {
+        Err(ZoningError::Infeasible {
+            constraint,
+            villages,
+            ..
+        }) => (constraint, villages.len()),
+        other => panic!("expected infeasible, got {other:?}"),
+    };
+    // A floor above the population of a block (4,000).
+    assert_eq!(
+        constraint(run(&|p| p.bounds.pop_floor = Some(5000.0))),
+        ("pop_floor", 4)
+    );
+    // A ceiling below a single village.
+    assert_eq!(
+        constraint(run(&|p| p.bounds.pop_ceiling = Some(900.0))).0,
+        "pop_ceiling"
+    );
+    // More zones than strong villages.
+    assert_eq!(constraint(run(&|p| p.zones = Some(3))).0, "zones");
+    // Islands: with one strong village fewer, the second block has none.
+    let mut weak = villages.clone();
+    weak[4].strong = false;
+    let r = propose(&weak, &graph, &ProposeParams::default());
+    assert!(
+        matches!(r, Err(ZoningError::Infeasible { constraint: "strong", ref detail, .. }) if detail.contains("--bridge"))
+    );
+    // Bounds that cannot meet: at most 1 member per zone needs 4 zones per block, 1 strong.
+    assert_eq!(
+        constraint(run(&|p| {
+            p.bounds.min_members = 1;
+            p.bounds.max_members = 1;
+        }))
+        .0,
+        "bounds"
+    );
+    // Bad parameters are not infeasibility.
+    assert!(matches!(
+        run(&|p| p.bounds.min_members = 0),
+        Err(ZoningError::BadParams(_))
+    ));
+    assert!(matches!(
+        run(&|p| p.locked = vec![vec![99]]),
+        Err(ZoningError::BadParams(_))
+    ));
+}
+
+#[test]
+fn locked_zones_stay_as_given() {
+    let mut rng = Rng::new(11);
+    let (villages, graph) = random_county(&mut rng);
+    let nb = graph.neighbour_lists(false);
+    // Lock the first village and one of its neighbours.
+    let v = (0..villages.len()).find(|&v| !nb[v].is_empty()).unwrap();
+    let locked = vec![v, nb[v][0]];
+    let params = ProposeParams {
+        locked: vec![locked.clone()],
+        bounds: Bounds {
+            require_strong: false,
+            ..Bounds::default()
+        },
+        ..ProposeParams::default()
+    };
+    match propose(&villages, &graph, &params) {
+        Ok(p) => {
+            let mut want = locked.clone();
+            want.sort_unstable();
+            let z = p.zones.iter().find(|z| z.locked).expect("the locked zone");
+            assert_eq!(z.members, want);
+        }
+        Err(ZoningError::Infeasible { .. }) => {} // locking may cut off a small group
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn cli_contiguity_propose_evaluate_on_the_demo_county() {
+    let ws = demo_workspace("zoning_cli");
+    let dir = ws.parent().unwrap().to_path_buf();
+    let w = ws.to_str().unwrap();
+    let o = liancun(&["contiguity", "-w", w]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let g: Json = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(g["villages"], 468);
+    assert!(g["edges"].as_array().unwrap().len() > 1000);
+    assert_eq!(g["components"], 1);
+
+    let out = dir.join("proposal.json");
+    let gj = dir.join("zones.geojson");
+    let o = liancun(&[
+        "zones",
+        "propose",
+        "-w",
+        w,
+        "--max-members",
+        "12",
+        "--attributes",
+        "population,collective_income",
+        "--seed",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+        "--geojson",
+        gj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: Json = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let zones = p["zones"].as_array().unwrap();
+    let mut all: Vec<&str> = zones
+        .iter()
+        .flat_map(|z| {
+            z["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+        })
+        .collect();
+    all.sort_unstable();
+    let n = all.len();
+    all.dedup();
+    assert_eq!((n, all.len()), (468, 468), "every village exactly once");
+    assert!(
+        zones
+            .iter()
+            .all(|z| !z["explanation"].as_str().unwrap().is_empty())
+    );
+    assert!(zones.iter().all(|z| {
+        z["strong_villages"]
+            .as_array()
+            .unwrap()
+            .contains(&z["key_village"])
+    }));
+    let fc: Json = serde_json::from_str(&std::fs::read_to_string(&gj).unwrap()).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), zones.len());
+
+    // Evaluating the proposal finds nothing wrong; a hand-made zoning with a split zone is caught.
+    let o = liancun(&[
+        "zones",
+        "evaluate",
+        "-w",
+        w,
+        "--max-members",
+        "12",
+        "--zoning",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: Json = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(e["totals"]["violations"], 0);
+    assert_eq!(e["totals"]["disconnected_zones"], 0);
+    let codes: Vec<String> = zones
+        .iter()
+        .map(|z| z["members"][0].as_str().unwrap().to_string())
+        .collect();
+    let bad = dir.join("bad.csv");
+    let mut csv = String::from("code,zone\n");
+    for (i, c) in codes.iter().enumerate() {
+        csv.push_str(&format!("{c},{}\n", if i < 2 { "A" } else { "B" }));
+    }
+    std::fs::write(&bad, csv).unwrap();
+    let o = liancun(&[
+        "zones",
+        "evaluate",
+        "-w",
+        w,
+        "--zoning",
+        bad.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    // Zone B takes one village from each of the other zones: scattered over the county.
+    let b_line = text.lines().find(|l| l.starts_with("B,")).unwrap();
+    assert!(b_line.contains("false,disconnected"), "{text}");
+    assert_eq!(text.lines().count(), 3);
+
+    // Infeasible: exit 2 with the constraint named; unknown codes and attributes: exit 1.
+    let o = liancun(&["zones", "propose", "-w", w, "--pop-floor", "10000000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pop_floor"), "{}", stderr(&o));
+    std::fs::write(dir.join("unknown.json"), r#"{"999999999999": "A"}"#).unwrap();
+    let o = liancun(&[
+        "zones",
+        "evaluate",
+        "-w",
+        w,
+        "--zoning",
+        dir.join("unknown.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("999999999999"), "{}", stderr(&o));
+    let o = liancun(&["zones", "propose", "-w", w, "--attributes", "name"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("numeric"), "{}", stderr(&o));
+}

@@ -1,0 +1,396 @@
+// Sources and style layers of the map, and the expressions that colour them.
+import {
+  BACKGROUND_COLOR, FACILITY_KINDS, FACILITY_OTHER, GREENHOUSE_KINDS, GREENHOUSE_LINE,
+  GREENHOUSE_OTHER, HIGHLIGHT_COLOR, INDUSTRIES, INDUSTRY_OTHER, MEMBER_KINDS, MEMBER_OTHER,
+  NORMAL_COLOR, ROAD_CLASSES, ROAD_OTHER, STRONG_COLOR, TOWN_COLORS, parcelColorExpression,
+} from './palette.js';
+import { badgeCanvas, canvasImageData, labelImage } from './icons.js';
+
+/** The vector layers the server may publish, in drawing order of their main layers. */
+export const DATA_LAYERS = ['villages', 'parcels', 'greenhouses', 'roads', 'members', 'facilities'];
+/** Order in the layer list. */
+export const LIST_ORDER = ['villages', 'parcels', 'greenhouses', 'facilities', 'roads', 'members'];
+
+export const VILLAGE_FILL = 'villages-fill';
+
+/** Style layers that belong to each toggleable data layer. */
+export const LAYER_GROUPS = {
+  villages: ['villages-fill', 'villages-line', 'town-labels', 'village-labels'],
+  parcels: ['parcels-fill', 'parcels-line'],
+  greenhouses: ['greenhouses-fill', 'greenhouses-line'],
+  roads: ['roads-casing', 'roads-line'],
+  members: ['members-fill', 'members-line', 'members-icon'],
+  facilities: ['facilities-icon'],
+};
+
+const RATIO = Math.min(3, Math.max(2, Math.ceil(window.devicePixelRatio || 1)));
+
+export function baseStyle() {
+  return {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } }],
+  };
+}
+
+export function facilityImageId(kind) {
+  return `fac:${kind ?? 'other'}`;
+}
+export function memberImageId(kind) {
+  return `mem:${kind ?? 'other'}`;
+}
+
+function addIcons(map) {
+  for (const k of [...FACILITY_KINDS, FACILITY_OTHER]) {
+    map.addImage(facilityImageId(k.value), canvasImageData(badgeCanvas(k, 'circle', 22, RATIO)), { pixelRatio: RATIO });
+  }
+  for (const k of [...MEMBER_KINDS, MEMBER_OTHER]) {
+    map.addImage(memberImageId(k.value), canvasImageData(badgeCanvas(k, 'square', 22, RATIO)), { pixelRatio: RATIO });
+  }
+  // Village (vl:) and town (tl:) name labels are drawn when the map first needs them.
+  map.setMissingStyleImageResolver((id) => {
+    if (map.hasImage(id)) return;
+    if (id.startsWith('vl:')) {
+      map.addImage(id, labelImage(id.slice(3), { size: 12, weight: 500, ratio: RATIO }), { pixelRatio: RATIO });
+    } else if (id.startsWith('tl:')) {
+      map.addImage(
+        id,
+        labelImage(id.slice(3), { size: 15, weight: 700, color: '#34414e', ratio: RATIO, spacing: 2 }),
+        { pixelRatio: RATIO },
+      );
+    }
+  });
+}
+
+function matchExpr(prop, entries, fallback, pick = (e) => e.color) {
+  if (!entries.length) return fallback;
+  const m = ['match', ['to-string', ['get', prop]]];
+  for (const e of entries) m.push(e.value, pick(e));
+  m.push(fallback);
+  return m;
+}
+
+/** Town → colour, in the order of `towns` (sorted by town code). */
+export function townColors(towns) {
+  return towns.map((town, i) => ({ value: town, color: TOWN_COLORS[i % TOWN_COLORS.length] }));
+}
+
+export function villageColorExpression(mode, towns) {
+  if (mode === 'industry') return matchExpr('industry', INDUSTRIES, INDUSTRY_OTHER);
+  if (mode === 'strong') {
+    const s = ['get', 'strong'];
+    return ['case', ['any', ['==', s, true], ['==', s, 1], ['==', s, 'true']], STRONG_COLOR, NORMAL_COLOR];
+  }
+  return matchExpr('town', townColors(towns), '#c9d3dc');
+}
+
+function vectorSource(tj) {
+  const src = { type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom ?? 0, maxzoom: tj.maxzoom ?? 14 };
+  if (Array.isArray(tj.bounds) && tj.bounds.length === 4) src.bounds = tj.bounds;
+  if (tj.attribution) src.attribution = tj.attribution;
+  return src;
+}
+
+function sourceLayerOf(layer, tj) {
+  // The MVT layer is named like the layer; trust the TileJSON if it says otherwise.
+  const ids = (tj.vector_layers ?? []).map((v) => v.id);
+  return ids.length && !ids.includes(layer) ? ids[0] : layer;
+}
+
+/**
+ * Adds every source and layer. `tilejson` maps layer id → TileJSON (absent layers missing);
+ * `villages` is the /villages list (may be empty); `basemap` an XYZ raster URL or null.
+ */
+export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
+  addIcons(map);
+
+  if (typeof basemap === 'string' && basemap) {
+    map.addSource('basemap', { type: 'raster', tiles: [basemap], tileSize: 256, maxzoom: 19 });
+    map.addLayer({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.85 } });
+  }
+
+  const has = (l) => Boolean(tilejson[l]);
+  for (const l of DATA_LAYERS) if (has(l)) map.addSource(l, vectorSource(tilejson[l]));
+  const sl = (l) => sourceLayerOf(l, tilejson[l]);
+  const minz = (l) => tilejson[l]?.minzoom ?? 0;
+
+  if (has('villages')) {
+    map.addLayer({
+      id: 'villages-fill',
+      type: 'fill',
+      source: 'villages',
+      'source-layer': sl('villages'),
+      paint: {
+        'fill-color': villageColorExpression(mode, towns),
+        'fill-opacity': ['interpolate', ['linear'], ['zoom'], 8, 0.7, 12, 0.5, 13.5, 0.22],
+      },
+    });
+  }
+
+  if (has('parcels')) {
+    map.addLayer({
+      id: 'parcels-fill',
+      type: 'fill',
+      source: 'parcels',
+      'source-layer': sl('parcels'),
+      minzoom: minz('parcels'),
+      paint: {
+        'fill-color': parcelColorExpression(),
+        'fill-opacity': ['interpolate', ['linear'], ['zoom'], minz('parcels'), 0.55, minz('parcels') + 1.5, 0.88],
+      },
+    });
+    map.addLayer({
+      id: 'parcels-line',
+      type: 'line',
+      source: 'parcels',
+      'source-layer': sl('parcels'),
+      minzoom: Math.max(minz('parcels'), 13),
+      paint: {
+        'line-color': '#7d7462',
+        'line-opacity': ['interpolate', ['linear'], ['zoom'], 13, 0.15, 16, 0.45],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.3, 16, 0.8],
+      },
+    });
+  }
+
+  if (has('greenhouses')) {
+    map.addLayer({
+      id: 'greenhouses-fill',
+      type: 'fill',
+      source: 'greenhouses',
+      'source-layer': sl('greenhouses'),
+      minzoom: minz('greenhouses'),
+      paint: { 'fill-color': matchExpr('kind', GREENHOUSE_KINDS, GREENHOUSE_OTHER), 'fill-opacity': 0.95 },
+    });
+    map.addLayer({
+      id: 'greenhouses-line',
+      type: 'line',
+      source: 'greenhouses',
+      'source-layer': sl('greenhouses'),
+      minzoom: minz('greenhouses'),
+      paint: { 'line-color': GREENHOUSE_LINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.5, 17, 1.4] },
+    });
+  }
+
+  if (has('roads')) {
+    // A zoom expression may only be the outermost one: build per-class widths inside one interpolate.
+    const stops = [8, 12, 16];
+    const widthAt = (i) => {
+      const m = ['match', ['to-string', ['get', 'class']]];
+      for (const r of ROAD_CLASSES) m.push(r.value, r.width[2 * i + 1]);
+      m.push(ROAD_OTHER.width[2 * i + 1]);
+      return m;
+    };
+    const lineWidth = ['interpolate', ['exponential', 1.4], ['zoom']];
+    stops.forEach((z, i) => lineWidth.push(z, widthAt(i)));
+    const casingWidth = ['interpolate', ['exponential', 1.4], ['zoom']];
+    stops.forEach((z, i) => casingWidth.push(z, ['+', widthAt(i), 1.6]));
+    map.addLayer({
+      id: 'roads-casing',
+      type: 'line',
+      source: 'roads',
+      'source-layer': sl('roads'),
+      minzoom: Math.max(minz('roads'), 11),
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-opacity': 0.85, 'line-width': casingWidth },
+    });
+    map.addLayer({
+      id: 'roads-line',
+      type: 'line',
+      source: 'roads',
+      'source-layer': sl('roads'),
+      minzoom: minz('roads'),
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: {
+        'line-color': matchExpr('class', ROAD_CLASSES, ROAD_OTHER.color),
+        'line-width': lineWidth,
+        // Village roads stay faint at county scale, where they would hide the village colours.
+        'line-opacity': [
+          'interpolate', ['linear'], ['zoom'],
+          9, ['match', ['to-string', ['get', 'class']], '县道', 0.9, 0.3],
+          12, ['match', ['to-string', ['get', 'class']], '县道', 1, 0.85],
+        ],
+      },
+    });
+  }
+
+  if (has('members')) {
+    const poly = ['==', ['geometry-type'], 'Polygon'];
+    map.addLayer({
+      id: 'members-fill',
+      type: 'fill',
+      source: 'members',
+      'source-layer': sl('members'),
+      minzoom: minz('members'),
+      filter: poly,
+      paint: { 'fill-color': matchExpr('kind', MEMBER_KINDS, MEMBER_OTHER.color), 'fill-opacity': 0.35 },
+    });
+    map.addLayer({
+      id: 'members-line',
+      type: 'line',
+      source: 'members',
+      'source-layer': sl('members'),
+      minzoom: minz('members'),
+      filter: poly,
+      paint: { 'line-color': matchExpr('kind', MEMBER_KINDS, MEMBER_OTHER.color), 'line-width': 1.2 },
+    });
+  }
+
+  if (has('villages')) {
+    map.addLayer({
+      id: 'villages-line',
+      type: 'line',
+      source: 'villages',
+      'source-layer': sl('villages'),
+      layout: { 'line-join': 'round' },
+      paint: {
+        'line-color': ['interpolate', ['linear'], ['zoom'], 9, '#ffffff', 12, '#5d6873'],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.6, 12, 1.2, 16, 2.2],
+        'line-opacity': 0.9,
+      },
+    });
+    // Selected village: a wide soft halo under a crisp line (filter set by setHighlight()).
+    const none = ['==', ['get', 'code'], '\u0000'];
+    map.addLayer({
+      id: 'villages-highlight-fill',
+      type: 'fill',
+      source: 'villages',
+      'source-layer': sl('villages'),
+      filter: none,
+      paint: { 'fill-color': HIGHLIGHT_COLOR, 'fill-opacity': 0.12 },
+    });
+    map.addLayer({
+      id: 'villages-highlight-halo',
+      type: 'line',
+      source: 'villages',
+      'source-layer': sl('villages'),
+      filter: none,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-width': 6, 'line-opacity': 0.9, 'line-blur': 1 },
+    });
+    map.addLayer({
+      id: 'villages-highlight-line',
+      type: 'line',
+      source: 'villages',
+      'source-layer': sl('villages'),
+      filter: none,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': HIGHLIGHT_COLOR, 'line-width': 2.6 },
+    });
+  }
+
+  if (has('members')) {
+    map.addLayer({
+      id: 'members-icon',
+      type: 'symbol',
+      source: 'members',
+      'source-layer': sl('members'),
+      minzoom: minz('members'),
+      filter: ['==', ['geometry-type'], 'Point'],
+      layout: {
+        'icon-image': matchExpr('kind', MEMBER_KINDS, memberImageId(null), (e) => memberImageId(e.value)),
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 10, 0.6, 14, 1],
+        'icon-allow-overlap': true,
+        'icon-ignore-placement': true,
+      },
+    });
+  }
+
+  if (has('facilities')) {
+    map.addLayer({
+      id: 'facilities-icon',
+      type: 'symbol',
+      source: 'facilities',
+      'source-layer': sl('facilities'),
+      minzoom: minz('facilities'),
+      layout: {
+        'icon-image': matchExpr('kind', FACILITY_KINDS, facilityImageId(null), (e) => facilityImageId(e.value)),
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 12, 0.65, 14, 0.85, 16, 1],
+        'icon-allow-overlap': true,
+        'icon-ignore-placement': true, // names win the collision tests, icons are always drawn
+        'symbol-sort-key': ['match', ['to-string', ['get', 'kind']], '党群服务中心', 0, '卫生室', 1, 2],
+      },
+    });
+  }
+
+  // Names: points from /villages (one label per village, not one per tile piece).
+  if (has('villages') && villages.length) {
+    map.addSource('village-labels', { type: 'geojson', data: villageLabelPoints(villages) });
+    map.addSource('town-labels', { type: 'geojson', data: townLabelPoints(villages) });
+    map.addLayer({
+      id: 'town-labels',
+      type: 'symbol',
+      source: 'town-labels',
+      maxzoom: 11,
+      layout: {
+        'icon-image': ['concat', 'tl:', ['get', 'town']],
+        'icon-allow-overlap': false,
+        'icon-padding': 4,
+      },
+      paint: { 'icon-opacity': ['interpolate', ['linear'], ['zoom'], 10.4, 1, 11, 0] },
+    });
+    map.addLayer({
+      id: 'village-labels',
+      type: 'symbol',
+      source: 'village-labels',
+      minzoom: 10.5,
+      layout: {
+        'icon-image': ['concat', 'vl:', ['get', 'name']],
+        'icon-allow-overlap': false,
+        'icon-padding': 2,
+        'symbol-sort-key': ['-', 0, ['to-number', ['get', 'population'], 0]],
+      },
+      paint: { 'icon-opacity': ['interpolate', ['linear'], ['zoom'], 10.5, 0, 11, 1] },
+    });
+  }
+}
+
+export function setHighlight(map, code) {
+  const filter = ['==', ['get', 'code'], code ?? '\u0000'];
+  for (const id of ['villages-highlight-fill', 'villages-highlight-halo', 'villages-highlight-line']) {
+    if (map.getLayer(id)) map.setFilter(id, filter);
+  }
+}
+
+export function setVillageColorMode(map, mode, towns) {
+  if (map.getLayer(VILLAGE_FILL)) map.setPaintProperty(VILLAGE_FILL, 'fill-color', villageColorExpression(mode, towns));
+}
+
+export function setGroupVisible(map, layer, visible) {
+  for (const id of LAYER_GROUPS[layer] ?? []) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+  }
+}
+
+function villageLabelPoints(villages) {
+  return {
+    type: 'FeatureCollection',
+    features: villages
+      .filter((v) => Array.isArray(v.centroid) && v.name)
+      .map((v) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: v.centroid },
+        properties: { code: v.code, name: v.name, population: Number(v.population) || 0 },
+      })),
+  };
+}
+
+function townLabelPoints(villages) {
+  const towns = new Map();
+  for (const v of villages) {
+    if (!v.town || !Array.isArray(v.centroid)) continue;
+    const t = towns.get(v.town) ?? { x: 0, y: 0, n: 0 };
+    t.x += v.centroid[0];
+    t.y += v.centroid[1];
+    t.n += 1;
+    towns.set(v.town, t);
+  }
+  return {
+    type: 'FeatureCollection',
+    features: [...towns].map(([town, t]) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [t.x / t.n, t.y / t.n] },
+      properties: { town },
+    })),
+  };
+}
