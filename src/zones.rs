@@ -332,10 +332,7 @@ pub type ParsedZoning = (Vec<Option<String>>, BTreeMap<String, usize>);
 /// `{"labels": {code: zone}}` (as written by other tools), a plain `{code: zone}` object, or
 /// CSV with `code,zone` columns (header optional). Returns the zone of every village and the
 /// key villages given.
-pub fn parse_zoning(
-    data: &ZoningData,
-    text: &str,
-) -> Result<ParsedZoning, ZonesError> {
+pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, ZonesError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut keys: BTreeMap<String, String> = BTreeMap::new();
     let trimmed = text.trim_start_matches('\u{feff}').trim();
@@ -654,6 +651,9 @@ pub struct ZoneRequest {
     pub seed: Option<u64>,
     pub time_limit_s: Option<f64>,
     pub effort: Option<usize>,
+    /// HTTP only: add the dissolved zones as GeoJSON to the proposal.
+    #[serde(default)]
+    pub geojson: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]

@@ -419,3 +419,152 @@ fn cli_contiguity_propose_evaluate_on_the_demo_county() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("numeric"), "{}", stderr(&o));
 }
+
+mod http {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use liancun::api::{AppState, router};
+    use liancun::workspace::Workspace;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    async fn call(
+        app: &axum::Router,
+        method: &str,
+        uri: &str,
+        body: &str,
+    ) -> (StatusCode, String, Json) {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status();
+        let ct = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            ct,
+            serde_json::from_slice(&bytes).unwrap_or(Json::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn analysis_endpoints() {
+        let ws_path = demo_workspace("zoning_http");
+        let app = router(Arc::new(
+            AppState::load(&Workspace::open(&ws_path).unwrap(), "t").unwrap(),
+        ));
+
+        let (status, _, g) = call(&app, "GET", "/analysis/contiguity", "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(g["villages"], 468);
+        let (status, ct, fc) = call(
+            &app,
+            "GET",
+            "/analysis/contiguity?f=geojson&tolerance_m=2",
+            "",
+        )
+        .await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (StatusCode::OK, "application/geo+json")
+        );
+        assert_eq!(fc["features"][0]["geometry"]["type"], "LineString");
+
+        let (status, _, p) = call(
+            &app,
+            "POST",
+            "/analysis/zones/propose",
+            r#"{"max_members": 12, "seed": 5, "geojson": true}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        let zones = p["zones"].as_array().unwrap();
+        let members: usize = zones
+            .iter()
+            .map(|z| z["members"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(members, 468);
+        assert_eq!(
+            p["geojson"]["features"].as_array().unwrap().len(),
+            zones.len()
+        );
+
+        // The proposal evaluates clean; its zoning is accepted as it was returned.
+        let body =
+            serde_json::json!({"zoning": {"zones": p["zones"]}, "params": {"max_members": 12}})
+                .to_string();
+        let (status, _, e) = call(&app, "POST", "/analysis/zones/evaluate", &body).await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        assert_eq!(e["totals"]["violations"], 0);
+        assert_eq!(e["totals"]["zones"], zones.len());
+
+        // Infeasible → 422 naming the constraint; bad input → 400; all problem+json.
+        let (status, ct, err) = call(
+            &app,
+            "POST",
+            "/analysis/zones/propose",
+            r#"{"pop_floor": 1e9}"#,
+        )
+        .await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "application/problem+json")
+        );
+        assert_eq!(err["constraint"], "pop_floor");
+        assert_eq!(err["villages"].as_array().unwrap().len(), 468);
+        let (status, _, err) = call(
+            &app,
+            "POST",
+            "/analysis/zones/propose",
+            r#"{"zones": 1000}"#,
+        )
+        .await;
+        assert_eq!(
+            (status, err["constraint"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("zones"))
+        );
+        for (method, uri, body) in [
+            ("POST", "/analysis/zones/propose", r#"{"max_memberz": 3}"#),
+            ("POST", "/analysis/zones/propose", r#"{"pop_floor": -5}"#),
+            (
+                "POST",
+                "/analysis/zones/propose",
+                r#"{"attributes": ["name"]}"#,
+            ),
+            (
+                "POST",
+                "/analysis/zones/propose",
+                r#"{"locked": [["000000000000"]]}"#,
+            ),
+            ("POST", "/analysis/zones/propose", "not json"),
+            (
+                "POST",
+                "/analysis/zones/evaluate",
+                r#"{"zoning": {"999": "A"}}"#,
+            ),
+            ("POST", "/analysis/zones/evaluate", r#"{"params": {}}"#),
+            ("GET", "/analysis/contiguity?tolerance_m=abc", ""),
+            ("GET", "/analysis/contiguity?x=1", ""),
+        ] {
+            let (status, ct, err) = call(&app, method, uri, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri} {body}: {err}");
+            assert_eq!(ct, "application/problem+json");
+            assert!(!err["detail"].as_str().unwrap().is_empty());
+        }
+    }
+}

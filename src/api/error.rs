@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub title: &'static str,
     pub detail: String,
+    /// Extension members of the problem document (e.g. the constraint and villages involved).
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             title: "请求参数错误 Bad request",
             detail: detail.into(),
+            extra: None,
         }
     }
     pub fn not_found(detail: impl Into<String>) -> ApiError {
@@ -28,6 +31,19 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             title: "未找到 Not found",
             detail: detail.into(),
+            extra: None,
+        }
+    }
+    /// 422: the request is well-formed but cannot be met (e.g. an infeasible zoning).
+    pub fn unprocessable(
+        detail: impl Into<String>,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "无法满足的请求 Unprocessable request",
+            detail: detail.into(),
+            extra: Some(extra),
         }
     }
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
@@ -36,18 +52,22 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             title: "服务器内部错误 Internal error",
             detail: "the server could not answer; the cause is in its log".into(),
+            extra: None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "type": "about:blank",
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
+            obj.extend(extra);
+        }
         (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],

@@ -6,6 +6,7 @@
 //! the request into a query, run it on the in-memory [`features::ServedLayer`] on a blocking
 //! thread, and turn the page into GeoJSON.
 
+pub mod analysis;
 pub mod error;
 pub mod features;
 pub mod openapi;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::domain::LayerKind;
 use crate::engine::stats::VillageStatsReport;
@@ -55,6 +56,11 @@ impl AppState {
         })
     }
 
+    /// The served workspace file (analyses open it on their own thread).
+    pub fn workspace_path(&self) -> &std::path::Path {
+        &self.workspace_path
+    }
+
     /// Per-village statistics of the workspace, computed on first use (blocking: call it from
     /// a blocking task).
     pub fn village_stats(&self) -> Result<&VillageStatsReport, String> {
@@ -79,6 +85,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tiles/{id}/{z}/{x}/{y}", get(tiles::tile))
         .route("/villages", get(villages::list))
         .route("/villages/{code}", get(villages::profile))
+        .route("/analysis/contiguity", get(analysis::contiguity))
+        .route("/analysis/zones/propose", post(analysis::propose_zones))
+        .route("/analysis/zones/evaluate", post(analysis::evaluate_zones))
         .route("/map/config.json", get(web::config))
         .route("/map", get(web::redirect))
         .route("/map/", get(web::index))

@@ -1,0 +1,190 @@
+//! Analyses over HTTP: the contiguity graph and joint-village zones.
+//!
+//! - `GET /analysis/contiguity[?tolerance_m=1&bridge_m=500&f=geojson]`: the graph as JSON
+//!   (edges with shared border length, islands, exclaves) or GeoJSON lines between villages.
+//! - `POST /analysis/zones/propose` with a JSON body of [`ZoneRequest`] fields (all optional,
+//!   plus `"geojson": true` for the dissolved zones): the proposal. An infeasible request is
+//!   `422` problem+json naming the constraint and the villages involved.
+//! - `POST /analysis/zones/evaluate` with `{"zoning": {code: zone} | {"zones": […]}, "params":
+//!   {…}}`: the evaluation.
+//!
+//! Handlers parse, then run the engine on a blocking thread (the workspace is opened there).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use serde_json::{Value as Json, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::features::json_response;
+use crate::engine::zoning::evaluate::evaluate;
+use crate::engine::zoning::propose::{ZoningError, propose};
+use crate::workspace::Workspace;
+use crate::zones::{
+    ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_json,
+    parse_zoning, proposal_json, zones_geojson,
+};
+
+fn zones_error(e: ZonesError) -> ApiError {
+    match e {
+        ZonesError::Input(m) => ApiError::bad_request(m),
+        ZonesError::Workspace(w) => ApiError::internal(w),
+    }
+}
+
+fn load(state: &AppState, request: &ZoneRequest) -> Result<ZoningData, ApiError> {
+    let options = request.load_options().map_err(zones_error)?;
+    let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
+    ZoningData::load(&ws, &options).map_err(zones_error)
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return serde_json::from_str("{}").map_err(|e| ApiError::bad_request(e.to_string()));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "请求体不是有效的参数 JSON / the body is not valid parameters: {e}"
+        ))
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// `GET /analysis/contiguity`.
+pub async fn contiguity(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut request = ZoneRequest::default();
+    let mut geojson = false;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|_| {
+        ApiError::bad_request("查询字符串无法解析 / the query string cannot be decoded")
+    })?;
+    for (k, v) in pairs {
+        let number = |v: &str| {
+            v.parse::<f64>()
+                .map_err(|_| ApiError::bad_request(format!("{k}='{v}' is not a number")))
+        };
+        match k.as_str() {
+            "tolerance_m" => request.tolerance_m = Some(number(&v)?),
+            "bridge_m" => request.bridge_m = Some(number(&v)?),
+            "f" if v == "json" => geojson = false,
+            "f" if v == "geojson" => geojson = true,
+            "f" => return Err(ApiError::bad_request(format!("f='{v}': json or geojson"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (tolerance_m, bridge_m, f)"
+                )));
+            }
+        }
+    }
+    let body = blocking(move || {
+        let data = load(&state, &request)?;
+        Ok(if geojson {
+            contiguity_geojson(&data)
+        } else {
+            contiguity_json(&data)
+        })
+    })
+    .await?;
+    Ok(json_response(
+        if geojson {
+            "application/geo+json"
+        } else {
+            "application/json"
+        },
+        body,
+    ))
+}
+
+/// `POST /analysis/zones/propose`.
+pub async fn propose_zones(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: ZoneRequest = parse_body(&body)?;
+    let geojson = request.geojson;
+    let body = blocking(move || {
+        let data = load(&state, &request)?;
+        let params = request.propose_params(&data).map_err(zones_error)?;
+        let started = std::time::Instant::now();
+        let proposal = propose(&data.villages, &data.graph, &params).map_err(|e| match e {
+            ZoningError::BadParams(m) => ApiError::bad_request(m),
+            ZoningError::Infeasible {
+                constraint,
+                detail,
+                villages,
+            } => {
+                let mut extra = serde_json::Map::new();
+                extra.insert("constraint".into(), json!(constraint));
+                extra.insert(
+                    "villages".into(),
+                    json!(
+                        villages
+                            .iter()
+                            .map(|&v| data.villages[v].code.clone())
+                            .collect::<Vec<_>>()
+                    ),
+                );
+                ApiError::unprocessable(detail, extra)
+            }
+        })?;
+        let mut out = proposal_json(&data, &proposal);
+        out["seconds"] = json!(started.elapsed().as_secs_f64());
+        if geojson {
+            let zones: Vec<(String, Vec<usize>, usize)> = proposal
+                .zones
+                .iter()
+                .enumerate()
+                .map(|(i, z)| (format!("Z{:03}", i + 1), z.members.clone(), z.key_village))
+                .collect();
+            out["geojson"] = zones_geojson(&data, &zones);
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvaluateBody {
+    zoning: Json,
+    #[serde(default)]
+    params: ZoneRequest,
+}
+
+/// `POST /analysis/zones/evaluate`.
+pub async fn evaluate_zones(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let EvaluateBody { zoning, params } = parse_body(&body)?;
+    let body = blocking(move || {
+        let data = load(&state, &params)?;
+        let (zone_of, keys) = parse_zoning(&data, &zoning.to_string()).map_err(zones_error)?;
+        let e = evaluate(
+            &data.villages,
+            &data.graph,
+            &zone_of,
+            &keys,
+            &params.bounds().map_err(zones_error)?,
+            &params.objective().map_err(zones_error)?,
+            params.queen,
+        );
+        Ok(evaluation_json(&data, &e))
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}
