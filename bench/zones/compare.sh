@@ -17,7 +17,11 @@
 #   SEED=1                county seed and solver seed
 #   CALIB_SIZE=200        synthetic size whose spopt MaxP p fixes the mean zone size
 #   SPOPT_METHODS="maxp skater azp"   methods run up to LARGE_N villages
-#   SPOPT_LARGE_METHODS="azp"         methods run above LARGE_N (default 5000) villages
+#   SPOPT_LARGE_METHODS="maxp azp"    methods run above LARGE_N (default 5000) villages (Skater
+#                         cannot finish there; MaxP needs an n×n matrix: 1.4 GB at 10,000)
+#   K_RULE=calib|own      calib (default): K = round(N × p_calib / CALIB_SIZE) at every synthetic
+#                         size; own: K = the p of spopt MaxP at that size when that run finished
+#                         (run or reused before K is fixed), else the calib rule
 #   REUSE=1               keep spopt results already in RESULTS (default 0: run again)
 #   LIANCUN_ZONE_ARGS="…" constraints/objective given to BOTH `zones propose` and `zones evaluate`
 #                         besides --attributes and --pop-floor F. Default (the problem spopt solves:
@@ -35,7 +39,7 @@ limit=${TIME_LIMIT:-900}
 seed=${SEED:-1}
 calib=${CALIB_SIZE:-200}
 methods=${SPOPT_METHODS:-maxp skater azp}
-large_methods=${SPOPT_LARGE_METHODS:-azp}
+large_methods=${SPOPT_LARGE_METHODS:-maxp azp}
 large_n=${LARGE_N:-5000}
 reuse=${REUSE:-0}
 attrs=population,collective_income
@@ -89,7 +93,11 @@ for tag in "${sizes[@]}"; do
   read -r n f < <($util floor "$file")
   case $tag in
     *[!0-9]*) cal="$out/spopt-$tag-maxp.json"; spopt "$tag" maxp "" "$f" ;;  # real data: its own p
-    *) cal=$calib_json ;;
+    *) cal=$calib_json
+       if [ "${K_RULE:-calib}" = own ] && [ "$tag" != "$calib" ]; then
+         spopt "$tag" maxp "" "$f"
+         grep -q '"n_zones"' "$out/spopt-$tag-maxp.json" 2>/dev/null && cal="$out/spopt-$tag-maxp.json"
+       fi ;;
   esac
   k=$($util k "$cal" "$n")
   printf '{"tag":"%s","villages":%s,"pop_floor":%s,"k":%s,"calibration":"%s"}\n' \
@@ -113,7 +121,8 @@ for tag in "${sizes[@]}"; do
       || { echo "!! liancun zones propose failed on $tag (exit $?):" >&2; cat "$out/liancun-$tag-propose.log" >&2
            rm -f "$out/liancun-$tag-zoning.json"; }
     t1=$(now)
-    printf '{"seconds":%.3f,"what":"wall time of liancun zones propose (process start to exit)"}\n' \
+    [ -s "$out/liancun-$tag-zoning.json" ] && printf \
+      '{"seconds":%.3f,"what":"wall time of liancun zones propose (process start to exit)"}\n' \
       "$(echo "$t1 - $t0" | bc -l)" > "$out/liancun-$tag-seconds.json"
   fi
 
@@ -123,7 +132,7 @@ for tag in "${sizes[@]}"; do
   else run_methods=$methods; fi
   for m in $run_methods; do
     if [ "$m" = maxp ]; then
-      [ "$tag" = "$calib" ] || [ "${tag//[0-9]/}" ] || spopt "$tag" maxp "" "$f"
+      [ "$tag" = "$calib" ] || [ "${tag//[0-9]/}" ] || [ "${K_RULE:-calib}" = own ] || spopt "$tag" maxp "" "$f"
     else
       spopt "$tag" "$m" "$k" "$f"
     fi
