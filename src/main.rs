@@ -700,13 +700,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             body["seconds"] = serde_json::json!(seconds);
             write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
             if let Some(path) = geojson {
-                let zones: Vec<(String, Vec<usize>, usize)> = proposal
-                    .zones
-                    .iter()
-                    .enumerate()
-                    .map(|(i, z)| (format!("Z{:03}", i + 1), z.members.clone(), z.key_village))
-                    .collect();
-                let fc = liancun::zones::zones_geojson(&data, &zones);
+                let fc = liancun::zones::proposal_geojson(&data, &proposal);
                 std::fs::write(&path, serde_json::to_string(&fc)?)
                     .with_context(|| format!("writing {}", path.display()))?;
             }

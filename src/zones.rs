@@ -478,7 +478,7 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
                 .collect();
             let binding: Vec<String> = z.binding.iter().map(|b| format!("{b:?}")).collect();
             json!({
-                "id": format!("Z{:03}", i + 1),
+                "id": zone_id(i),
                 "key_village": data.villages[z.key_village].code,
                 "key_village_name": data.villages[z.key_village].name,
                 "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
@@ -598,6 +598,22 @@ pub fn contiguity_geojson(data: &ZoningData) -> Json {
         })
         .collect();
     json!({"type": "FeatureCollection", "features": features})
+}
+
+/// The id of the i-th zone of a proposal (Z001, Z002, …), as in [`proposal_json`].
+pub fn zone_id(i: usize) -> String {
+    format!("Z{:03}", i + 1)
+}
+
+/// The dissolved zones of a proposal as GeoJSON.
+pub fn proposal_geojson(data: &ZoningData, p: &Proposal) -> Json {
+    let zones: Vec<(String, Vec<usize>, usize)> = p
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| (zone_id(i), z.members.clone(), z.key_village))
+        .collect();
+    zones_geojson(data, &zones)
 }
 
 /// Dissolved zones as GeoJSON (lon/lat), with id, key village and population.

@@ -25,7 +25,7 @@ use crate::engine::zoning::propose::{ZoningError, propose};
 use crate::workspace::Workspace;
 use crate::zones::{
     ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_json,
-    parse_zoning, proposal_json, zones_geojson,
+    parse_zoning, proposal_geojson, proposal_json,
 };
 
 fn zones_error(e: ZonesError) -> ApiError {
@@ -143,13 +143,7 @@ pub async fn propose_zones(
         let mut out = proposal_json(&data, &proposal);
         out["seconds"] = json!(started.elapsed().as_secs_f64());
         if geojson {
-            let zones: Vec<(String, Vec<usize>, usize)> = proposal
-                .zones
-                .iter()
-                .enumerate()
-                .map(|(i, z)| (format!("Z{:03}", i + 1), z.members.clone(), z.key_village))
-                .collect();
-            out["geojson"] = zones_geojson(&data, &zones);
+            out["geojson"] = proposal_geojson(&data, &proposal);
         }
         Ok(out)
     })

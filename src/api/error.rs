@@ -99,3 +99,14 @@ where
             .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
     }
 }
+
+/// For resources that take no query parameters: any query string is a 400.
+pub fn no_query(query: &Option<String>) -> Result<(), ApiError> {
+    match query.as_deref() {
+        None | Some("") => Ok(()),
+        Some(q) => Err(ApiError::bad_request(format!(
+            "this resource takes no query parameters, got '{}'",
+            q.chars().take(80).collect::<String>()
+        ))),
+    }
+}

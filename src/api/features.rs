@@ -23,6 +23,17 @@ use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree, for_each_coord_
 use crate::store::{FeatureStore, LayerInfo};
 use crate::workspace::{Workspace, WorkspaceError};
 
+/// An attribute value as JSON (`None` and `Null` are null).
+pub(crate) fn value_json(v: Option<&Value>) -> Json {
+    match v {
+        None | Some(Value::Null) => Json::Null,
+        Some(Value::Bool(b)) => json!(b),
+        Some(Value::Int(i)) => json!(i),
+        Some(Value::Real(r)) => json!(r),
+        Some(Value::Text(s)) => json!(s),
+    }
+}
+
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -150,16 +161,7 @@ impl ServedLayer {
     ) -> Result<Json, ApiError> {
         let mut props = Map::new();
         for (col, v) in self.info.columns.iter().zip(&self.values[slot]) {
-            props.insert(
-                col.name.clone(),
-                match v {
-                    Value::Null => Json::Null,
-                    Value::Bool(b) => json!(b),
-                    Value::Int(i) => json!(i),
-                    Value::Real(r) => json!(r),
-                    Value::Text(s) => json!(s),
-                },
-            );
+            props.insert(col.name.clone(), value_json(Some(v)));
         }
         Ok(json!({
             "type": "Feature",

@@ -20,7 +20,7 @@ use geo::{Geometry, MapCoords};
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiPath};
+use super::error::{ApiError, ApiPath, no_query};
 use super::features::{ServedLayer, base_url, json_response, layer};
 use crate::domain::{FieldType, LayerKind};
 use crate::engine::geometry::to_multipolygon;
@@ -149,16 +149,6 @@ fn field_type_name(t: FieldType) -> &'static str {
         FieldType::Text => "String",
         FieldType::Integer | FieldType::Real => "Number",
         FieldType::Boolean => "Boolean",
-    }
-}
-
-fn no_query(query: &Option<String>) -> Result<(), ApiError> {
-    match query.as_deref() {
-        None | Some("") => Ok(()),
-        Some(q) => Err(ApiError::bad_request(format!(
-            "tiles take no query parameters, got '{}'",
-            q.chars().take(80).collect::<String>()
-        ))),
     }
 }
 

@@ -15,8 +15,8 @@ use geo::{BoundingRect, InteriorPoint};
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiPath};
-use super::features::{ServedLayer, json_response};
+use super::error::{ApiError, ApiPath, no_query};
+use super::features::{ServedLayer, json_response, value_json};
 use crate::domain::{LayerKind, Value, landuse};
 use crate::engine::stats::{VillageStats, VillageStatsReport};
 
@@ -27,16 +27,6 @@ fn villages(state: &AppState) -> Result<&ServedLayer, ApiError> {
         .layers
         .get(&LayerKind::Villages)
         .ok_or_else(|| ApiError::not_found("the workspace has no villages layer"))
-}
-
-fn value_json(v: Option<&Value>) -> Json {
-    match v {
-        None | Some(Value::Null) => Json::Null,
-        Some(Value::Bool(b)) => json!(b),
-        Some(Value::Int(i)) => json!(i),
-        Some(Value::Real(r)) => json!(r),
-        Some(Value::Text(s)) => json!(s),
-    }
 }
 
 fn summary(layer: &ServedLayer, slot: usize) -> serde_json::Map<String, Json> {
@@ -65,16 +55,6 @@ fn summary(layer: &ServedLayer, slot: usize) -> serde_json::Map<String, Json> {
         }),
     );
     m
-}
-
-fn no_query(query: &Option<String>) -> Result<(), ApiError> {
-    match query.as_deref() {
-        None | Some("") => Ok(()),
-        Some(q) => Err(ApiError::bad_request(format!(
-            "this resource takes no query parameters, got '{}'",
-            q.chars().take(80).collect::<String>()
-        ))),
-    }
 }
 
 /// `GET /villages`.
