@@ -457,6 +457,7 @@ fn round(x: f64, digits: i32) -> f64 {
 /// constraints that bind and the explanation; the objective terms; the parameters' echo is the
 /// caller's.
 pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
+    let colours = map_colours(data, p.zones.iter().map(|z| z.members.clone()).collect());
     let zones: Vec<Json> = p
         .zones
         .iter()
@@ -479,6 +480,7 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
             let binding: Vec<String> = z.binding.iter().map(|b| format!("{b:?}")).collect();
             json!({
                 "id": zone_id(i),
+                "colour": colours[i],
                 "key_village": data.villages[z.key_village].code,
                 "key_village_name": data.villages[z.key_village].name,
                 "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
@@ -512,12 +514,15 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
 
 /// Evaluation as JSON (per zone and totals).
 pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
+    let colours = map_colours(data, e.zones.iter().map(|z| z.members.clone()).collect());
     let zones: Vec<Json> = e
         .zones
         .iter()
-        .map(|z| {
+        .zip(&colours)
+        .map(|(z, colour)| {
             json!({
                 "id": z.id,
+                "colour": colour,
                 "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
                 "key_village": village_ref(data, z.key_village),
                 "connected": z.parts == 1,
@@ -600,6 +605,22 @@ pub fn contiguity_geojson(data: &ZoningData) -> Json {
     json!({"type": "FeatureCollection", "features": features})
 }
 
+/// Colour index per zone (neighbouring zones differ, corner touches included), for the map and
+/// sheets: `colour` in the JSON of proposals and evaluations.
+fn map_colours(data: &ZoningData, members: Vec<Vec<usize>>) -> Vec<usize> {
+    crate::engine::zoning::zone_colours(&members, &data.graph.neighbour_lists(true))
+}
+
+/// The dissolved zones of an evaluated zoning as GeoJSON.
+pub fn evaluation_geojson(data: &ZoningData, e: &Evaluation) -> Json {
+    let zones: Vec<(String, Vec<usize>, usize)> = e
+        .zones
+        .iter()
+        .map(|z| (z.id.clone(), z.members.clone(), z.key_village))
+        .collect();
+    zones_geojson(data, &zones)
+}
+
 /// The id of the i-th zone of a proposal (Z001, Z002, …), as in [`proposal_json`].
 pub fn zone_id(i: usize) -> String {
     format!("Z{:03}", i + 1)
@@ -619,9 +640,11 @@ pub fn proposal_geojson(data: &ZoningData, p: &Proposal) -> Json {
 /// Dissolved zones as GeoJSON (lon/lat), with id, key village and population.
 pub fn zones_geojson(data: &ZoningData, zones: &[(String, Vec<usize>, usize)]) -> Json {
     use geo::BooleanOps;
+    let colours = map_colours(data, zones.iter().map(|z| z.1.clone()).collect());
     let features: Vec<Json> = zones
         .iter()
-        .map(|(id, members, key)| {
+        .zip(colours)
+        .map(|((id, members, key), colour)| {
             let mut union: MultiPolygon<f64> = MultiPolygon(vec![]);
             for &v in members {
                 union = union.union(&data.lonlat_polygons[v]);
@@ -629,7 +652,7 @@ pub fn zones_geojson(data: &ZoningData, zones: &[(String, Vec<usize>, usize)]) -
             let pop: f64 = members.iter().map(|&v| data.villages[v].population).sum();
             json!({
                 "type": "Feature",
-                "properties": {"id": id, "key_village": data.villages[*key].code, "key_village_name": data.villages[*key].name,
+                "properties": {"id": id, "colour": colour, "key_village": data.villages[*key].code, "key_village_name": data.villages[*key].name,
                                "members": members.len(), "population": pop},
                 "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(union)),
             })
@@ -667,7 +690,7 @@ pub struct ZoneRequest {
     pub seed: Option<u64>,
     pub time_limit_s: Option<f64>,
     pub effort: Option<usize>,
-    /// HTTP only: add the dissolved zones as GeoJSON to the proposal.
+    /// HTTP only: add the dissolved zones as GeoJSON to the proposal or evaluation.
     #[serde(default)]
     pub geojson: bool,
 }

@@ -504,14 +504,45 @@ mod http {
             zones.len()
         );
 
+        // Map colours: two zones whose villages are neighbours (any contiguity edge, weak
+        // corner touches included) never share a colour.
+        let mut colour_of = std::collections::HashMap::new();
+        for z in zones {
+            for m in z["members"].as_array().unwrap() {
+                colour_of.insert(
+                    m.as_str().unwrap().to_string(),
+                    (z["id"].clone(), z["colour"].as_u64().unwrap()),
+                );
+            }
+        }
+        let mut borders = 0;
+        for edge in g["edges"].as_array().unwrap() {
+            let (za, ca) = &colour_of[edge["a"].as_str().unwrap()];
+            let (zb, cb) = &colour_of[edge["b"].as_str().unwrap()];
+            if za != zb {
+                borders += 1;
+                assert_ne!(ca, cb, "zones {za} and {zb} touch and share colour {ca}");
+            }
+        }
+        assert!(borders > zones.len(), "zones border each other: {borders}");
+        assert!(
+            colour_of.values().all(|(_, c)| *c < 6),
+            "a handful of colours"
+        );
+
         // The proposal evaluates clean; its zoning is accepted as it was returned.
-        let body =
-            serde_json::json!({"zoning": {"zones": p["zones"]}, "params": {"max_members": 12}})
-                .to_string();
+        let body = serde_json::json!({"zoning": {"zones": p["zones"]}, "params": {"max_members": 12, "geojson": true}})
+            .to_string();
         let (status, _, e) = call(&app, "POST", "/analysis/zones/evaluate", &body).await;
         assert_eq!(status, StatusCode::OK, "{e}");
         assert_eq!(e["totals"]["violations"], 0);
         assert_eq!(e["totals"]["zones"], zones.len());
+        let dissolved = e["geojson"]["features"].as_array().unwrap();
+        assert_eq!(dissolved.len(), zones.len());
+        for (f, z) in dissolved.iter().zip(e["zones"].as_array().unwrap()) {
+            assert_eq!(f["properties"]["id"], z["id"]);
+            assert_eq!(f["properties"]["colour"], z["colour"]);
+        }
 
         // Infeasible → 422 naming the constraint; bad input → 400; all problem+json.
         let (status, ct, err) = call(

@@ -25,8 +25,8 @@
 #   REUSE=1               keep spopt results already in RESULTS (default 0: run again)
 #   LIANCUN_ZONE_ARGS="…" constraints/objective given to BOTH `zones propose` and `zones evaluate`
 #                         besides --attributes and --pop-floor F. Default (the problem spopt solves:
-#                         queen contiguity, no size bounds, no strong-village rule, heterogeneity
-#                         only): "--queen --no-strong --min-members 1 --max-members N
+#                         queen contiguity on exact shared vertices (libpysal Queen has no tolerance), no size bounds, no strong-village rule, heterogeneity
+#                         only): "--queen --tolerance 0.001 --no-strong --min-members 1 --max-members N
 #                         --weights heterogeneity=1,industry=0,compactness=0,balance=0".
 #                         Set LIANCUN_ZONE_ARGS=none for the bare contract (liancun's own defaults).
 #   LIANCUN_TIME_LIMIT=s  --time-limit for liancun (default TIME_LIMIT)
@@ -107,8 +107,8 @@ for tag in "${sizes[@]}"; do
   # 2. liancun: import, propose. (Earlier liancun outputs and evaluations of this tag go first.)
   rm -f "$out/liancun-$tag-"* "$out/spopt-$tag-"*-eval.json "$out/spopt-$tag-"*-eval.log "$out/spopt-$tag-"*-check.json
   if [ "${LIANCUN_ZONE_ARGS:-}" = none ]; then zargs=(--pop-floor "$f")
-  elif [ -n "${LIANCUN_ZONE_ARGS:-}" ]; then read -r -a zargs <<< "$LIANCUN_ZONE_ARGS"; zargs+=(--pop-floor "$f")
-  else zargs=(--pop-floor "$f" --queen --no-strong --min-members 1 --max-members "$n"
+  elif [ -n "${LIANCUN_ZONE_ARGS:-}" ]; then read -r -a custom <<< "$LIANCUN_ZONE_ARGS"; zargs=(--pop-floor "$f" "${custom[@]}")
+  else zargs=(--pop-floor "$f" --queen --tolerance 0.001 --no-strong --min-members 1 --max-members "$n"
               --weights heterogeneity=1,industry=0,compactness=0,balance=0); fi
   if [ $have_liancun = 1 ]; then
     ws="$out/ws-$tag.gpkg"
@@ -124,6 +124,16 @@ for tag in "${sizes[@]}"; do
     [ -s "$out/liancun-$tag-zoning.json" ] && printf \
       '{"seconds":%.3f,"what":"wall time of liancun zones propose (process start to exit)"}\n' \
       "$(echo "$t1 - $t0" | bc -l)" > "$out/liancun-$tag-seconds.json"
+    # The same without the population floor: the problem AZP and Skater solve (K zones, no floor).
+    t0=$(now)
+    "$bin" zones propose -w "$ws" --zones "$k" --attributes "$attrs" "${zargs[@]:2}" --seed "$seed" \
+      --time-limit "${LIANCUN_TIME_LIMIT:-$limit}" --out "$out/liancun-$tag-nofloor-zoning.json" > "$out/liancun-$tag-nofloor-propose.log" 2>&1 \
+      || { echo "!! liancun zones propose (no floor) failed on $tag:" >&2; cat "$out/liancun-$tag-nofloor-propose.log" >&2
+           rm -f "$out/liancun-$tag-nofloor-zoning.json"; }
+    t1=$(now)
+    [ -s "$out/liancun-$tag-nofloor-zoning.json" ] && printf \
+      '{"seconds":%.3f,"what":"wall time of liancun zones propose (process start to exit)"}\n' \
+      "$(echo "$t1 - $t0" | bc -l)" > "$out/liancun-$tag-nofloor-seconds.json"
   fi
 
   # 3. spopt with the same K (MaxP finds its own p with the same floor F).
@@ -139,14 +149,16 @@ for tag in "${sizes[@]}"; do
   done
 
   # 4. One yardstick: liancun's evaluator on every zoning, plus the peer-side cross-check.
-  for z in "$out/liancun-$tag-zoning.json" "$out"/spopt-"$tag"-*.json; do
+  for z in "$out/liancun-$tag-zoning.json" "$out/liancun-$tag-nofloor-zoning.json" "$out"/spopt-"$tag"-*.json; do
     [ -s "$z" ] || continue
     case $z in *-eval.json|*-check.json) continue ;; esac
     base=${z%.json}
     zin=$z   # spopt output is read as {"labels": {code: zone}}, its other keys ignored
     if [[ $z == */spopt-* ]] && ! grep -q '"labels"' "$z"; then continue; fi  # timed out or failed
     if [ $have_liancun = 1 ]; then
-      "$bin" zones evaluate -w "$out/ws-$tag.gpkg" --zoning "$zin" --attributes "$attrs" "${zargs[@]}" \
+      eargs=("${zargs[@]}")
+      [[ $z == *-nofloor-* ]] && eargs=("${zargs[@]:2}")  # judged by the problem it solved
+      "$bin" zones evaluate -w "$out/ws-$tag.gpkg" --zoning "$zin" --attributes "$attrs" "${eargs[@]}" \
         --format json > "$base-eval.json" 2> "$base-eval.log" || { echo "!! evaluate failed on $zin:" >&2; cat "$base-eval.log" >&2; }
     fi
     $util check "$file" "$zin" "$f" > "$base-check.json"

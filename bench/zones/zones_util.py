@@ -109,6 +109,9 @@ def cmd_table(results, tags):
         if lz.get("stopped_by_time_limit"):
             lc_note += " (hit time limit)"
         rows = [("liancun", f"liancun-{tag}-zoning.json", lc_secs, None)]
+        nf = load(os.path.join(results, f"liancun-{tag}-nofloor-zoning.json"))
+        if nf is not None:
+            rows.append(("liancun, no floor (as AZP/Skater)", f"liancun-{tag}-nofloor-zoning.json", nf.get("seconds"), None))
         for m in ("maxp", "skater", "azp"):
             d = load(os.path.join(results, f"spopt-{tag}-{m}.json"))
             if d is not None:
@@ -125,7 +128,7 @@ def cmd_table(results, tags):
             elif d is not None and d.get("error"):
                 secs_s = f"error: {d['error'][:40]}"
             elif secs is None:
-                secs_s = "–" if name != "liancun" or not os.path.exists(os.path.join(results, zfile)) else "?"
+                secs_s = "–" if not name.startswith("liancun") or not os.path.exists(os.path.join(results, zfile)) else "?"
             else:
                 secs_s = fmt(float(secs), 2) + (lc_note if name == "liancun" else "")
             ratio = "–"

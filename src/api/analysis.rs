@@ -6,7 +6,8 @@
 //!   plus `"geojson": true` for the dissolved zones): the proposal. An infeasible request is
 //!   `422` problem+json naming the constraint and the villages involved.
 //! - `POST /analysis/zones/evaluate` with `{"zoning": {code: zone} | {"zones": […]}, "params":
-//!   {…}}`: the evaluation.
+//!   {…}}`: the evaluation (`"params": {"geojson": true}` adds the dissolved zones). Every zone
+//!   of a proposal or evaluation has a `colour` index: neighbouring zones differ.
 //!
 //! Handlers parse, then run the engine on a blocking thread (the workspace is opened there).
 
@@ -24,8 +25,8 @@ use crate::engine::zoning::evaluate::evaluate;
 use crate::engine::zoning::propose::{ZoningError, propose};
 use crate::workspace::Workspace;
 use crate::zones::{
-    ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_json,
-    parse_zoning, proposal_geojson, proposal_json,
+    ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_geojson,
+    evaluation_json, parse_zoning, proposal_geojson, proposal_json,
 };
 
 fn zones_error(e: ZonesError) -> ApiError {
@@ -177,7 +178,11 @@ pub async fn evaluate_zones(
             &params.objective().map_err(zones_error)?,
             params.queen,
         );
-        Ok(evaluation_json(&data, &e))
+        let mut out = evaluation_json(&data, &e);
+        if params.geojson {
+            out["geojson"] = evaluation_geojson(&data, &e);
+        }
+        Ok(out)
     })
     .await?;
     Ok(json_response("application/json", body))

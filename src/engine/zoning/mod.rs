@@ -588,3 +588,101 @@ mod tests {
         assert_eq!((s.size, s.strong), (3, 1));
     }
 }
+
+/// Colour index per zone such that zones sharing a border get different colours, for maps and
+/// printed sheets. DSatur greedy colouring of the zone adjacency graph (zones are adjacent when
+/// any of their members are neighbours under `neighbours`, queen touches included so that corner
+/// neighbours differ too); planar maps need at most a handful of colours this way.
+/// `members[z]` are the villages of zone z; the result has one index per zone, smallest first.
+pub fn zone_colours(members: &[Vec<usize>], neighbours: &[Vec<usize>]) -> Vec<usize> {
+    let n = members.len();
+    let mut zone_of = vec![usize::MAX; neighbours.len()];
+    for (z, ms) in members.iter().enumerate() {
+        for &v in ms {
+            zone_of[v] = z;
+        }
+    }
+    let mut adjacent: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); n];
+    for (v, ns) in neighbours.iter().enumerate() {
+        let a = zone_of[v];
+        if a == usize::MAX {
+            continue;
+        }
+        for &w in ns {
+            let b = zone_of[w];
+            if b != usize::MAX && b != a {
+                adjacent[a].insert(b);
+                adjacent[b].insert(a);
+            }
+        }
+    }
+    let mut colour = vec![usize::MAX; n];
+    for _ in 0..n {
+        // The uncoloured zone with the most distinct neighbour colours, then the most neighbours,
+        // then the lowest index (deterministic).
+        let next = (0..n)
+            .filter(|&z| colour[z] == usize::MAX)
+            .max_by_key(|&z| {
+                let seen: std::collections::BTreeSet<usize> = adjacent[z]
+                    .iter()
+                    .map(|&w| colour[w])
+                    .filter(|&c| c != usize::MAX)
+                    .collect();
+                (seen.len(), adjacent[z].len(), std::cmp::Reverse(z))
+            })
+            .expect("an uncoloured zone is left");
+        let used: std::collections::BTreeSet<usize> =
+            adjacent[next].iter().map(|&w| colour[w]).collect();
+        colour[next] = (0..).find(|c| !used.contains(c)).expect("a free colour");
+    }
+    colour
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::zone_colours;
+
+    #[test]
+    fn neighbouring_zones_get_different_colours() {
+        // A 4×4 grid of villages (queen adjacency), zones = single villages: needs 4 colours.
+        let idx = |r: usize, c: usize| r * 4 + c;
+        let mut neighbours = vec![vec![]; 16];
+        for r in 0..4 {
+            for c in 0..4 {
+                for (dr, dc) in [
+                    (-1i32, -1i32),
+                    (-1, 0),
+                    (-1, 1),
+                    (0, -1),
+                    (0, 1),
+                    (1, -1),
+                    (1, 0),
+                    (1, 1),
+                ] {
+                    let (rr, cc) = (r as i32 + dr, c as i32 + dc);
+                    if (0..4).contains(&rr) && (0..4).contains(&cc) {
+                        neighbours[idx(r, c)].push(idx(rr as usize, cc as usize));
+                    }
+                }
+            }
+        }
+        let zones: Vec<Vec<usize>> = (0..16).map(|v| vec![v]).collect();
+        let colours = zone_colours(&zones, &neighbours);
+        for (v, ns) in neighbours.iter().enumerate() {
+            for &w in ns {
+                assert_ne!(colours[v], colours[w], "villages {v} and {w}");
+            }
+        }
+        assert_eq!(
+            colours.iter().max(),
+            Some(&3),
+            "a king's graph needs exactly 4 colours"
+        );
+        // Two zones (left and right halves) that touch: two colours.
+        let halves = vec![
+            (0..16).filter(|v| v % 4 < 2).collect::<Vec<_>>(),
+            (0..16).filter(|v| v % 4 >= 2).collect::<Vec<_>>(),
+        ];
+        assert_eq!(zone_colours(&halves, &neighbours), vec![0, 1]);
+    }
+}
