@@ -28,6 +28,7 @@ export default defineConfig(({ command }) => ({
       '/tiles': proxy,
       '/villages': proxy,
       '/collections': proxy,
+      '/analysis': proxy,
       '/map/config.json': proxy,
     },
   },

@@ -1,12 +1,12 @@
 // Layer list (checkboxes) and legend, both following the current language, colouring mode,
 // visible layers and zoom.
 import { t, tv } from './i18n.js';
-import { badgeCanvas } from './icons.js';
+import { badgeCanvas, keyVillageCanvas } from './icons.js';
 import { escapeHtml } from './panel.js';
 import { LIST_ORDER, townColors } from './layers.js';
 import {
   FACILITY_KINDS, GREENHOUSE_KINDS, GREENHOUSE_LINE, HIGHLIGHT_COLOR, INDUSTRIES, LAND_CLASSES,
-  MEMBER_KINDS, NORMAL_COLOR, ROAD_CLASSES, STRONG_COLOR,
+  KEY_VILLAGE_COLOR, MEMBER_KINDS, NORMAL_COLOR, ROAD_CLASSES, STRONG_COLOR, ZONE_COLORS, ZONE_LINE,
 } from './palette.js';
 
 const badgeUrls = new Map();
@@ -17,6 +17,16 @@ function badgeUrl(entry, shape) {
 }
 
 const swatch = (color, cls = '') => `<i class="swatch ${cls}" style="--c:${color}"></i>`;
+
+let keyUrl = null;
+const keyVillageUrl = () => (keyUrl ??= keyVillageCanvas(KEY_VILLAGE_COLOR, 18, 2).toDataURL());
+
+/** One swatch showing the zone palette's first colours side by side. */
+function paletteSwatch() {
+  const n = 4;
+  const stops = ZONE_COLORS.slice(0, n).map((c, i) => `${c} ${(100 * i) / n}% ${(100 * (i + 1)) / n}%`);
+  return `<i class="swatch palette" style="--c:linear-gradient(90deg, ${stops.join(', ')})"></i>`;
+}
 
 /** Small sample of each layer for the layer list. */
 function layerSample(layer) {
@@ -93,6 +103,8 @@ export class Legend {
     this.available = {};
     this.zoom = 0;
     this.hasSelection = false;
+    this.zoning = null; // { bad, unassigned } while a zoning is loaded
+    this.problem = false; // villages of a failed request are outlined
   }
 
   update(patch) {
@@ -131,7 +143,10 @@ export class Legend {
 
     if (on('villages')) {
       let items;
-      if (this.mode === 'industry') {
+      if (this.mode === 'zone') {
+        items = [item(paletteSwatch(), t('legendZoneColours'), t('legendZoneColours'))];
+        if (this.zoning?.unassigned) items.push(item(swatch('#d5d8dc', 'hatch'), t('legendUnassigned')));
+      } else if (this.mode === 'industry') {
         items = INDUSTRIES.map((i) => item(swatch(i.color), tv(i.value)));
       } else if (this.mode === 'strong') {
         items = [item(swatch(STRONG_COLOR), t('strongVillage')), item(swatch(NORMAL_COLOR), t('normalVillage'))];
@@ -141,8 +156,8 @@ export class Legend {
         items = [`<li class="muted">${escapeHtml(t('legendNoTowns'))}</li>`];
       }
       items.push(item(`<i class="swatch outline" style="--c:transparent;--o:${HIGHLIGHT_COLOR}"></i>`, t('legendSelected')));
-      const modeName = t({ town: 'modeTown', industry: 'modeIndustry', strong: 'modeStrong' }[this.mode]);
-      parts.push(this.section('villages', t('legendVillages', { mode: modeName }), items, 2));
+      const modeName = t({ town: 'modeTown', industry: 'modeIndustry', strong: 'modeStrong', zone: 'modeZone' }[this.mode]);
+      parts.push(this.section('villages', t('legendVillages', { mode: modeName }), items, this.mode === 'zone' ? 1 : 2));
     }
     if (on('parcels')) {
       parts.push(
@@ -186,6 +201,21 @@ export class Legend {
           2,
         ),
       );
+    }
+    // The zone overlay, when there is one, comes first: it is what the map is about then.
+    if (this.zoning || this.problem) {
+      const items = [];
+      if (this.zoning) {
+        items.push(item(swatch('transparent', 'zone-line'), t('legendZoneBoundary'), t('legendZoneBoundary')));
+        items.push(item(`<img class="badge" src="${keyVillageUrl()}" alt="" />`, t('legendKeyVillage'), t('legendKeyVillage')));
+        items.push(item(swatch('transparent', 'violation'), t('legendViolation'), t('legendViolation')));
+        if (this.zoning.unassigned && this.mode !== 'zone') items.push(item(swatch('#d5d8dc', 'hatch'), t('legendUnassigned'), t('legendUnassigned')));
+      }
+      if (this.problem) items.push(item(swatch('rgba(217,45,32,0.14)', 'problem'), t('legendProblem'), t('legendProblem')));
+      parts.unshift(`<div class="legend-section" data-layer="zones" data-testid="legend-zones" style="--zl:${ZONE_LINE}">
+        <h3>${escapeHtml(t('legendZones'))}</h3>
+        <ul class="legend-items cols-2">${items.join('')}</ul>
+      </div>`);
     }
     this.el.innerHTML = parts.join('');
   }

@@ -211,3 +211,59 @@ export function labelImage(text, { size = 12, weight = 500, color = '#26313b', h
   }
   return canvasImageData(c);
 }
+
+/**
+ * The 核心村 (key village) mark: a star with a dark outline and a white halo, deliberately not in a
+ * round badge so that it does not read as the 党群服务中心 facility icon (a star in a red disc).
+ */
+export function keyVillageCanvas(color, size = 22, ratio = 2) {
+  const { c, ctx } = makeCanvas(size, size, ratio);
+  const m = size / 2;
+  const path = (r) => {
+    ctx.beginPath();
+    for (let i = 0; i < 10; i++) {
+      const rr = i % 2 === 0 ? r : r * 0.45;
+      const a = -Math.PI / 2 + (i * Math.PI) / 5;
+      ctx.lineTo(m + rr * Math.cos(a), m + 0.8 + rr * Math.sin(a));
+    }
+    ctx.closePath();
+  };
+  const r = m - 2;
+  ctx.lineJoin = 'round';
+  ctx.shadowColor = 'rgba(0,0,0,0.35)';
+  ctx.shadowBlur = 2;
+  path(r);
+  ctx.lineWidth = 3.2;
+  ctx.strokeStyle = '#ffffff';
+  ctx.stroke();
+  ctx.shadowColor = 'transparent';
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.lineWidth = 1.2;
+  ctx.strokeStyle = '#3b2f0b';
+  ctx.stroke();
+  return c;
+}
+
+/**
+ * A tileable hatching for `fill-pattern`: thin diagonal lines of `color` on a transparent (or
+ * `background`) square of `size` CSS pixels.
+ */
+export function hatchCanvas(color, { size = 8, width = 1.5, background = null, ratio = 2 } = {}) {
+  const { c, ctx } = makeCanvas(size, size, ratio);
+  if (background) {
+    ctx.fillStyle = background;
+    ctx.fillRect(0, 0, size, size);
+  }
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.lineCap = 'square';
+  // The main diagonal and its two neighbours' ends, so the lines join across tiles.
+  for (const off of [-size, 0, size]) {
+    ctx.beginPath();
+    ctx.moveTo(off, size);
+    ctx.lineTo(off + size, 0);
+    ctx.stroke();
+  }
+  return c;
+}

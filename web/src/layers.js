@@ -2,9 +2,10 @@
 import {
   BACKGROUND_COLOR, FACILITY_KINDS, FACILITY_OTHER, GREENHOUSE_KINDS, GREENHOUSE_LINE,
   GREENHOUSE_OTHER, HIGHLIGHT_COLOR, INDUSTRIES, INDUSTRY_OTHER, MEMBER_KINDS, MEMBER_OTHER,
-  NORMAL_COLOR, ROAD_CLASSES, ROAD_OTHER, STRONG_COLOR, TOWN_COLORS, parcelColorExpression,
+  KEY_VILLAGE_COLOR, NORMAL_COLOR, ROAD_CLASSES, ROAD_OTHER, STRONG_COLOR, TOWN_COLORS, UNASSIGNED_COLOR,
+  VIOLATION_COLOR, ZONE_COLORS, ZONE_LINE, ZONE_SELECTED, parcelColorExpression,
 } from './palette.js';
-import { badgeCanvas, canvasImageData, labelImage } from './icons.js';
+import { badgeCanvas, canvasImageData, hatchCanvas, keyVillageCanvas, labelImage } from './icons.js';
 
 /** The vector layers the server may publish, in drawing order of their main layers. */
 export const DATA_LAYERS = ['villages', 'parcels', 'greenhouses', 'roads', 'members', 'facilities'];
@@ -12,6 +13,17 @@ export const DATA_LAYERS = ['villages', 'parcels', 'greenhouses', 'roads', 'memb
 export const LIST_ORDER = ['villages', 'parcels', 'greenhouses', 'facilities', 'roads', 'members'];
 
 export const VILLAGE_FILL = 'villages-fill';
+/** The dissolved zone outlines (the test queries this layer). */
+export const ZONE_LINE_LAYER = 'zones-line';
+
+const NO_CODE = '\u0000';
+const EMPTY_FC = { type: 'FeatureCollection', features: [] };
+
+/**
+ * Where zones live on the villages source: the MVT layer name (for feature-state) and the codes
+ * that currently carry a zone colour (to clear them again).
+ */
+const zoneState = { sourceLayer: 'villages', coloured: [] };
 
 /** Style layers that belong to each toggleable data layer. */
 export const LAYER_GROUPS = {
@@ -48,6 +60,9 @@ function addIcons(map) {
     map.addImage(memberImageId(k.value), canvasImageData(badgeCanvas(k, 'square', 22, RATIO)), { pixelRatio: RATIO });
   }
   // Village (vl:) and town (tl:) name labels are drawn when the map first needs them.
+  map.addImage('zone-key', canvasImageData(keyVillageCanvas(KEY_VILLAGE_COLOR, 22, RATIO)), { pixelRatio: RATIO });
+  map.addImage('hatch:violation', canvasImageData(hatchCanvas('rgba(217,45,32,0.7)', { size: 8, width: 1.4, background: 'rgba(217,45,32,0.08)', ratio: RATIO })), { pixelRatio: RATIO });
+  map.addImage('hatch:unassigned', canvasImageData(hatchCanvas('rgba(82,96,109,0.55)', { size: 6, width: 1, background: 'rgba(255,255,255,0.35)', ratio: RATIO })), { pixelRatio: RATIO });
   map.setMissingStyleImageResolver((id) => {
     if (map.hasImage(id)) return;
     if (id.startsWith('vl:')) {
@@ -75,7 +90,20 @@ export function townColors(towns) {
   return towns.map((town, i) => ({ value: town, color: TOWN_COLORS[i % TOWN_COLORS.length] }));
 }
 
+/**
+ * Zone colouring reads the feature-state `zc` (the zone's colour index, set per village by
+ * showZoning()): a state change repaints only the affected tiles, without recompiling a
+ * per-village `match` over thousands of codes. Villages without the state are unassigned.
+ */
+function zoneColorExpression() {
+  const m = ['match', ['coalesce', ['feature-state', 'zc'], -1]];
+  ZONE_COLORS.forEach((c, i) => m.push(i, c));
+  m.push(UNASSIGNED_COLOR);
+  return m;
+}
+
 export function villageColorExpression(mode, towns) {
+  if (mode === 'zone') return zoneColorExpression();
   if (mode === 'industry') return matchExpr('industry', INDUSTRIES, INDUSTRY_OTHER);
   if (mode === 'strong') {
     const s = ['get', 'strong'];
@@ -84,8 +112,8 @@ export function villageColorExpression(mode, towns) {
   return matchExpr('town', townColors(towns), '#c9d3dc');
 }
 
-function vectorSource(tj) {
-  const src = { type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom ?? 0, maxzoom: tj.maxzoom ?? 14 };
+function vectorSource(tj, extra = {}) {
+  const src = { type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom ?? 0, maxzoom: tj.maxzoom ?? 14, ...extra };
   if (Array.isArray(tj.bounds) && tj.bounds.length === 4) src.bounds = tj.bounds;
   if (tj.attribution) src.attribution = tj.attribution;
   return src;
@@ -110,8 +138,10 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
   }
 
   const has = (l) => Boolean(tilejson[l]);
-  for (const l of DATA_LAYERS) if (has(l)) map.addSource(l, vectorSource(tilejson[l]));
+  // Villages are addressed by their code (feature-state of the zone colouring).
+  for (const l of DATA_LAYERS) if (has(l)) map.addSource(l, vectorSource(tilejson[l], l === 'villages' ? { promoteId: 'code' } : {}));
   const sl = (l) => sourceLayerOf(l, tilejson[l]);
+  if (has('villages')) zoneState.sourceLayer = sl('villages');
   const minz = (l) => tilejson[l]?.minzoom ?? 0;
 
   if (has('villages')) {
@@ -249,6 +279,7 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
         'line-opacity': 0.9,
       },
     });
+    addZoneLayers(map, sl('villages'));
     // Selected village: a wide soft halo under a crisp line (filter set by setHighlight()).
     const none = ['==', ['get', 'code'], '\u0000'];
     map.addLayer({
@@ -342,6 +373,140 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
       },
       paint: { 'icon-opacity': ['interpolate', ['linear'], ['zoom'], 10.5, 0, 11, 1] },
     });
+  }
+
+  // 核心村 stars on top of everything (points at the /villages centroids, set by showZoning()).
+  if (has('villages')) {
+    map.addSource('zone-keys', { type: 'geojson', data: EMPTY_FC });
+    map.addLayer({
+      id: 'zone-keys',
+      type: 'symbol',
+      source: 'zone-keys',
+      layout: {
+        'icon-image': 'zone-key',
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 8, 0.7, 11, 0.9, 14, 1.1],
+        // Above the point, so that the village's name label (centred on it) stays readable.
+        'icon-anchor': 'bottom',
+        'icon-offset': [0, -3],
+        'icon-allow-overlap': true,
+        'icon-ignore-placement': true,
+      },
+    });
+  }
+}
+
+/**
+ * The zone overlay, above the village boundaries and below the selected-village highlight:
+ * unassigned villages hatched grey, zones with violations hatched red, a white casing under a dark
+ * outline for every dissolved zone (with a blue band under the outline of the zone picked in the
+ * list), a red dashed outline for the violating ones, and a red outline for the villages an
+ * infeasible request names.
+ */
+function addZoneLayers(map, sourceLayer) {
+  const villages = { source: 'villages', 'source-layer': sourceLayer };
+  const none = ['==', ['get', 'code'], NO_CODE];
+  map.addSource('zones', { type: 'geojson', data: EMPTY_FC });
+  map.addLayer({ id: 'villages-unassigned', type: 'fill', ...villages, filter: none, paint: { 'fill-pattern': 'hatch:unassigned' } });
+  map.addLayer({
+    id: 'zones-violation-fill',
+    type: 'fill',
+    source: 'zones',
+    filter: ['==', ['get', 'bad'], true],
+    paint: { 'fill-pattern': 'hatch:violation', 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 8, 0.9, 14, 0.5] },
+  });
+  map.addLayer({
+    id: 'zones-casing',
+    type: 'line',
+    source: 'zones',
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': '#ffffff', 'line-opacity': 0.85, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 3, 12, 5, 16, 7] },
+  });
+  map.addLayer({
+    id: 'zones-selected',
+    type: 'line',
+    source: 'zones',
+    filter: ['==', ['get', 'id'], NO_CODE],
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': ZONE_SELECTED, 'line-opacity': 0.75, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 5, 12, 8, 16, 11] },
+  });
+  map.addLayer({
+    id: ZONE_LINE_LAYER,
+    type: 'line',
+    source: 'zones',
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': ZONE_LINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.3, 12, 2.2, 16, 3.4] },
+  });
+  map.addLayer({
+    id: 'zones-violation-line',
+    type: 'line',
+    source: 'zones',
+    filter: ['==', ['get', 'bad'], true],
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': VIOLATION_COLOR,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.8, 12, 2.8, 16, 4],
+      'line-dasharray': [2.2, 1.4],
+    },
+  });
+  map.addLayer({ id: 'villages-problem-fill', type: 'fill', ...villages, filter: none, paint: { 'fill-color': VIOLATION_COLOR, 'fill-opacity': 0.14 } });
+  map.addLayer({
+    id: 'villages-problem-line',
+    type: 'line',
+    ...villages,
+    filter: none,
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': VIOLATION_COLOR, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.4, 12, 2.4, 16, 3.2] },
+  });
+}
+
+const codeFilter = (codes) => (codes.length ? ['in', ['get', 'code'], ['literal', codes]] : ['==', ['get', 'code'], NO_CODE]);
+
+/**
+ * Shows a zoning: every member village gets the feature-state `zc` = its zone's colour index
+ * (modulo the palette), the dissolved zones (`geojson`, with `bad` = has violations) and the key
+ * village points go to their sources, `unassigned` codes are hatched.
+ */
+export function showZoning(map, { zones, geojson, keys, unassigned }) {
+  clearVillageStates(map);
+  if (map.getSource('villages')) {
+    const coloured = [];
+    for (const z of zones) {
+      const zc = Number.isInteger(z.colour) && z.colour >= 0 ? z.colour % ZONE_COLORS.length : 0;
+      for (const code of z.members ?? []) {
+        map.setFeatureState({ source: 'villages', sourceLayer: zoneState.sourceLayer, id: code }, { zc });
+        coloured.push(code);
+      }
+    }
+    zoneState.coloured = coloured;
+  }
+  map.getSource('zones')?.setData(geojson ?? EMPTY_FC);
+  map.getSource('zone-keys')?.setData(keys ?? EMPTY_FC);
+  if (map.getLayer('villages-unassigned')) map.setFilter('villages-unassigned', codeFilter(unassigned ?? []));
+}
+
+function clearVillageStates(map) {
+  if (!map.getSource('villages')) return;
+  // removeFeatureState for the whole layer would also work; per code keeps other states intact.
+  for (const code of zoneState.coloured) {
+    map.removeFeatureState({ source: 'villages', sourceLayer: zoneState.sourceLayer, id: code }, 'zc');
+  }
+  zoneState.coloured = [];
+}
+
+export function clearZoning(map) {
+  showZoning(map, { zones: [], geojson: null, keys: null, unassigned: [] });
+  setSelectedZone(map, null);
+}
+
+/** The zone picked in the list gets a blue band (null: none). */
+export function setSelectedZone(map, id) {
+  if (map.getLayer('zones-selected')) map.setFilter('zones-selected', ['==', ['get', 'id'], id ?? NO_CODE]);
+}
+
+/** Villages named by a failed request (422 `villages`), outlined red; [] clears. */
+export function setProblemVillages(map, codes) {
+  for (const id of ['villages-problem-fill', 'villages-problem-line']) {
+    if (map.getLayer(id)) map.setFilter(id, codeFilter(codes ?? []));
   }
 }
 

@@ -6,7 +6,8 @@
 // /villages/{code}.
 //
 // URL parameters: ?village=<code> selects a village, ?layers=villages,parcels (or ?layer=…) sets the
-// visible layers, ?mode=town|industry|strong the village colouring, ?lang=en the language.
+// visible layers, ?mode=town|industry|strong the village colouring, ?lang=en the language. A zoning
+// (片区方案, zones.js) lives in the page only: the "by zone" colouring is not put in the URL.
 import { Map as MapLibreMap, NavigationControl, Popup, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
@@ -15,26 +16,33 @@ import './style.css';
 import { getConfig, getTileJson, getVillages } from './api.js';
 import { applyStatic, fmt, getLang, onLangChange, setLang, t, tv } from './i18n.js';
 import {
-  addLayers, baseStyle, DATA_LAYERS, LIST_ORDER, setGroupVisible, setHighlight, setVillageColorMode,
-  VILLAGE_FILL,
+  addLayers, baseStyle, clearZoning, DATA_LAYERS, LIST_ORDER, setGroupVisible, setHighlight,
+  setProblemVillages, setSelectedZone, setVillageColorMode, showZoning, VILLAGE_FILL, ZONE_LINE_LAYER,
 } from './layers.js';
 import { LayerList, Legend } from './controls.js';
 import { escapeHtml, M2_PER_MU, VillagePanel } from './panel.js';
 import { SearchBox } from './search.js';
 import { toast, toastApiError } from './toast.js';
-import { landClassInfo, landClassOf, LAND_CODE_NAMES } from './palette.js';
+import { landClassInfo, landClassOf, LAND_CODE_NAMES, zoneColor } from './palette.js';
+import { UNASSIGNED, villagesBbox, ZonesCard } from './zones.js';
 
 setWorkerUrl(workerUrl);
 
 const DEFAULT_VIEW = { center: [118.15, 36.15], zoom: 9 }; // 沂源县, if the villages layer is missing
+/** Zones are fitted no closer than this: further in, the parcels would cover the zone colours. */
+const ZONE_FIT_MAX_ZOOM = 11.8;
 
 const app = {
   map: null,
   ready: false,
   villageFillLayer: VILLAGE_FILL,
+  zoneLineLayer: ZONE_LINE_LAYER,
   villages: [],
   selected: null,
   layers: {}, // layer id -> TileJSON of the layers the server has
+  zoning: null, // the zoning shown (zones.js buildZoning), null if none
+  selectedZone: null,
+  problemVillages: [], // codes an infeasible request named
 };
 window.__liancun = app;
 
@@ -44,6 +52,7 @@ applyStatic();
 
 let customTitle = null;
 let mode = ['town', 'industry', 'strong'].includes(params.get('mode')) ? params.get('mode') : 'town';
+let modeBeforeZones = mode; // the colouring to return to when the zoning is cleared
 let towns = [];
 let visible = new Set(LIST_ORDER);
 const layerParam = params.get('layers') ?? params.get('layer');
@@ -52,6 +61,13 @@ if (layerParam) visible = new Set(layerParam.split(',').map((s) => s.trim()).fil
 const legend = new Legend();
 const panel = new VillagePanel({ onClose: () => select(null) });
 const search = new SearchBox({ onPick: (v) => select(v.code, { fit: true }) });
+const zonesCard = new ZonesCard({
+  villages: () => app.villages,
+  onZoning: applyZoning,
+  onPick: (id) => showZone(id, { fit: true }),
+  onProblem: showProblem,
+});
+panel.extra = villageZoneLine;
 let layerList = null;
 let popup = null;
 
@@ -88,6 +104,8 @@ function select(code, { fit = false } = {}) {
   setUrlParam('village', code);
   const map = app.map;
   if (map && map.getStyle()) setHighlight(map, code);
+  // With a zoning loaded, a village also picks its zone in the list (and the map's blue band).
+  markZone(code ? app.zoning?.zoneOf.get(code) ?? (app.zoning?.unassigned.includes(code) ? UNASSIGNED : null) : null, { scroll: true });
   if (!code) {
     if (panel.isOpen) panel.close();
     return;
@@ -102,14 +120,94 @@ function select(code, { fit = false } = {}) {
   }
 }
 
-function fitTo(bbox) {
-  if (!app.map || !Array.isArray(bbox) || bbox.length !== 4) return;
+/** Marks zone `id` in the list and on the map (null: none). */
+function markZone(id, { scroll = false } = {}) {
+  app.selectedZone = id ?? null;
+  zonesCard.setActive(app.selectedZone, { scroll });
+  if (app.map?.getStyle()) setSelectedZone(app.map, id === UNASSIGNED ? null : app.selectedZone);
+}
+
+/** Opens zone `id` (or the unassigned villages) in the side panel, fitting the map to it. */
+function showZone(id, { fit = false } = {}) {
+  const z = app.zoning;
+  if (!z || (id !== UNASSIGNED && !z.byId.has(id))) return;
+  app.selected = null;
+  setUrlParam('village', null);
+  if (app.map?.getStyle()) setHighlight(app.map, null);
+  markZone(id, { scroll: true });
+  panel.showCustom(`zone:${id}`, () => zonesCard.detailHtml(id));
+  if (fit) fitTo(z.bboxById.get(id), { maxZoom: ZONE_FIT_MAX_ZOOM });
+}
+
+/** The zone line of the village panel: which zone the village is in, with a link to it. */
+function villageZoneLine(v) {
+  const z = app.zoning;
+  if (!z || !v?.code) return '';
+  const id = z.zoneOf.get(String(v.code));
+  if (!id) {
+    return `<div class="panel-zone unassigned" data-testid="panel-zone"><i class="zone-swatch unassigned"></i><span>${escapeHtml(t('villageNoZone'))}</span></div>`;
+  }
+  const zone = z.byId.get(id);
+  const keyCode = zone.key_village?.code ?? zone.key_village;
+  const isKey = keyCode === String(v.code);
+  const keyName = zone.key_village?.name ?? app.villages.find((x) => x.code === keyCode)?.name ?? keyCode;
+  const bad = zone.violations?.length > 0;
+  return `<div class="panel-zone${bad ? ' bad' : ''}" data-testid="panel-zone">
+    <i class="zone-swatch${bad ? ' bad' : ''}" style="--c:${zoneColor(zone.colour)}"></i>
+    <span>${escapeHtml(t('villageZone'))} <b data-testid="panel-zone-id">${escapeHtml(id)}</b>
+      <span class="muted">· ${isKey ? `<span class="key-star">★</span>${escapeHtml(t('zoneKeyVillage'))}` : `${escapeHtml(t('zoneKeyVillage'))} ${escapeHtml(keyName)}`}</span></span>
+    <button type="button" class="link-btn" data-zone-link="${escapeHtml(id)}">${escapeHtml(t('showZone'))} ›</button>
+  </div>`;
+}
+
+/** Shows a new zoning (null clears it): map overlay, "by zone" colouring, legend, open panel. */
+function applyZoning(zoning) {
+  app.zoning = zoning;
+  const map = app.map?.getStyle() ? app.map : null;
+  const zoneOption = modeSelect.querySelector('option[value="zone"]');
+  zoneOption.disabled = !zoning;
+  if (zoning && mode !== 'zone') {
+    modeBeforeZones = mode;
+    setMode('zone');
+  } else if (!zoning && mode === 'zone') {
+    setMode(modeBeforeZones);
+  }
+  if (map) {
+    if (zoning) showZoning(map, zoning);
+    else clearZoning(map);
+  }
+  legend.update({ zoning: zoning ? { bad: zoning.totals.violations > 0, unassigned: zoning.unassigned.length > 0 } : null });
+  // The panel follows: a zone that no longer exists closes it, a village gets its new zone line.
+  const key = panel.customKey;
+  if (key?.startsWith('zone:')) {
+    const id = key.slice(5);
+    if (zoning && (id === UNASSIGNED ? zoning.unassigned.length : zoning.byId.has(id))) showZone(id);
+    else select(null);
+  } else {
+    if (panel.isOpen) panel.render();
+    markZone(app.selected ? zoning?.zoneOf.get(app.selected) ?? null : null);
+  }
+}
+
+/** Outlines the villages an infeasible request names and brings them into view ([] clears). */
+function showProblem(codes) {
+  app.problemVillages = codes;
+  if (app.map?.getStyle()) setProblemVillages(app.map, codes);
+  legend.update({ problem: codes.length > 0 });
+  if (codes.length) {
+    const byCode = new Map(app.villages.map((v) => [String(v.code), v]));
+    fitTo(villagesBbox(codes, byCode), { maxZoom: ZONE_FIT_MAX_ZOOM });
+  }
+}
+
+function fitTo(bbox, { maxZoom = 15 } = {}) {
+  if (!app.map || !Array.isArray(bbox) || bbox.length !== 4 || !bbox.every(Number.isFinite)) return;
   app.map.fitBounds(
     [
       [bbox[0], bbox[1]],
       [bbox[2], bbox[3]],
     ],
-    { padding: viewPadding(), maxZoom: 15, duration: 900 },
+    { padding: viewPadding(), maxZoom, duration: 900 },
   );
 }
 
@@ -266,6 +364,10 @@ async function start() {
   map.on('load', () => {
     addLayers(map, { tilejson: app.layers, villages: app.villages, towns, basemap: config?.basemap ?? null, mode });
     for (const l of LIST_ORDER) if (app.layers[l]) setGroupVisible(map, l, visible.has(l));
+    // A zoning or an error that arrived before the map was ready.
+    if (app.zoning) showZoning(map, app.zoning);
+    if (app.problemVillages.length) setProblemVillages(map, app.problemVillages);
+    if (app.selectedZone && app.selectedZone !== UNASSIGNED) setSelectedZone(map, app.selectedZone);
 
     layerList = new LayerList({ available: app.layers, visible, onToggle: onLayerToggle });
     layerList.zoom = map.getZoom();
@@ -298,11 +400,33 @@ async function start() {
 
 const modeSelect = document.getElementById('colour-mode');
 modeSelect.value = mode;
-modeSelect.addEventListener('change', () => {
-  mode = modeSelect.value;
+
+function setMode(next) {
+  mode = next;
+  modeSelect.value = mode;
   if (app.map?.getStyle()) setVillageColorMode(app.map, mode, towns);
   legend.update({ mode });
-  setUrlParam('mode', mode === 'town' ? null : mode);
+}
+
+modeSelect.addEventListener('change', () => {
+  setMode(modeSelect.value);
+  // "By zone" depends on the zoning in the page, which the URL does not carry.
+  if (mode !== 'zone') {
+    modeBeforeZones = mode;
+    setUrlParam('mode', mode === 'town' ? null : mode);
+  }
+});
+
+// Links inside the side panel: a village's zone, a zone's member villages.
+document.getElementById('panel-body').addEventListener('click', (e) => {
+  const zoneLink = e.target.closest('[data-zone-link]');
+  if (zoneLink) return showZone(zoneLink.dataset.zoneLink, { fit: true });
+  const village = e.target.closest('[data-village]');
+  if (village?.dataset.village) select(village.dataset.village, { fit: true });
+});
+document.getElementById('panel-body').addEventListener('keydown', (e) => {
+  const row = e.target.closest('tr[data-village]');
+  if (row && e.key === 'Enter') select(row.dataset.village, { fit: true });
 });
 
 document.getElementById('lang-switch').addEventListener('click', () => {
@@ -317,6 +441,7 @@ onLangChange(() => {
   legend.render();
   panel.render();
   search.refresh();
+  zonesCard.render();
   popup?.remove();
 });
 

@@ -132,3 +132,28 @@ export const ROAD_OTHER = { color: '#a3a8ae', width: [8, 0.4, 12, 1, 16, 3] };
 
 export const HIGHLIGHT_COLOR = '#ff5a1f';
 export const BACKGROUND_COLOR = '#f4f2ec';
+
+// Zones (片区). The server gives every zone a small `colour` index from a map colouring in which
+// neighbouring zones differ (usually 0..5); the index picks one of these eight. Mid-light hues that
+// stay apart from each other under the village fill's opacity, and none of them red or grey: red
+// is kept for violations, grey for villages in no zone. Indices beyond 7 cycle.
+export const ZONE_COLORS = [
+  '#5fa8d3', // blue
+  '#f4a259', // orange
+  '#6cc08b', // green
+  '#a58fd0', // violet
+  '#f2cf5b', // yellow
+  '#4fc1b8', // teal
+  '#e892b8', // pink
+  '#b7a48b', // khaki
+];
+export const ZONE_LINE = '#22303c'; // dissolved zone outlines
+export const ZONE_SELECTED = '#1d5b87'; // the zone picked in the list (the page's accent)
+export const KEY_VILLAGE_COLOR = '#f5b301'; // 核心村 star
+export const VIOLATION_COLOR = '#d92d20'; // zones breaking a constraint, villages an error names
+export const UNASSIGNED_COLOR = '#d5d8dc'; // villages the zoning leaves out
+
+export function zoneColor(index) {
+  const i = Number(index);
+  return Number.isInteger(i) && i >= 0 ? ZONE_COLORS[i % ZONE_COLORS.length] : UNASSIGNED_COLOR;
+}

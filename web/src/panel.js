@@ -55,16 +55,16 @@ export function landUseClasses(v) {
     .sort((a, b) => b.area - a.area || order.indexOf(a.cls) - order.indexOf(b.cls));
 }
 
-function statRow(label, valueHtml, testid) {
+export function statRow(label, valueHtml, testid) {
   return `<div class="stat"><dt>${escapeHtml(label)}</dt><dd${testid ? ` data-testid="${testid}"` : ''}>${valueHtml}</dd></div>`;
 }
 
-function unit(key) {
+export function unit(key) {
   const u = t(key);
   return u ? ` <small>${escapeHtml(u)}</small>` : '';
 }
 
-function incomeHtml(wan) {
+export function incomeHtml(wan) {
   if (wan == null || !Number.isFinite(Number(wan))) return '—';
   if (getLang() === 'en') return `${fmt(Number(wan) * 1e4)} <small>CNY</small>`;
   return `${fmt(wan, 2)}${unit('unitWan')}`;
@@ -75,7 +75,7 @@ function areaHtml(m2) {
   return `${mu(m2, 0)}${unit('unitMu')} <span class="muted">(${km2(m2)} km²)</span>`;
 }
 
-export function renderVillage(v) {
+export function renderVillage(v, extra = '') {
   const strong = isStrong(v.strong);
   const ind = INDUSTRIES.find((i) => i.value === v.industry);
   const classes = landUseClasses(v);
@@ -124,6 +124,7 @@ export function renderVillage(v) {
         <span class="chip" style="--chip:${ind?.color ?? INDUSTRY_OTHER}">${escapeHtml(tv(v.industry))}</span>
       </div>
     </header>
+    ${extra}
     <dl class="stats">
       ${statRow(t('population'), `${Number(v.population ?? 0).toLocaleString('zh-CN')}${unit('unitPerson')}`, 'panel-population')}
       ${statRow(t('households'), `${fmt(v.households)}${unit('unitHousehold')}`, 'panel-households')}
@@ -150,16 +151,22 @@ export function renderVillage(v) {
     </section>`;
 }
 
-/** Controls the panel element; `show(code)` loads and renders a village. */
+/**
+ * Controls the panel element; `show(code)` loads and renders a village, `showCustom(key, render)`
+ * shows other content (a zone) in the same place. `extra(village)`, when set, adds HTML below a
+ * village's header (the zone it belongs to).
+ */
 export class VillagePanel {
   constructor({ onClose }) {
     this.el = document.getElementById('village-panel');
     this.body = document.getElementById('panel-body');
     this.code = null;
     this.data = null;
-    this.state = 'closed'; // closed | loading | ok | notfound | error
+    this.state = 'closed'; // closed | loading | ok | notfound | error | custom
     this.error = null;
     this.abort = null;
+    this.custom = null; // { key, render } while state = custom
+    this.extra = null;
     document.getElementById('panel-close').addEventListener('click', () => {
       this.close();
       onClose?.();
@@ -176,6 +183,7 @@ export class VillagePanel {
     this.abort = abort;
     this.code = code;
     this.data = null;
+    this.custom = null;
     this.state = 'loading';
     this.el.hidden = false;
     document.body.classList.add('panel-open');
@@ -194,10 +202,30 @@ export class VillagePanel {
     this.render();
   }
 
+  /** Shows `render()` (HTML in the current language, re-run on language changes) under `key`. */
+  showCustom(key, render) {
+    this.abort?.abort();
+    this.abort = null;
+    this.code = null;
+    this.data = null;
+    this.custom = { key, render };
+    this.state = 'custom';
+    this.el.hidden = false;
+    document.body.classList.add('panel-open');
+    this.render();
+    this.el.scrollTop = 0;
+  }
+
+  /** The key of the custom content shown, or null. */
+  get customKey() {
+    return this.state === 'custom' ? this.custom?.key ?? null : null;
+  }
+
   close() {
     this.abort?.abort();
     this.el.hidden = true;
     this.code = null;
+    this.custom = null;
     this.state = 'closed';
     document.body.classList.remove('panel-open');
   }
@@ -212,8 +240,10 @@ export class VillagePanel {
     } else if (this.state === 'error') {
       const msg = this.error?.status ? this.error.message : t('errNetwork', { what: `/villages/${this.code}` });
       this.body.innerHTML = `<p class="panel-msg panel-error" data-testid="panel-error">${escapeHtml(t('panelError', { msg }))}</p>`;
+    } else if (this.state === 'custom') {
+      this.body.innerHTML = this.custom.render();
     } else {
-      this.body.innerHTML = renderVillage(this.data);
+      this.body.innerHTML = renderVillage(this.data, this.extra?.(this.data) ?? '');
     }
   }
 }

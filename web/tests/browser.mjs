@@ -7,7 +7,8 @@
 // <base-url> is a running `liancun serve` (the page is at <base-url>/map/) or the Vite dev server
 // (`npm run dev`, which also serves the page at /map/). CHROMIUM_PATH overrides /usr/bin/chromium.
 // Prints each step; exits 1 with a message on the first failure, on any uncaught page exception or
-// console error, 2 on bad arguments.
+// console error, 2 on bad arguments. Besides <screenshot.png> it saves <screenshot>-zones.png (a
+// zoning with a violation, its zone open in the panel).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +21,7 @@ if (!baseArg || !shotArg) {
 const base = baseArg.replace(/\/+$/, '');
 const pageUrl = `${base}/map/`;
 const shotPath = resolve(shotArg);
+const zonesShotPath = shotPath.replace(/(\.png)?$/i, '-zones.png');
 
 // WebGL in headless Chromium: ANGLE on SwiftShader (software Vulkan). Chromium 156 falls back to
 // it by itself when there is no GPU, but the fallback is deprecated upstream, so ask for it
@@ -54,6 +56,9 @@ const ok = (msg) => {
 
 const problems = []; // console errors and uncaught exceptions
 let browser;
+// The one HTTP error the test provokes on purpose (an infeasible proposal answers 422), which
+// Chromium reports as a console error.
+let expectInfeasible = false;
 
 async function waitFor(page, fn, arg, timeout, what) {
   try {
@@ -100,6 +105,7 @@ async function run() {
     const where = m.location()?.url ?? '';
     // A workspace may lack a layer: its TileJSON answers 404 and the page skips it on purpose.
     if (/Failed to load resource.*404/.test(m.text()) && /\/tiles\/[^/]+$/.test(where)) return;
+    if (expectInfeasible && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/zones\/propose$/.test(where)) return;
     problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
     log(`!! console error: ${m.text()} ${where}`);
   });
@@ -227,8 +233,138 @@ async function run() {
   await page.screenshot({ path: shotPath });
   ok(`screenshot saved to ${shotPath}`);
 
+  await testZones(page);
+
   if (problems.length) fail(`${problems.length} browser error(s):\n  ${problems.join('\n  ')}`);
   ok('no console errors or uncaught exceptions');
+}
+
+/** Counts of what the map draws of the zone overlay, from window.__liancun. */
+function zoneRender(page) {
+  return page.evaluate(() => {
+    const { map, villageFillLayer, zoneLineLayer } = window.__liancun;
+    const villages = map.queryRenderedFeatures({ layers: [villageFillLayer] });
+    return {
+      villages: villages.length,
+      zoned: villages.filter((f) => f.state && Number.isInteger(f.state.zc)).length,
+      outlines: map.queryRenderedFeatures({ layers: [zoneLineLayer] }).length,
+      violationOutlines: map.getLayer('zones-violation-line') ? map.queryRenderedFeatures({ layers: ['zones-violation-line'] }).length : 0,
+      problemVillages: map.queryRenderedFeatures({ layers: ['villages-problem-line'] }).length,
+      mode: document.getElementById('colour-mode').value,
+    };
+  });
+}
+
+async function testZones(page) {
+  // 6. Propose zones: the list fills, the villages take their zone's colour, outlines are drawn.
+  const zoneItems = page.getByTestId('zone-item');
+  await page.getByTestId('zones-propose').click();
+  await waitFor(page, () => document.querySelectorAll('[data-testid="zone-item"]').length > 0 && !document.querySelector('[data-testid="zones-busy"]'), null, 60000, 'the zone list after 生成方案');
+  const nItems = await zoneItems.count();
+  const zoning = await page.evaluate(() => {
+    const z = window.__liancun.zoning;
+    return z && { zones: z.zones.length, violations: z.totals.violations, unassigned: z.unassigned.length, source: z.source, first: z.listed[0] };
+  });
+  if (!zoning || !(zoning.zones > 0)) fail(`window.__liancun.zoning has no zones after the proposal (${JSON.stringify(zoning)})`);
+  if (nItems !== zoning.zones) fail(`the list shows ${nItems} zones, the evaluation has ${zoning.zones}`);
+  const count = (await page.getByTestId('zones-count').textContent()).trim();
+  if (!count.includes(String(zoning.zones))) fail(`the summary reads "${count}", expected ${zoning.zones} zones`);
+  await mapSettled(page);
+  let r = await zoneRender(page);
+  if (r.mode !== 'zone') fail(`the colouring is "${r.mode}" after the proposal, expected "zone"`);
+  if (!(r.outlines > 0)) fail('no zone outline rendered');
+  if (!(r.zoned > 0) || r.zoned < r.villages * 0.9) fail(`only ${r.zoned} of ${r.villages} rendered villages carry a zone colour`);
+  ok(`proposal: ${nItems} zones listed ("${count}"), ${r.zoned}/${r.villages} rendered villages zone-coloured, ${r.outlines} outline features`);
+
+  // 7. A zone from the list: its detail in the panel, the map fitted to it.
+  const first = zoneItems.first();
+  const zid = await first.getAttribute('data-zone');
+  await first.click();
+  await waitFor(page, (id) => document.querySelector('[data-testid="zone-detail"]')?.dataset.zone === id, zid, 10000, `the detail of zone ${zid}`);
+  const members = await page.locator('[data-testid="zone-members"] tr').count();
+  if (members !== zoning.first.members.length) fail(`the detail of ${zid} lists ${members} members, expected ${zoning.first.members.length}`);
+  ok(`zone ${zid}: detail with ${members} members`);
+
+  // 8. A village clicked on the map names its zone.
+  await mapSettled(page);
+  const probe = await page.evaluate((id) => {
+    const { map, villageFillLayer, villages, zoning: z } = window.__liancun;
+    const zone = z.byId.get(id);
+    const rect = map.getCanvas().getBoundingClientRect();
+    for (const code of zone.members) {
+      const v = villages.find((x) => x.code === code);
+      if (!v?.centroid) continue;
+      const p = map.project(v.centroid);
+      const el = document.elementFromPoint(rect.left + p.x, rect.top + p.y);
+      const hit = map.queryRenderedFeatures([p.x, p.y], { layers: [villageFillLayer] })[0];
+      if (el === map.getCanvas() && hit) return { x: rect.left + p.x, y: rect.top + p.y, code: String(hit.properties.code), zone: z.zoneOf.get(String(hit.properties.code)) ?? null };
+    }
+    return null;
+  }, zid);
+  if (!probe) fail(`no member village of ${zid} is clickable on the map`);
+  await page.mouse.click(probe.x, probe.y);
+  await waitFor(page, (code) => document.querySelector('[data-testid="panel-code"]')?.textContent?.trim() === code && document.querySelector('[data-testid="panel-zone"]'), probe.code, 15000, `the panel of ${probe.code} with its zone`);
+  const panelZone = (await page.getByTestId('panel-zone-id').textContent()).trim();
+  if (panelZone !== probe.zone) fail(`the panel of ${probe.code} names zone ${panelZone}, expected ${probe.zone}`);
+  const activeZone = await page.locator('[data-testid="zone-item"].active').getAttribute('data-zone');
+  if (activeZone !== probe.zone) fail(`the list marks zone ${activeZone} for ${probe.code}, expected ${probe.zone}`);
+  ok(`map click on ${probe.code}: panel and list name zone ${panelZone}`);
+
+  // 9. A hand-made zoning with a violation, as CSV (BOM, header, CRLF) through the file input:
+  // one village moved into a far zone, a few left out.
+  const labels = await page.evaluate(() => {
+    const z = window.__liancun.zoning;
+    const out = {};
+    for (const zone of z.zones) for (const c of zone.members) out[c] = zone.id;
+    const a = z.zones[0];
+    const b = z.zones[z.zones.length - 1];
+    const moved = a.members.find((c) => c !== a.key_village?.code);
+    out[moved] = b.id;
+    const left = Object.keys(out).filter((c) => c !== moved).slice(-3);
+    for (const c of left) delete out[c];
+    return { out, moved, left };
+  });
+  const csv = `\ufeff村代码,片区\r\n${Object.entries(labels.out).map(([c, z]) => `${c},${z}`).join('\r\n')}\r\n`;
+  await page.getByTestId('zones-file').setInputFiles({ name: 'hand-made.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+  await waitFor(page, () => document.querySelector('[data-testid="zones-summary"]')?.textContent.includes('hand-made.csv') && document.querySelector('[data-testid="zone-violation"]'), null, 30000, 'a violation badge after importing hand-made.csv');
+  const badges = await page.getByTestId('zone-violation').count();
+  const evald = await page.evaluate(() => ({ violations: window.__liancun.zoning.totals.violations, unassigned: window.__liancun.zoning.unassigned }));
+  if (!(evald.violations > 0)) fail(`the imported zoning has ${evald.violations} violations, expected some`);
+  if (evald.unassigned.length !== labels.left.length) fail(`${evald.unassigned.length} villages unassigned, expected ${labels.left.length}`);
+  if (!(await page.getByTestId('zone-unassigned').count())) fail('no "unassigned" entry in the zone list');
+  const violationText = (await page.getByTestId('zones-violations').textContent()).trim();
+  await page.locator('[data-testid="zone-item"].bad').first().click();
+  await waitFor(page, () => document.querySelector('[data-testid="zone-detail-violations"]'), null, 10000, 'the violations of the first bad zone in the panel');
+  await mapSettled(page);
+  r = await zoneRender(page);
+  if (!(r.violationOutlines > 0)) fail('no red violation outline rendered around the violating zone');
+  await page.screenshot({ path: zonesShotPath });
+  ok(`CSV import: ${badges} zone(s) flagged ("${violationText}"), ${evald.unassigned.length} unassigned, screenshot ${zonesShotPath}`);
+
+  // 10. An infeasible request: a toast naming the constraint, the villages outlined, nothing broken.
+  expectInfeasible = true;
+  await page.getByTestId('zones-pop-floor').fill('999999999');
+  await page.getByTestId('zones-propose').click();
+  await waitFor(page, () => [...document.querySelectorAll('[data-testid="toast"]')].some((el) => el.textContent.includes('人口下限')), null, 30000, 'a toast naming 人口下限');
+  const toastText = (await page.locator('[data-testid="toast"]', { hasText: '人口下限' }).first().textContent()).trim();
+  const problem = await page.evaluate(() => window.__liancun.problemVillages.length);
+  if (!(problem > 0)) fail('the 422 named no village to outline');
+  if (!toastText.includes(String(problem))) fail(`the toast "${toastText}" does not give the ${problem} villages`);
+  await mapSettled(page);
+  r = await zoneRender(page);
+  if (!(r.problemVillages > 0)) fail('the villages of the infeasible request are not outlined on the map');
+  if (!(await page.getByTestId('zone-item').count())) fail('the zone list vanished after a failed proposal');
+  expectInfeasible = false;
+  ok(`infeasible proposal: toast "${toastText.slice(0, 60)}…", ${problem} villages outlined, the previous zoning kept`);
+
+  // 11. Clear: back to the township colouring, no outlines.
+  await page.getByTestId('zones-pop-floor').fill('');
+  await page.getByTestId('zones-clear').click();
+  await waitFor(page, () => document.querySelector('[data-testid="zone-list"]').hidden && document.getElementById('colour-mode').value === 'town', null, 5000, 'the zone list to clear');
+  await mapSettled(page);
+  r = await zoneRender(page);
+  if (r.outlines !== 0 || r.zoned !== 0) fail(`after 清除 the map still shows ${r.outlines} outlines, ${r.zoned} zone-coloured villages`);
+  ok('清除: zone list, outlines and colours gone, colouring back to 按乡镇');
 }
 
 const guard = setTimeout(() => {
