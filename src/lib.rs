@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod ingest;
+pub mod location;
 pub mod report;
 pub mod store;
 pub mod workspace;

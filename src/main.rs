@@ -147,6 +147,97 @@ enum Command {
         #[command(subcommand)]
         action: ZonesAction,
     },
+    /// 设施选址 Facility location: lscp | mclp | pmedian | pcenter (exact MILP with HiGHS, or heuristic with a proven gap)
+    Locate {
+        /// lscp (fewest sites covering everyone), mclp (most people covered by p sites),
+        /// pmedian (least total population-weighted distance), pcenter (least maximum distance)
+        model: String,
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Service radius in metres (lscp, mclp) [default: the --kind's radius from the table]
+        #[arg(long)]
+        radius: Option<f64>,
+        /// Number of new facilities (mclp, pmedian, pcenter)
+        #[arg(long)]
+        p: Option<usize>,
+        /// Where demand sits: residential (三调 0702 parcels, else the village point), centroid, representative
+        #[arg(long, default_value = "residential")]
+        demand: String,
+        /// Candidate sites: representative (village interior points), centroid, construction (建设用地 parcels)
+        #[arg(long, default_value = "representative")]
+        candidates: String,
+        /// Extra candidate sites: a CSV of name,lon,lat
+        #[arg(long, value_name = "CSV")]
+        given: Option<PathBuf>,
+        /// Existing facilities of this kind stay open (and give the default radius)
+        #[arg(long)]
+        kind: Option<String>,
+        /// Capacity of a new site in people (lscp, pmedian); existing sites use their `capacity`
+        #[arg(long)]
+        capacity: Option<f64>,
+        /// auto (exact where it fits, else heuristic with a proven bound), exact, heuristic
+        #[arg(long, default_value = "auto")]
+        method: String,
+        #[arg(long, default_value_t = 60.0)]
+        time_limit: f64,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// 服务覆盖 Who lives within the service radius of a facility kind
+    Coverage {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Facility kind, e.g. 卫生室
+        #[arg(long)]
+        kind: String,
+        /// Radius in metres for every facility [default: the facility's radius_m, else the table's]
+        #[arg(long)]
+        radius: Option<f64>,
+        /// residential (三调 0702 parcels, else the village point), centroid, representative
+        #[arg(long, default_value = "residential")]
+        demand: String,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// 中心村评选 Rank the villages of a zone (or a set) as its key/center village
+    Centers {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Village codes, comma-separated
+        #[arg(long, value_delimiter = ',')]
+        villages: Vec<String>,
+        /// Or: a zoning file (proposal JSON, {code: zone} or CSV) and a zone id in it
+        #[arg(long, requires = "zone")]
+        zoning: Option<PathBuf>,
+        #[arg(long)]
+        zone: Option<String>,
+        /// Or: every village of a township (9-digit code)
+        #[arg(long)]
+        town: Option<String>,
+        /// strength=0.4,centrality=0.3,facilities=0.15,industry=0.15
+        #[arg(long, value_name = "TERM=W,…")]
+        weights: Option<String>,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// 服务半径表 List or edit the service radius per facility kind (with its source)
+    Radii {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Set a kind's radius: KIND=METRES
+        #[arg(long, value_name = "KIND=METRES")]
+        set: Option<String>,
+        /// Where the number comes from (with --set)
+        #[arg(long, requires = "set")]
+        source: Option<String>,
+        /// Back to the shipped table
+        #[arg(long, conflicts_with = "set")]
+        reset: bool,
+    },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
         #[arg(long, short)]
@@ -718,6 +809,285 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Locate {
+            model,
+            workspace,
+            radius,
+            p,
+            demand,
+            candidates,
+            given,
+            kind,
+            capacity,
+            method,
+            time_limit,
+            format,
+            out,
+        } => {
+            use liancun::location::*;
+            let ws = open_existing(&workspace)?;
+            let demand = match DemandMode::parse(&demand) {
+                Ok(d) => d,
+                Err(e) => return location_failure(e),
+            };
+            let candidates = match CandidateMode::parse(&candidates) {
+                Ok(c) => c,
+                Err(e) => return location_failure(e),
+            };
+            if !(time_limit.is_finite() && time_limit > 0.0) {
+                anyhow::bail!("--time-limit {time_limit}: a positive number of seconds");
+            }
+            let request = LocateRequest {
+                model,
+                radius_m: radius,
+                p,
+                demand,
+                candidates,
+                given: match &given {
+                    Some(path) => read_given_sites(path)?,
+                    None => vec![],
+                },
+                kind,
+                capacity,
+                method: parse_method(&method)?,
+                time_limit: std::time::Duration::from_secs_f64(time_limit),
+            };
+            let data = LocationData::load(
+                &ws,
+                LoadParcels {
+                    residential: demand == DemandMode::Residential,
+                    construction: candidates == CandidateMode::Construction,
+                },
+            )?;
+            let body = match locate(&data, &request) {
+                Ok(b) => b,
+                Err(e) => return location_failure(e),
+            };
+            match format {
+                Format::Json => {
+                    write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
+                }
+                Format::Csv => {
+                    let mut text = String::from(
+                        "name,existing,village,lon,lat,served_population,farthest_m\n",
+                    );
+                    for f in body["facilities"].as_array().into_iter().flatten() {
+                        text.push_str(&format!(
+                            "{},{},{},{},{},{},{}\n",
+                            f["name"].as_str().unwrap_or(""),
+                            f["existing"],
+                            f["village"].as_str().unwrap_or(""),
+                            f["point"][0],
+                            f["point"][1],
+                            f["served_population"],
+                            f["farthest_m"]
+                        ));
+                    }
+                    write_output(out.as_deref(), &text)?;
+                }
+            }
+            eprintln!(
+                "{}: 目标值 {} ，差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {}, gap {:.4} %, {}",
+                body["model"].as_str().unwrap_or(""),
+                body["objective"],
+                body["gap"].as_f64().unwrap_or(0.0) * 100.0,
+                body["method"].as_str().unwrap_or(""),
+                body["seconds"].as_f64().unwrap_or(0.0),
+                body["objective"],
+                body["gap"].as_f64().unwrap_or(0.0) * 100.0,
+                body["method"].as_str().unwrap_or("")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Coverage {
+            workspace,
+            kind,
+            radius,
+            demand,
+            format,
+            out,
+        } => {
+            use liancun::location::*;
+            let ws = open_existing(&workspace)?;
+            let demand = match DemandMode::parse(&demand) {
+                Ok(d) => d,
+                Err(e) => return location_failure(e),
+            };
+            let data = LocationData::load(
+                &ws,
+                LoadParcels {
+                    residential: demand == DemandMode::Residential,
+                    construction: false,
+                },
+            )?;
+            let body = match coverage(
+                &data,
+                &CoverageRequest {
+                    kind,
+                    radius_m: radius,
+                    demand,
+                },
+            ) {
+                Ok(b) => b,
+                Err(e) => return location_failure(e),
+            };
+            match format {
+                Format::Json => {
+                    write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
+                }
+                Format::Csv => {
+                    let mut text = String::from(
+                        "\u{feff}code,name,population,covered_population,covered_share,covered,nearest_facility,nearest_m\n",
+                    );
+                    for v in body["villages"].as_array().into_iter().flatten() {
+                        text.push_str(&format!(
+                            "{},{},{},{},{},{},{},{}\n",
+                            v["code"].as_str().unwrap_or(""),
+                            v["name"].as_str().unwrap_or(""),
+                            v["population"],
+                            v["covered_population"],
+                            v["covered_share"],
+                            v["covered"],
+                            v["nearest_facility"].as_str().unwrap_or(""),
+                            v["nearest_m"]
+                        ));
+                    }
+                    write_output(out.as_deref(), &text)?;
+                }
+            }
+            let t = &body["totals"];
+            eprintln!(
+                "{}：覆盖人口 {:.1}% ，覆盖村 {}/{} / covered population {:.1} %, villages {}/{}",
+                body["kind"].as_str().unwrap_or(""),
+                t["covered_share"].as_f64().unwrap_or(0.0) * 100.0,
+                t["villages_covered"],
+                t["villages"],
+                t["covered_share"].as_f64().unwrap_or(0.0) * 100.0,
+                t["villages_covered"],
+                t["villages"]
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Centers {
+            workspace,
+            villages,
+            zoning,
+            zone,
+            town,
+            weights,
+            out,
+        } => {
+            use liancun::location::*;
+            let ws = open_existing(&workspace)?;
+            let data = LocationData::load(&ws, LoadParcels::default())?;
+            let mut members: Vec<usize> = Vec::new();
+            for code in &villages {
+                match data.village(code) {
+                    Some(v) => members.push(v),
+                    None => {
+                        eprintln!(
+                            "错误 error (villages): 村代码 {code} 不在工作区 / unknown village code {code}"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            if let Some(t) = &town {
+                members
+                    .extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
+                if members.is_empty() {
+                    eprintln!("错误 error (town): 乡镇 {t} 没有村 / no village in town {t}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+            if let (Some(path), Some(zone)) = (&zoning, &zone) {
+                let zdata = liancun::zones::ZoningData::load(&ws, &Default::default())?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let (zone_of, _) = liancun::zones::parse_zoning(&zdata, &text)?;
+                let before = members.len();
+                for (v, z) in zone_of.iter().enumerate() {
+                    if z.as_deref() == Some(zone.as_str())
+                        && let Some(k) = data.village(&zdata.villages[v].code)
+                    {
+                        members.push(k);
+                    }
+                }
+                if members.len() == before {
+                    eprintln!(
+                        "错误 error (zone): {} 中没有片区 {zone} / no zone {zone} in the zoning",
+                        path.display()
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+            members.sort_unstable();
+            members.dedup();
+            let mut w = CenterWeights::default();
+            if let Some(spec) = &weights {
+                for part in spec.split(',') {
+                    let (k, v) = part
+                        .split_once('=')
+                        .with_context(|| format!("--weights {part}: TERM=W"))?;
+                    let v: f64 = v
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("--weights {part}: W is not a number"))?;
+                    match k.trim() {
+                        "strength" => w.strength = v,
+                        "centrality" => w.centrality = v,
+                        "facilities" => w.facilities = v,
+                        "industry" => w.industry = v,
+                        other => anyhow::bail!(
+                            "--weights: unknown term '{other}' (strength, centrality, facilities, industry)"
+                        ),
+                    }
+                }
+            }
+            let body = match rank_centers(&data, &members, w) {
+                Ok(b) => b,
+                Err(e) => return location_failure(e),
+            };
+            write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
+            if let Some(top) = body["candidates"].get(0) {
+                eprintln!(
+                    "首选 top: {} {} ({})",
+                    top["name"].as_str().unwrap_or(""),
+                    top["code"].as_str().unwrap_or(""),
+                    top["score"]
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Radii {
+            workspace,
+            set,
+            source,
+            reset,
+        } => {
+            use liancun::location::*;
+            let mut ws = open_existing(&workspace)?;
+            if reset {
+                reset_service_radii(&mut ws)?;
+            }
+            if let Some(spec) = &set {
+                let Some((kind, metres)) = spec.split_once('=') else {
+                    anyhow::bail!("--set {spec}: KIND=METRES");
+                };
+                let metres: f64 = metres
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("--set {spec}: METRES is not a number"))?;
+                if let Err(e) =
+                    set_service_radius(&mut ws, kind.trim(), metres, source.as_deref(), None)
+                {
+                    return location_failure(e);
+                }
+            }
+            let table = service_radii(&ws)?;
+            println!("{}", serde_json::to_string_pretty(&table)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Zones {
             action:
                 ZonesAction::Evaluate {
@@ -855,6 +1225,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn parse_method(s: &str) -> Result<liancun::engine::location::Method> {
+    use liancun::engine::location::Method;
+    match s {
+        "auto" => Ok(Method::Auto),
+        "exact" => Ok(Method::Exact),
+        "heuristic" => Ok(Method::Heuristic),
+        other => anyhow::bail!("--method {other}: auto, exact or heuristic"),
+    }
+}
+
+/// Candidate sites from a CSV of name,lon,lat (a header row is skipped).
+fn read_given_sites(path: &Path) -> Result<Vec<(String, f64, f64)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (k, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() < 3 || line.trim().is_empty() {
+            continue;
+        }
+        match (cells[1].parse::<f64>(), cells[2].parse::<f64>()) {
+            (Ok(lon), Ok(lat)) => out.push((cells[0].to_string(), lon, lat)),
+            _ if k == 0 => {} // header
+            _ => anyhow::bail!(
+                "{} 第 {} 行：经纬度不是数 / line {}: lon,lat are not numbers",
+                path.display(),
+                k + 1,
+                k + 1
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// Prints a location error; user mistakes and infeasible requests exit with 2.
+fn location_failure(e: liancun::location::LocationError) -> Result<ExitCode> {
+    use liancun::location::LocationError;
+    match e {
+        LocationError::Input { field, message } => {
+            eprintln!("错误 error ({field}): {message}");
+            Ok(ExitCode::from(2))
+        }
+        LocationError::Locate(liancun::engine::location::LocateError::BadParams(m)) => {
+            eprintln!("错误 error: {m}");
+            Ok(ExitCode::from(2))
+        }
+        other => Err(other.into()),
     }
 }
 

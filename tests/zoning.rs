@@ -537,6 +537,27 @@ mod http {
         assert_eq!(status, StatusCode::OK, "{e}");
         assert_eq!(e["totals"]["violations"], 0);
         assert_eq!(e["totals"]["zones"], zones.len());
+        assert!(e["seconds"].as_f64().unwrap() > 0.0);
+        // The same zoning as CSV text (a file a user uploads) evaluates the same.
+        let mut csv = String::from("\u{feff}code,zone\r\n");
+        for z in zones {
+            for m in z["members"].as_array().unwrap() {
+                csv.push_str(&format!(
+                    "{},{}\r\n",
+                    m.as_str().unwrap(),
+                    z["id"].as_str().unwrap()
+                ));
+            }
+        }
+        let body_csv =
+            serde_json::json!({"zoning": csv, "params": {"max_members": 12}}).to_string();
+        let (status, _, e_csv) = call(&app, "POST", "/analysis/zones/evaluate", &body_csv).await;
+        assert_eq!(status, StatusCode::OK, "{e_csv}");
+        assert_eq!(
+            e_csv["totals"]["heterogeneity"],
+            e["totals"]["heterogeneity"]
+        );
+        assert_eq!(e_csv["totals"]["zones"], zones.len());
         let dissolved = e["geojson"]["features"].as_array().unwrap();
         assert_eq!(dissolved.len(), zones.len());
         for (f, z) in dissolved.iter().zip(e["zones"].as_array().unwrap()) {

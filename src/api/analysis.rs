@@ -5,7 +5,7 @@
 //! - `POST /analysis/zones/propose` with a JSON body of [`ZoneRequest`] fields (all optional,
 //!   plus `"geojson": true` for the dissolved zones): the proposal. An infeasible request is
 //!   `422` problem+json naming the constraint and the villages involved.
-//! - `POST /analysis/zones/evaluate` with `{"zoning": {code: zone} | {"zones": […]}, "params":
+//! - `POST /analysis/zones/evaluate` with `{"zoning": {code: zone} | {"zones": […]} | "CSV text", "params":
 //!   {…}}`: the evaluation (`"params": {"geojson": true}` adds the dissolved zones). Every zone
 //!   of a proposal or evaluation has a `colour` index: neighbouring zones differ.
 //!
@@ -167,8 +167,14 @@ pub async fn evaluate_zones(
 ) -> Result<Response, ApiError> {
     let EvaluateBody { zoning, params } = parse_body(&body)?;
     let body = blocking(move || {
+        let started = std::time::Instant::now();
         let data = load(&state, &params)?;
-        let (zone_of, keys) = parse_zoning(&data, &zoning.to_string()).map_err(zones_error)?;
+        // A string is the text of a zoning file (CSV or JSON), as the CLI reads it.
+        let text = match &zoning {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let (zone_of, keys) = parse_zoning(&data, &text).map_err(zones_error)?;
         let e = evaluate(
             &data.villages,
             &data.graph,
@@ -179,6 +185,7 @@ pub async fn evaluate_zones(
             params.queen,
         );
         let mut out = evaluation_json(&data, &e);
+        out["seconds"] = json!(started.elapsed().as_secs_f64());
         if params.geojson {
             out["geojson"] = evaluation_geojson(&data, &e);
         }

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod error;
 pub mod features;
+pub mod location;
 pub mod openapi;
 pub mod tiles;
 pub mod villages;
@@ -88,6 +89,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/analysis/contiguity", get(analysis::contiguity))
         .route("/analysis/zones/propose", post(analysis::propose_zones))
         .route("/analysis/zones/evaluate", post(analysis::evaluate_zones))
+        .route("/analysis/service-radii", get(location::radii))
+        .route("/analysis/coverage", post(location::coverage_handler))
+        .route("/analysis/locate", post(location::locate_handler))
+        .route("/analysis/centers", post(location::centers_handler))
         .route("/map/config.json", get(web::config))
         .route("/map", get(web::redirect))
         .route("/map/", get(web::index))

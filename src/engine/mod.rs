@@ -15,6 +15,7 @@ pub mod contiguity;
 pub mod crs;
 pub mod geometry;
 pub mod index;
+pub mod location;
 pub mod random;
 pub mod simplify;
 pub mod stats;

@@ -1,0 +1,261 @@
+//! Facility analyses over HTTP.
+//!
+//! - `GET /analysis/service-radii`: the radius per facility kind with its source.
+//! - `POST /analysis/coverage` `{"kind", "radius_m"?, "demand"?}`: who is within reach.
+//! - `POST /analysis/locate` `{"model", "radius_m"?, "p"?, "demand"?, "candidates"?, "kind"?,
+//!   "capacity"?, "given"?: [{"name","lon","lat"}], "method"?, "time_limit_s"?}`.
+//! - `POST /analysis/centers` `{"villages": [codes]} | {"town": code}`, `"weights"?`.
+//!
+//! A bad or infeasible request is `422` problem+json whose `field` names the parameter at fault
+//! (`radius`, `p`, `kind`, `capacity`, …); malformed JSON is `400`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use serde_json::json;
+
+use super::AppState;
+use super::error::{ApiError, no_query};
+use super::features::json_response;
+use crate::engine::location::{LocateError, Method};
+use crate::location::{
+    CandidateMode, CenterWeights, CoverageRequest, DemandMode, LoadParcels, LocateRequest,
+    LocationData, LocationError, coverage, locate, rank_centers, service_radii,
+};
+use crate::workspace::Workspace;
+
+fn failure(e: LocationError) -> ApiError {
+    match e {
+        LocationError::Input { field, message } => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("field".into(), json!(field));
+            ApiError::unprocessable(message, extra)
+        }
+        LocationError::Locate(LocateError::BadParams(m)) => {
+            let mut extra = serde_json::Map::new();
+            let field = if m.starts_with("p =") {
+                "p"
+            } else if m.contains("radius") {
+                "radius"
+            } else {
+                "params"
+            };
+            extra.insert("field".into(), json!(field));
+            ApiError::unprocessable(m, extra)
+        }
+        LocationError::Locate(LocateError::Infeasible {
+            constraint, detail, ..
+        }) => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("field".into(), json!(constraint));
+            ApiError::unprocessable(detail, extra)
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "请求体不是有效的参数 JSON / the body is not valid parameters: {e}"
+        ))
+    })
+}
+
+fn load(state: &AppState, parcels: LoadParcels) -> Result<LocationData, ApiError> {
+    let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
+    LocationData::load(&ws, parcels).map_err(failure)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// `GET /analysis/service-radii`.
+pub async fn radii(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    no_query(&query)?;
+    let body = blocking(move || {
+        let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
+        let table = service_radii(&ws).map_err(failure)?;
+        Ok(json!({"service_radii": table}))
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoverageBody {
+    kind: String,
+    radius_m: Option<f64>,
+    demand: Option<String>,
+}
+
+/// `POST /analysis/coverage`.
+pub async fn coverage_handler(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: CoverageBody = parse(&body)?;
+    let body = blocking(move || {
+        let demand =
+            DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
+        let data = load(
+            &state,
+            LoadParcels {
+                residential: demand == DemandMode::Residential,
+                construction: false,
+            },
+        )?;
+        coverage(
+            &data,
+            &CoverageRequest {
+                kind: b.kind,
+                radius_m: b.radius_m,
+                demand,
+            },
+        )
+        .map_err(failure)
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GivenSite {
+    name: String,
+    lon: f64,
+    lat: f64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocateBody {
+    model: String,
+    radius_m: Option<f64>,
+    p: Option<usize>,
+    demand: Option<String>,
+    candidates: Option<String>,
+    kind: Option<String>,
+    capacity: Option<f64>,
+    #[serde(default)]
+    given: Vec<GivenSite>,
+    method: Option<String>,
+    time_limit_s: Option<f64>,
+}
+
+/// `POST /analysis/locate`.
+pub async fn locate_handler(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: LocateBody = parse(&body)?;
+    let field =
+        |field: &'static str, message: String| failure(LocationError::Input { field, message });
+    let demand =
+        DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
+    let candidates = CandidateMode::parse(b.candidates.as_deref().unwrap_or("representative"))
+        .map_err(failure)?;
+    let method = match b.method.as_deref().unwrap_or("auto") {
+        "auto" => Method::Auto,
+        "exact" => Method::Exact,
+        "heuristic" => Method::Heuristic,
+        other => {
+            return Err(field(
+                "method",
+                format!("method = '{other}': auto, exact or heuristic"),
+            ));
+        }
+    };
+    let limit = b.time_limit_s.unwrap_or(60.0);
+    if !(limit.is_finite() && limit > 0.0 && limit <= 3600.0) {
+        return Err(field(
+            "time_limit_s",
+            format!("time_limit_s = {limit}: 0–3600 秒 / seconds"),
+        ));
+    }
+    let request = LocateRequest {
+        model: b.model,
+        radius_m: b.radius_m,
+        p: b.p,
+        demand,
+        candidates,
+        given: b
+            .given
+            .into_iter()
+            .map(|g| (g.name, g.lon, g.lat))
+            .collect(),
+        kind: b.kind,
+        capacity: b.capacity,
+        method,
+        time_limit: Duration::from_secs_f64(limit),
+    };
+    let body = blocking(move || {
+        let data = load(
+            &state,
+            LoadParcels {
+                residential: demand == DemandMode::Residential,
+                construction: candidates == CandidateMode::Construction,
+            },
+        )?;
+        locate(&data, &request).map_err(failure)
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CentersBody {
+    #[serde(default)]
+    villages: Vec<String>,
+    town: Option<String>,
+    weights: Option<CenterWeights>,
+}
+
+/// `POST /analysis/centers`.
+pub async fn centers_handler(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: CentersBody = parse(&body)?;
+    let body = blocking(move || {
+        let data = load(&state, LoadParcels::default())?;
+        let mut members = Vec::new();
+        for code in &b.villages {
+            members.push(data.village(code).ok_or_else(|| {
+                failure(LocationError::Input {
+                    field: "villages",
+                    message: format!("村代码 {code} 不在工作区 / unknown village code {code}"),
+                })
+            })?);
+        }
+        if let Some(t) = &b.town {
+            let before = members.len();
+            members.extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
+            if members.len() == before {
+                return Err(failure(LocationError::Input {
+                    field: "town",
+                    message: format!("乡镇 {t} 没有村 / no village in town {t}"),
+                }));
+            }
+        }
+        members.sort_unstable();
+        members.dedup();
+        rank_centers(&data, &members, b.weights.unwrap_or_default()).map_err(failure)
+    })
+    .await?;
+    Ok(json_response("application/json", body))
+}

@@ -1,0 +1,536 @@
+//! Fast heuristics and bounds for the location models: greedy covers, greedy + interchange for
+//! MCLP, p-median (Whitaker's fast swap evaluation) and p-center, and the Lagrangian relaxation of
+//! p-median that proves how good the incumbent is and which candidates cannot matter.
+
+// Index loops over demands and candidates read as the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use std::time::Instant;
+
+use super::{Instance, pcenter_cost};
+
+/// Greedy set cover of the demands not already covered by a fixed site: repeatedly open the
+/// candidate covering most uncovered demands, then drop sites made redundant. `None` when more
+/// than `limit` sites would be needed or a demand cannot be covered.
+pub fn greedy_cover(
+    inst: &Instance,
+    sets: &[Vec<usize>],
+    fixed: &[bool],
+    limit: usize,
+) -> Option<Vec<usize>> {
+    let mut covered: Vec<bool> = sets.iter().map(|s| s.iter().any(|&j| fixed[j])).collect();
+    if sets.iter().zip(&covered).any(|(s, &c)| !c && s.is_empty()) {
+        return None;
+    }
+    let mut reach: Vec<Vec<usize>> = vec![vec![]; inst.m];
+    for (i, s) in sets.iter().enumerate() {
+        if !covered[i] {
+            for &j in s {
+                reach[j].push(i);
+            }
+        }
+    }
+    let mut gain: Vec<usize> = reach.iter().map(Vec::len).collect();
+    let mut open = Vec::new();
+    let mut left = covered.iter().filter(|c| !**c).count();
+    while left > 0 {
+        if open.len() >= limit {
+            return None;
+        }
+        let best = (0..inst.m)
+            .filter(|&j| !fixed[j])
+            .max_by_key(|&j| (gain[j], std::cmp::Reverse(j)))?;
+        if gain[best] == 0 {
+            return None;
+        }
+        open.push(best);
+        for &i in &reach[best] {
+            if !covered[i] {
+                covered[i] = true;
+                left -= 1;
+                for &j in &sets[i] {
+                    gain[j] -= 1;
+                }
+            }
+        }
+    }
+    // Redundancy removal: a site whose every demand has another open site goes.
+    let mut count = vec![0usize; inst.n];
+    let mut is_open = fixed.to_vec();
+    for &j in &open {
+        is_open[j] = true;
+    }
+    for (i, s) in sets.iter().enumerate() {
+        count[i] = s.iter().filter(|&&j| is_open[j]).count();
+    }
+    let mut keep = Vec::new();
+    for &j in open.iter().rev() {
+        if reach[j].iter().all(|&i| count[i] >= 2) {
+            for &i in &reach[j] {
+                count[i] -= 1;
+            }
+        } else {
+            keep.push(j);
+        }
+    }
+    keep.sort_unstable();
+    Some(keep)
+}
+
+/// A lower bound on the new sites a cover needs: demands whose candidate sets are pairwise
+/// disjoint each need their own site (packed greedily, smallest sets first).
+pub fn cover_lower_bound(sets: &[Vec<usize>], fixed: &[bool]) -> usize {
+    let mut order: Vec<usize> = (0..sets.len())
+        .filter(|&i| !sets[i].iter().any(|&j| fixed[j]))
+        .collect();
+    order.sort_by_key(|&i| sets[i].len());
+    let mut used = std::collections::HashSet::new();
+    let mut n = 0;
+    for i in order {
+        if sets[i].iter().all(|j| !used.contains(j)) {
+            used.extend(sets[i].iter().copied());
+            n += 1;
+        }
+    }
+    n
+}
+
+/// MCLP: greedy by covered weight, then swaps (one site out, one in) while they gain.
+pub fn mclp_greedy_swap(
+    inst: &Instance,
+    sets: &[Vec<usize>],
+    fixed: &[bool],
+    p: usize,
+    deadline: Instant,
+) -> Vec<usize> {
+    let mut reach: Vec<Vec<usize>> = vec![vec![]; inst.m];
+    for (i, s) in sets.iter().enumerate() {
+        for &j in s {
+            reach[j].push(i);
+        }
+    }
+    // count[i]: open sites covering demand i.
+    let mut count = vec![0usize; inst.n];
+    for (j, f) in fixed.iter().enumerate() {
+        if *f {
+            for &i in &reach[j] {
+                count[i] += 1;
+            }
+        }
+    }
+    let mut is_open = fixed.to_vec();
+    let mut open = Vec::new();
+    for _ in 0..p {
+        let best = (0..inst.m).filter(|&j| !is_open[j]).max_by(|&a, &b| {
+            let g = |j: usize| -> f64 {
+                reach[j]
+                    .iter()
+                    .filter(|&&i| count[i] == 0)
+                    .map(|&i| inst.weights[i])
+                    .sum()
+            };
+            g(a).total_cmp(&g(b)).then(b.cmp(&a))
+        });
+        let Some(best) = best else { break };
+        is_open[best] = true;
+        open.push(best);
+        for &i in &reach[best] {
+            count[i] += 1;
+        }
+    }
+    // Swaps: removing `out` loses the demands only it covers; adding `inn` gains the demands
+    // nobody covers (or only `out` covered).
+    loop {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (k, &out) in open.iter().enumerate() {
+            let loss: f64 = reach[out]
+                .iter()
+                .filter(|&&i| count[i] == 1)
+                .map(|&i| inst.weights[i])
+                .sum();
+            for inn in 0..inst.m {
+                if is_open[inn] {
+                    continue;
+                }
+                let gain: f64 = reach[inn]
+                    .iter()
+                    .filter(|&&i| count[i] == 0 || (count[i] == 1 && reach_has(&sets[i], out)))
+                    .map(|&i| inst.weights[i])
+                    .sum();
+                let delta = gain - loss;
+                if delta > 1e-9 * (1.0 + gain) && best.is_none_or(|b| delta > b.0) {
+                    best = Some((delta, k, inn));
+                }
+            }
+        }
+        let Some((_, k, inn)) = best else { break };
+        let out = open[k];
+        for &i in &reach[out] {
+            count[i] -= 1;
+        }
+        is_open[out] = false;
+        for &i in &reach[inn] {
+            count[i] += 1;
+        }
+        is_open[inn] = true;
+        open[k] = inn;
+    }
+    open.sort_unstable();
+    open
+}
+
+fn reach_has(set: &[usize], j: usize) -> bool {
+    set.binary_search(&j).is_ok()
+}
+
+/// Nearest and second-nearest open site per demand.
+struct Nearest {
+    site: Vec<usize>,
+    d1: Vec<f64>,
+    d2: Vec<f64>,
+}
+
+fn nearest_two(inst: &Instance, open: &[usize]) -> Nearest {
+    let mut nn = Nearest {
+        site: vec![usize::MAX; inst.n],
+        d1: vec![f64::INFINITY; inst.n],
+        d2: vec![f64::INFINITY; inst.n],
+    };
+    for i in 0..inst.n {
+        for &j in open {
+            let d = inst.d(i, j);
+            if d < nn.d1[i] {
+                nn.d2[i] = nn.d1[i];
+                nn.d1[i] = d;
+                nn.site[i] = j;
+            } else if d < nn.d2[i] {
+                nn.d2[i] = d;
+            }
+        }
+    }
+    nn
+}
+
+/// p-median: greedy construction, then first-improvement vertex interchange with Whitaker's
+/// evaluation (for a candidate coming in, one pass over the demands prices every site going out).
+/// Returns the new sites.
+pub fn pmedian_interchange(
+    inst: &Instance,
+    fixed: &[bool],
+    p: usize,
+    deadline: Instant,
+) -> Vec<usize> {
+    let mut is_open = fixed.to_vec();
+    let mut open: Vec<usize> = (0..inst.m).filter(|&j| fixed[j]).collect();
+    let mut d1 = vec![f64::INFINITY; inst.n];
+    for i in 0..inst.n {
+        for &j in &open {
+            d1[i] = d1[i].min(inst.d(i, j));
+        }
+    }
+    let mut new_sites = Vec::new();
+    let mut gain = vec![0.0f64; inst.m];
+    for _ in 0..p {
+        gain.iter_mut().for_each(|g| *g = 0.0);
+        let first = open.is_empty();
+        for i in 0..inst.n {
+            let w = inst.weights[i];
+            let row = &inst.cost[i * inst.m..(i + 1) * inst.m];
+            if first {
+                // No site yet: minimise the total cost (stored as a negative gain).
+                for (g, &d) in gain.iter_mut().zip(row) {
+                    *g -= w * d;
+                }
+            } else {
+                let di = d1[i];
+                for (g, &d) in gain.iter_mut().zip(row) {
+                    if d < di {
+                        *g += w * (di - d);
+                    }
+                }
+            }
+        }
+        let Some(best) = (0..inst.m)
+            .filter(|&j| !is_open[j])
+            .max_by(|&a, &b| gain[a].total_cmp(&gain[b]).then(b.cmp(&a)))
+        else {
+            break;
+        };
+        is_open[best] = true;
+        open.push(best);
+        new_sites.push(best);
+        for (i, d) in d1.iter_mut().enumerate() {
+            *d = d.min(inst.d(i, best));
+        }
+    }
+    if new_sites.is_empty() {
+        return new_sites;
+    }
+    // Interchange.
+    let mut nn = nearest_two(inst, &open);
+    let mut loss = vec![0.0f64; inst.m];
+    let mut since_improvement = 0usize;
+    let mut inn = 0usize;
+    let total_cost =
+        |nn: &Nearest| -> f64 { (0..inst.n).map(|i| inst.weights[i] * nn.d1[i]).sum() };
+    let mut cost = total_cost(&nn);
+    while since_improvement < inst.m {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let j = inn;
+        inn = (inn + 1) % inst.m;
+        since_improvement += 1;
+        if is_open[j] {
+            continue;
+        }
+        // gain from adding j; loss[r]: extra cost of then removing r.
+        let mut add_gain = 0.0;
+        for &r in &new_sites {
+            loss[r] = 0.0;
+        }
+        for i in 0..inst.n {
+            let w = inst.weights[i];
+            let d = inst.d(i, j);
+            if d < nn.d1[i] {
+                add_gain += w * (nn.d1[i] - d);
+            } else {
+                let r = nn.site[i];
+                // Only a removable (new) site's loss matters; fixed ones stay.
+                if !fixed[r] {
+                    loss[r] += w * (d.min(nn.d2[i]) - nn.d1[i]);
+                }
+            }
+        }
+        let Some((k, &out)) = new_sites
+            .iter()
+            .enumerate()
+            .min_by(|a, b| loss[*a.1].total_cmp(&loss[*b.1]).then(a.1.cmp(b.1)))
+        else {
+            break;
+        };
+        let delta = loss[out] - add_gain;
+        if delta < -1e-9 * cost.max(1.0) {
+            is_open[out] = false;
+            is_open[j] = true;
+            new_sites[k] = j;
+            if let Some(pos) = open.iter().position(|&x| x == out) {
+                open[pos] = j;
+            }
+            nn = nearest_two(inst, &open);
+            cost = total_cost(&nn);
+            since_improvement = 0;
+        }
+    }
+    new_sites.sort_unstable();
+    new_sites
+}
+
+pub struct Lagrangian {
+    /// The best lower bound found.
+    pub bound: f64,
+    /// Candidates that may still be open in a solution better than the incumbent (fixed and
+    /// incumbent sites included).
+    pub free: Vec<bool>,
+}
+
+/// Lagrangian relaxation of p-median's assignment constraints, maximised by subgradient steps
+/// (Held–Karp step size towards the incumbent value `ub`). With multipliers λ the relaxation
+/// splits by site: ρ_j = Σ_i min(0, w_i d_ij − λ_i), open the fixed sites and the p free sites
+/// of smallest ρ, L(λ) = Σλ + Σ_open ρ. A free site j outside that choice can only be open in
+/// solutions costing at least L + ρ_j − ρ_(p); when that reaches `ub` it cannot improve on the
+/// incumbent and is ruled out.
+pub fn pmedian_lagrangian(
+    inst: &Instance,
+    fixed: &[bool],
+    p: usize,
+    ub: f64,
+    deadline: Instant,
+) -> Lagrangian {
+    let (n, m) = (inst.n, inst.m);
+    // Start: λ_i = w_i × the distance to the second nearest candidate (a common warm start).
+    let mut lambda: Vec<f64> = (0..n)
+        .map(|i| {
+            let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
+            for j in 0..m {
+                let d = inst.d(i, j);
+                if d < a {
+                    b = a;
+                    a = d;
+                } else if d < b {
+                    b = d;
+                }
+            }
+            inst.weights[i] * if b.is_finite() { b } else { a }
+        })
+        .collect();
+    let free_sites: Vec<usize> = (0..m).filter(|&j| !fixed[j]).collect();
+    let mut rho = vec![0.0f64; m];
+    let mut best = f64::NEG_INFINITY;
+    let mut best_rho = vec![0.0f64; m];
+    let mut best_open = vec![false; m];
+    let mut theta = 2.0;
+    let mut stall = 0;
+    let mut open = vec![false; m];
+    let mut g = vec![0.0f64; n];
+    for _iter in 0..5000 {
+        if Instant::now() >= deadline {
+            break;
+        }
+        rho.iter_mut().for_each(|r| *r = 0.0);
+        for i in 0..n {
+            let w = inst.weights[i];
+            let l = lambda[i];
+            let row = &inst.cost[i * m..(i + 1) * m];
+            for (r, &d) in rho.iter_mut().zip(row) {
+                let v = w * d - l;
+                if v < 0.0 {
+                    *r += v;
+                }
+            }
+        }
+        let mut order = free_sites.clone();
+        order.sort_unstable_by(|&a, &b| rho[a].total_cmp(&rho[b]).then(a.cmp(&b)));
+        open.iter_mut().for_each(|o| *o = false);
+        let mut value: f64 = lambda.iter().sum();
+        for (j, f) in fixed.iter().enumerate() {
+            if *f {
+                open[j] = true;
+                value += rho[j];
+            }
+        }
+        for &j in order.iter().take(p) {
+            open[j] = true;
+            value += rho[j];
+        }
+        if !best.is_finite() || value > best + 1e-12 * best.abs().max(1.0) {
+            best = value;
+            best_rho.copy_from_slice(&rho);
+            best_open.copy_from_slice(&open);
+            stall = 0;
+        } else {
+            stall += 1;
+            if stall >= 40 {
+                theta /= 2.0;
+                stall = 0;
+            }
+        }
+        if best >= ub * (1.0 - 1e-9) || theta < 1e-6 {
+            break;
+        }
+        // Subgradient: 1 − Σ_open [w_i d_ij < λ_i].
+        let mut norm = 0.0;
+        for i in 0..n {
+            let w = inst.weights[i];
+            let l = lambda[i];
+            let row = &inst.cost[i * m..(i + 1) * m];
+            let mut assigned = 0.0;
+            for (j, &d) in row.iter().enumerate() {
+                if open[j] && w * d < l {
+                    assigned += 1.0;
+                }
+            }
+            g[i] = 1.0 - assigned;
+            norm += g[i] * g[i];
+        }
+        if norm == 0.0 {
+            // The relaxed solution is feasible, hence optimal for p-median.
+            best = best.max(value);
+            break;
+        }
+        let step = theta * (ub - value).max(1e-9 * ub.abs()) / norm;
+        for i in 0..n {
+            lambda[i] = (lambda[i] + step * g[i]).max(0.0);
+        }
+    }
+    // Ruling out: forcing a free site j in (swapping out the p-th chosen) costs ρ_j − ρ_(p).
+    let mut chosen: Vec<usize> = free_sites
+        .iter()
+        .copied()
+        .filter(|&j| best_open[j])
+        .collect();
+    chosen.sort_unstable_by(|&a, &b| best_rho[a].total_cmp(&best_rho[b]));
+    let rho_p = chosen.last().map_or(0.0, |&j| best_rho[j]);
+    let tolerance = 1e-9 * ub.abs().max(1.0);
+    let free: Vec<bool> = (0..m)
+        .map(|j| fixed[j] || best_open[j] || best + best_rho[j] - rho_p < ub - tolerance)
+        .collect();
+    Lagrangian { bound: best, free }
+}
+
+/// p-center: Gonzalez's farthest-first start, then swaps while the maximum distance drops.
+pub fn pcenter_interchange(
+    inst: &Instance,
+    fixed: &[bool],
+    p: usize,
+    deadline: Instant,
+) -> Vec<usize> {
+    let mut open: Vec<usize> = (0..inst.m).filter(|&j| fixed[j]).collect();
+    let mut is_open = fixed.to_vec();
+    let mut new_sites = Vec::new();
+    let mut d1 = vec![f64::INFINITY; inst.n];
+    for i in 0..inst.n {
+        for &j in &open {
+            d1[i] = d1[i].min(inst.d(i, j));
+        }
+    }
+    for _ in 0..p {
+        // The worst-served demand gets its nearest free candidate.
+        let worst = (0..inst.n).max_by(|&a, &b| d1[a].total_cmp(&d1[b]).then(b.cmp(&a)));
+        let Some(worst) = worst else { break };
+        let Some(best) = (0..inst.m).filter(|&j| !is_open[j]).min_by(|&a, &b| {
+            inst.d(worst, a)
+                .total_cmp(&inst.d(worst, b))
+                .then(a.cmp(&b))
+        }) else {
+            break;
+        };
+        is_open[best] = true;
+        open.push(best);
+        new_sites.push(best);
+        for (i, d) in d1.iter_mut().enumerate() {
+            *d = d.min(inst.d(i, best));
+        }
+    }
+    // Swaps: try moving each new site to a candidate near the worst-served demand.
+    let mut cost = pcenter_cost(inst, &open);
+    let mut improved = true;
+    while improved && Instant::now() < deadline {
+        improved = false;
+        let worst = (0..inst.n)
+            .max_by(|&a, &b| d1[a].total_cmp(&d1[b]).then(b.cmp(&a)))
+            .expect("demands");
+        let mut near: Vec<usize> = (0..inst.m).filter(|&j| !is_open[j]).collect();
+        near.sort_by(|&a, &b| inst.d(worst, a).total_cmp(&inst.d(worst, b)));
+        near.truncate(16);
+        'outer: for k in 0..new_sites.len() {
+            for &inn in &near {
+                let out = new_sites[k];
+                let mut trial = open.clone();
+                let pos = trial.iter().position(|&x| x == out).expect("open");
+                trial[pos] = inn;
+                let c = pcenter_cost(inst, &trial);
+                if c < cost - 1e-9 {
+                    is_open[out] = false;
+                    is_open[inn] = true;
+                    new_sites[k] = inn;
+                    open = trial;
+                    cost = c;
+                    for (i, d) in d1.iter_mut().enumerate() {
+                        *d = open
+                            .iter()
+                            .map(|&j| inst.d(i, j))
+                            .fold(f64::INFINITY, f64::min);
+                    }
+                    improved = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    new_sites.sort_unstable();
+    new_sites
+}

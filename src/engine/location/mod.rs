@@ -1,0 +1,616 @@
+//! Facility location: where to open shared facilities so that villages are served.
+//!
+//! Four classic models over a demand × candidate cost matrix (metres, straight-line or network):
+//!
+//! | model | decides | objective |
+//! |---|---|---|
+//! | LSCP (location set covering) | which candidates open | fewest new facilities so that every demand is within the radius |
+//! | MCLP (maximal covering) | p new facilities | most demand weight within the radius |
+//! | p-median | p new facilities | least Σ weight × distance to the nearest open facility |
+//! | p-center | p new facilities | least maximum distance (unweighted, as in PySAL spopt) |
+//!
+//! Existing facilities are candidates fixed open (they count for coverage and distance, not for p
+//! nor for the LSCP count). Capacities (LSCP, p-median) let a demand be split between facilities.
+//!
+//! How each model is solved (`Method::Auto`):
+//! - LSCP and MCLP are exact MILPs in HiGHS over the sparse coverage sets (a village reaches a few
+//!   candidates within a service radius), started from a greedy solution.
+//! - p-median: greedy construction, then fast vertex interchange (Whitaker's swap evaluation, one
+//!   O(n·m) pass per move) gives the incumbent; a Lagrangian relaxation of the assignment
+//!   constraints (subgradient) gives a lower bound and fixes every candidate whose Lagrangian
+//!   penalty proves it cannot change the optimum; HiGHS then solves the classical MILP over the
+//!   candidates left free, from the incumbent. When that MILP would be too large for the time
+//!   left, the answer is the incumbent with the Lagrangian gap, and `method` says so.
+//! - p-center: bisection over the sorted distinct distances; each step asks HiGHS whether the
+//!   demands can be covered at that radius with p new facilities (a set-cover MILP).
+//!   `Method::Heuristic` replaces the MILPs by greedy covers and interchange.
+//!
+//! Every run has a time limit; the result says whether it was proven optimal and the relative gap
+//! between the best solution and the best bound.
+
+mod heuristic;
+mod milp;
+
+use std::time::{Duration, Instant};
+
+/// A location problem: demands (rows) × candidate sites (columns).
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Demand weight (population) per demand point.
+    pub weights: Vec<f64>,
+    /// Row-major n × m costs in metres (or seconds for network travel times).
+    pub cost: Vec<f64>,
+    pub n: usize,
+    pub m: usize,
+    /// Candidates already open (existing facilities).
+    pub fixed_open: Vec<usize>,
+    /// Capacity per candidate in demand-weight units, when the model should respect it.
+    pub capacities: Option<Vec<f64>>,
+}
+
+impl Instance {
+    #[inline]
+    pub fn d(&self, i: usize, j: usize) -> f64 {
+        self.cost[i * self.m + j]
+    }
+    fn is_fixed(&self) -> Vec<bool> {
+        let mut f = vec![false; self.m];
+        for &j in &self.fixed_open {
+            f[j] = true;
+        }
+        f
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    Lscp { radius: f64 },
+    Mclp { radius: f64, p: usize },
+    PMedian { p: usize },
+    PCenter { p: usize },
+}
+
+impl Model {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Lscp { .. } => "lscp",
+            Model::Mclp { .. } => "mclp",
+            Model::PMedian { .. } => "pmedian",
+            Model::PCenter { .. } => "pcenter",
+        }
+    }
+    fn maximise(&self) -> bool {
+        matches!(self, Model::Mclp { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Exact where it fits in the time limit, heuristic with a proven bound otherwise.
+    #[default]
+    Auto,
+    /// Always the MILP (p-median: over every candidate, no Lagrangian fixing).
+    Exact,
+    /// Greedy + interchange only (no MILP); p-median still reports its Lagrangian bound.
+    Heuristic,
+}
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub model: Model,
+    pub method: Method,
+    pub time_limit: Duration,
+    /// Relative gap at which a MILP may stop (default 1e-9: optimal).
+    pub gap: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    /// Open candidates, ascending: new ones and the fixed ones.
+    pub open: Vec<usize>,
+    /// The candidates opened by this run (not fixed), ascending.
+    pub new_sites: Vec<usize>,
+    /// LSCP: new facilities; MCLP: covered weight; p-median: Σ weight × cost; p-center: max cost.
+    pub objective: f64,
+    /// The best proven bound on the objective (lower for minimisation, upper for MCLP).
+    pub bound: f64,
+    /// |objective − bound| / max(|objective|, tiny); 0 when proven optimal.
+    pub gap: f64,
+    pub optimal: bool,
+    /// What produced the answer, e.g. "highs-milp" or "interchange + lagrangian bound".
+    pub method: String,
+    pub stopped_by_time_limit: bool,
+    /// Per demand: the open candidate serving it (nearest; for capacitated models the one carrying
+    /// the largest share).
+    pub assignment: Vec<usize>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LocateError {
+    /// No solution exists; `demands` are the demand indices that cannot be served.
+    #[error("{detail}")]
+    Infeasible {
+        constraint: &'static str,
+        detail: String,
+        demands: Vec<usize>,
+    },
+    #[error("{0}")]
+    BadParams(String),
+    #[error("求解器错误 / solver error: {0}")]
+    Solver(String),
+}
+
+/// Solves a location problem.
+pub fn solve(inst: &Instance, params: &Params) -> Result<Solution, LocateError> {
+    validate(inst, params)?;
+    let deadline = Instant::now() + params.time_limit;
+    let mut s = match params.model {
+        Model::Lscp { radius } => solve_lscp(inst, radius, params, deadline)?,
+        Model::Mclp { radius, p } => solve_mclp(inst, radius, p, params, deadline)?,
+        Model::PMedian { p } => solve_pmedian(inst, p, params, deadline)?,
+        Model::PCenter { p } => solve_pcenter(inst, p, params, deadline)?,
+    };
+    s.open.sort_unstable();
+    s.new_sites.sort_unstable();
+    if s.assignment.is_empty() {
+        s.assignment = nearest_assignment(inst, &s.open);
+    }
+    s.gap = relative_gap(s.objective, s.bound, params.model.maximise());
+    if s.gap <= 1e-9 {
+        s.gap = 0.0;
+    }
+    Ok(s)
+}
+
+fn relative_gap(objective: f64, bound: f64, maximise: bool) -> f64 {
+    let diff = if maximise {
+        bound - objective
+    } else {
+        objective - bound
+    };
+    (diff.max(0.0)) / objective.abs().max(1e-12)
+}
+
+fn validate(inst: &Instance, params: &Params) -> Result<(), LocateError> {
+    let bad = |m: String| Err(LocateError::BadParams(m));
+    if inst.weights.len() != inst.n || inst.cost.len() != inst.n * inst.m {
+        return bad("内部错误：矩阵尺寸不符 / internal: matrix size mismatch".into());
+    }
+    if inst.n == 0 {
+        return bad("没有需求点 / no demand points".into());
+    }
+    if inst.m == 0 {
+        return bad("没有候选点 / no candidate sites".into());
+    }
+    if let Some((i, w)) = inst
+        .weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !w.is_finite() || **w < 0.0)
+    {
+        return bad(format!(
+            "需求点 {i} 的权重 {w} 无效 / demand {i} has an invalid weight {w}"
+        ));
+    }
+    let free = inst.m - inst.fixed_open.len();
+    let radius = match params.model {
+        Model::Lscp { radius } | Model::Mclp { radius, .. } => Some(radius),
+        _ => None,
+    };
+    if let Some(r) = radius
+        && !(r.is_finite() && r > 0.0)
+    {
+        return bad(format!(
+            "radius = {r}: 服务半径应为正数（米） / the radius must be a positive number of metres"
+        ));
+    }
+    match params.model {
+        Model::Mclp { p, .. } | Model::PMedian { p } | Model::PCenter { p } => {
+            if p == 0 && inst.fixed_open.is_empty() {
+                return bad("p = 0 且没有现有设施 / p = 0 and no existing facility".into());
+            }
+            if p > free {
+                return bad(format!(
+                    "p = {p} 大于可选候选点数 {free} / p = {p} is more than the {free} free candidate sites"
+                ));
+            }
+        }
+        Model::Lscp { .. } => {}
+    }
+    if let Some(c) = &inst.capacities {
+        if !matches!(params.model, Model::Lscp { .. } | Model::PMedian { .. }) {
+            return bad(format!(
+                "容量只用于 LSCP 与 p-median / capacities apply to lscp and pmedian, not {}",
+                params.model.name()
+            ));
+        }
+        let total: f64 = c.iter().filter(|x| x.is_finite()).sum();
+        let demand: f64 = inst.weights.iter().sum();
+        if total < demand {
+            return Err(LocateError::Infeasible {
+                constraint: "capacity",
+                detail: format!(
+                    "全部候选点容量之和 {total} 小于总需求 {demand} / total capacity {total} is below the total demand {demand}"
+                ),
+                demands: vec![],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Nearest open candidate per demand.
+pub fn nearest_assignment(inst: &Instance, open: &[usize]) -> Vec<usize> {
+    (0..inst.n)
+        .map(|i| {
+            let mut best = open[0];
+            for &j in open {
+                if inst.d(i, j) < inst.d(i, best) {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// Candidates within `radius` of each demand (ascending).
+fn coverage_sets(inst: &Instance, radius: f64) -> Vec<Vec<usize>> {
+    (0..inst.n)
+        .map(|i| (0..inst.m).filter(|&j| inst.d(i, j) <= radius).collect())
+        .collect()
+}
+
+/// Σ weight × distance to the nearest open candidate.
+pub fn pmedian_cost(inst: &Instance, open: &[usize]) -> f64 {
+    (0..inst.n)
+        .map(|i| {
+            inst.weights[i]
+                * open
+                    .iter()
+                    .map(|&j| inst.d(i, j))
+                    .fold(f64::INFINITY, f64::min)
+        })
+        .sum()
+}
+
+/// Largest distance from a demand to its nearest open candidate.
+pub fn pcenter_cost(inst: &Instance, open: &[usize]) -> f64 {
+    (0..inst.n)
+        .map(|i| {
+            open.iter()
+                .map(|&j| inst.d(i, j))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Demand weight within `radius` of an open candidate.
+pub fn covered_weight(inst: &Instance, open: &[usize], radius: f64) -> f64 {
+    (0..inst.n)
+        .filter(|&i| open.iter().any(|&j| inst.d(i, j) <= radius))
+        .map(|i| inst.weights[i])
+        .sum()
+}
+
+fn with_fixed(inst: &Instance, new_sites: &[usize]) -> Vec<usize> {
+    let mut open: Vec<usize> = inst.fixed_open.iter().chain(new_sites).copied().collect();
+    open.sort_unstable();
+    open.dedup();
+    open
+}
+
+fn solve_lscp(
+    inst: &Instance,
+    radius: f64,
+    params: &Params,
+    deadline: Instant,
+) -> Result<Solution, LocateError> {
+    let sets = coverage_sets(inst, radius);
+    let unreachable: Vec<usize> = (0..inst.n).filter(|&i| sets[i].is_empty()).collect();
+    if !unreachable.is_empty() {
+        return Err(LocateError::Infeasible {
+            constraint: "radius",
+            detail: format!(
+                "{} 个需求点在半径 {radius} m 内没有任何候选点，无法全部覆盖 / {} demands have no candidate within {radius} m, so no set of sites covers them all",
+                unreachable.len(),
+                unreachable.len()
+            ),
+            demands: unreachable,
+        });
+    }
+    let fixed = inst.is_fixed();
+    let greedy = heuristic::greedy_cover(inst, &sets, &fixed, usize::MAX);
+    let greedy = greedy.expect("every demand has a candidate");
+    if params.method == Method::Heuristic && inst.capacities.is_none() {
+        return Ok(Solution {
+            objective: greedy.len() as f64,
+            bound: heuristic::cover_lower_bound(&sets, &fixed) as f64,
+            open: with_fixed(inst, &greedy),
+            new_sites: greedy,
+            gap: 0.0,
+            optimal: false,
+            method: "greedy cover + redundancy removal".into(),
+            stopped_by_time_limit: false,
+            assignment: vec![],
+        });
+    }
+    let r = milp::lscp(inst, &sets, &fixed, &greedy, params.gap, deadline)?;
+    Ok(Solution {
+        objective: r.new_sites.len() as f64,
+        bound: r.bound.ceil().min(r.new_sites.len() as f64),
+        open: with_fixed(inst, &r.new_sites),
+        new_sites: r.new_sites,
+        gap: 0.0,
+        optimal: r.optimal,
+        method: "highs-milp".into(),
+        stopped_by_time_limit: r.timed_out,
+        assignment: r.assignment,
+    })
+}
+
+fn solve_mclp(
+    inst: &Instance,
+    radius: f64,
+    p: usize,
+    params: &Params,
+    deadline: Instant,
+) -> Result<Solution, LocateError> {
+    let sets = coverage_sets(inst, radius);
+    let fixed = inst.is_fixed();
+    let start = heuristic::mclp_greedy_swap(inst, &sets, &fixed, p, deadline);
+    let total: f64 = inst.weights.iter().sum();
+    if params.method == Method::Heuristic {
+        let open = with_fixed(inst, &start);
+        return Ok(Solution {
+            objective: covered_weight(inst, &open, radius),
+            bound: total,
+            open,
+            new_sites: start,
+            gap: 0.0,
+            optimal: false,
+            method: "greedy + interchange".into(),
+            stopped_by_time_limit: Instant::now() >= deadline,
+            assignment: vec![],
+        });
+    }
+    let r = milp::mclp(inst, &sets, &fixed, p, &start, params.gap, deadline)?;
+    let open = with_fixed(inst, &r.new_sites);
+    Ok(Solution {
+        objective: covered_weight(inst, &open, radius),
+        bound: r.bound,
+        open,
+        new_sites: r.new_sites,
+        gap: 0.0,
+        optimal: r.optimal,
+        method: "highs-milp".into(),
+        stopped_by_time_limit: r.timed_out,
+        assignment: vec![],
+    })
+}
+
+/// Largest p-median MILP (assignment pairs) handed to HiGHS in `Auto` mode.
+const PMEDIAN_MILP_PAIRS: usize = 400_000;
+
+fn solve_pmedian(
+    inst: &Instance,
+    p: usize,
+    params: &Params,
+    deadline: Instant,
+) -> Result<Solution, LocateError> {
+    let fixed = inst.is_fixed();
+    if inst.capacities.is_some() {
+        // Capacitated: only the MILP knows the capacities.
+        let r = milp::pmedian(
+            inst,
+            p,
+            &fixed,
+            &vec![true; inst.m],
+            None,
+            params.gap,
+            deadline,
+        )?;
+        let open = with_fixed(inst, &r.new_sites);
+        return Ok(Solution {
+            objective: r.objective,
+            bound: r.bound,
+            open,
+            new_sites: r.new_sites,
+            gap: 0.0,
+            optimal: r.optimal,
+            method: "highs-milp (capacitated, demand may be split)".into(),
+            stopped_by_time_limit: r.timed_out,
+            assignment: r.assignment,
+        });
+    }
+    let incumbent = heuristic::pmedian_interchange(inst, &fixed, p, deadline);
+    let ub = pmedian_cost(inst, &with_fixed(inst, &incumbent));
+    let heuristic_solution = |bound: f64, method: String| Solution {
+        objective: ub,
+        bound: bound.min(ub),
+        open: with_fixed(inst, &incumbent),
+        new_sites: incumbent.clone(),
+        gap: 0.0,
+        optimal: bound >= ub * (1.0 - 1e-9),
+        method,
+        stopped_by_time_limit: Instant::now() >= deadline,
+        assignment: vec![],
+    };
+    if params.method == Method::Exact {
+        let r = milp::pmedian(
+            inst,
+            p,
+            &fixed,
+            &vec![true; inst.m],
+            Some(&incumbent),
+            params.gap,
+            deadline,
+        )?;
+        let open = with_fixed(inst, &r.new_sites);
+        let objective = pmedian_cost(inst, &open);
+        return Ok(Solution {
+            objective,
+            bound: r.bound.min(objective),
+            open,
+            new_sites: r.new_sites,
+            gap: 0.0,
+            optimal: r.optimal,
+            method: "highs-milp".into(),
+            stopped_by_time_limit: r.timed_out,
+            assignment: r.assignment,
+        });
+    }
+    let lag = heuristic::pmedian_lagrangian(inst, &fixed, p, ub, deadline);
+    if params.method == Method::Heuristic || lag.bound >= ub * (1.0 - 1e-9) {
+        let what = if lag.bound >= ub * (1.0 - 1e-9) {
+            "interchange, proven optimal by the lagrangian bound"
+        } else {
+            "interchange + lagrangian bound"
+        };
+        return Ok(heuristic_solution(lag.bound, what.into()));
+    }
+    // Candidates the Lagrangian could not rule out stay free for the MILP, with the incumbent's.
+    let mut allowed = lag.free.clone();
+    for &j in &incumbent {
+        allowed[j] = true;
+    }
+    let free = allowed.iter().filter(|&&f| f).count();
+    let pairs = inst.n * (free + inst.fixed_open.len());
+    if pairs > PMEDIAN_MILP_PAIRS || Instant::now() >= deadline {
+        return Ok(heuristic_solution(
+            lag.bound,
+            format!(
+                "interchange + lagrangian bound ({free} candidates not ruled out: MILP too large)"
+            ),
+        ));
+    }
+    let r = milp::pmedian(
+        inst,
+        p,
+        &fixed,
+        &allowed,
+        Some(&incumbent),
+        params.gap,
+        deadline,
+    )?;
+    // Recount from the sites (the solver's objective carries its tolerances).
+    let milp_open = with_fixed(inst, &r.new_sites);
+    let milp_cost = pmedian_cost(inst, &milp_open);
+    if milp_cost >= ub {
+        // Every excluded candidate was proven unable to beat the incumbent, so the reduced
+        // MILP's optimum not beating it proves the incumbent optimal.
+        let mut s = heuristic_solution(
+            lag.bound.max(r.bound.min(ub)),
+            "interchange, proven optimal by lagrangian fixing + highs-milp".into(),
+        );
+        s.optimal = r.optimal;
+        if r.optimal {
+            s.bound = ub;
+        }
+        s.stopped_by_time_limit = r.timed_out;
+        return Ok(s);
+    }
+    Ok(Solution {
+        objective: milp_cost,
+        // The reduced MILP's bound holds for the full problem only because every excluded
+        // candidate was proven useless for solutions better than the incumbent.
+        bound: if r.optimal {
+            milp_cost
+        } else {
+            r.bound.max(lag.bound).min(milp_cost)
+        },
+        open: milp_open,
+        new_sites: r.new_sites,
+        gap: 0.0,
+        optimal: r.optimal,
+        method: format!(
+            "interchange + lagrangian fixing + highs-milp over {free} of {} candidates",
+            inst.m
+        ),
+        stopped_by_time_limit: r.timed_out,
+        assignment: vec![],
+    })
+}
+
+fn solve_pcenter(
+    inst: &Instance,
+    p: usize,
+    params: &Params,
+    deadline: Instant,
+) -> Result<Solution, LocateError> {
+    let fixed = inst.is_fixed();
+    let start = heuristic::pcenter_interchange(inst, &fixed, p, deadline);
+    let ub_open = with_fixed(inst, &start);
+    let ub = pcenter_cost(inst, &ub_open);
+    // The optimum is one of the distances; every demand needs at least its nearest candidate.
+    let lb = (0..inst.n)
+        .map(|i| {
+            (0..inst.m)
+                .map(|j| inst.d(i, j))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .fold(0.0, f64::max);
+    let mut radii: Vec<f64> = inst
+        .cost
+        .iter()
+        .copied()
+        .filter(|&d| d >= lb && d < ub)
+        .collect();
+    radii.sort_unstable_by(f64::total_cmp);
+    radii.dedup();
+    let (mut best, mut best_open, mut bound) = (ub, start, lb);
+    let mut timed_out = false;
+    let (mut lo, mut hi) = (0usize, radii.len()); // the answer is radii[lo..hi] or ub
+    while lo < hi {
+        if Instant::now() >= deadline {
+            timed_out = true;
+            break;
+        }
+        let mid = (lo + hi) / 2;
+        let r = radii[mid];
+        let sets = coverage_sets(inst, r);
+        let cover = if params.method == Method::Heuristic {
+            Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
+        } else {
+            milp::cover_with_p(inst, &sets, &fixed, p, deadline)?
+        };
+        match cover {
+            Some(Some(sites)) => {
+                best = pcenter_cost(inst, &with_fixed(inst, &sites));
+                best_open = sites;
+                hi = radii.partition_point(|&x| x < best);
+            }
+            Some(None) => {
+                lo = mid + 1;
+                if params.method != Method::Heuristic {
+                    bound = bound.max(radii.get(lo).copied().unwrap_or(best));
+                }
+            }
+            None => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    if !timed_out && params.method != Method::Heuristic {
+        bound = best;
+    }
+    Ok(Solution {
+        objective: best,
+        bound: bound.min(best),
+        open: with_fixed(inst, &best_open),
+        new_sites: best_open,
+        gap: 0.0,
+        optimal: !timed_out && params.method != Method::Heuristic,
+        method: if params.method == Method::Heuristic {
+            "interchange + bisection with greedy covers".into()
+        } else {
+            "bisection over distances, highs-milp cover tests".into()
+        },
+        stopped_by_time_limit: timed_out,
+        assignment: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests;

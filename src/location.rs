@@ -1,0 +1,1203 @@
+//! Facility analyses on a workspace: service radii (a table a bureau can edit), coverage of a
+//! facility kind, facility location (LSCP / MCLP / p-median / p-center) and the ranking of
+//! key-village candidates. Loads what the engine needs from the workspace and turns results into
+//! JSON; the algorithms live in `engine::location`.
+//!
+//! Distances are straight lines in the workspace's CGCS2000 3° Gauss–Krüger zone (metres), what a
+//! GIS analyst would compute, so results compare with other tools.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use geo::{Centroid, Contains, Coord, InteriorPoint, Point};
+use serde_json::{Value as Json, json};
+
+use crate::domain::{LayerKind, landuse, village_code_of};
+use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
+use crate::engine::geometry::{envelope_tree, to_multipolygon};
+use crate::engine::location::{self, Instance, LocateError, Method, Model, Params, Solution};
+use crate::store::FeatureStore;
+use crate::workspace::{Workspace, WorkspaceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    #[error("{0}")]
+    Workspace(#[from] WorkspaceError),
+    /// Bad input from the user; `field` names the parameter.
+    #[error("{message}")]
+    Input {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Locate(#[from] LocateError),
+}
+
+fn input(field: &'static str, message: impl Into<String>) -> LocationError {
+    LocationError::Input {
+        field,
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service radii
+
+/// A facility kind's default service radius and where the number comes from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceRadius {
+    pub kind: String,
+    pub radius_m: f64,
+    /// 生活圈层级: 村/组 (village) or 乡集镇 (township).
+    pub level: String,
+    pub source: String,
+}
+
+const WALK_15: &str = "TD/T 1062-2021《社区生活圈规划技术指南》村/组层级按步行 15 分钟配置；按 GB 50180-2018 步行 60 m/min 折算约 900–1000 m（省级导则另有规定时以其为准）";
+const TOWN_LEVEL: &str =
+    "TD/T 1062-2021 乡集镇层级服务全镇域；liancun 暂取 5 km（约 15 分钟车行），请按省级导则修改";
+
+/// The shipped table. Radii of rural facilities are set by provincial guides, so every row says
+/// where its number comes from and a workspace may override any of them.
+pub fn default_service_radii() -> Vec<ServiceRadius> {
+    let row = |kind: &str, radius_m: f64, level: &str, source: &str| ServiceRadius {
+        kind: kind.into(),
+        radius_m,
+        level: level.into(),
+        source: source.into(),
+    };
+    vec![
+        row("党群服务中心", 1000.0, "村/组", WALK_15),
+        row("卫生室", 1000.0, "村/组", WALK_15),
+        row("养老服务中心", 1000.0, "村/组", WALK_15),
+        row("文化活动室", 1000.0, "村/组", WALK_15),
+        row(
+            "便民超市",
+            500.0,
+            "村/组",
+            "GB 50180-2018 十分钟生活圈（步行约 500 m）",
+        ),
+        row(
+            "幼儿园",
+            300.0,
+            "村/组",
+            "GB 50180-2018 幼儿园服务半径不宜大于 300 m",
+        ),
+        row(
+            "小学",
+            500.0,
+            "乡集镇",
+            "GB 50180-2018 小学服务半径不宜大于 500 m（农村地区常按省定标准放宽）",
+        ),
+        row(
+            "初中",
+            1000.0,
+            "乡集镇",
+            "GB 50180-2018 初中服务半径不宜大于 1000 m（农村地区常按省定标准放宽）",
+        ),
+        row("卫生院", 5000.0, "乡集镇", TOWN_LEVEL),
+        row("农事服务中心", 5000.0, "乡集镇", TOWN_LEVEL),
+        row("冷库", 5000.0, "乡集镇", TOWN_LEVEL),
+    ]
+}
+
+const RADII_SETTING: &str = "service_radii";
+
+/// The workspace's table: the defaults with its own rows over them.
+pub fn service_radii(ws: &Workspace) -> Result<Vec<ServiceRadius>, LocationError> {
+    let mut table = default_service_radii();
+    if let Some(text) = ws
+        .store()
+        .setting(RADII_SETTING)
+        .map_err(WorkspaceError::from)?
+    {
+        let own: Vec<ServiceRadius> = serde_json::from_str(&text).map_err(|e| {
+            input(
+                "service_radii",
+                format!("工作区的服务半径表损坏 / the workspace's radius table is unreadable: {e}"),
+            )
+        })?;
+        for r in own {
+            match table.iter_mut().find(|t| t.kind == r.kind) {
+                Some(t) => *t = r,
+                None => table.push(r),
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// Sets (or adds) a kind's radius in the workspace, with its source.
+pub fn set_service_radius(
+    ws: &mut Workspace,
+    kind: &str,
+    radius_m: f64,
+    source: Option<&str>,
+    level: Option<&str>,
+) -> Result<ServiceRadius, LocationError> {
+    if kind.trim().is_empty() {
+        return Err(input("kind", "设施类型为空 / the facility kind is empty"));
+    }
+    check_radius(radius_m)?;
+    let mut own: Vec<ServiceRadius> = match ws
+        .store()
+        .setting(RADII_SETTING)
+        .map_err(WorkspaceError::from)?
+    {
+        Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+        None => vec![],
+    };
+    let base = service_radii(ws)?
+        .into_iter()
+        .find(|r| r.kind == kind)
+        .unwrap_or(ServiceRadius {
+            kind: kind.into(),
+            radius_m,
+            level: "村/组".into(),
+            source: String::new(),
+        });
+    let row = ServiceRadius {
+        kind: kind.into(),
+        radius_m,
+        level: level.map_or(base.level, str::to_string),
+        source: source.map_or_else(
+            || {
+                format!(
+                    "工作区设置 / set in this workspace (was {} m: {})",
+                    base.radius_m, base.source
+                )
+            },
+            str::to_string,
+        ),
+    };
+    own.retain(|r| r.kind != kind);
+    own.push(row.clone());
+    ws.store_mut()
+        .set_setting(
+            RADII_SETTING,
+            &serde_json::to_string(&own).expect("serialisable"),
+        )
+        .map_err(WorkspaceError::from)?;
+    Ok(row)
+}
+
+/// Drops the workspace's own rows: back to the shipped table.
+pub fn reset_service_radii(ws: &mut Workspace) -> Result<(), LocationError> {
+    ws.store_mut()
+        .set_setting(RADII_SETTING, "[]")
+        .map_err(WorkspaceError::from)?;
+    Ok(())
+}
+
+fn check_radius(r: f64) -> Result<(), LocationError> {
+    if r.is_finite() && r > 0.0 {
+        Ok(())
+    } else {
+        Err(input(
+            "radius",
+            format!(
+                "radius = {r}: 服务半径应为正数（米） / the radius must be a positive number of metres"
+            ),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace data
+
+#[derive(Debug, Clone)]
+pub struct LocVillage {
+    pub code: String,
+    pub name: String,
+    pub town_code: String,
+    pub population: f64,
+    pub income: f64,
+    pub party_members: Option<f64>,
+    pub industry: String,
+    /// Polygon centroid in the metric CRS.
+    pub centroid: Coord<f64>,
+    /// Interior point in the metric CRS (inside even a concave village).
+    pub point: Coord<f64>,
+    pub polygon: geo::MultiPolygon<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Facility {
+    pub kind: String,
+    pub name: String,
+    pub point: Coord<f64>,
+    pub radius_m: Option<f64>,
+    pub capacity: Option<f64>,
+    /// The village it lies in (by `village_code`, else by containment).
+    pub village: Option<usize>,
+}
+
+/// A residential parcel (三调 0702) of a village: where its people live.
+#[derive(Debug, Clone)]
+pub struct Residential {
+    pub village: usize,
+    pub point: Coord<f64>,
+    pub area_m2: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocationData {
+    pub villages: Vec<LocVillage>,
+    pub facilities: Vec<Facility>,
+    pub residential: Vec<Residential>,
+    /// Construction-land parcels (candidate sites): centroid and area.
+    pub construction: Vec<(usize, Coord<f64>, f64)>,
+    pub metric_epsg: u32,
+    pub radii: Vec<ServiceRadius>,
+    index_of_code: HashMap<String, usize>,
+}
+
+/// What to read besides villages and facilities (parcels are the costly part).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadParcels {
+    pub residential: bool,
+    pub construction: bool,
+}
+
+impl LocationData {
+    pub fn load(ws: &Workspace, parcels: LoadParcels) -> Result<LocationData, LocationError> {
+        let Some(info) = ws
+            .store()
+            .layer(LayerKind::Villages)
+            .map_err(WorkspaceError::from)?
+        else {
+            return Err(input(
+                "workspace",
+                "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE",
+            ));
+        };
+        let col = |name: &str| info.column_index(name);
+        let metric_epsg = ws.metric_epsg()?;
+        let mut villages = Vec::new();
+        let mut index_of_code = HashMap::new();
+        ws.scan_metric(LayerKind::Villages, &mut |f| {
+            let text = |c: Option<usize>| c.and_then(|c| f.values[c].as_text()).unwrap_or_default();
+            let num = |c: Option<usize>| c.and_then(|c| f.values[c].as_f64());
+            let code = text(col("code"));
+            let polygon = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
+                WorkspaceError::Missing(format!(
+                    "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
+                    f.fid
+                ))
+            })?;
+            let centroid = polygon.centroid().map(|p| p.0).unwrap_or_default();
+            let point = polygon.interior_point().map(|p| p.0).unwrap_or(centroid);
+            index_of_code.insert(code.clone(), villages.len());
+            villages.push(LocVillage {
+                town_code: {
+                    let t = text(col("town_code"));
+                    if t.is_empty() {
+                        code.get(..9).unwrap_or("").to_string()
+                    } else {
+                        t
+                    }
+                },
+                name: text(col("name")),
+                population: num(col("population")).unwrap_or(0.0),
+                income: num(col("collective_income")).unwrap_or(0.0),
+                party_members: num(col("party_members")),
+                industry: text(col("industry")),
+                centroid,
+                point,
+                polygon,
+                code,
+            });
+            Ok(())
+        })?;
+        let tree = envelope_tree(villages.iter().map(|v| &v.polygon));
+        let containing = |p: Coord<f64>| -> Option<usize> {
+            tree.locate_all_at_point(&[p.x, p.y])
+                .map(|e| e.slot)
+                .filter(|&s| villages[s].polygon.contains(&Point(p)))
+                .min()
+        };
+        let mut facilities = Vec::new();
+        if let Some(info) = ws
+            .store()
+            .layer(LayerKind::Facilities)
+            .map_err(WorkspaceError::from)?
+        {
+            let col = |name: &str| info.column_index(name);
+            ws.scan_metric(LayerKind::Facilities, &mut |f| {
+                let text =
+                    |c: Option<usize>| c.and_then(|c| f.values[c].as_text()).unwrap_or_default();
+                let num = |c: Option<usize>| c.and_then(|c| f.values[c].as_f64());
+                let Some(point) = f.geometry.interior_point().map(|p| p.0) else {
+                    return Ok(());
+                };
+                let village = index_of_code
+                    .get(&text(col("village_code")))
+                    .copied()
+                    .or_else(|| containing(point));
+                facilities.push(Facility {
+                    kind: text(col("kind")),
+                    name: text(col("name")),
+                    point,
+                    radius_m: num(col("radius_m")).filter(|r| r.is_finite() && *r > 0.0),
+                    capacity: num(col("capacity")),
+                    village,
+                });
+                Ok(())
+            })?;
+        }
+        let mut residential = Vec::new();
+        let mut construction = Vec::new();
+        if (parcels.residential || parcels.construction)
+            && let Some(info) = ws
+                .store()
+                .layer(LayerKind::Parcels)
+                .map_err(WorkspaceError::from)?
+        {
+            let (dlbm_c, owner_c) = (info.column_index("dlbm"), info.column_index("zldwdm"));
+            let wanted = parcels;
+            ws.scan_prepared(
+                LayerKind::Parcels,
+                &|f, to_metric| {
+                    let dlbm = dlbm_c
+                        .and_then(|c| f.values[c].as_text())
+                        .unwrap_or_default();
+                    let is_home = wanted.residential && dlbm.trim() == "0702";
+                    let is_site = wanted.construction && landuse::is_construction(&dlbm);
+                    if !is_home && !is_site {
+                        return Ok(None);
+                    }
+                    let owner = owner_c
+                        .and_then(|c| f.values[c].as_text())
+                        .and_then(|z| village_code_of(&z).map(str::to_string));
+                    let mut g = f.geometry;
+                    to_metric.transform_geometry(&mut g)?;
+                    let Some(mp) = to_multipolygon(g) else {
+                        return Ok(None);
+                    };
+                    use geo::Area;
+                    let area = mp.unsigned_area();
+                    let point = mp.interior_point().map(|p| p.0);
+                    Ok(point.map(|p| (is_home, is_site, owner, p, area)))
+                },
+                &mut |item| {
+                    let Some((is_home, is_site, owner, p, area)) = item else {
+                        return Ok(());
+                    };
+                    let village = owner
+                        .and_then(|c| index_of_code.get(&c).copied())
+                        .or_else(|| containing(p));
+                    if let Some(v) = village {
+                        if is_home {
+                            residential.push(Residential {
+                                village: v,
+                                point: p,
+                                area_m2: area,
+                            });
+                        }
+                        if is_site {
+                            construction.push((v, p, area));
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        Ok(LocationData {
+            villages,
+            facilities,
+            residential,
+            construction,
+            metric_epsg,
+            radii: service_radii(ws)?,
+            index_of_code,
+        })
+    }
+
+    pub fn village(&self, code: &str) -> Option<usize> {
+        self.index_of_code.get(code).copied()
+    }
+
+    /// The facility kinds present, with counts.
+    pub fn kinds(&self) -> BTreeMap<String, usize> {
+        let mut k = BTreeMap::new();
+        for f in &self.facilities {
+            *k.entry(f.kind.clone()).or_insert(0) += 1;
+        }
+        k
+    }
+
+    fn check_kind(&self, kind: &str) -> Result<Vec<usize>, LocationError> {
+        let of_kind: Vec<usize> = (0..self.facilities.len())
+            .filter(|&f| self.facilities[f].kind == kind)
+            .collect();
+        if of_kind.is_empty() {
+            let known: Vec<String> = self
+                .kinds()
+                .into_iter()
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect();
+            return Err(input(
+                "kind",
+                format!(
+                    "工作区没有类型为 '{kind}' 的设施 / no facility of kind '{kind}'; kinds present: {}",
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        Ok(of_kind)
+    }
+
+    /// The radius of a kind from the table, if it has one.
+    pub fn radius_of(&self, kind: &str) -> Option<&ServiceRadius> {
+        self.radii.iter().find(|r| r.kind == kind)
+    }
+
+    fn to_lonlat(&self) -> Result<Reprojector, LocationError> {
+        Reprojector::new(&Crs::Epsg(self.metric_epsg), &Crs::Epsg(EPSG_CGCS2000))
+            .map_err(|e| LocationError::Workspace(WorkspaceError::from(e)))
+    }
+}
+
+fn lonlat(r: &Reprojector, p: Coord<f64>) -> Json {
+    let mut c = [p];
+    if r.transform_coords(&mut c).is_err() {
+        return Json::Null;
+    }
+    json!([round(c[0].x, 7), round(c[0].y, 7)])
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Where demand sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DemandMode {
+    /// Population spread over the village's residential parcels (0702) by area; the
+    /// representative point when a village has none.
+    #[default]
+    Residential,
+    /// The village polygon's centroid.
+    Centroid,
+    /// The village's interior point.
+    Representative,
+}
+
+impl DemandMode {
+    pub fn parse(s: &str) -> Result<DemandMode, LocationError> {
+        match s {
+            "residential" => Ok(DemandMode::Residential),
+            "centroid" => Ok(DemandMode::Centroid),
+            "representative" | "point" => Ok(DemandMode::Representative),
+            other => Err(input(
+                "demand",
+                format!("demand = '{other}': residential, centroid or representative"),
+            )),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            DemandMode::Residential => "residential",
+            DemandMode::Centroid => "centroid",
+            DemandMode::Representative => "representative",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DemandPoint {
+    village: usize,
+    point: Coord<f64>,
+    weight: f64,
+}
+
+fn demand_points(data: &LocationData, mode: DemandMode) -> Vec<DemandPoint> {
+    let mut homes: Vec<Vec<&Residential>> = vec![vec![]; data.villages.len()];
+    if mode == DemandMode::Residential {
+        for r in &data.residential {
+            homes[r.village].push(r);
+        }
+    }
+    let mut out = Vec::new();
+    for (v, vil) in data.villages.iter().enumerate() {
+        let total: f64 = homes[v].iter().map(|r| r.area_m2).sum();
+        if mode == DemandMode::Residential && total > 0.0 {
+            for r in &homes[v] {
+                out.push(DemandPoint {
+                    village: v,
+                    point: r.point,
+                    weight: vil.population * r.area_m2 / total,
+                });
+            }
+        } else {
+            out.push(DemandPoint {
+                village: v,
+                point: if mode == DemandMode::Centroid {
+                    vil.centroid
+                } else {
+                    vil.point
+                },
+                weight: vil.population,
+            });
+        }
+    }
+    out
+}
+
+fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    (a.x - b.x).hypot(a.y - b.y)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coverage
+
+/// Who is inside the service radius of a facility kind.
+#[derive(Debug, Clone, Default)]
+pub struct CoverageRequest {
+    pub kind: String,
+    /// Overrides every facility's radius (and the table's).
+    pub radius_m: Option<f64>,
+    pub demand: DemandMode,
+}
+
+/// A village counts as covered when at least this share of its population is.
+pub const VILLAGE_COVERED_SHARE: f64 = 0.5;
+
+pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, LocationError> {
+    if let Some(r) = req.radius_m {
+        check_radius(r)?;
+    }
+    let sites = data.check_kind(&req.kind)?;
+    let table = data.radius_of(&req.kind);
+    let radius_of =
+        |f: &Facility| -> Option<f64> { req.radius_m.or(f.radius_m).or(table.map(|t| t.radius_m)) };
+    if sites
+        .iter()
+        .any(|&f| radius_of(&data.facilities[f]).is_none())
+    {
+        return Err(input(
+            "radius",
+            format!(
+                "'{}' 不在服务半径表中且设施没有 radius_m：请给出 --radius / kind '{}' has no radius in the table and its facilities no radius_m: give --radius",
+                req.kind, req.kind
+            ),
+        ));
+    }
+    let points = demand_points(data, req.demand);
+    let n = data.villages.len();
+    let mut pop = vec![0.0; n];
+    let mut covered = vec![0.0; n];
+    let mut nearest = vec![f64::INFINITY; n];
+    let mut nearest_site = vec![usize::MAX; n];
+    for d in &points {
+        pop[d.village] += d.weight;
+        let mut inside = false;
+        for &f in &sites {
+            let fac = &data.facilities[f];
+            let dd = dist(d.point, fac.point);
+            if dd <= radius_of(fac).expect("checked") {
+                inside = true;
+            }
+            if dd < nearest[d.village] {
+                nearest[d.village] = dd;
+                nearest_site[d.village] = f;
+            }
+        }
+        if inside {
+            covered[d.village] += d.weight;
+        }
+    }
+    let total_pop: f64 = pop.iter().sum();
+    let total_covered: f64 = covered.iter().sum();
+    let r = data.to_lonlat()?;
+    let share = |v: usize| {
+        if pop[v] > 0.0 {
+            covered[v] / pop[v]
+        } else {
+            1.0
+        }
+    };
+    let villages: Vec<Json> = (0..n)
+        .map(|v| {
+            let vil = &data.villages[v];
+            json!({
+                "code": vil.code, "name": vil.name,
+                "population": vil.population,
+                "covered_population": round(covered[v], 1),
+                "covered_share": round(share(v), 4),
+                "covered": share(v) >= VILLAGE_COVERED_SHARE,
+                "nearest_facility": data.facilities.get(nearest_site[v]).map(|f| f.name.clone()),
+                "nearest_m": round(nearest[v], 1),
+                "point": lonlat(&r, vil.point),
+            })
+        })
+        .collect();
+    let mut uncovered: Vec<usize> = (0..n)
+        .filter(|&v| share(v) < VILLAGE_COVERED_SHARE)
+        .collect();
+    uncovered.sort_by(|&a, &b| {
+        (pop[b] - covered[b])
+            .total_cmp(&(pop[a] - covered[a]))
+            .then(a.cmp(&b))
+    });
+    let facilities: Vec<Json> = sites
+        .iter()
+        .map(|&f| {
+            let fac = &data.facilities[f];
+            json!({"name": fac.name, "radius_m": radius_of(fac), "radius_from": if req.radius_m.is_some() { "request" } else if fac.radius_m.is_some() { "facility radius_m" } else { "service radius table" },
+                   "village": fac.village.map(|v| data.villages[v].code.clone()), "point": lonlat(&r, fac.point)})
+        })
+        .collect();
+    Ok(json!({
+        "kind": req.kind,
+        "radius_m": req.radius_m.or(table.map(|t| t.radius_m)),
+        "radius_source": if req.radius_m.is_some() { "request".to_string() } else { table.map(|t| t.source.clone()).unwrap_or_default() },
+        "distance": "straight line in EPSG:".to_string() + &data.metric_epsg.to_string(),
+        "demand": req.demand.name(),
+        "demand_points": points.len(),
+        "village_covered_rule": format!("覆盖人口占比 ≥ {:.0}% 的村计为已覆盖 / a village is covered when ≥ {:.0}% of its population is", VILLAGE_COVERED_SHARE * 100.0, VILLAGE_COVERED_SHARE * 100.0),
+        "totals": {
+            "facilities": sites.len(),
+            "villages": n,
+            "villages_covered": n - uncovered.len(),
+            "population": round(total_pop, 1),
+            "covered_population": round(total_covered, 1),
+            "covered_share": round(if total_pop > 0.0 { total_covered / total_pop } else { 1.0 }, 4),
+        },
+        "uncovered_villages": uncovered.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+        "facilities": facilities,
+        "villages": villages,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Location
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CandidateMode {
+    /// Village polygon centroids.
+    Centroid,
+    /// Village interior points.
+    #[default]
+    Representative,
+    /// Construction-land parcels (三调 05–10 except wetland/rural roads, 1109, 1201), the largest
+    /// per 250 m grid cell.
+    Construction,
+}
+
+impl CandidateMode {
+    pub fn parse(s: &str) -> Result<CandidateMode, LocationError> {
+        match s {
+            "centroid" => Ok(CandidateMode::Centroid),
+            "representative" | "point" | "village" => Ok(CandidateMode::Representative),
+            "construction" => Ok(CandidateMode::Construction),
+            other => Err(input(
+                "candidates",
+                format!("candidates = '{other}': centroid, representative or construction"),
+            )),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            CandidateMode::Centroid => "centroid",
+            CandidateMode::Representative => "representative",
+            CandidateMode::Construction => "construction",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LocateRequest {
+    pub model: String,
+    pub radius_m: Option<f64>,
+    pub p: Option<usize>,
+    pub demand: DemandMode,
+    pub candidates: CandidateMode,
+    /// Extra candidate sites given as lon/lat with a name.
+    pub given: Vec<(String, f64, f64)>,
+    /// Facilities of this kind are fixed open (and their radius is the default radius).
+    pub kind: Option<String>,
+    /// Use facility capacities (`capacity`) for fixed sites and this capacity for new ones.
+    pub capacity: Option<f64>,
+    pub method: Method,
+    pub time_limit: Duration,
+}
+
+impl Default for LocateRequest {
+    fn default() -> Self {
+        LocateRequest {
+            model: "pmedian".into(),
+            radius_m: None,
+            p: None,
+            demand: DemandMode::Residential,
+            candidates: CandidateMode::Representative,
+            given: vec![],
+            kind: None,
+            capacity: None,
+            method: Method::Auto,
+            time_limit: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Largest cost matrix (demand × candidates) built in memory: 50 M entries = 400 MB.
+const MAX_PAIRS: usize = 50_000_000;
+
+struct Site {
+    name: String,
+    village: Option<usize>,
+    point: Coord<f64>,
+    existing: bool,
+    capacity: Option<f64>,
+}
+
+pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, LocationError> {
+    let started = Instant::now();
+    let fixed_sites: Vec<usize> = match &req.kind {
+        Some(k) => data.check_kind(k)?,
+        None => vec![],
+    };
+    let radius = match (req.radius_m, &req.kind) {
+        (Some(r), _) => Some(r),
+        (None, Some(k)) => data.radius_of(k).map(|t| t.radius_m),
+        (None, None) => None,
+    };
+    if let Some(r) = req.radius_m {
+        check_radius(r)?;
+    }
+    let model = match req.model.as_str() {
+        "lscp" | "mclp" if radius.is_none() => {
+            return Err(input(
+                "radius",
+                format!(
+                    "{} 需要服务半径 --radius / {} needs a radius",
+                    req.model, req.model
+                ),
+            ));
+        }
+        "lscp" => Model::Lscp {
+            radius: radius.expect("checked"),
+        },
+        "mclp" | "pmedian" | "pcenter" => {
+            let p = req.p.ok_or_else(|| {
+                input(
+                    "p",
+                    format!("{} 需要 --p / {} needs p", req.model, req.model),
+                )
+            })?;
+            match req.model.as_str() {
+                "mclp" => Model::Mclp {
+                    radius: radius.expect("checked"),
+                    p,
+                },
+                "pmedian" => Model::PMedian { p },
+                _ => Model::PCenter { p },
+            }
+        }
+        other => {
+            return Err(input(
+                "model",
+                format!("model = '{other}': lscp, mclp, pmedian or pcenter"),
+            ));
+        }
+    };
+    if let Some(c) = req.capacity
+        && !(c.is_finite() && c > 0.0)
+    {
+        return Err(input(
+            "capacity",
+            format!("capacity = {c}: 应为正数 / must be positive"),
+        ));
+    }
+    // Candidates: existing facilities first (fixed open), then the new sites.
+    let mut sites: Vec<Site> = fixed_sites
+        .iter()
+        .map(|&f| {
+            let fac = &data.facilities[f];
+            Site {
+                name: fac.name.clone(),
+                village: fac.village,
+                point: fac.point,
+                existing: true,
+                capacity: fac.capacity,
+            }
+        })
+        .collect();
+    match req.candidates {
+        CandidateMode::Centroid | CandidateMode::Representative => {
+            for (v, vil) in data.villages.iter().enumerate() {
+                sites.push(Site {
+                    name: vil.name.clone(),
+                    village: Some(v),
+                    point: if req.candidates == CandidateMode::Centroid {
+                        vil.centroid
+                    } else {
+                        vil.point
+                    },
+                    existing: false,
+                    capacity: req.capacity,
+                });
+            }
+        }
+        CandidateMode::Construction => {
+            let mut best: HashMap<(i64, i64), (usize, Coord<f64>, f64)> = HashMap::new();
+            for &(v, p, area) in &data.construction {
+                let cell = ((p.x / 250.0).floor() as i64, (p.y / 250.0).floor() as i64);
+                let e = best.entry(cell).or_insert((v, p, area));
+                if area > e.2 {
+                    *e = (v, p, area);
+                }
+            }
+            let mut cells: Vec<_> = best.into_iter().collect();
+            cells.sort_by_key(|(k, _)| *k);
+            if cells.is_empty() {
+                return Err(input(
+                    "candidates",
+                    "工作区没有建设用地图斑 / the workspace has no construction-land parcels (三调 05–10)",
+                ));
+            }
+            for (_, (v, p, area)) in cells {
+                sites.push(Site {
+                    name: format!("{} 建设用地 {:.0} m²", data.villages[v].name, area),
+                    village: Some(v),
+                    point: p,
+                    existing: false,
+                    capacity: req.capacity,
+                });
+            }
+        }
+    }
+    if !req.given.is_empty() {
+        let to_metric = Reprojector::to_metric(data.metric_epsg)
+            .map_err(|e| LocationError::Workspace(e.into()))?;
+        for (name, lon, lat) in &req.given {
+            if !(lon.is_finite() && lat.is_finite() && crate::engine::crs::in_china(*lon, *lat)) {
+                return Err(input(
+                    "given",
+                    format!(
+                        "候选点 '{name}' 的经纬度 ({lon}, {lat}) 无效 / candidate '{name}' has invalid lon/lat"
+                    ),
+                ));
+            }
+            let mut c = [Coord { x: *lon, y: *lat }];
+            to_metric
+                .transform_coords(&mut c)
+                .map_err(|e| LocationError::Workspace(e.into()))?;
+            sites.push(Site {
+                name: name.clone(),
+                village: None,
+                point: c[0],
+                existing: false,
+                capacity: req.capacity,
+            });
+        }
+    }
+    let demand = demand_points(data, req.demand);
+    let (n, m) = (demand.len(), sites.len());
+    if n.saturating_mul(m) > MAX_PAIRS {
+        return Err(input(
+            "candidates",
+            format!(
+                "{n} 个需求点 × {m} 个候选点超出内存上限 / {n} demands × {m} candidates is more than {MAX_PAIRS} pairs: use --demand centroid or fewer candidates"
+            ),
+        ));
+    }
+    let mut cost = Vec::with_capacity(n * m);
+    for d in &demand {
+        for s in &sites {
+            cost.push(dist(d.point, s.point));
+        }
+    }
+    let capacities = if req.capacity.is_some() {
+        if !matches!(model, Model::Lscp { .. } | Model::PMedian { .. }) {
+            return Err(input(
+                "capacity",
+                "容量只用于 lscp 与 pmedian / capacities apply to lscp and pmedian",
+            ));
+        }
+        Some(
+            sites
+                .iter()
+                .map(|s| s.capacity.unwrap_or(f64::INFINITY))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let inst = Instance {
+        weights: demand.iter().map(|d| d.weight).collect(),
+        cost,
+        n,
+        m,
+        fixed_open: (0..fixed_sites.len()).collect(),
+        capacities,
+    };
+    let built = started.elapsed().as_secs_f64();
+    let params = Params {
+        model,
+        method: req.method,
+        time_limit: req.time_limit.saturating_sub(started.elapsed()),
+        // HiGHS stops within 1e-7 of the optimum (its tolerances make tighter targets noise).
+        gap: 1e-7,
+    };
+    let solution = location::solve(&inst, &params).map_err(|e| match e {
+        LocateError::Infeasible {
+            constraint,
+            detail,
+            demands,
+        } => {
+            let mut codes: Vec<String> = demands
+                .iter()
+                .map(|&i| data.villages[demand[i].village].code.clone())
+                .collect();
+            codes.dedup();
+            LocationError::Input {
+                field: constraint,
+                message: format!("{detail}: {}", codes.join(", ")),
+            }
+        }
+        other => LocationError::Locate(other),
+    })?;
+    location_json(
+        data,
+        req,
+        &inst,
+        &sites,
+        &demand,
+        &solution,
+        model,
+        built,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn location_json(
+    data: &LocationData,
+    req: &LocateRequest,
+    inst: &Instance,
+    sites: &[Site],
+    demand: &[DemandPoint],
+    s: &Solution,
+    model: Model,
+    build_seconds: f64,
+    seconds: f64,
+) -> Result<Json, LocationError> {
+    let r = data.to_lonlat()?;
+    let mut served = vec![0.0; inst.m];
+    let mut served_demands = vec![0usize; inst.m];
+    let mut farthest = vec![0.0f64; inst.m];
+    for (i, &j) in s.assignment.iter().enumerate() {
+        served[j] += inst.weights[i];
+        served_demands[j] += 1;
+        farthest[j] = farthest[j].max(inst.d(i, j));
+    }
+    let facilities: Vec<Json> = s
+        .open
+        .iter()
+        .map(|&j| {
+            let site = &sites[j];
+            json!({
+                "name": site.name,
+                "existing": site.existing,
+                "village": site.village.map(|v| data.villages[v].code.clone()),
+                "village_name": site.village.map(|v| data.villages[v].name.clone()),
+                "point": lonlat(&r, site.point),
+                "x": round(site.point.x, 2), "y": round(site.point.y, 2),
+                "served_population": round(served[j], 1),
+                "served_demand_points": served_demands[j],
+                "farthest_m": round(farthest[j], 1),
+            })
+        })
+        .collect();
+    let uncovered: Vec<String> = match model {
+        Model::Mclp { radius, .. } => {
+            let mut codes: Vec<String> = (0..inst.n)
+                .filter(|&i| !s.open.iter().any(|&j| inst.d(i, j) <= radius))
+                .map(|i| data.villages[demand[i].village].code.clone())
+                .collect();
+            codes.dedup();
+            codes
+        }
+        _ => vec![],
+    };
+    let mut out = json!({
+        "model": model.name(),
+        "objective": s.objective,
+        "objective_meaning": match model {
+            Model::Lscp { .. } => "新设施数 / number of new facilities opened",
+            Model::Mclp { .. } => "服务半径内人口 / population within the radius",
+            Model::PMedian { .. } => "人口加权距离之和（米·人） / total population-weighted distance (m)",
+            Model::PCenter { .. } => "最远需求点到最近设施的距离（米） / the largest distance to the nearest facility (m)",
+        },
+        "bound": s.bound,
+        "gap": s.gap,
+        "optimal": s.optimal,
+        "method": s.method,
+        "stopped_by_time_limit": s.stopped_by_time_limit,
+        "new_facilities": s.new_sites.len(),
+        "existing_facilities": inst.fixed_open.len(),
+        "facilities": facilities,
+        "demand": req.demand.name(),
+        "demand_points": inst.n,
+        "candidates": req.candidates.name(),
+        "candidate_sites": inst.m - inst.fixed_open.len(),
+        "distance": format!("straight line in EPSG:{}", data.metric_epsg),
+        "seconds_build": build_seconds,
+        "seconds": seconds,
+    });
+    match model {
+        Model::Lscp { radius } | Model::Mclp { radius, .. } => {
+            out["radius_m"] = json!(radius);
+        }
+        _ => {}
+    }
+    if let Model::Mclp { p, .. } | Model::PMedian { p } | Model::PCenter { p } = model {
+        out["p"] = json!(p);
+    }
+    if matches!(model, Model::Mclp { .. }) {
+        out["uncovered_villages"] = json!(uncovered);
+        let total: f64 = inst.weights.iter().sum();
+        out["covered_share"] = json!(round(s.objective / total.max(1e-12), 6));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key-village ranking
+
+/// Weights of the four parts of a candidate's score (normalised to sum 1).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CenterWeights {
+    pub strength: f64,
+    pub centrality: f64,
+    pub facilities: f64,
+    pub industry: f64,
+}
+
+impl Default for CenterWeights {
+    /// liancun's defaults: "strong leads weak" puts strength first, then being reachable from
+    /// the other members, then what the village already has.
+    fn default() -> Self {
+        CenterWeights {
+            strength: 0.4,
+            centrality: 0.3,
+            facilities: 0.15,
+            industry: 0.15,
+        }
+    }
+}
+
+/// Ranks the villages of a zone (or any set) as its key/center village, with the breakdown.
+pub fn rank_centers(
+    data: &LocationData,
+    members: &[usize],
+    weights: CenterWeights,
+) -> Result<Json, LocationError> {
+    if members.is_empty() {
+        return Err(input("villages", "没有给出村 / no villages given"));
+    }
+    let w = [
+        weights.strength,
+        weights.centrality,
+        weights.facilities,
+        weights.industry,
+    ];
+    if w.iter().any(|x| !x.is_finite() || *x < 0.0) || w.iter().sum::<f64>() <= 0.0 {
+        return Err(input(
+            "weights",
+            "权重应为非负数且不全为 0 / weights must be non-negative and not all 0",
+        ));
+    }
+    let wsum: f64 = w.iter().sum();
+    let vs: Vec<&LocVillage> = members.iter().map(|&v| &data.villages[v]).collect();
+    let max_of = |f: &dyn Fn(&LocVillage) -> f64| vs.iter().map(|v| f(v)).fold(0.0, f64::max);
+    let (max_income, max_pop) = (max_of(&|v| v.income), max_of(&|v| v.population));
+    let max_party = max_of(&|v| v.party_members.unwrap_or(0.0));
+    let mut fac_count = vec![0usize; members.len()];
+    let mut fac_kinds: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); members.len()];
+    for f in &data.facilities {
+        if let Some(k) = f.village.and_then(|v| members.iter().position(|&m| m == v)) {
+            fac_count[k] += 1;
+            *fac_kinds[k].entry(f.kind.clone()).or_insert(0) += 1;
+        }
+    }
+    let max_fac = fac_count.iter().copied().max().unwrap_or(0);
+    // 1-median: population-weighted distance from each candidate to the other members.
+    let wdist: Vec<f64> = vs
+        .iter()
+        .map(|c| {
+            vs.iter()
+                .map(|o| o.population * dist(c.point, o.point))
+                .sum()
+        })
+        .collect();
+    let best_wdist = wdist.iter().copied().fold(f64::INFINITY, f64::min);
+    let total_pop: f64 = vs.iter().map(|v| v.population).sum();
+    let mut rows: Vec<(f64, Json)> = vs
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            let norm = |x: f64, max: f64| if max > 0.0 { x / max } else { 0.0 };
+            let parts = [
+                (0.5, norm(v.income, max_income)),
+                (0.3, norm(v.population, max_pop)),
+                (0.2, norm(v.party_members.unwrap_or(0.0), max_party)),
+            ];
+            let strength = parts.iter().map(|(a, b)| a * b).sum::<f64>();
+            let centrality = if wdist[k] > 0.0 { best_wdist / wdist[k] } else { 1.0 };
+            let facilities = norm(fac_count[k] as f64, max_fac as f64);
+            let shared: f64 = vs
+                .iter()
+                .filter(|o| !v.industry.is_empty() && o.industry == v.industry)
+                .map(|o| o.population)
+                .sum();
+            let industry = if total_pop > 0.0 { shared / total_pop } else { 0.0 };
+            let total = (w[0] * strength + w[1] * centrality + w[2] * facilities + w[3] * industry) / wsum;
+            (
+                total,
+                json!({
+                    "code": v.code, "name": v.name,
+                    "score": round(total, 4),
+                    "strength": {"score": round(strength, 4), "collective_income": v.income, "population": v.population, "party_members": v.party_members,
+                                 "rule": "0.5×收入/最高收入 + 0.3×人口/最大人口 + 0.2×党员数/最多党员数"},
+                    "centrality": {"score": round(centrality, 4), "weighted_distance_km": round(wdist[k] / 1000.0, 3),
+                                   "mean_distance_km": round(if total_pop > 0.0 { wdist[k] / total_pop / 1000.0 } else { 0.0 }, 3),
+                                   "rule": "人口加权距离最小者（1-中位点）得 1，其余按最小值/本村值"},
+                    "facilities": {"score": round(facilities, 4), "count": fac_count[k], "kinds": fac_kinds[k]},
+                    "industry": {"score": round(industry, 4), "industry": v.industry,
+                                 "rule": "与本村主导产业相同的成员人口占比"},
+                }),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(a.1["code"].as_str().cmp(&b.1["code"].as_str()))
+    });
+    let median = (0..vs.len())
+        .min_by(|&a, &b| wdist[a].total_cmp(&wdist[b]))
+        .expect("members");
+    let ranked: Vec<Json> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut j))| {
+            j["rank"] = json!(i + 1);
+            j
+        })
+        .collect();
+    Ok(json!({
+        "villages": members.len(),
+        "weights": {"strength": weights.strength, "centrality": weights.centrality, "facilities": weights.facilities, "industry": weights.industry},
+        "weights_default": "liancun 默认：实力 0.4、区位 0.3、设施 0.15、产业 0.15 / liancun defaults: strength 0.4, centrality 0.3, facilities 0.15, industry 0.15",
+        "one_median": {"code": vs[median].code, "name": vs[median].name},
+        "distance": format!("straight line between interior points in EPSG:{}", data.metric_epsg),
+        "candidates": ranked,
+    }))
+}

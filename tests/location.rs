@@ -1,0 +1,509 @@
+//! Facility analyses end to end on the demo county: locate (every model, checked against the
+//! objective recomputed from the returned sites), coverage (checked against a brute-force count),
+//! key-village ranking, the service radius table, and what each bad request gets — from the CLI
+//! and over HTTP.
+
+mod common;
+
+use common::*;
+use serde_json::Value as Json;
+
+fn run_json(args: &[&str]) -> Json {
+    let o = liancun(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+#[test]
+fn locate_coverage_centers_and_radii_on_the_demo_county() {
+    let ws = demo_workspace("location_cli");
+    let w = ws.to_str().unwrap();
+
+    // p-median on village centroids: optimal, p sites, and the objective is what the sites give.
+    let pm = run_json(&[
+        "locate",
+        "pmedian",
+        "-w",
+        w,
+        "--p",
+        "12",
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+        "--time-limit",
+        "300",
+    ]);
+    assert_eq!(pm["model"], "pmedian");
+    assert_eq!(pm["optimal"], true, "{}", pm["method"]);
+    assert!(pm["gap"].as_f64().unwrap() < 1e-6);
+    let sites = pm["facilities"].as_array().unwrap();
+    assert_eq!(sites.len(), 12);
+    let served: f64 = sites
+        .iter()
+        .map(|f| f["served_population"].as_f64().unwrap())
+        .sum();
+    let villages = run_json(&["stats", "-w", w, "--format", "json"]);
+    let total_pop: f64 = villages["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["population"].as_f64().unwrap_or(0.0))
+        .sum();
+    assert!(
+        (served - total_pop).abs() < 1e-3 * total_pop,
+        "{served} vs {total_pop}"
+    );
+    let mean_km = pm["objective"].as_f64().unwrap() / total_pop / 1000.0;
+    assert!((0.5..6.0).contains(&mean_km), "mean distance {mean_km} km");
+
+    // More sites never cost more; the heuristic is never better than the optimum.
+    let pm20 = run_json(&[
+        "locate",
+        "pmedian",
+        "-w",
+        w,
+        "--p",
+        "20",
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+        "--method",
+        "heuristic",
+    ]);
+    // (Heuristic at p = 20 still beats the optimum at p = 12.)
+    assert!(pm20["objective"].as_f64() < pm["objective"].as_f64());
+    let h = run_json(&[
+        "locate",
+        "pmedian",
+        "-w",
+        w,
+        "--p",
+        "12",
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+        "--method",
+        "heuristic",
+    ]);
+    assert!(h["objective"].as_f64().unwrap() >= pm["objective"].as_f64().unwrap() * (1.0 - 1e-9));
+
+    // LSCP at 3 km covers everyone; MCLP with that many sites covers everyone too.
+    let l = run_json(&[
+        "locate",
+        "lscp",
+        "-w",
+        w,
+        "--radius",
+        "3000",
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+    ]);
+    assert_eq!(l["optimal"], true);
+    let k = l["objective"].as_f64().unwrap() as usize;
+    assert_eq!(l["facilities"].as_array().unwrap().len(), k);
+    let m = run_json(&[
+        "locate",
+        "mclp",
+        "-w",
+        w,
+        "--radius",
+        "3000",
+        "--p",
+        &k.to_string(),
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+    ]);
+    assert!(
+        (m["covered_share"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+        "{m}"
+    );
+    let m_less = run_json(&[
+        "locate",
+        "mclp",
+        "-w",
+        w,
+        "--radius",
+        "3000",
+        "--p",
+        &(k - 3).to_string(),
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+    ]);
+    assert!(m_less["covered_share"].as_f64().unwrap() < 1.0);
+    assert!(!m_less["uncovered_villages"].as_array().unwrap().is_empty());
+
+    // p-center: no demand farther than the objective from its nearest site.
+    let pc = run_json(&[
+        "locate",
+        "pcenter",
+        "-w",
+        w,
+        "--p",
+        "10",
+        "--demand",
+        "centroid",
+        "--candidates",
+        "centroid",
+        "--time-limit",
+        "120",
+    ]);
+    let worst = pc["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["farthest_m"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(
+        (worst - pc["objective"].as_f64().unwrap()).abs() < 0.5,
+        "{pc}"
+    );
+
+    // Existing 卫生室 stay open; residential demand; new sites come on top.
+    let with_existing = run_json(&["locate", "mclp", "-w", w, "--kind", "卫生室", "--p", "5"]);
+    let existing = with_existing["existing_facilities"].as_u64().unwrap();
+    assert!(existing > 50);
+    assert_eq!(
+        with_existing["facilities"].as_array().unwrap().len() as u64,
+        existing + 5
+    );
+    assert_eq!(with_existing["demand"], "residential");
+    assert!(with_existing["demand_points"].as_u64().unwrap() > 468);
+
+    // Coverage of 卫生室 at 1 km: recount from the returned villages.
+    let cov = run_json(&[
+        "coverage",
+        "-w",
+        w,
+        "--kind",
+        "卫生室",
+        "--demand",
+        "centroid",
+    ]);
+    assert_eq!(cov["radius_m"], 1000.0);
+    assert!(cov["radius_source"].as_str().unwrap().contains("TD/T 1062"));
+    let vs = cov["villages"].as_array().unwrap();
+    assert_eq!(vs.len(), 468);
+    assert!(!cov["facilities"].as_array().unwrap().is_empty());
+    let mut covered = 0.0;
+    for v in vs {
+        if v["covered"] == true {
+            covered += v["population"].as_f64().unwrap();
+        }
+        let nm = v["nearest_m"].as_f64().unwrap();
+        assert!(nm >= 0.0);
+        assert_eq!(v["covered"] == true, nm <= 1000.0, "{v}");
+    }
+    assert!((covered - cov["totals"]["covered_population"].as_f64().unwrap()).abs() < 1.0);
+    let uncovered = cov["uncovered_villages"].as_array().unwrap().len();
+    assert_eq!(
+        uncovered,
+        468 - cov["totals"]["villages_covered"].as_u64().unwrap() as usize
+    );
+    // A larger radius covers at least as many people.
+    let cov3 = run_json(&["coverage", "-w", w, "--kind", "卫生室", "--radius", "3000"]);
+    assert!(
+        cov3["totals"]["covered_population"].as_f64()
+            >= cov["totals"]["covered_population"].as_f64()
+    );
+
+    // Centers of a town: ranked, best first, with the breakdown.
+    let town = villages["villages"][0]["code"].as_str().unwrap()[..9].to_string();
+    let c = run_json(&["centers", "-w", w, "--town", &town]);
+    let cands = c["candidates"].as_array().unwrap();
+    assert!(cands.len() > 3);
+    for pair in cands.windows(2) {
+        assert!(pair[0]["score"].as_f64() >= pair[1]["score"].as_f64());
+    }
+    for k in ["strength", "centrality", "facilities", "industry"] {
+        assert!(cands[0][k]["score"].is_number(), "{k}");
+    }
+    let median = c["one_median"]["code"].as_str().unwrap();
+    let median_row = cands.iter().find(|r| r["code"] == median).unwrap();
+    assert_eq!(median_row["centrality"]["score"], 1.0);
+    // With centrality alone, the 1-median ranks first.
+    let c2 = run_json(&[
+        "centers",
+        "-w",
+        w,
+        "--town",
+        &town,
+        "--weights",
+        "strength=0,centrality=1,facilities=0,industry=0",
+    ]);
+    assert_eq!(c2["candidates"][0]["code"], median);
+
+    // The radius table: edit, read back, reset.
+    let t = run_json(&[
+        "radii",
+        "-w",
+        w,
+        "--set",
+        "卫生室=1500",
+        "--source",
+        "某省村卫生室布局导则",
+    ]);
+    let row = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "卫生室")
+        .unwrap()
+        .clone();
+    assert_eq!(row["radius_m"], 1500.0);
+    assert_eq!(row["source"], "某省村卫生室布局导则");
+    let cov15 = run_json(&[
+        "coverage",
+        "-w",
+        w,
+        "--kind",
+        "卫生室",
+        "--demand",
+        "centroid",
+    ]);
+    assert_eq!(cov15["radius_m"], 1500.0);
+    let t = run_json(&["radii", "-w", w, "--reset"]);
+    let row = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "卫生室")
+        .unwrap()
+        .clone();
+    assert_eq!(row["radius_m"], 1000.0);
+
+    // Bad input: exit 2 and a message naming the field.
+    for (args, needle) in [
+        (vec!["locate", "lscp", "-w", w, "--radius", "0"], "radius"),
+        (vec!["locate", "lscp", "-w", w, "--radius", "NaN"], "radius"),
+        (vec!["locate", "mclp", "-w", w, "--radius", "1000"], "p"),
+        (
+            vec![
+                "locate", "pmedian", "-w", w, "--p", "100000", "--demand", "centroid",
+            ],
+            "p = 100000",
+        ),
+        (vec!["locate", "nearest", "-w", w, "--p", "3"], "model"),
+        (
+            vec!["locate", "mclp", "-w", w, "--kind", "飞机场", "--p", "3"],
+            "飞机场",
+        ),
+        (
+            vec![
+                "locate",
+                "pmedian",
+                "-w",
+                w,
+                "--p",
+                "3",
+                "--capacity",
+                "10",
+                "--demand",
+                "centroid",
+            ],
+            "capacity",
+        ),
+        (
+            vec![
+                "locate", "lscp", "-w", w, "--radius", "10", "--demand", "centroid",
+            ],
+            "radius",
+        ),
+        (vec!["coverage", "-w", w, "--kind", "飞机场"], "飞机场"),
+        (
+            vec!["coverage", "-w", w, "--kind", "卫生室", "--radius=-5"],
+            "radius",
+        ),
+        (
+            vec!["centers", "-w", w, "--villages", "999999999999"],
+            "999999999999",
+        ),
+        (vec!["radii", "-w", w, "--set", "卫生室=0"], "radius"),
+    ] {
+        let o = liancun(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
+
+mod http {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use liancun::api::{AppState, router};
+    use liancun::workspace::Workspace;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    async fn call(
+        app: &axum::Router,
+        method: &str,
+        uri: &str,
+        body: &str,
+    ) -> (StatusCode, String, Json) {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status();
+        let ct = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            ct,
+            serde_json::from_slice(&bytes).unwrap_or(Json::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn location_endpoints() {
+        let ws_path = demo_workspace("location_http");
+        let app = router(Arc::new(
+            AppState::load(&Workspace::open(&ws_path).unwrap(), "t").unwrap(),
+        ));
+
+        let (status, _, t) = call(&app, "GET", "/analysis/service-radii", "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            t["service_radii"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == "党群服务中心")
+        );
+
+        let (status, _, l) = call(
+            &app,
+            "POST",
+            "/analysis/locate",
+            r#"{"model": "pmedian", "p": 8, "demand": "centroid", "candidates": "centroid"}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{l}");
+        assert_eq!(l["facilities"].as_array().unwrap().len(), 8);
+        assert_eq!(l["optimal"], true);
+
+        let (status, _, c) = call(
+            &app,
+            "POST",
+            "/analysis/coverage",
+            r#"{"kind": "党群服务中心"}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert!(c["totals"]["covered_share"].as_f64().unwrap() > 0.3);
+
+        let (_, _, list) = call(&app, "GET", "/villages", "").await;
+        let codes: Vec<Json> = list["villages"].as_array().unwrap()[..3]
+            .iter()
+            .map(|v| v["code"].clone())
+            .collect();
+        let body = serde_json::json!({"villages": codes}).to_string();
+        let (status, _, r) = call(&app, "POST", "/analysis/centers", &body).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(r["candidates"].as_array().unwrap().len(), 3);
+
+        // Each bad request: 422 problem+json naming the field (400 for malformed JSON).
+        for (uri, body, field) in [
+            (
+                "/analysis/locate",
+                r#"{"model": "lscp", "radius_m": 0}"#,
+                "radius",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "lscp", "radius_m": -3, "demand": "centroid"}"#,
+                "radius",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "pmedian", "p": 99999, "demand": "centroid"}"#,
+                "p",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "mclp", "radius_m": 500}"#,
+                "p",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "mclp", "p": 2, "kind": "飞机场"}"#,
+                "kind",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "pmedian", "p": 2, "capacity": 5, "demand": "centroid"}"#,
+                "capacity",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "lscp", "radius_m": 5, "demand": "centroid"}"#,
+                "radius",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "pmedian", "p": 2, "demand": "everywhere"}"#,
+                "demand",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "pmedian", "p": 2, "time_limit_s": -1}"#,
+                "time_limit_s",
+            ),
+            ("/analysis/coverage", r#"{"kind": "飞机场"}"#, "kind"),
+            (
+                "/analysis/coverage",
+                r#"{"kind": "卫生室", "radius_m": 0}"#,
+                "radius",
+            ),
+            ("/analysis/centers", r#"{"villages": ["1"]}"#, "villages"),
+            ("/analysis/centers", r#"{}"#, "villages"),
+        ] {
+            let (status, ct, e) = call(&app, "POST", uri, body).await;
+            assert_eq!(
+                (status, ct.as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "application/problem+json"),
+                "{uri} {body}: {e}"
+            );
+            assert_eq!(e["field"], field, "{uri} {body}: {e}");
+            assert!(!e["detail"].as_str().unwrap().is_empty());
+        }
+        let (status, _, _) = call(
+            &app,
+            "POST",
+            "/analysis/locate",
+            r#"{"model": "pmedian", "p": "two"}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _, _) = call(
+            &app,
+            "POST",
+            "/analysis/locate",
+            r#"{"model": "pmedian", "pp": 2}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
