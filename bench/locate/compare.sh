@@ -140,7 +140,7 @@ for tag in "${sizes[@]}"; do
     for r in "$out/liancun-$tag-$m.json" "$out"/spopt-"$tag"-"$m"-*.json; do
       [ -s "$r" ] || continue
       case $r in *-check.json|*-seconds.json) continue ;; esac
-      $util check "$points" "$r" "$m" "$radius" > "${r%.json}-check.json" 2>/dev/null || rm -f "${r%.json}-check.json"
+      $util check "$points" "$r" "$m" "$radius" > "${r%.json}-check.json" || rm -f "${r%.json}-check.json"
     done
   done
 done

@@ -131,11 +131,37 @@ def recompute(points, codes_open, model, radius):
             "max_distance_m": float(dmin.max())}
 
 
+def facility_xy_difference(points, raw):
+    """Max |dx|, |dy| between a result's own facility coordinates (liancun writes x, y in EPSG:4548)
+    and the projected centroids of the same villages in POINTS.csv."""
+    codes, xy, _ = points
+    idx = {c: i for i, c in enumerate(codes)}
+    dx, dy, worst = [], [], None
+    for f in _find(raw, ("facilities", "sites", "open", "selected")) or []:
+        if not isinstance(f, dict) or "x" not in f or "y" not in f:
+            continue
+        c = str(f.get("code", f.get("village", f.get("id"))))
+        if c not in idx:
+            continue
+        dx.append(abs(float(f["x"]) - xy[idx[c], 0]))
+        dy.append(abs(float(f["y"]) - xy[idx[c], 1]))
+    if not dx:
+        return None
+    return {"compared": len(dx), "max_abs_dx_m": max(dx), "max_abs_dy_m": max(dy)}
+
+
 def cmd_check(points_csv, result, model, radius):
     r = read_result(result)
     if r is None:
         sys.exit(f"{result}: unreadable")
-    chk = recompute(read_points(points_csv), r["facilities"], model, float(radius))
+    pts = read_points(points_csv)
+    chk = recompute(pts, r["facilities"], model, float(radius))
+    xyd = facility_xy_difference(pts, r["raw"])
+    if xyd:
+        chk["facility_xy_vs_points_csv"] = xyd
+        print(f"{os.path.basename(result)}: facility x,y vs {os.path.basename(points_csv)}: "
+              f"max |dx| {xyd['max_abs_dx_m']:.4f} m, max |dy| {xyd['max_abs_dy_m']:.4f} m "
+              f"over {xyd['compared']} sites", file=sys.stderr)
     chk["reported_objective"] = r["objective"]
     if chk["objective"] is not None and r["objective"] is not None:
         chk["relative_difference"] = (r["objective"] - chk["objective"]) / max(abs(chk["objective"]), 1e-12)
@@ -221,10 +247,18 @@ def cmd_table(out, sizes):
                 else:
                     rel = "–"
                 fast = [r for r in opt if r["seconds"] is not None]
-                if fast and ls:
+                g = lc["gap"]
+                l_done = (lc["raw"].get("optimal") is True or (isinstance(g, (int, float)) and g <= 1e-9)
+                          or str(lc["status"] or "").lower() == "optimal")
+                ran = [r["seconds"] for r in sp.values() if r and r["seconds"] is not None]
+                if not cands:
+                    speed = "– (no spopt result)"
+                elif fast and ls:
                     speed = f"{min(r['seconds'] for r in fast) / ls:,.1f}×"
-                elif ls and cands:
-                    speed = f"> {max(r['seconds'] or 0 for r in sp.values() if r) / ls:,.0f}× (spopt unfinished)"
+                elif ls and ran and l_done:
+                    speed = f"> {max(ran) / ls:,.0f}× (spopt unfinished)"
+                elif ls and ran:
+                    speed = "– (neither proved optimality)"
                 else:
                     speed = "–"
             rows.append(f"| {LABEL[m]} | {size} | {p} | {cell_spopt(m, sp['cbc'])} | {cell_spopt(m, sp['highs'])} "

@@ -314,6 +314,10 @@ def main():
     except MemoryError:
         return finish("out of memory during build",
                       seconds_build=round(time.perf_counter() - t_read, 3))
+    except SystemError as e:  # a C extension hit the address-space cap ("returned NULL …")
+        return finish("out of memory during build" if "NULL" in str(e) else "error during build",
+                      error=f"{type(e).__name__}: {e}",
+                      seconds_build=round(time.perf_counter() - t_read, 3))
     t_built = time.perf_counter()
     res["seconds_build"] = round(t_built - t_read, 3)
     res["model_size"] = {"variables": model.problem.numVariables(),
