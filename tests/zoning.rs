@@ -422,45 +422,10 @@ fn cli_contiguity_propose_evaluate_on_the_demo_county() {
 
 mod http {
     use super::*;
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
+    use axum::http::StatusCode;
     use liancun::api::{AppState, router};
     use liancun::workspace::Workspace;
     use std::sync::Arc;
-    use tower::ServiceExt;
-
-    async fn call(
-        app: &axum::Router,
-        method: &str,
-        uri: &str,
-        body: &str,
-    ) -> (StatusCode, String, Json) {
-        let response = app
-            .clone()
-            .oneshot(
-                Request::builder()
-                    .method(method)
-                    .uri(uri)
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        let status = response.status();
-        let ct = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            ct,
-            serde_json::from_slice(&bytes).unwrap_or(Json::Null),
-        )
-    }
 
     #[tokio::test]
     async fn analysis_endpoints() {

@@ -42,10 +42,9 @@ fn load(state: &AppState, request: &ZoneRequest) -> Result<ZoningData, ApiError>
     ZoningData::load(&ws, &options).map_err(zones_error)
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    if body.is_empty() {
-        return serde_json::from_str("{}").map_err(|e| ApiError::bad_request(e.to_string()));
-    }
+/// Parses a JSON request body of parameters (an empty body is `{}`); malformed → 400.
+pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
             "请求体不是有效的参数 JSON / the body is not valid parameters: {e}"
@@ -53,7 +52,8 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
     })
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs workspace-bound work on a blocking thread.
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

@@ -18,6 +18,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
+use super::analysis::{blocking, parse_body as parse};
 use super::error::{ApiError, no_query};
 use super::features::json_response;
 use crate::engine::location::{LocateError, Method};
@@ -57,26 +58,9 @@ fn failure(e: LocationError) -> ApiError {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "请求体不是有效的参数 JSON / the body is not valid parameters: {e}"
-        ))
-    })
-}
-
 fn load(state: &AppState, parcels: LoadParcels) -> Result<LocationData, ApiError> {
     let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
     LocationData::load(&ws, parcels).map_err(failure)
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
 }
 
 /// `GET /analysis/service-radii`.
