@@ -534,3 +534,49 @@ pub fn pcenter_interchange(
     new_sites.sort_unstable();
     new_sites
 }
+
+/// Adds new sites until there are `p`: a cover test may prove a radius with fewer than `p` sites,
+/// but the model asks for exactly `p` (as spopt's does). Each added site is the one that most
+/// reduces the population-weighted distance (the p-median objective), so the extra facilities go
+/// where they serve most; the maximum distance cannot grow by opening more.
+pub fn pad_to_p(inst: &Instance, fixed: &[bool], sites: &mut Vec<usize>, p: usize) {
+    if sites.len() >= p {
+        return;
+    }
+    let mut is_open = fixed.to_vec();
+    for &j in sites.iter() {
+        is_open[j] = true;
+    }
+    let mut nearest: Vec<f64> = (0..inst.n)
+        .map(|i| {
+            (0..inst.m)
+                .filter(|&j| is_open[j])
+                .map(|j| inst.d(i, j))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    while sites.len() < p {
+        let mut best: Option<(f64, usize)> = None;
+        for j in (0..inst.m).filter(|&j| !is_open[j]) {
+            let mut saving = 0.0;
+            for i in 0..inst.n {
+                let d = inst.d(i, j);
+                if d < nearest[i] {
+                    saving += inst.weights[i] * (nearest[i] - d).min(1e300);
+                }
+            }
+            if best.is_none_or(|(s, _)| saving > s) {
+                best = Some((saving, j));
+            }
+        }
+        let Some((_, j)) = best else {
+            return; // fewer candidates than p: validated before, so not reached
+        };
+        is_open[j] = true;
+        sites.push(j);
+        for i in 0..inst.n {
+            nearest[i] = nearest[i].min(inst.d(i, j));
+        }
+    }
+    sites.sort_unstable();
+}

@@ -595,6 +595,7 @@ fn solve_pcenter(
     if !timed_out && params.method != Method::Heuristic {
         bound = best;
     }
+    heuristic::pad_to_p(inst, &fixed, &mut best_open, p);
     Ok(Solution {
         objective: best,
         bound: bound.min(best),

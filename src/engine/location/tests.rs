@@ -104,6 +104,7 @@ fn every_model_matches_brute_force() {
                 s.objective
             );
             assert!(s.optimal);
+            assert_eq!(s.new_sites.len(), p, "{tag} pcenter opens exactly p");
 
             let s = solve(&inst, &params(Model::Mclp { radius, p }, method)).unwrap();
             assert!(
@@ -155,6 +156,7 @@ fn every_model_matches_brute_force() {
         assert!(h.objective <= best_cover + 1e-6 && h.bound >= best_cover - 1e-6);
         let h = solve(&inst, &params(Model::PCenter { p }, Method::Heuristic)).unwrap();
         assert!(h.objective >= best_center - 1e-9 && h.bound <= best_center + 1e-9);
+        assert_eq!(h.new_sites.len(), p);
     }
 }
 
@@ -242,4 +244,41 @@ fn bad_parameters_are_named() {
         "only 4 free candidates"
     );
     assert!(bad(Model::PCenter { p: 9 }).contains("p = 9"));
+}
+
+#[test]
+fn pcenter_opens_exactly_p_even_when_fewer_sites_reach_the_optimum() {
+    // Two tight clusters far apart: two sites give the optimal maximum distance, but p = 4 asks
+    // for four; the extra two go where they cut the weighted distance most (one per cluster).
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (0.0, 10.0),
+        (5000.0, 0.0),
+        (5010.0, 0.0),
+        (5000.0, 10.0),
+    ];
+    let n = pts.len();
+    let mut cost = Vec::new();
+    for a in &pts {
+        for b in &pts {
+            cost.push(((a.0 - b.0) as f64).hypot(a.1 - b.1));
+        }
+    }
+    let inst = Instance {
+        weights: vec![1.0; n],
+        cost,
+        n,
+        m: n,
+        fixed_open: vec![],
+        capacities: None,
+    };
+    for method in [Method::Auto, Method::Exact, Method::Heuristic] {
+        let s = solve(&inst, &params(Model::PCenter { p: 4 }, method)).unwrap();
+        assert_eq!(s.new_sites.len(), 4, "{method:?}: {s:?}");
+        assert_eq!(s.open.len(), 4);
+        assert!((s.objective - 10.0).abs() < 1e-9, "{method:?}: {s:?}");
+        let left = s.new_sites.iter().filter(|&&j| j < 3).count();
+        assert_eq!(left, 2, "one extra per cluster: {s:?}");
+    }
 }
