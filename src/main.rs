@@ -180,6 +180,15 @@ enum Command {
         method: String,
         #[arg(long, default_value_t = 60.0)]
         time_limit: f64,
+        /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
+        #[arg(long, default_value = "straight")]
+        distance: String,
+        /// With --distance time: the reach in minutes (instead of --radius)
+        #[arg(long)]
+        minutes: Option<f64>,
+        /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
+        #[arg(long, value_name = "GEOJSON")]
+        areas: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         #[arg(long, short)]
@@ -198,6 +207,15 @@ enum Command {
         /// residential (三调 0702 parcels, else the village point), centroid, representative
         #[arg(long, default_value = "residential")]
         demand: String,
+        /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
+        #[arg(long, default_value = "straight")]
+        distance: String,
+        /// With --distance time: the reach in minutes (instead of --radius)
+        #[arg(long)]
+        minutes: Option<f64>,
+        /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
+        #[arg(long, value_name = "GEOJSON")]
+        areas: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         #[arg(long, short)]
@@ -821,10 +839,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             capacity,
             method,
             time_limit,
+            distance,
+            minutes,
+            areas,
             format,
             out,
         } => {
             use liancun::location::*;
+            let distance = match Distance::parse(&distance) {
+                Ok(d) => d,
+                Err(e) => return location_failure(e),
+            };
             let ws = open_existing(&workspace)?;
             let demand = match DemandMode::parse(&demand) {
                 Ok(d) => d,
@@ -851,26 +876,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 capacity,
                 method: parse_method(&method)?,
                 time_limit: std::time::Duration::from_secs_f64(time_limit),
+                distance,
+                minutes,
+                service_areas: areas.is_some(),
             };
             let data = LocationData::load(
                 &ws,
                 LoadParcels {
                     residential: demand == DemandMode::Residential,
                     construction: candidates == CandidateMode::Construction,
+                    roads: distance.uses_roads(),
                 },
             )?;
-            let body = match locate(&data, &request) {
+            let mut body = match locate(&data, &request) {
                 Ok(b) => b,
                 Err(e) => return location_failure(e),
             };
+            write_service_areas(areas.as_deref(), &mut body)?;
+            let farthest = format!("farthest_{}", distance.unit());
             match format {
                 Format::Json => {
                     write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
                 }
                 Format::Csv => {
-                    let mut text = String::from(
-                        "name,existing,village,lon,lat,served_population,farthest_m\n",
-                    );
+                    let mut text =
+                        format!("name,existing,village,lon,lat,served_population,{farthest}\n");
                     for f in body["facilities"].as_array().into_iter().flatten() {
                         text.push_str(&format!(
                             "{},{},{},{},{},{},{}\n",
@@ -880,7 +910,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             f["point"][0],
                             f["point"][1],
                             f["served_population"],
-                            f["farthest_m"]
+                            f[&farthest]
                         ));
                     }
                     write_output(out.as_deref(), &text)?;
@@ -904,6 +934,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             kind,
             radius,
             demand,
+            distance,
+            minutes,
+            areas,
             format,
             out,
         } => {
@@ -913,31 +946,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(d) => d,
                 Err(e) => return location_failure(e),
             };
+            let distance = match Distance::parse(&distance) {
+                Ok(d) => d,
+                Err(e) => return location_failure(e),
+            };
             let data = LocationData::load(
                 &ws,
                 LoadParcels {
                     residential: demand == DemandMode::Residential,
                     construction: false,
+                    roads: distance.uses_roads(),
                 },
             )?;
-            let body = match coverage(
+            let mut body = match coverage(
                 &data,
                 &CoverageRequest {
                     kind,
                     radius_m: radius,
+                    minutes,
                     demand,
+                    distance,
+                    service_areas: areas.is_some(),
                 },
             ) {
                 Ok(b) => b,
                 Err(e) => return location_failure(e),
             };
+            write_service_areas(areas.as_deref(), &mut body)?;
+            let nearest = format!("nearest_{}", distance.unit());
             match format {
                 Format::Json => {
                     write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
                 }
                 Format::Csv => {
-                    let mut text = String::from(
-                        "\u{feff}code,name,population,covered_population,covered_share,covered,nearest_facility,nearest_m\n",
+                    let mut text = format!(
+                        "\u{feff}code,name,population,covered_population,covered_share,covered,nearest_facility,{nearest}\n",
                     );
                     for v in body["villages"].as_array().into_iter().flatten() {
                         text.push_str(&format!(
@@ -949,7 +992,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             v["covered_share"],
                             v["covered"],
                             v["nearest_facility"].as_str().unwrap_or(""),
-                            v["nearest_m"]
+                            v[&nearest]
                         ));
                     }
                     write_output(out.as_deref(), &text)?;
@@ -1263,6 +1306,24 @@ fn read_given_sites(path: &Path) -> Result<Vec<(String, f64, f64)>> {
 }
 
 /// Prints a location error; user mistakes and infeasible requests exit with 2.
+/// Moves `service_areas` out of an analysis answer into its own GeoJSON file, when asked for.
+fn write_service_areas(path: Option<&Path>, body: &mut serde_json::Value) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        let areas = body
+            .as_object_mut()
+            .and_then(|o| o.remove("service_areas"))
+            .unwrap_or_else(|| serde_json::json!({"type": "FeatureCollection", "features": []}));
+        std::fs::write(path, serde_json::to_string(&areas)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "服务范围 / service areas: {} ({} features)",
+            path.display(),
+            areas["features"].as_array().map_or(0, |f| f.len())
+        );
+    }
+    Ok(())
+}
+
 fn location_failure(e: liancun::location::LocationError) -> Result<ExitCode> {
     use liancun::location::LocationError;
     match e {

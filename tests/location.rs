@@ -334,6 +334,258 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
     }
 }
 
+fn fails_naming(args: &[&str], field: &str) -> String {
+    let o = liancun(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("({field})")),
+        "{args:?} should name {field}: {e}"
+    );
+    e
+}
+
+#[test]
+fn network_distances_isochrones_and_what_bad_roads_get() {
+    let ws = demo_workspace("location_network");
+    let w = ws.to_str().unwrap();
+    let dir = ws.parent().unwrap();
+    let areas = dir.join("areas.geojson");
+    let a = areas.to_str().unwrap();
+
+    // Over the roads nobody is nearer than in a straight line, so coverage can only shrink.
+    let cov = |extra: &[&str]| {
+        let mut args = vec![
+            "coverage",
+            "-w",
+            w,
+            "--kind",
+            "卫生室",
+            "--demand",
+            "representative",
+        ];
+        args.extend_from_slice(extra);
+        run_json(&args)
+    };
+    let straight = cov(&[]);
+    let network = cov(&["--distance", "network", "--areas", a]);
+    assert_eq!(network["distance_mode"], "network");
+    let covered = |c: &Json| c["totals"]["covered_population"].as_f64().unwrap();
+    assert!(covered(&network) <= covered(&straight) + 1e-6);
+    assert!(covered(&network) > 0.0);
+    let sv = straight["villages"].as_array().unwrap();
+    let nv = network["villages"].as_array().unwrap();
+    for (s, n) in sv.iter().zip(nv) {
+        assert_eq!(s["code"], n["code"]);
+        let (ds, dn) = (
+            s["nearest_m"].as_f64().unwrap(),
+            n["nearest_m"].as_f64().unwrap(),
+        );
+        assert!(
+            dn >= ds - 0.2,
+            "{}: network {dn} < straight {ds}",
+            s["code"]
+        );
+    }
+    // One isochrone per facility, each a non-empty polygon in lon/lat.
+    let fc: Json = serde_json::from_str(&std::fs::read_to_string(&areas).unwrap()).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(
+        features.len(),
+        network["totals"]["facilities"].as_u64().unwrap() as usize
+    );
+    for f in features {
+        assert_eq!(f["geometry"]["type"], "MultiPolygon");
+        let ring = &f["geometry"]["coordinates"][0][0];
+        assert!(ring.as_array().unwrap().len() >= 4, "{f}");
+        let lon = ring[0][0].as_f64().unwrap();
+        assert!((117.0..119.0).contains(&lon));
+    }
+
+    // Minutes: a longer reach never covers fewer people.
+    let t5 = cov(&["--distance", "time", "--minutes", "5"]);
+    let t30 = cov(&["--distance", "time", "--minutes", "30"]);
+    assert_eq!(t5["unit"], "min");
+    assert!(t5["villages"][0]["nearest_min"].as_f64().is_some());
+    assert!(covered(&t5) <= covered(&t30));
+    assert!(covered(&t30) > covered(&t5), "30 min reach more than 5");
+
+    // Locating over the roads: MCLP covers no more than in a straight line, p-median costs no
+    // less, and both open p sites.
+    let loc = |model: &str, extra: &[&str]| {
+        let mut args = vec![
+            "locate",
+            model,
+            "-w",
+            w,
+            "--p",
+            "6",
+            "--demand",
+            "representative",
+        ];
+        args.extend_from_slice(extra);
+        run_json(&args)
+    };
+    let m_s = loc("mclp", &["--radius", "4000"]);
+    let m_n = loc(
+        "mclp",
+        &["--radius", "4000", "--distance", "network", "--areas", a],
+    );
+    assert!(m_n["objective"].as_f64().unwrap() <= m_s["objective"].as_f64().unwrap() + 1e-6);
+    assert_eq!(m_n["optimal"], true);
+    let fc: Json = serde_json::from_str(&std::fs::read_to_string(&areas).unwrap()).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 6);
+    let p_s = loc("pmedian", &[]);
+    let p_n = loc("pmedian", &["--distance", "network"]);
+    assert!(p_n["objective"].as_f64().unwrap() >= p_s["objective"].as_f64().unwrap());
+    assert_eq!(p_n["facilities"].as_array().unwrap().len(), 6);
+    // Every village is served by one of the open sites, at its network distance.
+    for v in p_n["villages"].as_array().unwrap() {
+        let k = v["facility"].as_u64().unwrap() as usize;
+        assert!(k < 6);
+        assert!(v["distance_m"].as_f64().unwrap() >= 0.0);
+    }
+    let p_t = loc("pcenter", &["--distance", "time"]);
+    assert!(p_t["objective_meaning"].as_str().unwrap().contains("min"));
+
+    // Bad requests: exit 2 naming the parameter at fault.
+    fails_naming(
+        &[
+            "coverage",
+            "-w",
+            w,
+            "--kind",
+            "卫生室",
+            "--distance",
+            "time",
+        ],
+        "minutes",
+    );
+    fails_naming(
+        &[
+            "coverage",
+            "-w",
+            w,
+            "--kind",
+            "卫生室",
+            "--distance",
+            "time",
+            "--radius",
+            "800",
+        ],
+        "radius",
+    );
+    fails_naming(
+        &["coverage", "-w", w, "--kind", "卫生室", "--minutes", "5"],
+        "minutes",
+    );
+    fails_naming(
+        &[
+            "coverage",
+            "-w",
+            w,
+            "--kind",
+            "卫生室",
+            "--distance",
+            "time",
+            "--minutes=-1",
+        ],
+        "minutes",
+    );
+    fails_naming(
+        &["coverage", "-w", w, "--kind", "卫生室", "--distance", "air"],
+        "distance",
+    );
+    fails_naming(
+        &["locate", "lscp", "-w", w, "--distance", "time"],
+        "minutes",
+    );
+
+    // Roads split into towns (the county roads removed): p-median with one site cannot reach
+    // the other towns, and says so naming them; with a site per part it can.
+    let roads: Json =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo/roads.geojson")).unwrap())
+            .unwrap();
+    let mut village_roads = roads.clone();
+    village_roads["features"] = Json::Array(
+        roads["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["class"] == "村道")
+            .cloned()
+            .collect(),
+    );
+    let split = dir.join("village_roads.geojson");
+    std::fs::write(&split, village_roads.to_string()).unwrap();
+    let o = liancun(&["import", "-w", w, "-l", "roads", split.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = fails_naming(
+        &[
+            "locate",
+            "pmedian",
+            "-w",
+            w,
+            "--p",
+            "1",
+            "--demand",
+            "representative",
+            "--distance",
+            "network",
+        ],
+        "p",
+    );
+    assert!(e.contains("3703"), "names villages: {e}");
+    let towns = run_json(&["stats", "-w", w, "--format", "json"])["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap()[..9].to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let spread = run_json(&[
+        "locate",
+        "pmedian",
+        "-w",
+        w,
+        "--p",
+        &towns.to_string(),
+        "--demand",
+        "representative",
+        "--distance",
+        "network",
+        "--method",
+        "heuristic",
+    ]);
+    assert_eq!(spread["facilities"].as_array().unwrap().len(), towns);
+
+    // A roads layer far from the villages: refused, naming the villages it does not reach.
+    let far = dir.join("far_road.geojson");
+    std::fs::write(
+        &far,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"class":"村道"},"geometry":{"type":"LineString","coordinates":[[118.50,35.93],[118.505,35.931]]}}]}"#,
+    )
+    .unwrap();
+    let o = liancun(&["import", "-w", w, "-l", "roads", far.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = fails_naming(
+        &[
+            "coverage",
+            "-w",
+            w,
+            "--kind",
+            "卫生室",
+            "--distance",
+            "network",
+        ],
+        "roads",
+    );
+    assert!(
+        e.contains("3703") && e.contains(" m)"),
+        "names villages and distances: {e}"
+    );
+}
+
 mod http {
     use super::*;
     use axum::http::StatusCode;
@@ -357,6 +609,7 @@ mod http {
                 .iter()
                 .any(|r| r["kind"] == "党群服务中心")
         );
+        assert!(t["kinds_present"]["卫生室"].as_u64().unwrap() > 0, "{t}");
 
         let (status, _, l) = call(
             &app,
@@ -378,6 +631,38 @@ mod http {
         .await;
         assert_eq!(status, StatusCode::OK, "{c}");
         assert!(c["totals"]["covered_share"].as_f64().unwrap() > 0.3);
+        assert!(c.get("service_areas").is_none(), "only when asked for");
+
+        // Service areas for the map: one per facility (isochrones along the roads), and one
+        // per open site of an MCLP; every village says which site serves it.
+        let (status, _, c) = call(
+            &app,
+            "POST",
+            "/analysis/coverage",
+            r#"{"kind": "卫生室", "distance": "network", "demand": "representative", "service_areas": true}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert_eq!(
+            c["service_areas"]["features"].as_array().unwrap().len() as u64,
+            c["totals"]["facilities"].as_u64().unwrap()
+        );
+        let (status, _, l) = call(
+            &app,
+            "POST",
+            "/analysis/locate",
+            r#"{"model": "mclp", "p": 4, "radius_m": 3000, "demand": "representative", "service_areas": true}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{l}");
+        assert_eq!(l["service_areas"]["features"].as_array().unwrap().len(), 4);
+        assert!(
+            l["villages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["facility"].as_u64().unwrap() < 4)
+        );
 
         let (_, _, list) = call(&app, "GET", "/villages", "").await;
         let codes: Vec<Json> = list["villages"].as_array().unwrap()[..3]
@@ -440,6 +725,21 @@ mod http {
             (
                 "/analysis/coverage",
                 r#"{"kind": "卫生室", "radius_m": 0}"#,
+                "radius",
+            ),
+            (
+                "/analysis/coverage",
+                r#"{"kind": "卫生室", "distance": "air"}"#,
+                "distance",
+            ),
+            (
+                "/analysis/coverage",
+                r#"{"kind": "卫生室", "distance": "time"}"#,
+                "minutes",
+            ),
+            (
+                "/analysis/locate",
+                r#"{"model": "mclp", "p": 2, "distance": "time", "radius_m": 900}"#,
                 "radius",
             ),
             ("/analysis/centers", r#"{"villages": ["1"]}"#, "villages"),

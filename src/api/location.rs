@@ -1,9 +1,12 @@
 //! Facility analyses over HTTP.
 //!
-//! - `GET /analysis/service-radii`: the radius per facility kind with its source.
-//! - `POST /analysis/coverage` `{"kind", "radius_m"?, "demand"?}`: who is within reach.
-//! - `POST /analysis/locate` `{"model", "radius_m"?, "p"?, "demand"?, "candidates"?, "kind"?,
-//!   "capacity"?, "given"?: [{"name","lon","lat"}], "method"?, "time_limit_s"?}`.
+//! - `GET /analysis/service-radii`: the radius per facility kind with its source, and the kinds
+//!   present in the workspace with their counts.
+//! - `POST /analysis/coverage` `{"kind", "radius_m"?, "minutes"?, "demand"?, "distance"?,
+//!   "service_areas"?}`: who is within reach (straight, along the roads in metres, or in minutes).
+//! - `POST /analysis/locate` `{"model", "radius_m"?, "minutes"?, "p"?, "demand"?, "candidates"?,
+//!   "kind"?, "capacity"?, "given"?: [{"name","lon","lat"}], "method"?, "time_limit_s"?,
+//!   "distance"?, "service_areas"?}`.
 //! - `POST /analysis/centers` `{"villages": [codes]} | {"town": code}`, `"weights"?`.
 //!
 //! A bad or infeasible request is `422` problem+json whose `field` names the parameter at fault
@@ -23,8 +26,8 @@ use super::error::{ApiError, no_query};
 use super::features::json_response;
 use crate::engine::location::{LocateError, Method};
 use crate::location::{
-    CandidateMode, CenterWeights, CoverageRequest, DemandMode, LoadParcels, LocateRequest,
-    LocationData, LocationError, coverage, locate, rank_centers, service_radii,
+    CandidateMode, CenterWeights, CoverageRequest, DemandMode, Distance, LoadParcels,
+    LocateRequest, LocationData, LocationError, coverage, locate, rank_centers, service_radii,
 };
 use crate::workspace::Workspace;
 
@@ -72,7 +75,8 @@ pub async fn radii(
     let body = blocking(move || {
         let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
         let table = service_radii(&ws).map_err(failure)?;
-        Ok(json!({"service_radii": table}))
+        let data = LocationData::load(&ws, LoadParcels::default()).map_err(failure)?;
+        Ok(json!({"service_radii": table, "kinds_present": data.kinds()}))
     })
     .await?;
     Ok(json_response("application/json", body))
@@ -83,7 +87,11 @@ pub async fn radii(
 struct CoverageBody {
     kind: String,
     radius_m: Option<f64>,
+    minutes: Option<f64>,
     demand: Option<String>,
+    distance: Option<String>,
+    #[serde(default)]
+    service_areas: bool,
 }
 
 /// `POST /analysis/coverage`.
@@ -95,11 +103,14 @@ pub async fn coverage_handler(
     let body = blocking(move || {
         let demand =
             DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
+        let distance =
+            Distance::parse(b.distance.as_deref().unwrap_or("straight")).map_err(failure)?;
         let data = load(
             &state,
             LoadParcels {
                 residential: demand == DemandMode::Residential,
                 construction: false,
+                roads: distance.uses_roads(),
             },
         )?;
         coverage(
@@ -107,7 +118,10 @@ pub async fn coverage_handler(
             &CoverageRequest {
                 kind: b.kind,
                 radius_m: b.radius_m,
+                minutes: b.minutes,
                 demand,
+                distance,
+                service_areas: b.service_areas,
             },
         )
         .map_err(failure)
@@ -138,6 +152,10 @@ struct LocateBody {
     given: Vec<GivenSite>,
     method: Option<String>,
     time_limit_s: Option<f64>,
+    minutes: Option<f64>,
+    distance: Option<String>,
+    #[serde(default)]
+    service_areas: bool,
 }
 
 /// `POST /analysis/locate`.
@@ -152,6 +170,7 @@ pub async fn locate_handler(
         DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
     let candidates = CandidateMode::parse(b.candidates.as_deref().unwrap_or("representative"))
         .map_err(failure)?;
+    let distance = Distance::parse(b.distance.as_deref().unwrap_or("straight")).map_err(failure)?;
     let method = match b.method.as_deref().unwrap_or("auto") {
         "auto" => Method::Auto,
         "exact" => Method::Exact,
@@ -185,6 +204,9 @@ pub async fn locate_handler(
         capacity: b.capacity,
         method,
         time_limit: Duration::from_secs_f64(limit),
+        distance,
+        minutes: b.minutes,
+        service_areas: b.service_areas,
     };
     let body = blocking(move || {
         let data = load(
@@ -192,6 +214,7 @@ pub async fn locate_handler(
             LoadParcels {
                 residential: demand == DemandMode::Residential,
                 construction: candidates == CandidateMode::Construction,
+                roads: distance.uses_roads(),
             },
         )?;
         locate(&data, &request).map_err(failure)

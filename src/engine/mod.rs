@@ -16,6 +16,7 @@ pub mod crs;
 pub mod geometry;
 pub mod index;
 pub mod location;
+pub mod network;
 pub mod random;
 pub mod simplify;
 pub mod stats;

@@ -250,7 +250,7 @@ fn bad_parameters_are_named() {
 fn pcenter_opens_exactly_p_even_when_fewer_sites_reach_the_optimum() {
     // Two tight clusters far apart: two sites give the optimal maximum distance, but p = 4 asks
     // for four; the extra two go where they cut the weighted distance most (one per cluster).
-    let pts = [
+    let pts: [(f64, f64); 6] = [
         (0.0, 0.0),
         (10.0, 0.0),
         (0.0, 10.0),
@@ -262,7 +262,7 @@ fn pcenter_opens_exactly_p_even_when_fewer_sites_reach_the_optimum() {
     let mut cost = Vec::new();
     for a in &pts {
         for b in &pts {
-            cost.push(((a.0 - b.0) as f64).hypot(a.1 - b.1));
+            cost.push((a.0 - b.0).hypot(a.1 - b.1));
         }
     }
     let inst = Instance {

@@ -3,8 +3,11 @@
 //! key-village candidates. Loads what the engine needs from the workspace and turns results into
 //! JSON; the algorithms live in `engine::location`.
 //!
-//! Distances are straight lines in the workspace's CGCS2000 3° Gauss–Krüger zone (metres), what a
-//! GIS analyst would compute, so results compare with other tools.
+//! Distances are straight lines in the workspace's CGCS2000 3° Gauss–Krüger zone (metres) by
+//! default, what a GIS analyst would compute, so results compare with other tools; with a roads
+//! layer they can be shortest paths along the roads, in metres or minutes (`distance.rs`).
+
+pub mod distance;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -14,10 +17,13 @@ use serde_json::{Value as Json, json};
 
 use crate::domain::{LayerKind, landuse, village_code_of};
 use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
-use crate::engine::geometry::{envelope_tree, to_multipolygon};
+use crate::engine::geometry::{envelope_tree, to_multilinestring, to_multipolygon};
 use crate::engine::location::{self, Instance, LocateError, Method, Model, Params, Solution};
+use crate::engine::network::{RoadLine, default_speed_kmh};
 use crate::store::FeatureStore;
 use crate::workspace::{Workspace, WorkspaceError};
+pub use distance::Distance;
+use distance::{CostSpace, Place};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocationError {
@@ -247,6 +253,8 @@ pub struct LocationData {
     pub residential: Vec<Residential>,
     /// Construction-land parcels (candidate sites): centroid and area.
     pub construction: Vec<(usize, Coord<f64>, f64)>,
+    /// The roads (metric CRS) with their speeds, when asked for.
+    pub roads: Vec<RoadLine>,
     pub metric_epsg: u32,
     pub radii: Vec<ServiceRadius>,
     index_of_code: HashMap<String, usize>,
@@ -257,6 +265,7 @@ pub struct LocationData {
 pub struct LoadParcels {
     pub residential: bool,
     pub construction: bool,
+    pub roads: bool,
 }
 
 impl LocationData {
@@ -402,11 +411,39 @@ impl LocationData {
                 },
             )?;
         }
+        let mut roads = Vec::new();
+        if parcels.roads
+            && let Some(info) = ws
+                .store()
+                .layer(LayerKind::Roads)
+                .map_err(WorkspaceError::from)?
+        {
+            let (class_c, speed_c) = (info.column_index("class"), info.column_index("speed_kmh"));
+            ws.scan_metric(LayerKind::Roads, &mut |f| {
+                let class = class_c
+                    .and_then(|c| f.values[c].as_text())
+                    .unwrap_or_default();
+                let speed_kmh = speed_c
+                    .and_then(|c| f.values[c].as_f64())
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .unwrap_or_else(|| default_speed_kmh(&class).0);
+                if let Some(mls) = to_multilinestring(f.geometry.clone()) {
+                    for ls in mls.0 {
+                        roads.push(RoadLine {
+                            coords: ls.0,
+                            speed_kmh,
+                        });
+                    }
+                }
+                Ok(())
+            })?;
+        }
         Ok(LocationData {
             villages,
             facilities,
             residential,
             construction,
+            roads,
             metric_epsg,
             radii: service_radii(ws)?,
             index_of_code,
@@ -560,26 +597,77 @@ fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct CoverageRequest {
     pub kind: String,
-    /// Overrides every facility's radius (and the table's).
+    /// Overrides every facility's radius (and the table's); metres.
     pub radius_m: Option<f64>,
+    /// The reach in minutes, for `Distance::Time` (the radius table is in metres).
+    pub minutes: Option<f64>,
     pub demand: DemandMode,
+    pub distance: Distance,
+    /// Add each facility's service area (circle or isochrone) as GeoJSON.
+    pub service_areas: bool,
 }
 
 /// A village counts as covered when at least this share of its population is.
 pub const VILLAGE_COVERED_SHARE: f64 = 0.5;
 
-pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, LocationError> {
-    if let Some(r) = req.radius_m {
+/// The reach of a facility in the distance mode's unit, and where it comes from.
+fn reach_of(
+    req_radius: Option<f64>,
+    minutes: Option<f64>,
+    distance: Distance,
+    facility_radius: Option<f64>,
+    table: Option<&ServiceRadius>,
+) -> Option<(f64, &'static str)> {
+    if distance == Distance::Time {
+        return minutes.map(|m| (m, "request (minutes)"));
+    }
+    req_radius
+        .map(|r| (r, "request"))
+        .or(facility_radius.map(|r| (r, "facility radius_m")))
+        .or(table.map(|t| (t.radius_m, "service radius table")))
+}
+
+/// Checks the radius / minutes a request gives against its distance mode.
+fn check_reach(
+    radius_m: Option<f64>,
+    minutes: Option<f64>,
+    distance: Distance,
+    needed: bool,
+) -> Result<(), LocationError> {
+    if let Some(r) = radius_m {
         check_radius(r)?;
     }
+    if let Some(m) = minutes
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(input(
+            "minutes",
+            format!("minutes = {m}: 应为正数（分钟） / must be a positive number of minutes"),
+        ));
+    }
+    match distance {
+        Distance::Time if radius_m.is_some() => Err(input(
+            "radius",
+            "按出行时间（distance time）时请给 minutes 而不是 radius_m / with distance time give minutes, not a radius in metres",
+        )),
+        Distance::Time if needed && minutes.is_none() => Err(input(
+            "minutes",
+            "按出行时间（distance time）需要 minutes / distance time needs minutes",
+        )),
+        Distance::Straight | Distance::Network if minutes.is_some() => Err(input(
+            "minutes",
+            "minutes 只用于 distance time / minutes applies to distance time only",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, LocationError> {
+    check_reach(req.radius_m, req.minutes, req.distance, true)?;
     let sites = data.check_kind(&req.kind)?;
     let table = data.radius_of(&req.kind);
-    let radius_of =
-        |f: &Facility| -> Option<f64> { req.radius_m.or(f.radius_m).or(table.map(|t| t.radius_m)) };
-    if sites
-        .iter()
-        .any(|&f| radius_of(&data.facilities[f]).is_none())
-    {
+    let reach = |f: &Facility| reach_of(req.radius_m, req.minutes, req.distance, f.radius_m, table);
+    if sites.iter().any(|&f| reach(&data.facilities[f]).is_none()) {
         return Err(input(
             "radius",
             format!(
@@ -589,18 +677,39 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
         ));
     }
     let points = demand_points(data, req.demand);
+    let space = CostSpace::new(data, req.distance)?;
+    let labels: Vec<String> = points
+        .iter()
+        .map(|d| village_label(&data.villages[d.village]))
+        .collect();
+    let demand_places: Vec<Place> = points
+        .iter()
+        .zip(&labels)
+        .map(|(d, l)| Place {
+            label: l,
+            point: d.point,
+        })
+        .collect();
+    let site_places: Vec<Place> = sites
+        .iter()
+        .map(|&f| Place {
+            label: &data.facilities[f].name,
+            point: data.facilities[f].point,
+        })
+        .collect();
+    let cost = space.matrix(&demand_places, &site_places)?;
+    let m = sites.len();
     let n = data.villages.len();
     let mut pop = vec![0.0; n];
     let mut covered = vec![0.0; n];
     let mut nearest = vec![f64::INFINITY; n];
     let mut nearest_site = vec![usize::MAX; n];
-    for d in &points {
+    for (i, d) in points.iter().enumerate() {
         pop[d.village] += d.weight;
         let mut inside = false;
-        for &f in &sites {
-            let fac = &data.facilities[f];
-            let dd = dist(d.point, fac.point);
-            if dd <= radius_of(fac).expect("checked") {
+        for (k, &f) in sites.iter().enumerate() {
+            let dd = cost[i * m + k];
+            if dd <= reach(&data.facilities[f]).expect("checked").0 {
                 inside = true;
             }
             if dd < nearest[d.village] {
@@ -622,19 +731,26 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             1.0
         }
     };
+    let nearest_key = format!("nearest_{}", req.distance.unit());
     let villages: Vec<Json> = (0..n)
         .map(|v| {
             let vil = &data.villages[v];
-            json!({
+            let mut row = json!({
                 "code": vil.code, "name": vil.name,
                 "population": vil.population,
                 "covered_population": round(covered[v], 1),
                 "covered_share": round(share(v), 4),
                 "covered": share(v) >= VILLAGE_COVERED_SHARE,
                 "nearest_facility": data.facilities.get(nearest_site[v]).map(|f| f.name.clone()),
-                "nearest_m": round(nearest[v], 1),
                 "point": lonlat(&r, vil.point),
-            })
+            });
+            // Not reachable over the roads: no nearest facility and no distance (null).
+            row[&nearest_key] = if nearest[v].is_finite() {
+                json!(round(nearest[v], 1))
+            } else {
+                Json::Null
+            };
+            row
         })
         .collect();
     let mut uncovered: Vec<usize> = (0..n)
@@ -645,19 +761,28 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             .total_cmp(&(pop[a] - covered[a]))
             .then(a.cmp(&b))
     });
+    let radius_key = if req.distance == Distance::Time {
+        "minutes"
+    } else {
+        "radius_m"
+    };
     let facilities: Vec<Json> = sites
         .iter()
         .map(|&f| {
             let fac = &data.facilities[f];
-            json!({"name": fac.name, "radius_m": radius_of(fac), "radius_from": if req.radius_m.is_some() { "request" } else if fac.radius_m.is_some() { "facility radius_m" } else { "service radius table" },
-                   "village": fac.village.map(|v| data.villages[v].code.clone()), "point": lonlat(&r, fac.point)})
+            let (radius, from) = reach(fac).expect("checked");
+            let mut j = json!({"name": fac.name, "radius_from": from,
+                   "village": fac.village.map(|v| data.villages[v].code.clone()), "point": lonlat(&r, fac.point)});
+            j[radius_key] = json!(radius);
+            j
         })
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "kind": req.kind,
-        "radius_m": req.radius_m.or(table.map(|t| t.radius_m)),
-        "radius_source": if req.radius_m.is_some() { "request".to_string() } else { table.map(|t| t.source.clone()).unwrap_or_default() },
-        "distance": "straight line in EPSG:".to_string() + &data.metric_epsg.to_string(),
+        "radius_source": if req.radius_m.is_some() || req.minutes.is_some() { "request".to_string() } else { table.map(|t| t.source.clone()).unwrap_or_default() },
+        "distance": space.distance.describe(data.metric_epsg),
+        "distance_mode": req.distance.name(),
+        "unit": req.distance.unit(),
         "demand": req.demand.name(),
         "demand_points": points.len(),
         "village_covered_rule": format!("覆盖人口占比 ≥ {:.0}% 的村计为已覆盖 / a village is covered when ≥ {:.0}% of its population is", VILLAGE_COVERED_SHARE * 100.0, VILLAGE_COVERED_SHARE * 100.0),
@@ -672,7 +797,31 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
         "uncovered_villages": uncovered.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
         "facilities": facilities,
         "villages": villages,
-    }))
+    });
+    out[radius_key] = json!(if req.distance == Distance::Time {
+        req.minutes
+    } else {
+        req.radius_m.or(table.map(|t| t.radius_m))
+    });
+    if req.service_areas {
+        let areas: Vec<(Place, f64, Json)> = sites
+            .iter()
+            .zip(site_places)
+            .map(|(&f, place)| {
+                let fac = &data.facilities[f];
+                let radius = reach(fac).expect("checked").0;
+                let mut props = json!({"name": fac.name, "kind": fac.kind, "existing": true});
+                props[radius_key] = json!(radius);
+                (place, radius, props)
+            })
+            .collect();
+        out["service_areas"] = space.service_areas(data, &areas)?;
+    }
+    Ok(out)
+}
+
+fn village_label(v: &LocVillage) -> String {
+    format!("{} {}", v.code, v.name)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,6 +875,11 @@ pub struct LocateRequest {
     pub capacity: Option<f64>,
     pub method: Method,
     pub time_limit: Duration,
+    pub distance: Distance,
+    /// The reach in minutes for LSCP/MCLP with `Distance::Time`.
+    pub minutes: Option<f64>,
+    /// Add the open facilities' service areas (LSCP/MCLP) as GeoJSON.
+    pub service_areas: bool,
 }
 
 impl Default for LocateRequest {
@@ -741,6 +895,9 @@ impl Default for LocateRequest {
             capacity: None,
             method: Method::Auto,
             time_limit: Duration::from_secs(60),
+            distance: Distance::Straight,
+            minutes: None,
+            service_areas: false,
         }
     }
 }
@@ -762,15 +919,23 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         Some(k) => data.check_kind(k)?,
         None => vec![],
     };
-    let radius = match (req.radius_m, &req.kind) {
-        (Some(r), _) => Some(r),
-        (None, Some(k)) => data.radius_of(k).map(|t| t.radius_m),
-        (None, None) => None,
+    check_reach(req.radius_m, req.minutes, req.distance, false)?;
+    let radius = match (req.distance, req.radius_m, &req.kind) {
+        (Distance::Time, _, _) => req.minutes,
+        (_, Some(r), _) => Some(r),
+        (_, None, Some(k)) => data.radius_of(k).map(|t| t.radius_m),
+        (_, None, None) => None,
     };
-    if let Some(r) = req.radius_m {
-        check_radius(r)?;
-    }
     let model = match req.model.as_str() {
+        "lscp" | "mclp" if radius.is_none() && req.distance == Distance::Time => {
+            return Err(input(
+                "minutes",
+                format!(
+                    "{} 按出行时间需要 minutes / {} with distance time needs minutes",
+                    req.model, req.model
+                ),
+            ));
+        }
         "lscp" | "mclp" if radius.is_none() => {
             return Err(input(
                 "radius",
@@ -907,11 +1072,54 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
             ),
         ));
     }
-    let mut cost = Vec::with_capacity(n * m);
-    for d in &demand {
-        for s in &sites {
-            cost.push(dist(d.point, s.point));
-        }
+    let space = CostSpace::new(data, req.distance)?;
+    let labels: Vec<String> = demand
+        .iter()
+        .map(|d| village_label(&data.villages[d.village]))
+        .collect();
+    let demand_places: Vec<Place> = demand
+        .iter()
+        .zip(&labels)
+        .map(|(d, l)| Place {
+            label: l,
+            point: d.point,
+        })
+        .collect();
+    let site_places: Vec<Place> = sites
+        .iter()
+        .map(|s| Place {
+            label: &s.name,
+            point: s.point,
+        })
+        .collect();
+    let mut cost = space.matrix(&demand_places, &site_places)?;
+    // Over the roads some pairs may not connect at all. A demand no site reaches is refused by
+    // name; the other unconnected pairs cost more than any connected one, so a solution uses one
+    // only when p sites cannot reach every demand — checked after solving.
+    let unreachable: Vec<usize> = (0..n)
+        .filter(|&i| cost[i * m..(i + 1) * m].iter().all(|c| c.is_infinite()))
+        .collect();
+    if !unreachable.is_empty() {
+        let mut names: Vec<&str> = unreachable.iter().map(|&i| labels[i].as_str()).collect();
+        names.dedup();
+        return Err(input(
+            "roads",
+            format!(
+                "这些村的需求点经道路到不了任何候选点 / over the roads no candidate site reaches these villages: {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let longest = cost
+        .iter()
+        .copied()
+        .filter(|c| c.is_finite())
+        .fold(0.0, f64::max);
+    let unconnected_cost = 10.0 * longest + 1.0;
+    let mut has_unconnected = false;
+    for c in cost.iter_mut().filter(|c| c.is_infinite()) {
+        *c = unconnected_cost;
+        has_unconnected = true;
     }
     let capacities = if req.capacity.is_some() {
         if !matches!(model, Model::Lscp { .. } | Model::PMedian { .. }) {
@@ -963,7 +1171,24 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         }
         other => LocationError::Locate(other),
     })?;
-    location_json(
+    if has_unconnected && matches!(model, Model::PMedian { .. } | Model::PCenter { .. }) {
+        let mut cut: Vec<&str> = (0..n)
+            .filter(|&i| inst.d(i, solution.assignment[i]) >= unconnected_cost)
+            .map(|i| labels[i].as_str())
+            .collect();
+        cut.dedup();
+        if !cut.is_empty() {
+            return Err(input(
+                "p",
+                format!(
+                    "道路网分成互不连通的几部分，{} 个新设施不够每部分一个：这些村到不了任何设施 / the roads fall into parts that p new sites cannot all reach; these villages reach no open site: {}",
+                    req.p.unwrap_or(0),
+                    cut.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut out = location_json(
         data,
         req,
         &inst,
@@ -973,7 +1198,31 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         model,
         built,
         started.elapsed().as_secs_f64(),
-    )
+    )?;
+    out["distance"] = json!(space.distance.describe(data.metric_epsg));
+    out["distance_mode"] = json!(req.distance.name());
+    out["unit"] = json!(req.distance.unit());
+    if req.service_areas
+        && let Model::Lscp { radius } | Model::Mclp { radius, .. } = model
+    {
+        let areas: Vec<(Place, f64, Json)> = solution
+            .open
+            .iter()
+            .map(|&j| {
+                let site = &sites[j];
+                (
+                    Place {
+                        label: &site.name,
+                        point: site.point,
+                    },
+                    radius,
+                    json!({"name": site.name, "existing": site.existing, "radius": radius, "unit": req.distance.unit()}),
+                )
+            })
+            .collect();
+        out["service_areas"] = space.service_areas(data, &areas)?;
+    }
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -989,6 +1238,7 @@ fn location_json(
     seconds: f64,
 ) -> Result<Json, LocationError> {
     let r = data.to_lonlat()?;
+    let farthest_key = format!("farthest_{}", req.distance.unit());
     let mut served = vec![0.0; inst.m];
     let mut served_demands = vec![0usize; inst.m];
     let mut farthest = vec![0.0f64; inst.m];
@@ -1011,8 +1261,34 @@ fn location_json(
                 "x": round(site.point.x, 2), "y": round(site.point.y, 2),
                 "served_population": round(served[j], 1),
                 "served_demand_points": served_demands[j],
-                "farthest_m": round(farthest[j], 1),
+                farthest_key.as_str(): round(farthest[j], 1),
             })
+        })
+        .collect();
+    // Each village with the open facility serving most of its demand, and its mean distance.
+    let position: HashMap<usize, usize> = s.open.iter().enumerate().map(|(k, &j)| (j, k)).collect();
+    let mut by_village: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); data.villages.len()];
+    let mut weighted = vec![(0.0, 0.0); data.villages.len()];
+    for (i, &j) in s.assignment.iter().enumerate() {
+        let v = demand[i].village;
+        *by_village[v].entry(j).or_insert(0.0) += inst.weights[i];
+        weighted[v].0 += inst.weights[i] * inst.d(i, j);
+        weighted[v].1 += inst.weights[i];
+    }
+    let distance_key = format!("distance_{}", req.distance.unit());
+    let villages: Vec<Json> = data
+        .villages
+        .iter()
+        .enumerate()
+        .map(|(v, vil)| {
+            let main = by_village[v]
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(&j, _)| position[&j]);
+            let (sum, w) = weighted[v];
+            json!({"code": vil.code, "name": vil.name, "population": vil.population,
+                   "facility": main,
+                   distance_key.as_str(): if w > 0.0 { json!(round(sum / w, 1)) } else { Json::Null }})
         })
         .collect();
     let uncovered: Vec<String> = match model {
@@ -1032,6 +1308,8 @@ fn location_json(
         "objective_meaning": match model {
             Model::Lscp { .. } => "新设施数 / number of new facilities opened",
             Model::Mclp { .. } => "服务半径内人口 / population within the radius",
+            Model::PMedian { .. } if req.distance == Distance::Time => "人口加权出行时间之和（分钟·人） / total population-weighted travel time (min)",
+            Model::PCenter { .. } if req.distance == Distance::Time => "最远需求点到最近设施的出行时间（分钟） / the longest travel time to the nearest facility (min)",
             Model::PMedian { .. } => "人口加权距离之和（米·人） / total population-weighted distance (m)",
             Model::PCenter { .. } => "最远需求点到最近设施的距离（米） / the largest distance to the nearest facility (m)",
         },
@@ -1043,6 +1321,7 @@ fn location_json(
         "new_facilities": s.new_sites.len(),
         "existing_facilities": inst.fixed_open.len(),
         "facilities": facilities,
+        "villages": villages,
         "demand": req.demand.name(),
         "demand_points": inst.n,
         "candidates": req.candidates.name(),
@@ -1053,7 +1332,11 @@ fn location_json(
     });
     match model {
         Model::Lscp { radius } | Model::Mclp { radius, .. } => {
-            out["radius_m"] = json!(radius);
+            out[if req.distance == Distance::Time {
+                "minutes"
+            } else {
+                "radius_m"
+            }] = json!(radius);
         }
         _ => {}
     }
