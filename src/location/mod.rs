@@ -1287,6 +1287,7 @@ fn location_json(
                 .map(|(&j, _)| position[&j]);
             let (sum, w) = weighted[v];
             json!({"code": vil.code, "name": vil.name, "population": vil.population,
+                   "point": lonlat(&r, vil.point),
                    "facility": main,
                    distance_key.as_str(): if w > 0.0 { json!(round(sum / w, 1)) } else { Json::Null }})
         })

@@ -266,10 +266,25 @@ pub fn pmedian_interchange(
             *d = d.min(inst.d(i, best));
         }
     }
+    pmedian_improve(inst, fixed, new_sites, deadline)
+}
+
+/// First-improvement vertex interchange from `new_sites` until no swap of a new site for a
+/// closed candidate lowers the cost (Whitaker's evaluation). Returns the new sites.
+pub fn pmedian_improve(
+    inst: &Instance,
+    fixed: &[bool],
+    mut new_sites: Vec<usize>,
+    deadline: Instant,
+) -> Vec<usize> {
     if new_sites.is_empty() {
         return new_sites;
     }
-    // Interchange.
+    let mut is_open = fixed.to_vec();
+    for &j in &new_sites {
+        is_open[j] = true;
+    }
+    let mut open: Vec<usize> = (0..inst.m).filter(|&j| is_open[j]).collect();
     let mut nn = nearest_two(inst, &open);
     let mut loss = vec![0.0f64; inst.m];
     let mut since_improvement = 0usize;
@@ -332,9 +347,43 @@ pub fn pmedian_interchange(
 pub struct Lagrangian {
     /// The best lower bound found.
     pub bound: f64,
-    /// Candidates that may still be open in a solution better than the incumbent (fixed and
-    /// incumbent sites included).
-    pub free: Vec<bool>,
+    /// The best solution among the relaxation's site choices (new sites, cost), when one beat
+    /// the incumbent passed in: a Lagrangian heuristic.
+    pub primal: Option<(Vec<usize>, f64)>,
+    /// ρ at the best bound, and the sites the relaxation opened there.
+    rho: Vec<f64>,
+    open: Vec<bool>,
+}
+
+impl Lagrangian {
+    /// Candidates that may still be open in a solution cheaper than `ub` (fixed and relaxation
+    /// sites included): forcing a free site j in (swapping out the p-th chosen) raises the bound
+    /// by ρ_j − ρ_(p); when that reaches `ub`, j cannot improve on it.
+    pub fn free(&self, fixed: &[bool], ub: f64) -> Vec<bool> {
+        let rho_p = (0..self.open.len())
+            .filter(|&j| self.open[j] && !fixed[j])
+            .map(|j| self.rho[j])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let rho_p = if rho_p.is_finite() { rho_p } else { 0.0 };
+        let tolerance = 1e-9 * ub.abs().max(1.0);
+        (0..self.open.len())
+            .map(|j| fixed[j] || self.open[j] || self.bound + self.rho[j] - rho_p < ub - tolerance)
+            .collect()
+    }
+}
+
+/// The p-median cost of opening the fixed sites and `open`'s free ones.
+fn cost_of(inst: &Instance, open: &[bool]) -> f64 {
+    let sites: Vec<usize> = (0..inst.m).filter(|&j| open[j]).collect();
+    (0..inst.n)
+        .map(|i| {
+            let d = sites
+                .iter()
+                .map(|&j| inst.d(i, j))
+                .fold(f64::INFINITY, f64::min);
+            inst.weights[i] * d
+        })
+        .sum()
 }
 
 /// Lagrangian relaxation of p-median's assignment constraints, maximised by subgradient steps
@@ -347,24 +396,27 @@ pub fn pmedian_lagrangian(
     inst: &Instance,
     fixed: &[bool],
     p: usize,
-    ub: f64,
+    mut ub: f64,
     deadline: Instant,
 ) -> Lagrangian {
+    let mut primal: Option<(Vec<usize>, f64)> = None;
     let (n, m) = (inst.n, inst.m);
+    // Each demand's candidates by distance: an iteration only touches the pairs cheaper than
+    // λ_i (a few per demand), not the whole n × m matrix — what makes thousands of subgradient
+    // steps affordable on a 2,800 × 2,800 instance.
+    let by_distance: Vec<Vec<u32>> = (0..n)
+        .map(|i| {
+            let row = &inst.cost[i * m..(i + 1) * m];
+            let mut idx: Vec<u32> = (0..m as u32).collect();
+            idx.sort_unstable_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]));
+            idx
+        })
+        .collect();
     // Start: λ_i = w_i × the distance to the second nearest candidate (a common warm start).
     let mut lambda: Vec<f64> = (0..n)
         .map(|i| {
-            let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
-            for j in 0..m {
-                let d = inst.d(i, j);
-                if d < a {
-                    b = a;
-                    a = d;
-                } else if d < b {
-                    b = d;
-                }
-            }
-            inst.weights[i] * if b.is_finite() { b } else { a }
+            let k = by_distance[i].get(1).or(by_distance[i].first());
+            k.map_or(0.0, |&j| inst.weights[i] * inst.d(i, j as usize))
         })
         .collect();
     let free_sites: Vec<usize> = (0..m).filter(|&j| !fixed[j]).collect();
@@ -376,7 +428,10 @@ pub fn pmedian_lagrangian(
     let mut stall = 0;
     let mut open = vec![false; m];
     let mut g = vec![0.0f64; n];
-    for _iter in 0..5000 {
+    let mut order = free_sites.clone();
+    // Halve the step after this many steps without a better bound.
+    let stall_limit = 40;
+    for _iter in 0..100_000 {
         if Instant::now() >= deadline {
             break;
         }
@@ -384,16 +439,19 @@ pub fn pmedian_lagrangian(
         for i in 0..n {
             let w = inst.weights[i];
             let l = lambda[i];
-            let row = &inst.cost[i * m..(i + 1) * m];
-            for (r, &d) in rho.iter_mut().zip(row) {
-                let v = w * d - l;
-                if v < 0.0 {
-                    *r += v;
+            for &j in &by_distance[i] {
+                let v = w * inst.d(i, j as usize) - l;
+                if v >= 0.0 {
+                    break;
                 }
+                rho[j as usize] += v;
             }
         }
-        let mut order = free_sites.clone();
-        order.sort_unstable_by(|&a, &b| rho[a].total_cmp(&rho[b]).then(a.cmp(&b)));
+        // The p free sites of smallest ρ (partial selection; their order does not matter).
+        order.copy_from_slice(&free_sites);
+        if p > 0 && p < order.len() {
+            order.select_nth_unstable_by(p - 1, |&a, &b| rho[a].total_cmp(&rho[b]).then(a.cmp(&b)));
+        }
         open.iter_mut().for_each(|o| *o = false);
         let mut value: f64 = lambda.iter().sum();
         for (j, f) in fixed.iter().enumerate() {
@@ -411,9 +469,16 @@ pub fn pmedian_lagrangian(
             best_rho.copy_from_slice(&rho);
             best_open.copy_from_slice(&open);
             stall = 0;
+            // The relaxation's sites are a feasible choice: price them (O(n·p)).
+            let cost = cost_of(inst, &open);
+            if cost < ub * (1.0 - 1e-12) {
+                ub = cost;
+                let sites = (0..m).filter(|&j| open[j] && !fixed[j]).collect();
+                primal = Some((sites, cost));
+            }
         } else {
             stall += 1;
-            if stall >= 40 {
+            if stall >= stall_limit {
                 theta /= 2.0;
                 stall = 0;
             }
@@ -426,10 +491,12 @@ pub fn pmedian_lagrangian(
         for i in 0..n {
             let w = inst.weights[i];
             let l = lambda[i];
-            let row = &inst.cost[i * m..(i + 1) * m];
             let mut assigned = 0.0;
-            for (j, &d) in row.iter().enumerate() {
-                if open[j] && w * d < l {
+            for &j in &by_distance[i] {
+                if w * inst.d(i, j as usize) >= l {
+                    break;
+                }
+                if open[j as usize] {
                     assigned += 1.0;
                 }
             }
@@ -446,19 +513,12 @@ pub fn pmedian_lagrangian(
             lambda[i] = (lambda[i] + step * g[i]).max(0.0);
         }
     }
-    // Ruling out: forcing a free site j in (swapping out the p-th chosen) costs ρ_j − ρ_(p).
-    let mut chosen: Vec<usize> = free_sites
-        .iter()
-        .copied()
-        .filter(|&j| best_open[j])
-        .collect();
-    chosen.sort_unstable_by(|&a, &b| best_rho[a].total_cmp(&best_rho[b]));
-    let rho_p = chosen.last().map_or(0.0, |&j| best_rho[j]);
-    let tolerance = 1e-9 * ub.abs().max(1.0);
-    let free: Vec<bool> = (0..m)
-        .map(|j| fixed[j] || best_open[j] || best + best_rho[j] - rho_p < ub - tolerance)
-        .collect();
-    Lagrangian { bound: best, free }
+    Lagrangian {
+        bound: best,
+        primal,
+        rho: best_rho,
+        open: best_open,
+    }
 }
 
 /// p-center: Gonzalez's farthest-first start, then swaps while the maximum distance drops.

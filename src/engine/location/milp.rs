@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, Sense, SolvedModel};
 
-use super::{Instance, LocateError};
+use super::{Instance, LocateError, cover};
 
 pub struct MilpResult {
     pub new_sites: Vec<usize>,
@@ -36,15 +36,40 @@ fn run(
     gap: f64,
     deadline: Instant,
     start: Option<&[f64]>,
+    first_feasible: bool,
 ) -> Result<SolvedModel, LocateError> {
     let mut model = pb.optimise(sense);
-    model.make_quiet();
+    // LIANCUN_SOLVER_LOG=1 shows HiGHS's own log on stderr (to see where a run spends its time).
+    if std::env::var_os("LIANCUN_SOLVER_LOG").is_none() {
+        model.make_quiet();
+    } else {
+        model.set_option("output_flag", true);
+        model.set_option("log_to_console", true);
+    }
     model.set_option("time_limit", seconds_left(deadline));
     model.set_option("mip_rel_gap", gap.max(0.0));
     model.set_option("mip_abs_gap", 1e-9);
     // Deterministic and polite on a shared 2-core machine.
     model.set_option("threads", 1);
     model.set_option("random_seed", 1);
+    if first_feasible {
+        model.set_option("mip_max_improving_sols", 1);
+    }
+    // LIANCUN_HIGHS_OPTIONS="name=value,…" passes expert options to HiGHS (for tuning runs).
+    if let Ok(opts) = std::env::var("LIANCUN_HIGHS_OPTIONS") {
+        for kv in opts.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            if let Ok(i) = v.parse::<i32>() {
+                model.set_option(k, i);
+            } else if let Ok(x) = v.parse::<f64>() {
+                model.set_option(k, x);
+            } else if let Ok(b) = v.parse::<bool>() {
+                model.set_option(k, b);
+            } else {
+                model.set_option(k, v);
+            }
+        }
+    }
     if let Some(cols) = start {
         model
             .try_set_solution(Some(cols), None, None, None)
@@ -121,16 +146,10 @@ pub fn lscp(
     inst: &Instance,
     sets: &[Vec<usize>],
     fixed: &[bool],
-    start: &[usize],
     gap: f64,
     deadline: Instant,
 ) -> Result<MilpResult, LocateError> {
     let mut pb = RowProblem::default();
-    let mut start_cols = Vec::new();
-    let mut is_start = vec![false; inst.m];
-    for &j in start {
-        is_start[j] = true;
-    }
     if let Some(cap) = &inst.capacities {
         // y_j (fixed ones pinned to 1), x_ij ∈ [0,1] for j ∈ N_i: Σ_j x_ij = 1,
         // Σ_i w_i x_ij ≤ C_j y_j. The start (greedy, uncapacitated) may violate capacities, so
@@ -170,7 +189,7 @@ pub fn lscp(
             row.push((y[j], -c));
             pb.add_row(..=0.0, row);
         }
-        let solved = run(pb, Sense::Minimise, gap, deadline, None)?;
+        let solved = run(pb, Sense::Minimise, gap, deadline, None, false)?;
         let o = outcome(&solved, false)?;
         if o.infeasible {
             return Err(LocateError::Infeasible {
@@ -206,53 +225,78 @@ pub fn lscp(
         });
     }
     let rows = uncovered(sets, fixed);
-    let mut col_of = vec![None; inst.m];
-    let mut site_of_col = Vec::new();
-    for &i in &rows {
-        for &j in &sets[i] {
-            if col_of[j].is_none() {
-                col_of[j] = Some(pb.add_integer_column(1.0, 0.0..=1.0));
-                site_of_col.push(j);
-                start_cols.push(if is_start[j] { 1.0 } else { 0.0 });
-            }
-        }
-    }
-    for &i in &rows {
-        pb.add_row(
-            1.0..,
-            sets[i]
-                .iter()
-                .map(|&j| (col_of[j].expect("column made above"), 1.0))
-                .collect::<Vec<_>>(),
-        );
-    }
-    if rows.is_empty() {
+    let core = cover::reduce(sets, &rows, inst.m);
+    let forced = core.forced.len();
+    if core.rows.is_empty() {
         return Ok(MilpResult {
-            new_sites: vec![],
-            objective: 0.0,
-            bound: 0.0,
+            objective: forced as f64,
+            new_sites: core.forced,
+            bound: forced as f64,
             optimal: true,
             timed_out: false,
             assignment: vec![],
         });
     }
-    let solved = run(pb, Sense::Minimise, gap, deadline, Some(&start_cols))?;
+    // The core gets its own greedy start (a start over the full problem may use dropped sites).
+    let greedy = cover::greedy(&core, inst.m);
+    let (col_of, site_of_col) = core_columns(&mut pb, &core, inst.m, 1.0);
+    let start_cols: Vec<f64> = site_of_col
+        .iter()
+        .map(|j| {
+            if greedy.binary_search(j).is_ok() {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    core_rows(&mut pb, &core, &col_of);
+    let solved = run(pb, Sense::Minimise, gap, deadline, Some(&start_cols), false)?;
     let o = outcome(&solved, false)?;
     let cols = o.columns.unwrap_or(start_cols);
-    let new_sites: Vec<usize> = site_of_col
+    let mut new_sites: Vec<usize> = site_of_col
         .iter()
         .zip(&cols)
         .filter(|(_, v)| **v > 0.5)
         .map(|(&j, _)| j)
+        .chain(core.forced.iter().copied())
         .collect();
+    new_sites.sort_unstable();
     Ok(MilpResult {
         objective: new_sites.len() as f64,
         new_sites,
-        bound: o.bound,
+        bound: o.bound + forced as f64,
         optimal: o.optimal,
         timed_out: o.timed_out,
         assignment: vec![],
     })
+}
+
+/// One binary column per candidate left in the core (cost `cost`): the column of each site and
+/// the site of each column.
+fn core_columns(
+    pb: &mut RowProblem,
+    core: &cover::CoverCore,
+    m: usize,
+    cost: f64,
+) -> (Vec<Option<highs::Col>>, Vec<usize>) {
+    let mut col_of = vec![None; m];
+    for &j in &core.columns {
+        col_of[j] = Some(pb.add_integer_column(cost, 0.0..=1.0));
+    }
+    (col_of, core.columns.clone())
+}
+
+/// Each demand of the core covered at least once.
+fn core_rows(pb: &mut RowProblem, core: &cover::CoverCore, col_of: &[Option<highs::Col>]) {
+    for cols in &core.rows {
+        pb.add_row(
+            1.0..,
+            cols.iter()
+                .map(|&j| (col_of[j].expect("core column"), 1.0))
+                .collect::<Vec<_>>(),
+        );
+    }
 }
 
 /// Set cover with at most p new sites: `Some(Some(sites))` when one exists, `Some(None)` when
@@ -271,42 +315,47 @@ pub fn cover_with_p(
     if rows.iter().any(|&i| sets[i].is_empty()) {
         return Ok(Some(None));
     }
+    let core = cover::reduce(sets, &rows, inst.m);
+    let Some(budget) = p.checked_sub(core.forced.len()) else {
+        return Ok(Some(None)); // more sites are forced than p
+    };
+    let with_forced = |mut sites: Vec<usize>| {
+        sites.extend(&core.forced);
+        sites.sort_unstable();
+        sites
+    };
+    if core.rows.is_empty() {
+        return Ok(Some(Some(with_forced(vec![]))));
+    }
+    // A greedy cover within the budget answers "yes" without the solver.
+    let greedy = cover::greedy(&core, inst.m);
+    if greedy.len() <= budget {
+        return Ok(Some(Some(with_forced(greedy))));
+    }
+    // Disjoint demands beyond the budget answer "no" without the solver.
+    if cover::packing_bound(&core, inst.m) > budget {
+        return Ok(Some(None));
+    }
     let mut pb = RowProblem::default();
-    let mut col_of = vec![None; inst.m];
-    let mut site_of_col = Vec::new();
-    for &i in &rows {
-        for &j in &sets[i] {
-            if col_of[j].is_none() {
-                col_of[j] = Some(pb.add_integer_column(1.0, 0.0..=1.0));
-                site_of_col.push(j);
-            }
-        }
-    }
-    for &i in &rows {
-        pb.add_row(
-            1.0..,
-            sets[i]
-                .iter()
-                .map(|&j| (col_of[j].expect("made above"), 1.0))
-                .collect::<Vec<_>>(),
-        );
-    }
+    let (col_of, site_of_col) = core_columns(&mut pb, &core, inst.m, 1.0);
+    core_rows(&mut pb, &core, &col_of);
     let all: Vec<_> = col_of.iter().flatten().map(|&c| (c, 1.0)).collect();
-    pb.add_row(..=(p as f64), all);
-    let solved = run(pb, Sense::Minimise, 0.0, deadline, None)?;
+    pb.add_row(..=(budget as f64), all);
+    // Any cover within the budget will do: stop at the first one found.
+    let solved = run(pb, Sense::Minimise, 0.0, deadline, None, true)?;
     let o = outcome(&solved, false)?;
     if o.infeasible {
         return Ok(Some(None));
     }
     match o.columns {
-        Some(cols) => Ok(Some(Some(
+        Some(cols) => Ok(Some(Some(with_forced(
             site_of_col
                 .iter()
                 .zip(&cols)
                 .filter(|(_, v)| **v > 0.5)
                 .map(|(&j, _)| j)
                 .collect(),
-        ))),
+        )))),
         None => Ok(None),
     }
 }
@@ -359,7 +408,7 @@ pub fn mclp(
             .map(|&j| (col_of[j].expect("free column"), 1.0))
             .collect::<Vec<_>>(),
     );
-    let solved = run(pb, Sense::Maximise, gap, deadline, Some(&start_cols))?;
+    let solved = run(pb, Sense::Maximise, gap, deadline, Some(&start_cols), false)?;
     let o = outcome(&solved, true)?;
     let cols = o.columns.unwrap_or(start_cols);
     let new_sites: Vec<usize> = free
@@ -482,6 +531,7 @@ pub fn pmedian(
         gap,
         deadline,
         use_start.then_some(start_cols.as_slice()),
+        false,
     )?;
     let o = outcome(&solved, false)?;
     if o.infeasible {

@@ -28,6 +28,7 @@
 //! Every run has a time limit; the result says whether it was proven optimal and the relative gap
 //! between the best solution and the best bound.
 
+mod cover;
 mod heuristic;
 mod milp;
 
@@ -335,7 +336,7 @@ fn solve_lscp(
             assignment: vec![],
         });
     }
-    let r = milp::lscp(inst, &sets, &fixed, &greedy, params.gap, deadline)?;
+    let r = milp::lscp(inst, &sets, &fixed, params.gap, deadline)?;
     Ok(Solution {
         objective: r.new_sites.len() as f64,
         bound: r.bound.ceil().min(r.new_sites.len() as f64),
@@ -423,19 +424,15 @@ fn solve_pmedian(
             assignment: r.assignment,
         });
     }
-    let incumbent = heuristic::pmedian_interchange(inst, &fixed, p, deadline);
-    let ub = pmedian_cost(inst, &with_fixed(inst, &incumbent));
-    let heuristic_solution = |bound: f64, method: String| Solution {
-        objective: ub,
-        bound: bound.min(ub),
-        open: with_fixed(inst, &incumbent),
-        new_sites: incumbent.clone(),
-        gap: 0.0,
-        optimal: bound >= ub * (1.0 - 1e-9),
-        method,
-        stopped_by_time_limit: Instant::now() >= deadline,
-        assignment: vec![],
-    };
+    let t_start = Instant::now();
+    let mut incumbent = heuristic::pmedian_interchange(inst, &fixed, p, deadline);
+    let mut ub = pmedian_cost(inst, &with_fixed(inst, &incumbent));
+    if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
+        eprintln!(
+            "p-median: greedy + interchange {ub:.6e} in {:.3} s",
+            t_start.elapsed().as_secs_f64()
+        );
+    }
     if params.method == Method::Exact {
         let r = milp::pmedian(
             inst,
@@ -460,17 +457,51 @@ fn solve_pmedian(
             assignment: r.assignment,
         });
     }
+    let t_lag = Instant::now();
     let lag = heuristic::pmedian_lagrangian(inst, &fixed, p, ub, deadline);
-    if params.method == Method::Heuristic || lag.bound >= ub * (1.0 - 1e-9) {
-        let what = if lag.bound >= ub * (1.0 - 1e-9) {
+    if let Some((sites, _)) = &lag.primal {
+        // The relaxation found better sites than the interchange: polish them by interchange.
+        let polished = heuristic::pmedian_improve(inst, &fixed, sites.clone(), deadline);
+        let cost = pmedian_cost(inst, &with_fixed(inst, &polished));
+        if cost < ub {
+            ub = cost;
+            incumbent = polished;
+        }
+    }
+    if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
+        eprintln!(
+            "p-median: incumbent {ub:.6e}, lagrangian bound {:.6e} (gap {:.3e}) in {:.3} s, {} of {} candidates not ruled out",
+            lag.bound,
+            (ub - lag.bound) / ub.abs().max(1e-12),
+            t_lag.elapsed().as_secs_f64(),
+            lag.free(&fixed, ub).iter().filter(|&&f| f).count(),
+            inst.m
+        );
+    }
+    // Proven optimal when the bound is within the requested relative gap (HiGHS's own meaning
+    // of "optimal"), by default 1e-7.
+    let proven = |bound: f64, ub: f64| bound >= ub * (1.0 - params.gap.max(1e-9));
+    let heuristic_solution = |incumbent: &[usize], ub: f64, bound: f64, method: String| Solution {
+        objective: ub,
+        bound: bound.min(ub),
+        open: with_fixed(inst, incumbent),
+        new_sites: incumbent.to_vec(),
+        gap: 0.0,
+        optimal: proven(bound, ub),
+        method,
+        stopped_by_time_limit: Instant::now() >= deadline,
+        assignment: vec![],
+    };
+    if params.method == Method::Heuristic || proven(lag.bound, ub) {
+        let what = if proven(lag.bound, ub) {
             "interchange, proven optimal by the lagrangian bound"
         } else {
             "interchange + lagrangian bound"
         };
-        return Ok(heuristic_solution(lag.bound, what.into()));
+        return Ok(heuristic_solution(&incumbent, ub, lag.bound, what.into()));
     }
     // Candidates the Lagrangian could not rule out stay free for the MILP, with the incumbent's.
-    let mut allowed = lag.free.clone();
+    let mut allowed = lag.free(&fixed, ub);
     for &j in &incumbent {
         allowed[j] = true;
     }
@@ -478,6 +509,8 @@ fn solve_pmedian(
     let pairs = inst.n * (free + inst.fixed_open.len());
     if pairs > PMEDIAN_MILP_PAIRS || Instant::now() >= deadline {
         return Ok(heuristic_solution(
+            &incumbent,
+            ub,
             lag.bound,
             format!(
                 "interchange + lagrangian bound ({free} candidates not ruled out: MILP too large)"
@@ -500,6 +533,8 @@ fn solve_pmedian(
         // Every excluded candidate was proven unable to beat the incumbent, so the reduced
         // MILP's optimum not beating it proves the incumbent optimal.
         let mut s = heuristic_solution(
+            &incumbent,
+            ub,
             lag.bound.max(r.bound.min(ub)),
             "interchange, proven optimal by lagrangian fixing + highs-milp".into(),
         );
