@@ -5,7 +5,7 @@ export class ApiError extends Error {
   /**
    * status 0 = the request never got an answer (network error). `problem` is the whole
    * problem+json body when there was one: a 422 of the zone analyses adds `constraint` and
-   * `villages` (codes) to it.
+   * `villages` (codes) to it, one of the facility analyses `field` (the parameter at fault).
    */
   constructor(status, url, detail, problem = null) {
     super(status ? `HTTP ${status}${detail ? ` — ${detail}` : ''}` : detail || 'network error');
@@ -58,3 +58,11 @@ export const proposeZones = (params, opts) => getJson('/analysis/zones/propose',
 /** `POST /analysis/zones/evaluate`: statistics and violations of a zoning under `params`. */
 export const evaluateZones = (zoning, params, opts) =>
   getJson('/analysis/zones/evaluate', { ...opts, method: 'POST', body: { zoning, params } });
+/** `GET /analysis/service-radii`: `{service_radii: [{kind, radius_m, level, source}], kinds_present?}`. */
+export const getServiceRadii = (opts) => getJson('/analysis/service-radii', opts);
+/** `POST /analysis/coverage`: who lives within the service radius of a facility kind. */
+export const analyseCoverage = (params, opts) => getJson('/analysis/coverage', { ...opts, method: 'POST', body: params });
+/** `POST /analysis/locate`: facility location (lscp, mclp, pmedian, pcenter). */
+export const locateFacilities = (params, opts) => getJson('/analysis/locate', { ...opts, method: 'POST', body: params });
+/** `POST /analysis/centers`: the villages of a zone or town ranked as its key village. */
+export const rankCenters = (params, opts) => getJson('/analysis/centers', { ...opts, method: 'POST', body: params });

@@ -1,12 +1,13 @@
 // Layer list (checkboxes) and legend, both following the current language, colouring mode,
 // visible layers and zoom.
 import { t, tv } from './i18n.js';
-import { badgeCanvas, keyVillageCanvas } from './icons.js';
+import { badgeCanvas, keyVillageCanvas, numberedMarkerCanvas, targetCanvas } from './icons.js';
 import { escapeHtml } from './panel.js';
 import { LIST_ORDER, townColors } from './layers.js';
 import {
-  FACILITY_KINDS, GREENHOUSE_KINDS, GREENHOUSE_LINE, HIGHLIGHT_COLOR, INDUSTRIES, LAND_CLASSES,
-  KEY_VILLAGE_COLOR, MEMBER_KINDS, NORMAL_COLOR, ROAD_CLASSES, STRONG_COLOR, ZONE_COLORS, ZONE_LINE,
+  AREA_EXISTING, AREA_NEW, COVERED_COLOR, FACILITY_KINDS, GREENHOUSE_KINDS, GREENHOUSE_LINE, HIGHLIGHT_COLOR,
+  INDUSTRIES, LAND_CLASSES, KEY_VILLAGE_COLOR, MEDIAN_COLOR, MEMBER_KINDS, NEW_SITE_COLOR, NORMAL_COLOR,
+  RANK_COLOR, ROAD_CLASSES, STRONG_COLOR, UNCOVERED_COLOR, ZONE_COLORS, ZONE_LINE,
 } from './palette.js';
 
 const badgeUrls = new Map();
@@ -20,6 +21,19 @@ const swatch = (color, cls = '') => `<i class="swatch ${cls}" style="--c:${color
 
 let keyUrl = null;
 const keyVillageUrl = () => (keyUrl ??= keyVillageCanvas(KEY_VILLAGE_COLOR, 18, 2).toDataURL());
+
+/** Data URLs of the facility-analysis markers (the map's images at legend size). */
+const markUrls = new Map();
+function markUrl(kind) {
+  if (!markUrls.has(kind)) {
+    const c =
+      kind === 'median'
+        ? targetCanvas(MEDIAN_COLOR, 18, 2)
+        : numberedMarkerCanvas(1, kind === 'new' ? { color: NEW_SITE_COLOR, shape: 'diamond', size: 18, ratio: 2 } : { color: RANK_COLOR, size: 18, ratio: 2 });
+    markUrls.set(kind, c.toDataURL());
+  }
+  return markUrls.get(kind);
+}
 
 /** One swatch showing the zone palette's first colours side by side. */
 function paletteSwatch() {
@@ -105,6 +119,7 @@ export class Legend {
     this.hasSelection = false;
     this.zoning = null; // { bad, unassigned } while a zoning is loaded
     this.problem = false; // villages of a failed request are outlined
+    this.facilities = null; // what a facility analysis draws (facilities.js overlay.legend)
   }
 
   update(patch) {
@@ -146,6 +161,8 @@ export class Legend {
       if (this.mode === 'zone') {
         items = [item(paletteSwatch(), t('legendZoneColours'), t('legendZoneColours'))];
         if (this.zoning?.unassigned) items.push(item(swatch('#d5d8dc', 'hatch'), t('legendUnassigned')));
+      } else if (this.mode === 'coverage') {
+        items = [item(swatch(COVERED_COLOR), t('legendCovered')), item(swatch(UNCOVERED_COLOR, 'uncovered'), t('legendUncovered'))];
       } else if (this.mode === 'industry') {
         items = INDUSTRIES.map((i) => item(swatch(i.color), tv(i.value)));
       } else if (this.mode === 'strong') {
@@ -156,8 +173,8 @@ export class Legend {
         items = [`<li class="muted">${escapeHtml(t('legendNoTowns'))}</li>`];
       }
       items.push(item(`<i class="swatch outline" style="--c:transparent;--o:${HIGHLIGHT_COLOR}"></i>`, t('legendSelected')));
-      const modeName = t({ town: 'modeTown', industry: 'modeIndustry', strong: 'modeStrong', zone: 'modeZone' }[this.mode]);
-      parts.push(this.section('villages', t('legendVillages', { mode: modeName }), items, this.mode === 'zone' ? 1 : 2));
+      const modeName = t({ town: 'modeTown', industry: 'modeIndustry', strong: 'modeStrong', zone: 'modeZone', coverage: 'modeCoverage' }[this.mode]);
+      parts.push(this.section('villages', t('legendVillages', { mode: modeName }), items, this.mode === 'zone' || this.mode === 'coverage' ? 1 : 2));
     }
     if (on('parcels')) {
       parts.push(
@@ -214,6 +231,25 @@ export class Legend {
       if (this.problem) items.push(item(swatch('rgba(217,45,32,0.14)', 'problem'), t('legendProblem'), t('legendProblem')));
       parts.unshift(`<div class="legend-section" data-layer="zones" data-testid="legend-zones" style="--zl:${ZONE_LINE}">
         <h3>${escapeHtml(t('legendZones'))}</h3>
+        <ul class="legend-items cols-2">${items.join('')}</ul>
+      </div>`);
+    }
+    // A facility analysis comes first of all (above the zones): it is the latest layer of meaning.
+    const f = this.facilities;
+    if (f) {
+      const items = [];
+      const area = (c) => `<i class="swatch area" style="--c:${c}2e;--o:${c}"></i>`;
+      if (f.areasExisting) items.push(item(area(AREA_EXISTING), t('legendFacAreaExisting'), t('legendFacAreaExisting')));
+      if (f.areasNew) items.push(item(area(AREA_NEW), t('legendFacAreaNew'), t('legendFacAreaNew')));
+      if (f.sitesExisting) items.push(item(`<i class="swatch area" style="--c:${AREA_EXISTING};--o:#fff;width:9px;height:9px;margin:0 3.5px"></i>`, t('legendFacExisting'), t('legendFacExisting')));
+      if (f.sitesNew) items.push(item(`<img class="badge" src="${markUrl('new')}" alt="" />`, t('legendFacNew'), t('legendFacNew')));
+      if (f.spider) items.push(item(swatch(NEW_SITE_COLOR, 'line w-thin'), t('legendFacSpider'), t('legendFacSpider')));
+      if (f.uncovered && this.mode !== 'coverage') items.push(item(swatch('#fbd3b3', 'uncovered'), t('legendUncovered'), t('legendUncovered')));
+      if (f.ranked) items.push(item(swatch('transparent', 'ranked'), t('legendRanked'), t('legendRanked')));
+      if (f.rankMarks) items.push(item(`<img class="badge" src="${markUrl('rank')}" alt="" />`, t('legendRankMarks'), t('legendRankMarks')));
+      if (f.median) items.push(item(`<img class="badge" src="${markUrl('median')}" alt="" />`, t('legendMedian'), t('legendMedian')));
+      parts.unshift(`<div class="legend-section" data-layer="facility-analysis" data-testid="legend-facilities">
+        <h3>${escapeHtml(t('legendFac'))}</h3>
         <ul class="legend-items cols-2">${items.join('')}</ul>
       </div>`);
     }

@@ -267,3 +267,75 @@ export function hatchCanvas(color, { size = 8, width = 1.5, background = null, r
   }
   return c;
 }
+
+/**
+ * A numbered marker (new facility sites, ranked villages): a disc of `color` with a white ring and
+ * a white number; `shape` 'circle' or 'diamond' (a square on its corner: new sites, so that they
+ * never read as the round facility badges).
+ */
+export function numberedMarkerCanvas(n, { color, shape = 'circle', size = 24, ratio = 2 } = {}) {
+  const label = String(n);
+  const { c, ctx } = makeCanvas(size, size, ratio);
+  const m = size / 2;
+  const outline = (r) => {
+    ctx.beginPath();
+    if (shape === 'diamond') {
+      ctx.moveTo(m, m - r);
+      ctx.lineTo(m + r, m);
+      ctx.lineTo(m, m + r);
+      ctx.lineTo(m - r, m);
+      ctx.closePath();
+    } else ctx.arc(m, m, r, 0, 2 * Math.PI);
+  };
+  ctx.shadowColor = 'rgba(0,0,0,0.4)';
+  ctx.shadowBlur = 2.5;
+  ctx.shadowOffsetY = 0.5;
+  ctx.fillStyle = '#ffffff';
+  outline(m - 1);
+  ctx.fill();
+  ctx.shadowColor = 'transparent';
+  ctx.fillStyle = color;
+  outline(m - (shape === 'diamond' ? 3.2 : 2.6));
+  ctx.fill();
+  const fontSize = label.length >= 3 ? size * 0.36 : label.length === 2 ? size * 0.44 : size * 0.5;
+  ctx.font = `700 ${fontSize}px ${FONT_STACK}`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = '#ffffff';
+  ctx.fillText(label, m, m + 0.5);
+  return c;
+}
+
+/** numberedMarkerCanvas() as image data for map.addImage. */
+export function numberedMarkerImage(n, opts) {
+  return canvasImageData(numberedMarkerCanvas(n, opts));
+}
+
+/**
+ * The 1-median mark of the key-village ranking: a ring with a dot, drawn wider than a rank marker
+ * (22 px) so that the ring still shows around the number when the 1-median is ranked too.
+ */
+export function targetCanvas(color, size = 32, ratio = 2) {
+  const { c, ctx } = makeCanvas(size, size, ratio);
+  const m = size / 2;
+  const r = m - 2.5;
+  ctx.lineWidth = 4.5;
+  ctx.strokeStyle = '#ffffff';
+  ctx.beginPath();
+  ctx.arc(m, m, r, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.lineWidth = 2.2;
+  ctx.strokeStyle = color;
+  ctx.beginPath();
+  ctx.arc(m, m, r, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.fillStyle = '#ffffff';
+  ctx.beginPath();
+  ctx.arc(m, m, m * 0.42, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  ctx.arc(m, m, m * 0.28, 0, 2 * Math.PI);
+  ctx.fill();
+  return c;
+}

@@ -1,11 +1,14 @@
 // Sources and style layers of the map, and the expressions that colour them.
 import {
-  BACKGROUND_COLOR, FACILITY_KINDS, FACILITY_OTHER, GREENHOUSE_KINDS, GREENHOUSE_LINE,
-  GREENHOUSE_OTHER, HIGHLIGHT_COLOR, INDUSTRIES, INDUSTRY_OTHER, MEMBER_KINDS, MEMBER_OTHER,
-  KEY_VILLAGE_COLOR, NORMAL_COLOR, ROAD_CLASSES, ROAD_OTHER, STRONG_COLOR, TOWN_COLORS, UNASSIGNED_COLOR,
+  AREA_EXISTING, AREA_NEW, BACKGROUND_COLOR, COVERED_COLOR, FACILITY_KINDS, FACILITY_OTHER,
+  GREENHOUSE_KINDS, GREENHOUSE_LINE, GREENHOUSE_OTHER, HIGHLIGHT_COLOR, INDUSTRIES, INDUSTRY_OTHER,
+  MEDIAN_COLOR, MEMBER_KINDS, MEMBER_OTHER, KEY_VILLAGE_COLOR, NEW_SITE_COLOR, NORMAL_COLOR, RANK_COLOR,
+  ROAD_CLASSES, ROAD_OTHER, STRONG_COLOR, TOWN_COLORS, UNASSIGNED_COLOR, UNCOVERED_COLOR, UNCOVERED_LINE,
   VIOLATION_COLOR, ZONE_COLORS, ZONE_LINE, ZONE_SELECTED, parcelColorExpression,
 } from './palette.js';
-import { badgeCanvas, canvasImageData, hatchCanvas, keyVillageCanvas, labelImage } from './icons.js';
+import {
+  badgeCanvas, canvasImageData, hatchCanvas, keyVillageCanvas, labelImage, numberedMarkerImage, targetCanvas,
+} from './icons.js';
 
 /** The vector layers the server may publish, in drawing order of their main layers. */
 export const DATA_LAYERS = ['villages', 'parcels', 'greenhouses', 'roads', 'members', 'facilities'];
@@ -15,6 +18,10 @@ export const LIST_ORDER = ['villages', 'parcels', 'greenhouses', 'facilities', '
 export const VILLAGE_FILL = 'villages-fill';
 /** The dissolved zone outlines (the test queries this layer). */
 export const ZONE_LINE_LAYER = 'zones-line';
+/** Facility analyses: service areas, new sites (numbered), the ranking's table rows on the map. */
+export const FAC_AREA_LAYER = 'fac-areas-fill';
+export const FAC_NEW_SITE_LAYER = 'fac-sites-new';
+export const FAC_UNCOVERED_LAYER = 'fac-uncovered-fill';
 
 const NO_CODE = '\u0000';
 const EMPTY_FC = { type: 'FeatureCollection', features: [] };
@@ -24,6 +31,8 @@ const EMPTY_FC = { type: 'FeatureCollection', features: [] };
  * that currently carry a zone colour (to clear them again).
  */
 const zoneState = { sourceLayer: 'villages', coloured: [] };
+/** The codes that carry a coverage state (`cov`) of a facility analysis. */
+const facState = { coloured: [] };
 
 /** Style layers that belong to each toggleable data layer. */
 export const LAYER_GROUPS = {
@@ -63,9 +72,16 @@ function addIcons(map) {
   map.addImage('zone-key', canvasImageData(keyVillageCanvas(KEY_VILLAGE_COLOR, 22, RATIO)), { pixelRatio: RATIO });
   map.addImage('hatch:violation', canvasImageData(hatchCanvas('rgba(217,45,32,0.7)', { size: 8, width: 1.4, background: 'rgba(217,45,32,0.08)', ratio: RATIO })), { pixelRatio: RATIO });
   map.addImage('hatch:unassigned', canvasImageData(hatchCanvas('rgba(82,96,109,0.55)', { size: 6, width: 1, background: 'rgba(255,255,255,0.35)', ratio: RATIO })), { pixelRatio: RATIO });
+  map.addImage('hatch:uncovered', canvasImageData(hatchCanvas('rgba(217,72,15,0.75)', { size: 7, width: 1.5, background: 'rgba(245,154,74,0.18)', ratio: RATIO })), { pixelRatio: RATIO });
+  map.addImage('fac-median', canvasImageData(targetCanvas(MEDIAN_COLOR, 32, RATIO)), { pixelRatio: RATIO });
+  // Numbered markers are drawn on demand too: new facility sites (facn:) and ranked villages (rank:).
   map.setMissingStyleImageResolver((id) => {
     if (map.hasImage(id)) return;
-    if (id.startsWith('vl:')) {
+    if (id.startsWith('facn:')) {
+      map.addImage(id, numberedMarkerImage(id.slice(5), { color: NEW_SITE_COLOR, shape: 'diamond', size: 26, ratio: RATIO }), { pixelRatio: RATIO });
+    } else if (id.startsWith('rank:')) {
+      map.addImage(id, numberedMarkerImage(id.slice(5), { color: RANK_COLOR, size: 22, ratio: RATIO }), { pixelRatio: RATIO });
+    } else if (id.startsWith('vl:')) {
       map.addImage(id, labelImage(id.slice(3), { size: 12, weight: 500, ratio: RATIO }), { pixelRatio: RATIO });
     } else if (id.startsWith('tl:')) {
       map.addImage(
@@ -102,8 +118,17 @@ function zoneColorExpression() {
   return m;
 }
 
+/**
+ * Coverage colouring (facility analyses) reads the feature-state `cov` set by showFacilities():
+ * 1 covered, 0 not; villages without it (not in the analysis) stay grey.
+ */
+function coverageColorExpression() {
+  return ['match', ['coalesce', ['feature-state', 'cov'], -1], 1, COVERED_COLOR, 0, UNCOVERED_COLOR, UNASSIGNED_COLOR];
+}
+
 export function villageColorExpression(mode, towns) {
   if (mode === 'zone') return zoneColorExpression();
+  if (mode === 'coverage') return coverageColorExpression();
   if (mode === 'industry') return matchExpr('industry', INDUSTRIES, INDUSTRY_OTHER);
   if (mode === 'strong') {
     const s = ['get', 'strong'];
@@ -280,6 +305,7 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
       },
     });
     addZoneLayers(map, sl('villages'));
+    addFacilityAreaLayers(map, sl('villages'));
     // Selected village: a wide soft halo under a crisp line (filter set by setHighlight()).
     const none = ['==', ['get', 'code'], '\u0000'];
     map.addLayer({
@@ -393,6 +419,7 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
       },
     });
   }
+  addFacilitySiteLayers(map);
 }
 
 /**
@@ -459,6 +486,119 @@ function addZoneLayers(map, sourceLayer) {
   });
 }
 
+/**
+ * The facility-analysis overlay under the selected-village highlight: uncovered villages hatched
+ * and outlined orange-red, the villages of a key-village ranking outlined blue, the service areas
+ * (teal around existing facilities, violet around new sites; low fill opacity so that the
+ * villages' coverage colours show through, overlaps getting darker) and, for p-median / p-center,
+ * thin lines from each village to the facility that serves it. `sourceLayer` null: no villages
+ * source (only the GeoJSON layers).
+ */
+function addFacilityAreaLayers(map, sourceLayer) {
+  const none = ['==', ['get', 'code'], NO_CODE];
+  for (const id of ['fac-areas', 'fac-spider', 'fac-sites', 'fac-marks']) map.addSource(id, { type: 'geojson', data: EMPTY_FC });
+  const isNew = ['!', ['to-boolean', ['get', 'existing']]];
+  if (sourceLayer) {
+    const villages = { source: 'villages', 'source-layer': sourceLayer };
+    map.addLayer({ id: FAC_UNCOVERED_LAYER, type: 'fill', ...villages, filter: none, paint: { 'fill-pattern': 'hatch:uncovered' } });
+    map.addLayer({
+      id: 'fac-uncovered-line',
+      type: 'line',
+      ...villages,
+      filter: none,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': UNCOVERED_LINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1, 12, 1.8, 16, 2.6] },
+    });
+    map.addLayer({
+      id: 'fac-ranked-line',
+      type: 'line',
+      ...villages,
+      filter: none,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': RANK_COLOR, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.6, 12, 2.6, 16, 3.4] },
+    });
+  }
+  map.addLayer({
+    id: FAC_AREA_LAYER,
+    type: 'fill',
+    source: 'fac-areas',
+    paint: { 'fill-color': ['case', isNew, AREA_NEW, AREA_EXISTING], 'fill-opacity': ['case', isNew, 0.16, 0.09] },
+  });
+  map.addLayer({
+    id: 'fac-areas-line',
+    type: 'line',
+    source: 'fac-areas',
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': ['case', isNew, AREA_NEW, AREA_EXISTING],
+      'line-opacity': ['case', isNew, 0.95, 0.6],
+      // One zoom interpolation at the outside, the per-feature choice inside it.
+      'line-width': ['interpolate', ['linear'], ['zoom'], 8, ['case', isNew, 1.4, 0.7], 14, ['case', isNew, 2.4, 1.4]],
+    },
+  });
+  map.addLayer({
+    id: 'fac-spider',
+    type: 'line',
+    source: 'fac-spider',
+    layout: { 'line-cap': 'round' },
+    paint: {
+      'line-color': ['case', isNew, NEW_SITE_COLOR, AREA_EXISTING],
+      'line-opacity': 0.6,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.8, 14, 1.6],
+    },
+  });
+}
+
+/**
+ * Facility points on top of everything: existing facilities of an analysis as small teal dots
+ * (the kind's badge is the facilities layer's business; hundreds of badges would bury the
+ * county-scale view), new sites as violet numbered diamonds (`facn:N`), the ranking's first
+ * villages as blue numbered discs (`rank:N`) and its 1-median as a target.
+ */
+function addFacilitySiteLayers(map) {
+  if (!map.getSource('fac-areas')) addFacilityAreaLayers(map, null);
+  map.addLayer({
+    id: 'fac-sites-existing',
+    type: 'circle',
+    source: 'fac-sites',
+    filter: ['to-boolean', ['get', 'existing']],
+    paint: {
+      'circle-color': AREA_EXISTING,
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.2, 12, 4, 16, 6],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 8, 0.8, 12, 1.4],
+    },
+  });
+  map.addLayer({
+    id: 'fac-marks',
+    type: 'symbol',
+    source: 'fac-marks',
+    layout: {
+      'icon-image': ['get', 'icon'],
+      'icon-size': ['interpolate', ['linear'], ['zoom'], 8, 0.8, 12, 1],
+      // Above the village's point (its name label is centred on it), all marks on one centre so
+      // that the 1-median's ring shows around a rank number.
+      'icon-offset': [0, -16],
+      'icon-allow-overlap': true,
+      'icon-ignore-placement': true,
+      'symbol-sort-key': ['get', 'order'],
+    },
+  });
+  map.addLayer({
+    id: FAC_NEW_SITE_LAYER,
+    type: 'symbol',
+    source: 'fac-sites',
+    filter: ['!', ['to-boolean', ['get', 'existing']]],
+    layout: {
+      'icon-image': ['concat', 'facn:', ['to-string', ['get', 'n']]],
+      'icon-size': ['interpolate', ['linear'], ['zoom'], 8, 0.85, 12, 1],
+      'icon-allow-overlap': true,
+      'icon-ignore-placement': true,
+      'symbol-sort-key': ['get', 'n'],
+    },
+  });
+}
+
 const codeFilter = (codes) => (codes.length ? ['in', ['get', 'code'], ['literal', codes]] : ['==', ['get', 'code'], NO_CODE]);
 
 /**
@@ -508,6 +648,38 @@ export function setProblemVillages(map, codes) {
   for (const id of ['villages-problem-fill', 'villages-problem-line']) {
     if (map.getLayer(id)) map.setFilter(id, codeFilter(codes ?? []));
   }
+}
+
+/**
+ * Shows a facility analysis (facilities.js builds `overlay`): `covered` (code → 1 | 0) becomes the
+ * villages' feature-state `cov` (read by the "coverage" colouring), `uncovered` codes are hatched,
+ * `ranked` codes outlined; `areas`, `spider`, `sites` and `marks` are GeoJSON for their layers.
+ * An empty overlay clears everything.
+ */
+export function showFacilities(map, overlay) {
+  const o = overlay ?? {};
+  if (map.getSource('villages')) {
+    for (const code of facState.coloured) {
+      map.removeFeatureState({ source: 'villages', sourceLayer: zoneState.sourceLayer, id: code }, 'cov');
+    }
+    facState.coloured = [];
+    if (o.covered) {
+      for (const [code, cov] of o.covered) {
+        map.setFeatureState({ source: 'villages', sourceLayer: zoneState.sourceLayer, id: code }, { cov });
+        facState.coloured.push(code);
+      }
+    }
+  }
+  map.getSource('fac-areas')?.setData(o.areas ?? EMPTY_FC);
+  map.getSource('fac-spider')?.setData(o.spider ?? EMPTY_FC);
+  map.getSource('fac-sites')?.setData(o.sites ?? EMPTY_FC);
+  map.getSource('fac-marks')?.setData(o.marks ?? EMPTY_FC);
+  for (const id of [FAC_UNCOVERED_LAYER, 'fac-uncovered-line']) if (map.getLayer(id)) map.setFilter(id, codeFilter(o.uncovered ?? []));
+  if (map.getLayer('fac-ranked-line')) map.setFilter('fac-ranked-line', codeFilter(o.ranked ?? []));
+}
+
+export function clearFacilities(map) {
+  showFacilities(map, null);
 }
 
 export function setHighlight(map, code) {

@@ -7,7 +7,15 @@
 //
 // URL parameters: ?village=<code> selects a village, ?layers=villages,parcels (or ?layer=…) sets the
 // visible layers, ?mode=town|industry|strong the village colouring, ?lang=en the language. A zoning
-// (片区方案, zones.js) lives in the page only: the "by zone" colouring is not put in the URL.
+// (片区方案, zones.js) and a facility analysis (设施分析, facilities.js) live in the page only: the
+// "by zone" and "by coverage" colourings are not put in the URL.
+//
+// Colourings: the user's own (town / industry / strong, `baseMode`) and two that come with a result,
+// "zone" and "coverage". The latest result takes the colouring (a zoning → by zone, a coverage or
+// MCLP result → by coverage); the other stays available in the select while its result is shown.
+// Clearing a result whose colouring is on falls back to the other result's colouring if that one
+// is still shown, else to `baseMode`. Everything else of both overlays (zone outlines, key-village
+// stars, service areas, sites, hatching of uncovered villages) is drawn together.
 import { Map as MapLibreMap, NavigationControl, Popup, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
@@ -16,8 +24,9 @@ import './style.css';
 import { getConfig, getTileJson, getVillages } from './api.js';
 import { applyStatic, fmt, getLang, onLangChange, setLang, t, tv } from './i18n.js';
 import {
-  addLayers, baseStyle, clearZoning, DATA_LAYERS, LIST_ORDER, setGroupVisible, setHighlight,
-  setProblemVillages, setSelectedZone, setVillageColorMode, showZoning, VILLAGE_FILL, ZONE_LINE_LAYER,
+  addLayers, baseStyle, clearFacilities, clearZoning, DATA_LAYERS, FAC_AREA_LAYER, FAC_NEW_SITE_LAYER,
+  FAC_UNCOVERED_LAYER, LIST_ORDER, setGroupVisible, setHighlight, setProblemVillages, setSelectedZone,
+  setVillageColorMode, showFacilities, showZoning, VILLAGE_FILL, ZONE_LINE_LAYER,
 } from './layers.js';
 import { LayerList, Legend } from './controls.js';
 import { escapeHtml, M2_PER_MU, VillagePanel } from './panel.js';
@@ -25,6 +34,7 @@ import { SearchBox } from './search.js';
 import { toast, toastApiError } from './toast.js';
 import { landClassInfo, landClassOf, LAND_CODE_NAMES, zoneColor } from './palette.js';
 import { UNASSIGNED, villagesBbox, ZonesCard } from './zones.js';
+import { FacilitiesCard, sitePopupHtml } from './facilities.js';
 
 setWorkerUrl(workerUrl);
 
@@ -37,12 +47,16 @@ const app = {
   ready: false,
   villageFillLayer: VILLAGE_FILL,
   zoneLineLayer: ZONE_LINE_LAYER,
+  facAreaLayer: FAC_AREA_LAYER,
+  facNewSiteLayer: FAC_NEW_SITE_LAYER,
+  facUncoveredLayer: FAC_UNCOVERED_LAYER,
   villages: [],
   selected: null,
   layers: {}, // layer id -> TileJSON of the layers the server has
   zoning: null, // the zoning shown (zones.js buildZoning), null if none
   selectedZone: null,
   problemVillages: [], // codes an infeasible request named
+  facilities: null, // the facility analysis shown (facilities.js overlay), null if none
 };
 window.__liancun = app;
 
@@ -52,7 +66,9 @@ applyStatic();
 
 let customTitle = null;
 let mode = ['town', 'industry', 'strong'].includes(params.get('mode')) ? params.get('mode') : 'town';
-let modeBeforeZones = mode; // the colouring to return to when the zoning is cleared
+/** The user's own colouring, to return to when the results that brought theirs are cleared. */
+let baseMode = mode;
+const RESULT_MODES = ['zone', 'coverage'];
 let towns = [];
 let visible = new Set(LIST_ORDER);
 const layerParam = params.get('layers') ?? params.get('layer');
@@ -66,6 +82,20 @@ const zonesCard = new ZonesCard({
   onZoning: applyZoning,
   onPick: (id) => showZone(id, { fit: true }),
   onProblem: showProblem,
+});
+// One analysis card open at a time: opening one folds the other (both are tall).
+const zonesCardEl = document.getElementById('zones-card');
+const facilitiesCard = new FacilitiesCard({
+  villages: () => app.villages,
+  zone: selectedZoneMembers,
+  onResult: applyFacilities,
+  onPick: (code) => select(code, { fit: true }),
+  onOpen: (open) => foldCard(zonesCardEl, open),
+});
+zonesCardEl.querySelector('.card-toggle').addEventListener('click', () => {
+  const open = zonesCardEl.classList.contains('collapsed');
+  foldCard(zonesCardEl, !open);
+  if (open && facilitiesCard.isOpen) facilitiesCard.setOpen(false);
 });
 panel.extra = villageZoneLine;
 let layerList = null;
@@ -106,6 +136,7 @@ function select(code, { fit = false } = {}) {
   if (map && map.getStyle()) setHighlight(map, code);
   // With a zoning loaded, a village also picks its zone in the list (and the map's blue band).
   markZone(code ? app.zoning?.zoneOf.get(code) ?? (app.zoning?.unassigned.includes(code) ? UNASSIGNED : null) : null, { scroll: true });
+  facilitiesCard.setActiveVillage(code ?? null);
   if (!code) {
     if (panel.isOpen) panel.close();
     return;
@@ -125,6 +156,20 @@ function markZone(id, { scroll = false } = {}) {
   app.selectedZone = id ?? null;
   zonesCard.setActive(app.selectedZone, { scroll });
   if (app.map?.getStyle()) setSelectedZone(app.map, id === UNASSIGNED ? null : app.selectedZone);
+  facilitiesCard.renderScope(); // the key-village ranking offers the selected zone
+}
+
+/** The zone selected in the 片区方案 card as `{id, members}` (null: none, or the unassigned villages). */
+function selectedZoneMembers() {
+  const id = app.selectedZone;
+  const zone = id && id !== UNASSIGNED ? app.zoning?.byId.get(id) : null;
+  return zone ? { id, members: zone.members ?? [] } : null;
+}
+
+/** Folds (`folded` true) or unfolds an analysis card. */
+function foldCard(card, folded) {
+  card.classList.toggle('collapsed', folded);
+  card.querySelector('.card-toggle')?.setAttribute('aria-expanded', folded ? 'false' : 'true');
 }
 
 /** Opens zone `id` (or the unassigned villages) in the side panel, fitting the map to it. */
@@ -166,12 +211,8 @@ function applyZoning(zoning) {
   const map = app.map?.getStyle() ? app.map : null;
   const zoneOption = modeSelect.querySelector('option[value="zone"]');
   zoneOption.disabled = !zoning;
-  if (zoning && mode !== 'zone') {
-    modeBeforeZones = mode;
-    setMode('zone');
-  } else if (!zoning && mode === 'zone') {
-    setMode(modeBeforeZones);
-  }
+  if (zoning && mode !== 'zone') setMode('zone');
+  else if (!zoning && mode === 'zone') setMode(app.facilities?.coverage ? 'coverage' : baseMode);
   if (map) {
     if (zoning) showZoning(map, zoning);
     else clearZoning(map);
@@ -187,6 +228,25 @@ function applyZoning(zoning) {
     if (panel.isOpen) panel.render();
     markZone(app.selected ? zoning?.zoneOf.get(app.selected) ?? null : null);
   }
+}
+
+/**
+ * Shows a facility analysis (null clears it): service areas, sites, spider lines, the ranking's
+ * marks, and — for a coverage or MCLP result — the "coverage" colouring of the villages.
+ */
+function applyFacilities(overlay) {
+  app.facilities = overlay;
+  const map = app.map?.getStyle() ? app.map : null;
+  modeSelect.querySelector('option[value="coverage"]').disabled = !overlay?.coverage;
+  if (overlay?.coverage && mode !== 'coverage') setMode('coverage');
+  else if (!overlay?.coverage && mode === 'coverage') setMode(app.zoning ? 'zone' : baseMode);
+  if (map) {
+    if (overlay) showFacilities(map, overlay);
+    else clearFacilities(map);
+  }
+  legend.update({ facilities: overlay?.legend ?? null });
+  popup?.remove();
+  if (overlay?.bbox) fitTo(overlay.bbox, { maxZoom: ZONE_FIT_MAX_ZOOM });
 }
 
 /** Outlines the villages an infeasible request names and brings them into view ([] clears). */
@@ -221,6 +281,7 @@ function popupHtml(f) {
     if (p.radius_m != null) rows.push(row(getLang() === 'en' ? 'Service radius' : '服务半径', `${escapeHtml(fmt(p.radius_m))} m`));
     return `<h4>${escapeHtml(p.name || tv(p.kind))}</h4><table>${rows.join('')}</table>`;
   }
+  if (id === FAC_NEW_SITE_LAYER || id === 'fac-sites-existing') return sitePopupHtml(p);
   if (id === 'greenhouses-fill') {
     const rows = [];
     if (p.crop) rows.push(row(getLang() === 'en' ? 'Crop' : '作物', escapeHtml(p.crop)));
@@ -241,7 +302,7 @@ function popupHtml(f) {
 
 function onMapClick(e) {
   const map = app.map;
-  const ids = ['facilities-icon', 'members-icon', 'members-fill', 'greenhouses-fill', 'parcels-fill', VILLAGE_FILL].filter((id) => map.getLayer(id));
+  const ids = [FAC_NEW_SITE_LAYER, 'fac-sites-existing', 'facilities-icon', 'members-icon', 'members-fill', 'greenhouses-fill', 'parcels-fill', VILLAGE_FILL].filter((id) => map.getLayer(id));
   const feats = map.queryRenderedFeatures(e.point, { layers: ids });
   const village = feats.find((f) => f.layer.id === VILLAGE_FILL);
   if (village?.properties?.code) select(String(village.properties.code));
@@ -321,6 +382,7 @@ async function start() {
   });
   app.villages = Array.isArray(list?.villages) ? list.villages : [];
   search.setVillages(list ? app.villages : null);
+  facilitiesCard.renderScope();
   const townCodes = new Map();
   for (const v of app.villages) if (v.town && !townCodes.has(v.town)) townCodes.set(v.town, String(v.town_code ?? v.town));
   towns = [...townCodes].sort((a, b) => a[1].localeCompare(b[1])).map(([town]) => town);
@@ -368,6 +430,7 @@ async function start() {
     if (app.zoning) showZoning(map, app.zoning);
     if (app.problemVillages.length) setProblemVillages(map, app.problemVillages);
     if (app.selectedZone && app.selectedZone !== UNASSIGNED) setSelectedZone(map, app.selectedZone);
+    if (app.facilities) showFacilities(map, app.facilities);
 
     layerList = new LayerList({ available: app.layers, visible, onToggle: onLayerToggle });
     layerList.zoom = map.getZoom();
@@ -410,9 +473,9 @@ function setMode(next) {
 
 modeSelect.addEventListener('change', () => {
   setMode(modeSelect.value);
-  // "By zone" depends on the zoning in the page, which the URL does not carry.
-  if (mode !== 'zone') {
-    modeBeforeZones = mode;
+  // "By zone" and "by coverage" depend on results in the page, which the URL does not carry.
+  if (!RESULT_MODES.includes(mode)) {
+    baseMode = mode;
     setUrlParam('mode', mode === 'town' ? null : mode);
   }
 });
@@ -442,6 +505,7 @@ onLangChange(() => {
   panel.render();
   search.refresh();
   zonesCard.render();
+  facilitiesCard.render();
   popup?.remove();
 });
 

@@ -157,3 +157,16 @@ export function zoneColor(index) {
   const i = Number(index);
   return Number.isInteger(i) && i >= 0 ? ZONE_COLORS[i % ZONE_COLORS.length] : UNASSIGNED_COLOR;
 }
+
+// Facility analyses (设施分析). Coverage colours the villages pale green (covered) or orange
+// (uncovered, also hatched and outlined orange-red so that they stand out at any zoom); service
+// areas are teal around existing facilities and violet around new sites, which are violet
+// numbered markers; the key-village ranking is outlined in the page's accent blue.
+export const COVERED_COLOR = '#bfe3b4';
+export const UNCOVERED_COLOR = '#f59a4a';
+export const UNCOVERED_LINE = '#d9480f';
+export const AREA_EXISTING = '#0f8b7d';
+export const AREA_NEW = '#7b3fc4';
+export const NEW_SITE_COLOR = '#6d28d9';
+export const RANK_COLOR = '#1d5b87';
+export const MEDIAN_COLOR = '#c2410c';

@@ -8,7 +8,8 @@
 // (`npm run dev`, which also serves the page at /map/). CHROMIUM_PATH overrides /usr/bin/chromium.
 // Prints each step; exits 1 with a message on the first failure, on any uncaught page exception or
 // console error, 2 on bad arguments. Besides <screenshot.png> it saves <screenshot>-zones.png (a
-// zoning with a violation, its zone open in the panel).
+// zoning with a violation, its zone open in the panel) and <screenshot>-facilities.png (an MCLP
+// result: service areas, numbered new sites, uncovered villages hatched).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,6 +23,7 @@ const base = baseArg.replace(/\/+$/, '');
 const pageUrl = `${base}/map/`;
 const shotPath = resolve(shotArg);
 const zonesShotPath = shotPath.replace(/(\.png)?$/i, '-zones.png');
+const facilitiesShotPath = shotPath.replace(/(\.png)?$/i, '-facilities.png');
 
 // WebGL in headless Chromium: ANGLE on SwiftShader (software Vulkan). Chromium 156 falls back to
 // it by itself when there is no GPU, but the fallback is deprecated upstream, so ask for it
@@ -56,9 +58,10 @@ const ok = (msg) => {
 
 const problems = []; // console errors and uncaught exceptions
 let browser;
-// The one HTTP error the test provokes on purpose (an infeasible proposal answers 422), which
-// Chromium reports as a console error.
+// The HTTP errors the test provokes on purpose (an infeasible proposal, a location request with
+// too large a p: both answer 422), which Chromium reports as console errors.
 let expectInfeasible = false;
+let expectFacilityError = false;
 
 async function waitFor(page, fn, arg, timeout, what) {
   try {
@@ -106,6 +109,7 @@ async function run() {
     // A workspace may lack a layer: its TileJSON answers 404 and the page skips it on purpose.
     if (/Failed to load resource.*404/.test(m.text()) && /\/tiles\/[^/]+$/.test(where)) return;
     if (expectInfeasible && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/zones\/propose$/.test(where)) return;
+    if (expectFacilityError && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/locate$/.test(where)) return;
     problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
     log(`!! console error: ${m.text()} ${where}`);
   });
@@ -234,6 +238,7 @@ async function run() {
   ok(`screenshot saved to ${shotPath}`);
 
   await testZones(page);
+  await testFacilities(page, villages, target);
 
   if (problems.length) fail(`${problems.length} browser error(s):\n  ${problems.join('\n  ')}`);
   ok('no console errors or uncaught exceptions');
@@ -367,10 +372,139 @@ async function testZones(page) {
   ok('清除: zone list, outlines and colours gone, colouring back to 按乡镇');
 }
 
+/** Counts of what the map draws of a facility analysis, from window.__liancun. */
+function facilityRender(page) {
+  return page.evaluate(() => {
+    const { map, villageFillLayer, facAreaLayer, facNewSiteLayer, facUncoveredLayer } = window.__liancun;
+    const villages = map.queryRenderedFeatures({ layers: [villageFillLayer] });
+    const areas = map.queryRenderedFeatures({ layers: [facAreaLayer] });
+    const sites = map.queryRenderedFeatures({ layers: [facNewSiteLayer] });
+    return {
+      villages: villages.length,
+      covered: villages.filter((f) => f.state?.cov === 1).length,
+      uncovered: villages.filter((f) => f.state?.cov === 0).length,
+      hatched: map.queryRenderedFeatures({ layers: [facUncoveredLayer] }).length,
+      areas: areas.length,
+      newAreas: areas.filter((f) => f.properties.existing === false).length,
+      // A point near a tile edge may be drawn by two tiles: count distinct numbers.
+      newSites: [...new Set(sites.map((f) => f.properties.n))].sort((a, b) => a - b),
+      mode: document.getElementById('colour-mode').value,
+    };
+  });
+}
+
+async function testFacilities(page, villages, target) {
+  // 12. Open the 设施分析 card: it folds the 片区方案 card and loads the facility kinds.
+  await page.getByTestId('fac-toggle').click();
+  await waitFor(page, () => !document.querySelector('[data-testid="fac-card"]').classList.contains('collapsed') && document.querySelector('[data-testid="zones-card"]').classList.contains('collapsed'), null, 5000, 'the 设施分析 card to open and the 片区方案 card to fold');
+  await waitFor(page, () => document.querySelectorAll('[data-testid="fac-cov-kind"] option').length > 0, null, 20000, 'the facility kinds (GET /analysis/service-radii)');
+  const kinds = await page.locator('[data-testid="fac-cov-kind"] option').evaluateAll((os) => os.map((o) => ({ kind: o.value, radius: o.dataset.radius, label: o.textContent })));
+  // A kind with a table radius, 卫生室 if the workspace has clinics.
+  const kind = kinds.find((k) => k.kind === '卫生室' && k.radius) ?? kinds.find((k) => k.radius);
+  if (!kind) fail(`no facility kind with a radius in the table among ${JSON.stringify(kinds)}`);
+  ok(`设施分析 opened: ${kinds.length} kinds (${kinds.map((k) => k.label).join('、')}), testing ${kind.kind} (${kind.radius} m)`);
+
+  // 13. Coverage: service areas drawn, villages coloured covered / uncovered, the uncovered list.
+  await page.getByTestId('fac-cov-kind').selectOption(kind.kind);
+  await page.getByTestId('fac-cov-demand').selectOption('representative');
+  await page.getByTestId('fac-cov-distance').selectOption('straight');
+  await page.getByTestId('fac-run').click();
+  await waitFor(page, () => document.querySelector('[data-testid="fac-summary"]')?.dataset.type === 'coverage' && !document.querySelector('[data-testid="fac-busy"]'), null, 60000, 'the coverage summary');
+  const cov = await page.evaluate(() => ({ uncovered: window.__liancun.facilities.uncovered.length, areas: window.__liancun.facilities.areas.features.length }));
+  const share = (await page.getByTestId('fac-covered-share').textContent()).trim();
+  await mapSettled(page);
+  let r = await facilityRender(page);
+  if (!(cov.areas > 0)) fail('the coverage answer has no service areas');
+  if (!(r.areas > 0)) fail(`the service-area layer rendered nothing (${cov.areas} areas in the answer)`);
+  if (r.mode !== 'coverage') fail(`the colouring is "${r.mode}" after the coverage analysis, expected "coverage"`);
+  if (!(cov.uncovered > 0)) fail(`no village is uncovered by ${kind.kind} within ${kind.radius} m: nothing to check`);
+  if (!(r.uncovered > 0) || !(r.hatched > 0)) fail(`uncovered villages are not shown: ${r.uncovered} rendered with cov = 0, ${r.hatched} hatched`);
+  if (!(r.covered > 0)) fail('no rendered village is shown covered');
+  const items = page.getByTestId('fac-uncovered-item');
+  if ((await items.count()) !== cov.uncovered) fail(`the list shows ${await items.count()} uncovered villages, the answer ${cov.uncovered}`);
+  const firstCode = await items.first().getAttribute('data-village');
+  await items.first().click();
+  await waitFor(page, (code) => document.querySelector('[data-testid="panel-code"]')?.textContent?.trim() === code, firstCode, 15000, `the panel of the uncovered village ${firstCode}`);
+  ok(`coverage of ${kind.kind}: "${share}", ${r.areas} service-area features rendered, ${r.uncovered}/${r.villages} rendered villages uncovered (${r.hatched} hatched), ${cov.uncovered} listed; the first opens ${firstCode}`);
+
+  // 14. MCLP, p = 5 new sites next to the existing facilities of the kind: 5 numbered markers.
+  const P = 5;
+  await page.getByTestId('fac-tab-locate').click();
+  await page.getByTestId('fac-loc-model').selectOption('mclp');
+  await page.getByTestId('fac-loc-p').fill(String(P));
+  await page.getByTestId('fac-loc-radius').fill('');
+  await page.getByTestId('fac-loc-kind').selectOption(kind.kind);
+  await page.getByTestId('fac-loc-demand').selectOption('representative');
+  await page.getByTestId('fac-loc-candidates').selectOption('representative');
+  await page.getByTestId('fac-loc-distance').selectOption('straight');
+  await page.getByTestId('fac-loc-method').selectOption('heuristic');
+  await page.getByTestId('fac-run').click();
+  await waitFor(page, () => document.querySelector('[data-testid="fac-summary"]')?.dataset.type === 'locate' && !document.querySelector('[data-testid="fac-busy"]'), null, 60000, 'the MCLP summary');
+  const objective = (await page.getByTestId('fac-objective').textContent()).trim();
+  const listed = await page.getByTestId('fac-site-item').count();
+  // A clean screenshot: no side panel, no toast left from the zone steps.
+  await page.getByTestId('panel-close').click();
+  for (const close of await page.locator('[data-testid="toast"] .toast-close').all()) await close.click();
+  await mapSettled(page);
+  r = await facilityRender(page);
+  if (r.newSites.length !== P || r.newSites.join() !== [1, 2, 3, 4, 5].join()) fail(`the map shows new sites ${JSON.stringify(r.newSites)}, expected 1…${P}`);
+  if (listed !== P) fail(`the list shows ${listed} new sites, expected ${P}`);
+  if (!(r.newAreas > 0)) fail('no service area of a new site rendered');
+  if (!(r.uncovered > 0)) fail('the villages MCLP leaves uncovered are not shown');
+  await page.screenshot({ path: facilitiesShotPath });
+  ok(`MCLP p = ${P}: "${objective}", markers ${r.newSites.join(' ')} and ${listed} listed, ${r.newAreas} new service-area features, ${r.uncovered} villages uncovered, screenshot ${facilitiesShotPath}`);
+
+  // 15. Key-village ranking of the test village's town: one row per village, the four parts shown.
+  const townCode = String(target.town_code ?? String(target.code).slice(0, 9));
+  const expectRows = villages.filter((v) => String(v.town_code ?? String(v.code).slice(0, 9)) === townCode).length;
+  await page.getByTestId('fac-tab-centers').click();
+  await page.getByTestId('fac-scope').selectOption(`town:${townCode}`);
+  await page.getByTestId('fac-run').click();
+  await waitFor(page, () => document.querySelector('[data-testid="fac-summary"]')?.dataset.type === 'centers' && !document.querySelector('[data-testid="fac-busy"]'), null, 30000, 'the ranking table');
+  const rows = page.getByTestId('fac-center-row');
+  const nRows = await rows.count();
+  if (nRows !== expectRows) fail(`the ranking of ${target.town} has ${nRows} rows, expected ${expectRows} (its villages)`);
+  const heads = (await page.getByTestId('fac-part-head').allTextContents()).map((x) => x.trim());
+  if (heads.join() !== '实力,区位,设施,产业') fail(`the part-score columns read ${JSON.stringify(heads)}`);
+  const parts = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td.part')].map((td) => td.textContent.trim())));
+  const badRow = parts.findIndex((p) => p.length !== 4 || !p.every((x) => /^\d+(\.\d+)?$/.test(x)));
+  if (badRow >= 0) fail(`row ${badRow + 1} of the ranking shows parts ${JSON.stringify(parts[badRow])}`);
+  if ((await page.getByTestId('fac-median').count()) !== 1) fail('the 1-median village is not marked once in the table');
+  const second = rows.nth(Math.min(1, nRows - 1));
+  const code2 = await second.getAttribute('data-village');
+  await second.click();
+  await waitFor(page, (code) => window.__liancun.selected === code && document.querySelector('[data-testid="panel-code"]')?.textContent?.trim() === code, code2, 15000, `village ${code2} highlighted after its row was clicked`);
+  ok(`ranking of ${target.town}: ${nRows} rows, parts ${heads.join('/')} (first row ${parts[0].join(' ')}), row 2 highlights ${code2}`);
+
+  // 16. A 422 naming its field: p-median with p = 100000 (more than the candidates).
+  expectFacilityError = true;
+  await page.getByTestId('fac-tab-locate').click();
+  await page.getByTestId('fac-loc-model').selectOption('pmedian');
+  await page.getByTestId('fac-loc-p').fill('100000');
+  await page.getByTestId('fac-run').click();
+  await waitFor(page, () => [...document.querySelectorAll('[data-testid="toast"]')].some((el) => el.textContent.includes('新设施数')), null, 30000, 'a toast naming 新设施数 p');
+  const facToast = (await page.locator('[data-testid="toast"]', { hasText: '新设施数' }).first().locator('span').textContent()).trim();
+  const marked = await page.getByTestId('fac-loc-p').evaluate((el) => el.classList.contains('invalid'));
+  if (!marked) fail('the p input is not marked after the 422');
+  if (await page.getByTestId('fac-summary').getAttribute('data-type') !== 'centers') fail('the previous result vanished after a failed request');
+  expectFacilityError = false;
+  ok(`422: toast "${facToast.slice(0, 70)}", the p input marked, the ranking kept`);
+
+  // 17. Clear: no facility layers, the colouring back to 按乡镇.
+  await page.getByTestId('fac-clear').click();
+  await waitFor(page, () => !document.querySelector('[data-testid="fac-summary"]') && window.__liancun.facilities === null, null, 5000, 'the facility result to clear');
+  await page.getByTestId('fac-tab-coverage').click(); // nothing is drawn for a tab change
+  await mapSettled(page);
+  r = await facilityRender(page);
+  if (r.areas || r.newSites.length || r.hatched || r.uncovered || r.covered) fail(`after 清除 the map still shows ${JSON.stringify(r)}`);
+  if (r.mode !== 'town') fail(`the colouring is "${r.mode}" after 清除, expected "town"`);
+  ok('清除: service areas, sites, coverage colours gone, colouring back to 按乡镇');
+}
+
 const guard = setTimeout(() => {
-  console.error(`[browser] FAIL: the whole test took more than 180 s`);
+  console.error(`[browser] FAIL: the whole test took more than 240 s`);
   browser?.close().finally(() => process.exit(1));
-}, 180000);
+}, 240000);
 
 try {
   await run();
