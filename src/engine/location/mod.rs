@@ -365,7 +365,7 @@ fn solve_mclp(
         let open = with_fixed(inst, &start);
         return Ok(Solution {
             objective: covered_weight(inst, &open, radius),
-            bound: total,
+            bound: mclp_upper_bound(inst, &sets, &fixed, p).min(total),
             open,
             new_sites: start,
             gap: 0.0,
@@ -388,6 +388,28 @@ fn solve_mclp(
         stopped_by_time_limit: r.timed_out,
         assignment: vec![],
     })
+}
+
+/// An upper bound on MCLP's covered weight: what the fixed sites cover plus, for the rest, the
+/// p largest weights a single candidate reaches (no p sites can cover more than their sum).
+fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usize) -> f64 {
+    let mut reach = vec![0.0; inst.m];
+    let mut already = 0.0;
+    for (i, set) in sets.iter().enumerate() {
+        if set.iter().any(|&j| fixed[j]) {
+            already += inst.weights[i];
+        } else {
+            for &j in set {
+                reach[j] += inst.weights[i];
+            }
+        }
+    }
+    let mut free: Vec<f64> = (0..inst.m)
+        .filter(|&j| !fixed[j])
+        .map(|j| reach[j])
+        .collect();
+    free.sort_unstable_by(|a, b| b.total_cmp(a));
+    already + free.iter().take(p).sum::<f64>()
 }
 
 /// Largest p-median MILP (assignment pairs) handed to HiGHS in `Auto` mode.
