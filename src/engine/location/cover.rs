@@ -147,8 +147,8 @@ pub fn reduce(sets: &[Vec<usize>], rows: &[usize], m: usize) -> CoverCore {
             }
         }
         let mut col_bits = Bits::new(m, nr);
-        for j in 0..m {
-            for &r in &col_rows2[j] {
+        for (j, rows) in col_rows2.iter().enumerate() {
+            for &r in rows {
                 col_bits.set(j, r);
             }
         }
