@@ -5,9 +5,12 @@
 //! shared vertex are not (an overpass is no junction; noding the roads is the data's job, as in
 //! any GIS network tool). Every segment is an edge usable both ways.
 //!
-//! A point (a demand or a site) joins the network at the nearest point of the nearest segment;
-//! the straight access leg from the point to the road counts in its cost (at walking speed when
-//! the cost is time). Costs are lengths in metres or travel times in seconds, each segment at the
+//! A point (a demand or a site) joins the network at the nearest point of the nearest segment,
+//! and also of any other road within [`ACCESS_SLACK_M`] more (up to [`MAX_SNAPS`]): a house between
+//! two roads that cross without a junction can walk to either, so a clinic 200 m away is not
+//! reached through the township seat because the nearest road happens to be the other one. The
+//! straight access leg from the point to the road counts in its cost (at walking speed when the
+//! cost is time). Costs are lengths in metres or travel times in seconds, each segment at the
 //! speed of its road (the road's `speed_kmh`, else its class's default from [`default_speed_kmh`]).
 //!
 //! Shortest paths are Dijkstra from a point's access (both ends of its segment), bounded by a
@@ -28,6 +31,10 @@ pub const NODE_TOLERANCE_M: f64 = 1.0;
 pub const SERVICE_AREA_TRIM_M: f64 = 100.0;
 /// Walking speed on the access leg between a point and its road when the cost is time.
 pub const ACCESS_SPEED_KMH: f64 = 5.0;
+/// Roads up to this much farther than the nearest one are joined too.
+pub const ACCESS_SLACK_M: f64 = 150.0;
+/// At most this many joins per point.
+pub const MAX_SNAPS: usize = 4;
 
 /// Default speed of a road class (km/h) when the road has no `speed_kmh`, with the source.
 /// Highway grades: design speeds of JTG B01-2014 《公路工程技术标准》 (the lower value of each
@@ -74,15 +81,22 @@ struct Edge {
     speed: f64,
 }
 
-/// Where a point joins the network.
+/// One way onto the roads: a point of a segment.
 #[derive(Debug, Clone, Copy)]
-pub struct Access {
+struct Snap {
     edge: u32,
     /// Position along the edge from its `a` end, 0..=1.
     t: f64,
-    /// The nearest point of the road.
-    pub on_road: Coord<f64>,
-    /// Straight distance from the point to the road (metres).
+    on_road: Coord<f64>,
+    /// Straight distance from the point to `on_road` (metres).
+    leg_m: f64,
+}
+
+/// Where a point joins the network: the nearest road, and the others nearly as near.
+#[derive(Debug, Clone)]
+pub struct Access {
+    snaps: Vec<Snap>,
+    /// Straight distance from the point to the nearest road (metres).
     pub leg_m: f64,
     from: Coord<f64>,
 }
@@ -271,13 +285,7 @@ impl Network {
         }
     }
 
-    /// Where `p` joins the network: the nearest point of the nearest segment.
-    pub fn access(&self, p: Coord<f64>) -> Access {
-        let nearest = self
-            .tree
-            .nearest_neighbor(&geo::Point(p))
-            .expect("a network has edges");
-        let k = nearest.data;
+    fn snap(&self, k: u32, p: Coord<f64>) -> Snap {
         let e = &self.edges[k as usize];
         let (a, b) = (self.nodes[e.a as usize], self.nodes[e.b as usize]);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
@@ -291,34 +299,56 @@ impl Network {
             x: a.x + t * dx,
             y: a.y + t * dy,
         };
-        Access {
+        Snap {
             edge: k,
             t,
             on_road,
             leg_m: (p.x - on_road.x).hypot(p.y - on_road.y),
+        }
+    }
+
+    /// Where `p` joins the network: the nearest segment, and up to [`MAX_SNAPS`] − 1 more within
+    /// [`ACCESS_SLACK_M`] of it (of different roads' segments or the same road's, alike).
+    pub fn access(&self, p: Coord<f64>) -> Access {
+        let mut snaps: Vec<Snap> = Vec::new();
+        for (item, d2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&geo::Point(p))
+        {
+            let d = d2.sqrt();
+            if let Some(first) = snaps.first()
+                && (d > first.leg_m + ACCESS_SLACK_M || snaps.len() >= MAX_SNAPS)
+            {
+                break;
+            }
+            snaps.push(self.snap(item.data, p));
+        }
+        let leg_m = snaps.first().expect("a network has edges").leg_m;
+        Access {
+            snaps,
+            leg_m,
             from: p,
         }
     }
 
-    /// The connected part of the network an access lies on.
+    /// The connected part of the network a point's nearest road lies on.
     pub fn component_of(&self, a: &Access) -> u32 {
-        self.component[self.edges[a.edge as usize].a as usize]
+        self.component[self.edges[a.snaps[0].edge as usize].a as usize]
     }
 
     /// Shortest-path costs from `source` to every node, up to `budget` (`INFINITY`: all).
     pub fn reach(&self, source: &Access, cost: NetCost, budget: f64) -> Reach {
         let mut dist = vec![f64::INFINITY; self.nodes.len()];
         let mut heap = BinaryHeap::new();
-        let e = self.edges[source.edge as usize];
-        let ec = self.edge_cost(source.edge, cost);
-        let leg = Self::leg_cost(source.leg_m, cost);
-        for (v, d) in [
-            (e.a, leg + source.t * ec),
-            (e.b, leg + (1.0 - source.t) * ec),
-        ] {
-            if d <= budget && d < dist[v as usize] {
-                dist[v as usize] = d;
-                heap.push(Queued(d, v));
+        for s in &source.snaps {
+            let e = self.edges[s.edge as usize];
+            let ec = self.edge_cost(s.edge, cost);
+            let leg = Self::leg_cost(s.leg_m, cost);
+            for (v, d) in [(e.a, leg + s.t * ec), (e.b, leg + (1.0 - s.t) * ec)] {
+                if d <= budget && d < dist[v as usize] {
+                    dist[v as usize] = d;
+                    heap.push(Queued(d, v));
+                }
             }
         }
         while let Some(Queued(d, v)) = heap.pop() {
@@ -335,7 +365,7 @@ impl Network {
             }
         }
         Reach {
-            source: *source,
+            source: source.clone(),
             node_cost: dist,
             budget,
         }
@@ -343,17 +373,18 @@ impl Network {
 
     /// The cost from the reach's source to `target` (`INFINITY` if not reachable in budget).
     pub fn cost_to(&self, reach: &Reach, target: &Access, cost: NetCost) -> f64 {
-        let ec = self.edge_cost(target.edge, cost);
-        let e = self.edges[target.edge as usize];
-        let mut best = (reach.node_cost[e.a as usize] + target.t * ec)
-            .min(reach.node_cost[e.b as usize] + (1.0 - target.t) * ec);
-        if reach.source.edge == target.edge {
-            // Along the shared segment, without going round through its ends.
-            best = best.min(
-                Self::leg_cost(reach.source.leg_m, cost) + (reach.source.t - target.t).abs() * ec,
-            );
+        let mut total = f64::INFINITY;
+        for t in &target.snaps {
+            let ec = self.edge_cost(t.edge, cost);
+            let e = self.edges[t.edge as usize];
+            let mut best = (reach.node_cost[e.a as usize] + t.t * ec)
+                .min(reach.node_cost[e.b as usize] + (1.0 - t.t) * ec);
+            for s in reach.source.snaps.iter().filter(|s| s.edge == t.edge) {
+                // Along the shared segment, without going round through its ends.
+                best = best.min(Self::leg_cost(s.leg_m, cost) + (s.t - t.t).abs() * ec);
+            }
+            total = total.min(best + Self::leg_cost(t.leg_m, cost));
         }
-        let total = best + Self::leg_cost(target.leg_m, cost);
         if total <= reach.budget {
             total
         } else {
@@ -362,18 +393,11 @@ impl Network {
     }
 
     /// The roads reachable within the reach's budget: whole and partial segments and the access
-    /// leg of the source.
+    /// legs of the source.
     pub fn reachable_roads(&self, reach: &Reach, cost: NetCost) -> MultiLineString<f64> {
         let mut pieces = Vec::new();
         let budget = reach.budget;
         let src = &reach.source;
-        let leg = Self::leg_cost(src.leg_m, cost);
-        if leg > budget {
-            return MultiLineString(vec![]);
-        }
-        if src.leg_m > 0.0 {
-            pieces.push(LineString(vec![src.from, src.on_road]));
-        }
         let point_at = |e: &Edge, t: f64| {
             let (a, b) = (self.nodes[e.a as usize], self.nodes[e.b as usize]);
             Coord {
@@ -381,12 +405,39 @@ impl Network {
                 y: a.y + t * (b.y - a.y),
             }
         };
+        for s in &src.snaps {
+            let leg = Self::leg_cost(s.leg_m, cost);
+            if leg > budget {
+                continue;
+            }
+            if s.leg_m > 0.0 {
+                pieces.push(LineString(vec![src.from, s.on_road]));
+            }
+            let ec = self.edge_cost(s.edge, cost);
+            if ec > 0.0 {
+                let e = &self.edges[s.edge as usize];
+                let span = (budget - leg) / ec;
+                let (lo, hi) = ((s.t - span).max(0.0), (s.t + span).min(1.0));
+                // A segment reached whole is added below with the others.
+                if hi > lo && (lo > 0.0 || hi < 1.0) {
+                    pieces.push(LineString(vec![point_at(e, lo), point_at(e, hi)]));
+                }
+            }
+        }
+        if pieces.is_empty()
+            && src
+                .snaps
+                .iter()
+                .all(|s| Self::leg_cost(s.leg_m, cost) > budget)
+        {
+            return MultiLineString(vec![]);
+        }
         for (k, e) in self.edges.iter().enumerate() {
             let ec = self.edge_cost(k as u32, cost);
             if ec <= 0.0 {
                 continue;
             }
-            // Reached share of the segment from each end (and from the source on its own edge).
+            // Reached share of the segment from each end.
             let from_a = ((budget - reach.node_cost[e.a as usize]) / ec).clamp(0.0, 1.0);
             let from_b = ((budget - reach.node_cost[e.b as usize]) / ec).clamp(0.0, 1.0);
             if from_a + from_b >= 1.0 {
@@ -401,13 +452,6 @@ impl Network {
                     point_at(e, 1.0 - from_b),
                     point_at(e, 1.0),
                 ]));
-            }
-            if k as u32 == src.edge {
-                let span = (budget - leg) / ec;
-                let (lo, hi) = ((src.t - span).max(0.0), (src.t + span).min(1.0));
-                if hi > lo {
-                    pieces.push(LineString(vec![point_at(e, lo), point_at(e, hi)]));
-                }
             }
         }
         MultiLineString(pieces)
@@ -514,6 +558,29 @@ mod tests {
             area > 1500.0 * 200.0 && area < 1500.0 * 200.0 + 3.2 * 100.0 * 100.0,
             "{area}"
         );
+    }
+
+    #[test]
+    fn a_point_between_two_unjoined_roads_can_take_either() {
+        // Two roads crossing at (500, 0) without a shared vertex, joined only far away at
+        // (0, 0)–(0, 1000)… and a clinic on the north–south road 60 m from a house that is 40 m
+        // from the east–west road: the house walks to the nearer-by road, not round by the junction.
+        let net = Network::build(&[
+            road(&[(0.0, 0.0), (1000.0, 0.0)], 36.0),
+            road(&[(500.0, -1000.0), (500.0, 1000.0)], 36.0),
+            road(&[(500.0, 1000.0), (0.0, 1000.0), (0.0, 0.0)], 36.0),
+        ])
+        .unwrap();
+        let house = net.access(c(560.0, 40.0));
+        assert!((house.leg_m - 40.0).abs() < 1e-9, "nearest road 40 m away");
+        let clinic = net.access(c(500.0, 100.0));
+        let reach = net.reach(&clinic, NetCost::Length, f64::INFINITY);
+        let d = net.cost_to(&reach, &house, NetCost::Length);
+        // 60 m walk to the north–south road, 60 m along it: 120 m, not ~3 km round the loop.
+        assert!((d - 120.0).abs() < 1e-6, "{d}");
+        // Beyond the slack only the nearest road counts.
+        let far = net.access(c(900.0, 50.0));
+        assert_eq!(far.snaps.len(), 1, "{far:?}");
     }
 
     #[test]
