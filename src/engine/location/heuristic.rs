@@ -187,29 +187,65 @@ fn reach_has(set: &[usize], j: usize) -> bool {
 }
 
 /// Nearest and second-nearest open site per demand.
+#[derive(Clone)]
 struct Nearest {
     site: Vec<usize>,
+    site2: Vec<usize>,
     d1: Vec<f64>,
     d2: Vec<f64>,
+}
+
+impl Nearest {
+    fn of_demand(&mut self, inst: &Instance, open: &[usize], i: usize) {
+        let (mut s1, mut s2) = (usize::MAX, usize::MAX);
+        let (mut d1, mut d2) = (f64::INFINITY, f64::INFINITY);
+        for &j in open {
+            let d = inst.d(i, j);
+            if d < d1 {
+                (s2, d2) = (s1, d1);
+                (s1, d1) = (j, d);
+            } else if d < d2 {
+                (s2, d2) = (j, d);
+            }
+        }
+        (self.site[i], self.site2[i], self.d1[i], self.d2[i]) = (s1, s2, d1, d2);
+    }
+
+    /// After `out` closed and `inn` opened (`open` already updated): only the demands that
+    /// had `out` as nearest or second nearest are recomputed; the rest just meet `inn`.
+    fn swap(
+        &mut self,
+        inst: &Instance,
+        open: &[usize],
+        out: usize,
+        inn: usize,
+        column: Option<&[f64]>,
+    ) {
+        for i in 0..inst.n {
+            if self.site[i] == out || self.site2[i] == out {
+                self.of_demand(inst, open, i);
+                continue;
+            }
+            let d = column.map_or_else(|| inst.d(i, inn), |c| c[i]);
+            if d < self.d1[i] {
+                (self.site2[i], self.d2[i]) = (self.site[i], self.d1[i]);
+                (self.site[i], self.d1[i]) = (inn, d);
+            } else if d < self.d2[i] {
+                (self.site2[i], self.d2[i]) = (inn, d);
+            }
+        }
+    }
 }
 
 fn nearest_two(inst: &Instance, open: &[usize]) -> Nearest {
     let mut nn = Nearest {
         site: vec![usize::MAX; inst.n],
+        site2: vec![usize::MAX; inst.n],
         d1: vec![f64::INFINITY; inst.n],
         d2: vec![f64::INFINITY; inst.n],
     };
     for i in 0..inst.n {
-        for &j in open {
-            let d = inst.d(i, j);
-            if d < nn.d1[i] {
-                nn.d2[i] = nn.d1[i];
-                nn.d1[i] = d;
-                nn.site[i] = j;
-            } else if d < nn.d2[i] {
-                nn.d2[i] = d;
-            }
-        }
+        nn.of_demand(inst, open, i);
     }
     nn
 }
@@ -274,42 +310,128 @@ pub fn pmedian_interchange(
 pub fn pmedian_improve(
     inst: &Instance,
     fixed: &[bool],
-    mut new_sites: Vec<usize>,
+    new_sites: Vec<usize>,
     deadline: Instant,
 ) -> Vec<usize> {
-    if new_sites.is_empty() {
+    let all: Vec<usize> = (0..inst.m).collect();
+    pmedian_improve_among(inst, fixed, new_sites, &all, None, deadline)
+}
+
+/// A p-median solution with what the interchange needs to price swaps.
+#[derive(Clone)]
+struct SwapState {
+    new_sites: Vec<usize>,
+    is_open: Vec<bool>,
+    open: Vec<usize>,
+    nn: Nearest,
+    cost: f64,
+}
+
+impl SwapState {
+    fn new(inst: &Instance, fixed: &[bool], new_sites: Vec<usize>) -> SwapState {
+        let mut is_open = fixed.to_vec();
+        for &j in &new_sites {
+            is_open[j] = true;
+        }
+        let open: Vec<usize> = (0..inst.m).filter(|&j| is_open[j]).collect();
+        let nn = nearest_two(inst, &open);
+        let mut st = SwapState {
+            new_sites,
+            is_open,
+            open,
+            nn,
+            cost: 0.0,
+        };
+        st.recost(inst);
+        st
+    }
+
+    fn recost(&mut self, inst: &Instance) {
+        self.cost = (0..inst.n).map(|i| inst.weights[i] * self.nn.d1[i]).sum();
+    }
+
+    /// Closes new site number `k` and opens `inn` instead (`by_site`: the transposed costs).
+    fn swap(&mut self, inst: &Instance, k: usize, inn: usize, by_site: Option<&[f64]>) {
+        let out = self.new_sites[k];
+        self.is_open[out] = false;
+        self.is_open[inn] = true;
+        self.new_sites[k] = inn;
+        if let Some(pos) = self.open.iter().position(|&x| x == out) {
+            self.open[pos] = inn;
+        }
+        let column = by_site.map(|t| &t[inn * inst.n..(inn + 1) * inst.n]);
+        self.nn.swap(inst, &self.open, out, inn, column);
+        self.recost(inst);
+    }
+}
+
+/// The interchange with only `entering` as candidates to open (every new site may close).
+fn pmedian_improve_among(
+    inst: &Instance,
+    fixed: &[bool],
+    new_sites: Vec<usize>,
+    entering: &[usize],
+    by_site: Option<&[f64]>,
+    deadline: Instant,
+) -> Vec<usize> {
+    if new_sites.is_empty() || entering.is_empty() {
         return new_sites;
     }
-    let mut is_open = fixed.to_vec();
-    for &j in &new_sites {
-        is_open[j] = true;
-    }
-    let mut open: Vec<usize> = (0..inst.m).filter(|&j| is_open[j]).collect();
-    let mut nn = nearest_two(inst, &open);
+    let mut st = SwapState::new(inst, fixed, new_sites);
+    improve_state(inst, fixed, &mut st, entering, by_site, None, deadline);
+    let mut sites = st.new_sites;
+    sites.sort_unstable();
+    sites
+}
+
+fn improve_state(
+    inst: &Instance,
+    fixed: &[bool],
+    st: &mut SwapState,
+    entering: &[usize],
+    by_site: Option<&[f64]>,
+    area: Option<&[bool]>,
+    deadline: Instant,
+) {
     let mut loss = vec![0.0f64; inst.m];
+    // With an area (a mask of candidates), only the demands served by an area site (first or
+    // second nearest) are priced: the losses of area sites stay exact and gains elsewhere are
+    // left out, so a swap judged improving is improving (the cost is recounted exactly).
+    let area_demands = |st: &SwapState| -> Vec<usize> {
+        match area {
+            Some(mask) => (0..inst.n)
+                .filter(|&i| {
+                    mask[st.nn.site[i]] || (st.nn.site2[i] < inst.m && mask[st.nn.site2[i]])
+                })
+                .collect(),
+            None => (0..inst.n).collect(),
+        }
+    };
+    let mut demands = area_demands(st);
     let mut since_improvement = 0usize;
     let mut inn = 0usize;
-    let total_cost =
-        |nn: &Nearest| -> f64 { (0..inst.n).map(|i| inst.weights[i] * nn.d1[i]).sum() };
-    let mut cost = total_cost(&nn);
-    while since_improvement < inst.m {
+    while since_improvement < entering.len() {
         if Instant::now() >= deadline {
             break;
         }
-        let j = inn;
-        inn = (inn + 1) % inst.m;
+        let j = entering[inn];
+        inn = (inn + 1) % entering.len();
         since_improvement += 1;
-        if is_open[j] {
+        if st.is_open[j] {
             continue;
         }
         // gain from adding j; loss[r]: extra cost of then removing r.
         let mut add_gain = 0.0;
-        for &r in &new_sites {
+        for &r in &st.new_sites {
             loss[r] = 0.0;
         }
-        for i in 0..inst.n {
+        // A candidate's column, contiguous when a transposed copy is at hand (the strided reads
+        // of the row-major matrix are cache misses, most of the time on large instances).
+        let column = by_site.map(|t| &t[j * inst.n..(j + 1) * inst.n]);
+        let nn = &st.nn;
+        for &i in &demands {
             let w = inst.weights[i];
-            let d = inst.d(i, j);
+            let d = column.map_or_else(|| inst.d(i, j), |c| c[i]);
             if d < nn.d1[i] {
                 add_gain += w * (nn.d1[i] - d);
             } else {
@@ -320,28 +442,22 @@ pub fn pmedian_improve(
                 }
             }
         }
-        let Some((k, &out)) = new_sites
+        let Some((k, &out)) = st
+            .new_sites
             .iter()
             .enumerate()
+            .filter(|(_, r)| area.is_none_or(|mask| mask[**r]))
             .min_by(|a, b| loss[*a.1].total_cmp(&loss[*b.1]).then(a.1.cmp(b.1)))
         else {
             break;
         };
         let delta = loss[out] - add_gain;
-        if delta < -1e-9 * cost.max(1.0) {
-            is_open[out] = false;
-            is_open[j] = true;
-            new_sites[k] = j;
-            if let Some(pos) = open.iter().position(|&x| x == out) {
-                open[pos] = j;
-            }
-            nn = nearest_two(inst, &open);
-            cost = total_cost(&nn);
+        if delta < -1e-9 * st.cost.max(1.0) {
+            st.swap(inst, k, j, by_site);
+            demands = area_demands(st);
             since_improvement = 0;
         }
     }
-    new_sites.sort_unstable();
-    new_sites
 }
 
 pub struct Lagrangian {
@@ -639,4 +755,96 @@ pub fn pad_to_p(inst: &Instance, fixed: &[bool], sites: &mut Vec<usize>, p: usiz
         }
     }
     sites.sort_unstable();
+}
+
+/// Iterated local search for p-median: from the incumbent, close a few new sites near one
+/// another and open as many candidates near them (a local kick), re-run the interchange, keep
+/// the result when it is cheaper; until `until`. Deterministic for the seed.
+pub fn pmedian_iterated(
+    inst: &Instance,
+    fixed: &[bool],
+    start: Vec<usize>,
+    start_cost: f64,
+    until: Instant,
+    seed: u64,
+) -> (Vec<usize>, f64) {
+    let mut rng = crate::engine::random::Rng::new(seed);
+    let (mut best, mut best_cost) = (start, start_cost);
+    if best.is_empty() || inst.m <= best.len() + fixed.iter().filter(|&&f| f).count() {
+        return (best, best_cost);
+    }
+    // Site-to-site distances are not in the instance; a candidate's neighbours are taken by
+    // the demands nearest to it, through the demand × candidate costs of a reference demand.
+    let mut kicks = 0usize;
+    let mut by_site = vec![0.0; inst.n * inst.m];
+    for i in 0..inst.n {
+        for j in 0..inst.m {
+            by_site[j * inst.n + i] = inst.d(i, j);
+        }
+    }
+    let mut best_state = SwapState::new(inst, fixed, best.clone());
+    let mut mask = vec![false; inst.m];
+    while Instant::now() < until {
+        kicks += 1;
+        let mut st = best_state.clone();
+        // A random demand marks the area of the kick.
+        let i = rng.below(inst.n);
+        let row = &inst.cost[i * inst.m..(i + 1) * inst.m];
+        let mut near: Vec<usize> = (0..inst.m).collect();
+        let look = 160.min(inst.m);
+        near.select_nth_unstable_by(look - 1, |&a, &b| row[a].total_cmp(&row[b]));
+        near.truncate(look);
+        let open_near: Vec<usize> = near
+            .iter()
+            .copied()
+            .filter(|&j| st.is_open[j] && !fixed[j])
+            .collect();
+        let closed_near: Vec<usize> = near.iter().copied().filter(|&j| !st.is_open[j]).collect();
+        let k = (1 + rng.below(3))
+            .min(open_near.len())
+            .min(closed_near.len());
+        if k == 0 {
+            continue;
+        }
+        let mut out = open_near;
+        let mut inn = closed_near;
+        for _ in 0..k {
+            let a = out.swap_remove(rng.below(out.len()));
+            let b = inn.swap_remove(rng.below(inn.len()));
+            let pos = st
+                .new_sites
+                .iter()
+                .position(|&x| x == a)
+                .expect("open new site");
+            st.swap(inst, pos, b, Some(&by_site));
+        }
+        // Only the kicked area's candidates may enter: a full sweep per kick would cost n × m.
+        for &j in &near {
+            mask[j] = true;
+        }
+        improve_state(
+            inst,
+            fixed,
+            &mut st,
+            &near,
+            Some(&by_site),
+            Some(&mask),
+            until,
+        );
+        for &j in &near {
+            mask[j] = false;
+        }
+        if st.cost < best_state.cost * (1.0 - 1e-12) {
+            best_state = st;
+        }
+    }
+    if best_state.cost < best_cost {
+        best = best_state.new_sites.clone();
+        best.sort_unstable();
+        best_cost = best_state.cost;
+    }
+    if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
+        eprintln!("p-median: {kicks} kicks");
+    }
+    (best, best_cost)
 }

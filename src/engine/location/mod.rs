@@ -414,6 +414,8 @@ fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usi
 
 /// Largest p-median MILP (assignment pairs) handed to HiGHS in `Auto` mode.
 const PMEDIAN_MILP_PAIRS: usize = 400_000;
+/// Longest iterated local search of p-median when the bound does not prove the incumbent.
+const PMEDIAN_LOCAL_SEARCH: Duration = Duration::from_secs(20);
 
 fn solve_pmedian(
     inst: &Instance,
@@ -488,6 +490,26 @@ fn solve_pmedian(
         if cost < ub {
             ub = cost;
             incumbent = polished;
+        }
+    }
+    // Not proven yet: iterated local search from the incumbent, for a bounded share of the time.
+    if params.method != Method::Heuristic && lag.bound < ub * (1.0 - params.gap.max(1e-9)) {
+        let share = deadline
+            .saturating_duration_since(Instant::now())
+            .mul_f64(0.5)
+            .min(PMEDIAN_LOCAL_SEARCH);
+        let t = Instant::now();
+        let (sites, cost) =
+            heuristic::pmedian_iterated(inst, &fixed, incumbent.clone(), ub, t + share, 1);
+        if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
+            eprintln!(
+                "p-median: iterated local search {ub:.6e} -> {cost:.6e} in {:.3} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        if cost < ub {
+            ub = cost;
+            incumbent = sites;
         }
     }
     if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
