@@ -466,6 +466,8 @@ pub struct Lagrangian {
     /// The best solution among the relaxation's site choices (new sites, cost), when one beat
     /// the incumbent passed in: a Lagrangian heuristic.
     pub primal: Option<(Vec<usize>, f64)>,
+    /// The multipliers at the best bound (to warm-start another run).
+    pub lambda: Vec<f64>,
     /// ρ at the best bound, and the sites the relaxation opened there.
     rho: Vec<f64>,
     open: Vec<bool>,
@@ -513,6 +515,7 @@ pub fn pmedian_lagrangian(
     fixed: &[bool],
     p: usize,
     mut ub: f64,
+    warm: Option<&[f64]>,
     deadline: Instant,
 ) -> Lagrangian {
     let mut primal: Option<(Vec<usize>, f64)> = None;
@@ -529,21 +532,27 @@ pub fn pmedian_lagrangian(
         })
         .collect();
     // Start: λ_i = w_i × the distance to the second nearest candidate (a common warm start).
-    let mut lambda: Vec<f64> = (0..n)
-        .map(|i| {
-            let k = by_distance[i].get(1).or(by_distance[i].first());
-            k.map_or(0.0, |&j| inst.weights[i] * inst.d(i, j as usize))
-        })
-        .collect();
+    // Or the multipliers of an earlier run (warm start).
+    let mut lambda: Vec<f64> = match warm {
+        Some(l) => l.to_vec(),
+        None => (0..n)
+            .map(|i| {
+                let k = by_distance[i].get(1).or(by_distance[i].first());
+                k.map_or(0.0, |&j| inst.weights[i] * inst.d(i, j as usize))
+            })
+            .collect(),
+    };
+    let mut best_lambda = lambda.clone();
     let free_sites: Vec<usize> = (0..m).filter(|&j| !fixed[j]).collect();
     let mut rho = vec![0.0f64; m];
     let mut best = f64::NEG_INFINITY;
     let mut best_rho = vec![0.0f64; m];
     let mut best_open = vec![false; m];
-    let mut theta = 2.0;
+    let mut theta = if warm.is_some() { 0.25 } else { 2.0 };
     let mut stall = 0;
     let mut open = vec![false; m];
     let mut g = vec![0.0f64; n];
+    let mut direction = vec![0.0f64; n];
     let mut order = free_sites.clone();
     // Halve the step after this many steps without a better bound.
     let stall_limit = 40;
@@ -584,6 +593,7 @@ pub fn pmedian_lagrangian(
             best = value;
             best_rho.copy_from_slice(&rho);
             best_open.copy_from_slice(&open);
+            best_lambda.copy_from_slice(&lambda);
             stall = 0;
             // The relaxation's sites are a feasible choice: price them (O(n·p)).
             let cost = cost_of(inst, &open);
@@ -624,13 +634,24 @@ pub fn pmedian_lagrangian(
             best = best.max(value);
             break;
         }
-        let step = theta * (ub - value).max(1e-9 * ub.abs()) / norm;
+        // Deflected subgradient (Camerini–Fratta–Maffioli): when the new subgradient turns
+        // back on the last direction, keep part of the old one, which damps the zig-zag that
+        // otherwise stalls the bound short of the LP value.
+        let dot: f64 = g.iter().zip(&direction).map(|(a, b)| a * b).sum();
+        let beta = if dot < 0.0 { 0.7 } else { 0.0 };
+        let mut dnorm = 0.0;
         for i in 0..n {
-            lambda[i] = (lambda[i] + step * g[i]).max(0.0);
+            direction[i] = g[i] + beta * direction[i];
+            dnorm += direction[i] * direction[i];
+        }
+        let step = theta * (ub - value).max(1e-9 * ub.abs()) / dnorm.max(1e-300);
+        for i in 0..n {
+            lambda[i] = (lambda[i] + step * direction[i]).max(0.0);
         }
     }
     Lagrangian {
         bound: best,
+        lambda: best_lambda,
         primal,
         rho: best_rho,
         open: best_open,
@@ -784,9 +805,13 @@ pub fn pmedian_iterated(
     }
     let mut best_state = SwapState::new(inst, fixed, best.clone());
     let mut mask = vec![false; inst.m];
+    // Threshold acceptance: a kicked and improved solution replaces the current one when it is
+    // at most this much worse, so the search can leave a deep local optimum; the best is kept.
+    const ACCEPT_WORSE: f64 = 1e-5;
+    let mut current = best_state.clone();
     while Instant::now() < until {
         kicks += 1;
-        let mut st = best_state.clone();
+        let mut st = current.clone();
         // A random demand marks the area of the kick.
         let i = rng.below(inst.n);
         let row = &inst.cost[i * inst.m..(i + 1) * inst.m];
@@ -835,7 +860,10 @@ pub fn pmedian_iterated(
             mask[j] = false;
         }
         if st.cost < best_state.cost * (1.0 - 1e-12) {
-            best_state = st;
+            best_state = st.clone();
+        }
+        if st.cost < current.cost * (1.0 + ACCEPT_WORSE) {
+            current = st;
         }
     }
     if best_state.cost < best_cost {

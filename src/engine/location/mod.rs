@@ -416,6 +416,8 @@ fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usi
 const PMEDIAN_MILP_PAIRS: usize = 400_000;
 /// Longest iterated local search of p-median when the bound does not prove the incumbent.
 const PMEDIAN_LOCAL_SEARCH: Duration = Duration::from_secs(20);
+/// Longest second Lagrangian run (warm-started, towards the improved incumbent).
+const PMEDIAN_LAGRANGIAN_AGAIN: Duration = Duration::from_secs(3);
 
 fn solve_pmedian(
     inst: &Instance,
@@ -450,6 +452,8 @@ fn solve_pmedian(
     }
     let t_start = Instant::now();
     let mut incumbent = heuristic::pmedian_interchange(inst, &fixed, p, deadline);
+    // What found the incumbent, for `method`.
+    let mut search = String::from("greedy + interchange");
     let mut ub = pmedian_cost(inst, &with_fixed(inst, &incumbent));
     if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
         eprintln!(
@@ -482,7 +486,7 @@ fn solve_pmedian(
         });
     }
     let t_lag = Instant::now();
-    let lag = heuristic::pmedian_lagrangian(inst, &fixed, p, ub, deadline);
+    let mut lag = heuristic::pmedian_lagrangian(inst, &fixed, p, ub, None, deadline);
     if let Some((sites, _)) = &lag.primal {
         // The relaxation found better sites than the interchange: polish them by interchange.
         let polished = heuristic::pmedian_improve(inst, &fixed, sites.clone(), deadline);
@@ -490,6 +494,7 @@ fn solve_pmedian(
         if cost < ub {
             ub = cost;
             incumbent = polished;
+            search.push_str(" + lagrangian heuristic");
         }
     }
     // Not proven yet: iterated local search from the incumbent, for a bounded share of the time.
@@ -510,6 +515,20 @@ fn solve_pmedian(
         if cost < ub {
             ub = cost;
             incumbent = sites;
+            search.push_str(" + iterated local search");
+            // A nearer target steadies the subgradient steps: resume from the best multipliers.
+            let until = deadline.min(Instant::now() + PMEDIAN_LAGRANGIAN_AGAIN);
+            let again =
+                heuristic::pmedian_lagrangian(inst, &fixed, p, ub, Some(&lag.lambda), until);
+            if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
+                eprintln!(
+                    "p-median: lagrangian again from {:.6e} to {:.6e}",
+                    lag.bound, again.bound
+                );
+            }
+            if again.bound > lag.bound {
+                lag = again;
+            }
         }
     }
     if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
@@ -538,11 +557,11 @@ fn solve_pmedian(
     };
     if params.method == Method::Heuristic || proven(lag.bound, ub) {
         let what = if proven(lag.bound, ub) {
-            "interchange, proven optimal by the lagrangian bound"
+            format!("{search}, proven optimal by the lagrangian bound")
         } else {
-            "interchange + lagrangian bound"
+            format!("{search} + lagrangian bound")
         };
-        return Ok(heuristic_solution(&incumbent, ub, lag.bound, what.into()));
+        return Ok(heuristic_solution(&incumbent, ub, lag.bound, what));
     }
     // Candidates the Lagrangian could not rule out stay free for the MILP, with the incumbent's.
     let mut allowed = lag.free(&fixed, ub);
@@ -557,7 +576,7 @@ fn solve_pmedian(
             ub,
             lag.bound,
             format!(
-                "interchange + lagrangian bound ({free} candidates not ruled out: MILP too large)"
+                "{search} + lagrangian bound ({free} candidates not ruled out: MILP too large)"
             ),
         ));
     }
@@ -580,7 +599,7 @@ fn solve_pmedian(
             &incumbent,
             ub,
             lag.bound.max(r.bound.min(ub)),
-            "interchange, proven optimal by lagrangian fixing + highs-milp".into(),
+            format!("{search}, proven optimal by lagrangian fixing + highs-milp"),
         );
         s.optimal = r.optimal;
         if r.optimal {
@@ -603,7 +622,7 @@ fn solve_pmedian(
         gap: 0.0,
         optimal: r.optimal,
         method: format!(
-            "interchange + lagrangian fixing + highs-milp over {free} of {} candidates",
+            "{search} + lagrangian fixing + highs-milp over {free} of {} candidates",
             inst.m
         ),
         stopped_by_time_limit: r.timed_out,
