@@ -809,11 +809,25 @@ pub fn pmedian_iterated(
     // at most this much worse, so the search can leave a deep local optimum; the best is kept.
     const ACCEPT_WORSE: f64 = 1e-5;
     let mut current = best_state.clone();
+    let cost_shares = |inst: &Instance, st: &SwapState| -> Vec<f64> {
+        let mut acc = 0.0;
+        (0..inst.n)
+            .map(|i| {
+                acc += inst.weights[i] * st.nn.d1[i];
+                acc
+            })
+            .collect()
+    };
+    let mut share = cost_shares(inst, &current);
     while Instant::now() < until {
         kicks += 1;
         let mut st = current.clone();
-        // A random demand marks the area of the kick.
-        let i = rng.below(inst.n);
+        // A demand drawn in proportion to its share of the cost marks the area of the kick:
+        // the expensive corners are where a better arrangement is most likely.
+        let i = {
+            let x = rng.next_f64() * share.last().copied().unwrap_or(0.0);
+            share.partition_point(|&c| c < x).min(inst.n - 1)
+        };
         let row = &inst.cost[i * inst.m..(i + 1) * inst.m];
         let mut near: Vec<usize> = (0..inst.m).collect();
         let look = 160.min(inst.m);
@@ -864,6 +878,7 @@ pub fn pmedian_iterated(
         }
         if st.cost < current.cost * (1.0 + ACCEPT_WORSE) {
             current = st;
+            share = cost_shares(inst, &current);
         }
     }
     if best_state.cost < best_cost {
