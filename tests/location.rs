@@ -648,6 +648,9 @@ mod http {
             c["service_areas"]["features"].as_array().unwrap().len() as u64,
             c["totals"]["facilities"].as_u64().unwrap()
         );
+        let props = &c["service_areas"]["features"][0]["properties"];
+        assert_eq!(props["unit"], "m", "{props}");
+        assert!(props["radius"].as_f64().unwrap() > 0.0);
         let (status, _, l) = call(
             &app,
             "POST",

@@ -810,7 +810,10 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             .map(|(&f, place)| {
                 let fac = &data.facilities[f];
                 let radius = reach(fac).expect("checked").0;
-                let mut props = json!({"name": fac.name, "kind": fac.kind, "existing": true});
+                // `radius` + `unit` as in locate's service areas; the unit-named key stays for
+                // the clients that read it.
+                let mut props = json!({"name": fac.name, "kind": fac.kind, "existing": true,
+                                       "radius": radius, "unit": req.distance.unit()});
                 props[radius_key] = json!(radius);
                 (place, radius, props)
             })
