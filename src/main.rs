@@ -180,15 +180,8 @@ enum Command {
         method: String,
         #[arg(long, default_value_t = 60.0)]
         time_limit: f64,
-        /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
-        #[arg(long, default_value = "straight")]
-        distance: String,
-        /// With --distance time: the reach in minutes (instead of --radius)
-        #[arg(long)]
-        minutes: Option<f64>,
-        /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
-        #[arg(long, value_name = "GEOJSON")]
-        areas: Option<PathBuf>,
+        #[command(flatten)]
+        reach: DistanceArgs,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         #[arg(long, short)]
@@ -207,15 +200,8 @@ enum Command {
         /// residential (三调 0702 parcels, else the village point), centroid, representative
         #[arg(long, default_value = "residential")]
         demand: String,
-        /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
-        #[arg(long, default_value = "straight")]
-        distance: String,
-        /// With --distance time: the reach in minutes (instead of --radius)
-        #[arg(long)]
-        minutes: Option<f64>,
-        /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
-        #[arg(long, value_name = "GEOJSON")]
-        areas: Option<PathBuf>,
+        #[command(flatten)]
+        reach: DistanceArgs,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         #[arg(long, short)]
@@ -287,6 +273,20 @@ enum GraphFormat {
 }
 
 /// Constraints and objective shared by `zones propose` and `zones evaluate`.
+/// How distance is measured in `locate` and `coverage`, and where service areas go.
+#[derive(clap::Args)]
+struct DistanceArgs {
+    /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
+    #[arg(long, default_value = "straight")]
+    distance: String,
+    /// With --distance time: the reach in minutes (instead of --radius)
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
+    #[arg(long, value_name = "GEOJSON")]
+    areas: Option<PathBuf>,
+}
+
 #[derive(clap::Args)]
 struct ZoneArgs {
     #[arg(long, short)]
@@ -839,9 +839,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             capacity,
             method,
             time_limit,
-            distance,
-            minutes,
-            areas,
+            reach:
+                DistanceArgs {
+                    distance,
+                    minutes,
+                    areas,
+                },
             format,
             out,
         } => {
@@ -934,9 +937,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             kind,
             radius,
             demand,
-            distance,
-            minutes,
-            areas,
+            reach:
+                DistanceArgs {
+                    distance,
+                    minutes,
+                    areas,
+                },
             format,
             out,
         } => {

@@ -91,8 +91,8 @@ impl Distance {
 }
 
 /// A named point that must be reached (a demand's village or a site's name), for messages.
-pub struct Place<'a> {
-    pub label: &'a str,
+pub struct Place {
+    pub label: String,
     pub point: Coord<f64>,
 }
 

@@ -678,22 +678,11 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
     }
     let points = demand_points(data, req.demand);
     let space = CostSpace::new(data, req.distance)?;
-    let labels: Vec<String> = points
-        .iter()
-        .map(|d| village_label(&data.villages[d.village]))
-        .collect();
-    let demand_places: Vec<Place> = points
-        .iter()
-        .zip(&labels)
-        .map(|(d, l)| Place {
-            label: l,
-            point: d.point,
-        })
-        .collect();
+    let demand_places = demand_places(data, &points);
     let site_places: Vec<Place> = sites
         .iter()
         .map(|&f| Place {
-            label: &data.facilities[f].name,
+            label: data.facilities[f].name.clone(),
             point: data.facilities[f].point,
         })
         .collect();
@@ -823,8 +812,18 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
     Ok(out)
 }
 
-fn village_label(v: &LocVillage) -> String {
-    format!("{} {}", v.code, v.name)
+/// Each demand point as a place named by its village (for the messages about unreached ones).
+fn demand_places(data: &LocationData, points: &[DemandPoint]) -> Vec<Place> {
+    points
+        .iter()
+        .map(|d| {
+            let v = &data.villages[d.village];
+            Place {
+                label: format!("{} {}", v.code, v.name),
+                point: d.point,
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1076,22 +1075,11 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         ));
     }
     let space = CostSpace::new(data, req.distance)?;
-    let labels: Vec<String> = demand
-        .iter()
-        .map(|d| village_label(&data.villages[d.village]))
-        .collect();
-    let demand_places: Vec<Place> = demand
-        .iter()
-        .zip(&labels)
-        .map(|(d, l)| Place {
-            label: l,
-            point: d.point,
-        })
-        .collect();
+    let demand_places = demand_places(data, &demand);
     let site_places: Vec<Place> = sites
         .iter()
         .map(|s| Place {
-            label: &s.name,
+            label: s.name.clone(),
             point: s.point,
         })
         .collect();
@@ -1103,7 +1091,10 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         .filter(|&i| cost[i * m..(i + 1) * m].iter().all(|c| c.is_infinite()))
         .collect();
     if !unreachable.is_empty() {
-        let mut names: Vec<&str> = unreachable.iter().map(|&i| labels[i].as_str()).collect();
+        let mut names: Vec<&str> = unreachable
+            .iter()
+            .map(|&i| demand_places[i].label.as_str())
+            .collect();
         names.dedup();
         return Err(input(
             "roads",
@@ -1177,7 +1168,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     if has_unconnected && matches!(model, Model::PMedian { .. } | Model::PCenter { .. }) {
         let mut cut: Vec<&str> = (0..n)
             .filter(|&i| inst.d(i, solution.assignment[i]) >= unconnected_cost)
-            .map(|i| labels[i].as_str())
+            .map(|i| demand_places[i].label.as_str())
             .collect();
         cut.dedup();
         if !cut.is_empty() {
@@ -1215,7 +1206,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                 let site = &sites[j];
                 (
                     Place {
-                        label: &site.name,
+                        label: site.name.clone(),
                         point: site.point,
                     },
                     radius,

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use super::{Instance, pcenter_cost};
+use super::{Instance, pcenter_cost, pmedian_cost};
 
 /// Greedy set cover of the demands not already covered by a fixed site: repeatedly open the
 /// candidate covering most uncovered demands, then drop sites made redundant. `None` when more
@@ -490,20 +490,6 @@ impl Lagrangian {
     }
 }
 
-/// The p-median cost of opening the fixed sites and `open`'s free ones.
-fn cost_of(inst: &Instance, open: &[bool]) -> f64 {
-    let sites: Vec<usize> = (0..inst.m).filter(|&j| open[j]).collect();
-    (0..inst.n)
-        .map(|i| {
-            let d = sites
-                .iter()
-                .map(|&j| inst.d(i, j))
-                .fold(f64::INFINITY, f64::min);
-            inst.weights[i] * d
-        })
-        .sum()
-}
-
 /// Lagrangian relaxation of p-median's assignment constraints, maximised by subgradient steps
 /// (Held–Karp step size towards the incumbent value `ub`). With multipliers λ the relaxation
 /// splits by site: ρ_j = Σ_i min(0, w_i d_ij − λ_i), open the fixed sites and the p free sites
@@ -596,7 +582,8 @@ pub fn pmedian_lagrangian(
             best_lambda.copy_from_slice(&lambda);
             stall = 0;
             // The relaxation's sites are a feasible choice: price them (O(n·p)).
-            let cost = cost_of(inst, &open);
+            let sites: Vec<usize> = (0..m).filter(|&j| open[j]).collect();
+            let cost = pmedian_cost(inst, &sites);
             if cost < ub * (1.0 - 1e-12) {
                 ub = cost;
                 let sites = (0..m).filter(|&j| open[j] && !fixed[j]).collect();

@@ -133,6 +133,17 @@ fn outcome(solved: &SolvedModel, maximise: bool) -> Result<Outcome, LocateError>
     }
 }
 
+/// Per demand, the site carrying most of it (`x_of[i]`: its (site, column) pairs).
+fn main_assignment(x_of: &[Vec<(usize, highs::Col)>], cols: &[f64]) -> Vec<usize> {
+    x_of.iter()
+        .map(|xs| {
+            xs.iter()
+                .max_by(|a, b| cols[a.1.index()].total_cmp(&cols[b.1.index()]))
+                .map_or(0, |&(j, _)| j)
+        })
+        .collect()
+}
+
 /// Demands not yet covered by a fixed facility.
 fn uncovered(sets: &[Vec<usize>], fixed: &[bool]) -> Vec<usize> {
     (0..sets.len())
@@ -207,14 +218,7 @@ pub fn lscp(
         let new_sites: Vec<usize> = (0..inst.m)
             .filter(|&j| !fixed[j] && cols[j] > 0.5)
             .collect();
-        let assignment = x_of
-            .iter()
-            .map(|xs| {
-                xs.iter()
-                    .max_by(|a, b| cols[a.1.index()].total_cmp(&cols[b.1.index()]))
-                    .map_or(0, |&(j, _)| j)
-            })
-            .collect();
+        let assignment = main_assignment(&x_of, &cols);
         return Ok(MilpResult {
             objective: new_sites.len() as f64,
             new_sites,
@@ -554,14 +558,7 @@ pub fn pmedian(
         .filter(|(k, j)| !fixed[**j] && cols[*k] > 0.5)
         .map(|(_, &j)| j)
         .collect();
-    let assignment = x_of
-        .iter()
-        .map(|xs| {
-            xs.iter()
-                .max_by(|a, b| cols[a.1.index()].total_cmp(&cols[b.1.index()]))
-                .map_or(0, |&(j, _)| j)
-        })
-        .collect();
+    let assignment = main_assignment(&x_of, &cols);
     Ok(MilpResult {
         objective: o.objective,
         new_sites,
