@@ -11,11 +11,13 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod auth;
 pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod ingest;
 pub mod location;
+pub mod plan;
 pub mod report;
 pub mod store;
 pub mod workspace;

@@ -607,7 +607,7 @@ pub fn contiguity_geojson(data: &ZoningData) -> Json {
 
 /// Colour index per zone (neighbouring zones differ, corner touches included), for the map and
 /// sheets: `colour` in the JSON of proposals and evaluations.
-fn map_colours(data: &ZoningData, members: Vec<Vec<usize>>) -> Vec<usize> {
+pub(crate) fn map_colours(data: &ZoningData, members: Vec<Vec<usize>>) -> Vec<usize> {
     crate::engine::zoning::zone_colours(&members, &data.graph.neighbour_lists(true))
 }
 

@@ -4,9 +4,11 @@
 
 pub mod landuse;
 pub mod layer;
+pub mod role;
 pub mod value;
 
 pub use layer::{FieldSpec, FieldType, GeometryFamily, LayerKind};
+pub use role::Role;
 pub use value::Value;
 
 /// The first 12 digits of a 坐落单位代码 (ZLDWDM) or village code: the village's statistical code.

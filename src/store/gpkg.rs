@@ -111,6 +111,7 @@ impl GpkgStore {
     }
 
     fn create_schema(&self) -> Result<(), StoreError> {
+        use super::plans::PLAN_SCHEMA;
         self.conn.execute_batch(&format!(
             "PRAGMA application_id = {GPKG_APPLICATION_ID};
              PRAGMA user_version = {GPKG_USER_VERSION};
@@ -149,6 +150,7 @@ impl GpkgStore {
              INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
                ('liancun_layers', 'attributes', 'liancun_layers', 'liancun: 图层来源与版本 layer provenance and data versions'),
                ('liancun_settings', 'attributes', 'liancun_settings', 'liancun: 工作区设置 workspace settings');
+             {PLAN_SCHEMA}
              COMMIT;"
         ))?;
         Ok(())

@@ -7,6 +7,7 @@
 //! process) leaves the previous contents as they were.
 
 pub mod gpkg;
+pub mod plans;
 
 use geo::Geometry;
 use thiserror::Error;
@@ -31,6 +32,12 @@ pub enum StoreError {
     },
     #[error("cannot encode geometry: {0}")]
     Encode(String),
+    #[error("方案 {0} 不存在 / no plan {0}")]
+    NoPlan(i64),
+    #[error(
+        "方案 {plan} 已被他人修改：当前版本 {head}，你基于版本 {expected} / plan {plan} changed meanwhile: head is version {head}, the edit was based on version {expected}"
+    )]
+    Conflict { plan: i64, expected: i64, head: i64 },
 }
 
 /// A column of a stored layer.

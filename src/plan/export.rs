@@ -1,0 +1,343 @@
+//! A plan's zones as files: polygons dissolved from their members, the member table and the
+//! statistics per zone.
+//!
+//! Zones are dissolved in the workspace's metric CRS (CGCS2000 3° Gauss–Krüger, where village
+//! areas are measured) with `geo`'s unary union and taken back to CGCS2000 lon/lat for output,
+//! so a zone's area equals the sum of its members' areas up to the gaps and overlaps between
+//! village boundaries. Tables are CSV in UTF-8 with a byte-order mark, which Excel needs to
+//! read Chinese text.
+
+use std::collections::BTreeMap;
+
+use geo::{Area, BooleanOps, MultiPolygon};
+use serde_json::{Value as Json, json};
+
+use super::{PlanContent, PlanError};
+use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
+use crate::engine::stats::VillageStatsReport;
+use crate::workspace::WorkspaceError;
+use crate::zones::ZoningData;
+
+/// One zone dissolved from its member villages.
+pub struct DissolvedZone {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub key_code: String,
+    pub key_name: String,
+    /// Village indices into [`ZoningData::villages`].
+    pub members: Vec<usize>,
+    pub population: f64,
+    /// Area of the dissolved polygon (m², metric CRS).
+    pub area_m2: f64,
+    /// Σ of the members' areas (m²).
+    pub members_area_m2: f64,
+    pub lonlat: MultiPolygon<f64>,
+    pub metric: MultiPolygon<f64>,
+}
+
+/// Dissolves every zone of the plan (zones without members are left out).
+pub fn dissolve(data: &ZoningData, content: &PlanContent) -> Result<Vec<DissolvedZone>, PlanError> {
+    let back = Reprojector::new(&Crs::Epsg(data.metric_epsg), &Crs::Epsg(EPSG_CGCS2000))
+        .map_err(|e| PlanError::Zones(WorkspaceError::from(e).into()))?;
+    let mut out = Vec::new();
+    for z in &content.zones {
+        let members: Vec<usize> = z
+            .members
+            .iter()
+            .filter_map(|c| data.index_of_code.get(c).copied())
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let polygons: Vec<&MultiPolygon<f64>> =
+            members.iter().map(|&v| &data.metric_polygons[v]).collect();
+        let metric: MultiPolygon<f64> =
+            geo::unary_union(polygons.iter().flat_map(|mp| mp.0.iter()));
+        let metric = if metric.0.is_empty() {
+            // unary_union of one polygon may come back empty on degenerate input; fall back.
+            polygons
+                .iter()
+                .fold(MultiPolygon(vec![]), |acc, p| acc.union(*p))
+        } else {
+            metric
+        };
+        let mut lonlat = geo::Geometry::MultiPolygon(metric.clone());
+        back.transform_geometry(&mut lonlat)
+            .map_err(|e| PlanError::Zones(WorkspaceError::from(e).into()))?;
+        let lonlat = match lonlat {
+            geo::Geometry::MultiPolygon(mp) => mp,
+            _ => unreachable!("a transformed multipolygon stays one"),
+        };
+        let key = z
+            .key_village
+            .as_ref()
+            .and_then(|k| data.index_of_code.get(k))
+            .map(|&v| &data.villages[v]);
+        out.push(DissolvedZone {
+            id: z.id.clone(),
+            name: z.name.clone(),
+            kind: z.kind.label(),
+            key_code: key.map(|v| v.code.clone()).unwrap_or_default(),
+            key_name: key.map(|v| v.name.clone()).unwrap_or_default(),
+            population: members.iter().map(|&v| data.villages[v].population).sum(),
+            members_area_m2: members.iter().map(|&v| data.villages[v].area_m2).sum(),
+            area_m2: metric.unsigned_area(),
+            members,
+            lonlat,
+            metric,
+        });
+    }
+    Ok(out)
+}
+
+/// The dissolved zones as GeoJSON (lon/lat) with the plan's name and version.
+pub fn zones_geojson(zones: &[DissolvedZone], plan: &str, version: i64) -> Json {
+    let features: Vec<Json> = zones
+        .iter()
+        .map(|z| {
+            json!({
+                "type": "Feature",
+                "id": z.id,
+                "properties": zone_properties(z, plan, version),
+                "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(z.lonlat.clone())),
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "name": plan, "features": features})
+}
+
+/// The attributes of a dissolved zone (also the columns of the GeoPackage and Shapefile).
+pub fn zone_properties(z: &DissolvedZone, plan: &str, version: i64) -> Json {
+    json!({
+        "zone_id": z.id,
+        "name": z.name,
+        "type": z.kind,
+        "key_code": z.key_code,
+        "key_name": z.key_name,
+        "villages": z.members.len(),
+        "population": z.population,
+        "area_km2": (z.area_m2 / 1e4).round() / 100.0,
+        "plan": plan,
+        "version": version,
+    })
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(rows: &[Vec<String>]) -> String {
+    let mut out = String::from("\u{feff}");
+    for r in rows {
+        out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One row per member (villages, then non-village members), UTF-8 with BOM.
+pub fn members_csv(data: &ZoningData, content: &PlanContent) -> String {
+    let mut rows = vec![
+        [
+            "片区编号",
+            "片区名称",
+            "片区类型",
+            "成员类型",
+            "代码",
+            "名称",
+            "乡镇",
+            "人口",
+            "集体收入(万元)",
+            "强村",
+            "中心村",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for z in &content.zones {
+        for code in &z.members {
+            let Some(&v) = data.index_of_code.get(code) else {
+                continue;
+            };
+            let vil = &data.villages[v];
+            rows.push(vec![
+                z.id.clone(),
+                z.name.clone(),
+                z.kind.label().into(),
+                "行政村".into(),
+                vil.code.clone(),
+                vil.name.clone(),
+                vil.town_code.clone(),
+                format!("{}", vil.population),
+                format!("{}", vil.income),
+                if vil.strong { "是" } else { "否" }.into(),
+                if z.key_village.as_deref() == Some(code) {
+                    "是"
+                } else {
+                    "否"
+                }
+                .into(),
+            ]);
+        }
+        for name in &z.other_members {
+            let kind = data
+                .members
+                .iter()
+                .find(|m| &m.name == name)
+                .map(|m| m.kind.clone())
+                .unwrap_or_default();
+            rows.push(vec![
+                z.id.clone(),
+                z.name.clone(),
+                z.kind.label().into(),
+                kind,
+                String::new(),
+                name.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    csv(&rows)
+}
+
+/// Statistics of one zone: members' totals, land use by 三调 class, greenhouses, facilities.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ZoneStatistics {
+    pub villages: usize,
+    pub population: f64,
+    pub area_m2: f64,
+    pub collective_income: f64,
+    /// 三调 first-level class (two digits) → m².
+    pub land_use_m2: BTreeMap<String, f64>,
+    pub greenhouse_count: u64,
+    pub greenhouse_area_m2: f64,
+    pub facilities: BTreeMap<String, u64>,
+}
+
+/// Sums the per-village statistics over each zone's members.
+pub fn zone_statistics(
+    data: &ZoningData,
+    stats: &VillageStatsReport,
+    zone_members: &[usize],
+) -> ZoneStatistics {
+    let by_code: std::collections::HashMap<&str, &crate::engine::stats::VillageStats> = stats
+        .villages
+        .iter()
+        .map(|s| (s.code.as_str(), s))
+        .collect();
+    let mut out = ZoneStatistics {
+        villages: zone_members.len(),
+        ..ZoneStatistics::default()
+    };
+    for &v in zone_members {
+        let vil = &data.villages[v];
+        out.population += vil.population;
+        out.area_m2 += vil.area_m2;
+        out.collective_income += vil.income;
+        if let Some(s) = by_code.get(vil.code.as_str()) {
+            for (code, m2) in &s.land_use_m2 {
+                let class = code.get(..2).unwrap_or(code).to_string();
+                *out.land_use_m2.entry(class).or_default() += m2;
+            }
+            out.greenhouse_count += s.greenhouse_count;
+            out.greenhouse_area_m2 += s.greenhouse_area_m2;
+            for (k, n) in &s.facilities {
+                *out.facilities.entry(k.clone()).or_default() += n;
+            }
+        }
+    }
+    out
+}
+
+/// The statistics of every zone as CSV (UTF-8 with BOM): one row per zone, land use by
+/// first-level 三调 class in hectares, greenhouses, facilities by kind.
+pub fn statistics_csv(
+    data: &ZoningData,
+    stats: &VillageStatsReport,
+    content: &PlanContent,
+) -> String {
+    let per_zone: Vec<(&super::PlanZone, ZoneStatistics)> = content
+        .zones
+        .iter()
+        .map(|z| {
+            let members: Vec<usize> = z
+                .members
+                .iter()
+                .filter_map(|c| data.index_of_code.get(c).copied())
+                .collect();
+            (z, zone_statistics(data, stats, &members))
+        })
+        .collect();
+    let classes: std::collections::BTreeSet<&String> = per_zone
+        .iter()
+        .flat_map(|(_, s)| s.land_use_m2.keys())
+        .collect();
+    let kinds: std::collections::BTreeSet<&String> = per_zone
+        .iter()
+        .flat_map(|(_, s)| s.facilities.keys())
+        .collect();
+    let mut header: Vec<String> = [
+        "片区编号",
+        "片区名称",
+        "片区类型",
+        "中心村",
+        "村数",
+        "人口",
+        "面积(km²)",
+        "集体收入(万元)",
+        "大棚(个)",
+        "大棚面积(ha)",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(classes.iter().map(|c| {
+        format!(
+            "{}{}(ha)",
+            c,
+            crate::domain::landuse::class_of(c).unwrap_or("")
+        )
+    }));
+    header.extend(kinds.iter().map(|k| format!("{k}(个)")));
+    let mut rows = vec![header];
+    for (z, s) in &per_zone {
+        let key = z
+            .key_village
+            .as_ref()
+            .and_then(|k| data.index_of_code.get(k))
+            .map(|&v| data.villages[v].name.clone())
+            .unwrap_or_default();
+        let mut row = vec![
+            z.id.clone(),
+            z.name.clone(),
+            z.kind.label().into(),
+            key,
+            s.villages.to_string(),
+            format!("{}", s.population),
+            format!("{:.3}", s.area_m2 / 1e6),
+            format!("{:.2}", s.collective_income),
+            s.greenhouse_count.to_string(),
+            format!("{:.2}", s.greenhouse_area_m2 / 1e4),
+        ];
+        row.extend(
+            classes
+                .iter()
+                .map(|c| format!("{:.2}", s.land_use_m2.get(*c).copied().unwrap_or(0.0) / 1e4)),
+        );
+        row.extend(
+            kinds
+                .iter()
+                .map(|k| s.facilities.get(*k).copied().unwrap_or(0).to_string()),
+        );
+        rows.push(row);
+    }
+    csv(&rows)
+}

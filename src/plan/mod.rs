@@ -1,0 +1,602 @@
+//! Plans (规划方案): saved zonings that a bureau edits, versions and checks.
+//!
+//! - [`model`]: what a version holds ([`PlanContent`]), the edits ([`Edit`]) and the diff — pure.
+//! - this module: workspace in, JSON out. [`create`] makes a plan from a zone proposal, a zoning
+//!   file or nothing; [`edit`] applies a list of edits as one new version; [`restore`] makes an
+//!   old version the newest; every write goes through [`PlanStore`] in one transaction with
+//!   its audit entry, based on the head version the caller read (a stale one is a conflict).
+//!   After each write the plan is re-evaluated ([`crate::engine::zoning::evaluate`]) and the
+//!   warnings (disconnected zones, bounds, missing key village, empty zones, unassigned
+//!   villages) come back with it.
+//! - [`export`]: zones dissolved from their members, member tables, statistics.
+
+pub mod export;
+pub mod model;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Value as Json, json};
+
+use crate::engine::zoning::evaluate::{Evaluation, evaluate};
+use crate::engine::zoning::propose::{ZoningError, propose};
+use crate::store::StoreError;
+use crate::store::plans::{AuditEntry, NewVersion, PlanRecord, PlanStore};
+use crate::zones::{ZoneRequest, ZonesError, ZoningData, parse_zoning, zone_id};
+pub use model::{Catalogue, Edit, EditError, PlanContent, PlanDiff, PlanZone, ZoneType};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Zones(#[from] ZonesError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Edit(#[from] EditError),
+    /// A bad parameter: the field and the reason.
+    #[error("{field}: {reason}")]
+    Input { field: &'static str, reason: String },
+    /// A proposal that cannot meet its constraints.
+    #[error("{detail}")]
+    Infeasible {
+        constraint: String,
+        detail: String,
+        villages: Vec<String>,
+    },
+    #[error("方案 {plan} 没有版本 {version} / plan {plan} has no version {version}")]
+    NoVersion { plan: i64, version: i64 },
+    /// A stored version that does not parse (never written by liancun).
+    #[error(
+        "方案 {plan} 版本 {version} 已损坏 / plan {plan} version {version} is unreadable: {reason}"
+    )]
+    Corrupt {
+        plan: i64,
+        version: i64,
+        reason: String,
+    },
+}
+
+/// Who is writing (a token's name and role, or `cli:<user>`).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub role: String,
+}
+
+impl Actor {
+    /// The command-line user: `--author`, else `$USER`.
+    pub fn cli(author: Option<&str>) -> Actor {
+        let name = author
+            .map(str::to_string)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "cli".into());
+        Actor {
+            name: format!("cli:{name}"),
+            role: "cli".into(),
+        }
+    }
+
+    fn audit(&self, action: &str, target: String, detail: String) -> AuditEntry {
+        AuditEntry {
+            actor: self.name.clone(),
+            role: self.role.clone(),
+            action: action.into(),
+            target,
+            outcome: "ok".into(),
+            detail,
+        }
+    }
+}
+
+/// Where a new plan's zones come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A fresh zone proposal with the given parameters.
+    Proposal,
+    /// No zones: every village unassigned.
+    Empty,
+    /// A zoning file's text (proposal JSON, `{code: zone}` or CSV `code,zone`).
+    Zoning(String),
+}
+
+/// Villages and non-village members that edits may name.
+pub fn catalogue(data: &ZoningData) -> Catalogue {
+    Catalogue {
+        villages: data
+            .villages
+            .iter()
+            .map(|v| (v.code.clone(), v.name.clone()))
+            .collect(),
+        member_village: data
+            .members
+            .iter()
+            .map(|m| (m.name.clone(), data.villages[m.village].code.clone()))
+            .collect(),
+    }
+}
+
+/// The zone request stored with a plan (its bounds).
+pub fn plan_request(content: &PlanContent) -> Result<ZoneRequest, PlanError> {
+    serde_json::from_value(Json::Object(content.params.clone())).map_err(|e| PlanError::Input {
+        field: "params",
+        reason: format!("方案参数无效 / the plan's parameters are invalid: {e}"),
+    })
+}
+
+/// Builds zones from groups of village indices: name after the key village, type by rule.
+fn zones_from_groups(
+    data: &ZoningData,
+    groups: Vec<(String, Vec<usize>, Option<usize>)>,
+) -> Vec<PlanZone> {
+    groups
+        .into_iter()
+        .map(|(id, mut members, key)| {
+            members.sort_by(|a, b| data.villages[*a].code.cmp(&data.villages[*b].code));
+            let others: Vec<&crate::zones::NonVillageMember> = data
+                .members
+                .iter()
+                .filter(|m| members.contains(&m.village))
+                .collect();
+            let mut other_members: Vec<String> = others.iter().map(|m| m.name.clone()).collect();
+            other_members.sort();
+            other_members.dedup();
+            let kind = if members.iter().any(|&v| data.villages[v].strong) {
+                ZoneType::StrongLeads
+            } else if others.iter().any(|m| m.kind.contains("企")) {
+                ZoneType::VillageEnterprise
+            } else {
+                ZoneType::MutualAid
+            };
+            let name = match key {
+                Some(k) => format!("{}片区", data.villages[k].name),
+                None => format!("{id}片区"),
+            };
+            PlanZone {
+                id,
+                name,
+                kind,
+                key_village: key.map(|k| data.villages[k].code.clone()),
+                members: members
+                    .iter()
+                    .map(|&v| data.villages[v].code.clone())
+                    .collect(),
+                other_members,
+                facilities: Vec::new(),
+                notes: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Makes unique zone names (a key village name can repeat across towns).
+fn dedupe_names(zones: &mut [PlanZone]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for z in zones.iter_mut() {
+        let n = seen.entry(z.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            z.name = format!("{}（{}）", z.name, z.id);
+        }
+    }
+}
+
+/// The content of a new plan (not yet stored).
+pub fn initial_content(
+    data: &ZoningData,
+    name: &str,
+    source: &Source,
+    params: serde_json::Map<String, Json>,
+) -> Result<PlanContent, PlanError> {
+    let mut content = PlanContent::new(name);
+    content.params = params;
+    let request = plan_request(&content)?;
+    request.bounds()?;
+    match source {
+        Source::Empty => {}
+        Source::Proposal => {
+            let p = request.propose_params(data)?;
+            let proposal = propose(&data.villages, &data.graph, &p).map_err(|e| match e {
+                ZoningError::BadParams(m) => PlanError::Input {
+                    field: "params",
+                    reason: m,
+                },
+                ZoningError::Infeasible {
+                    constraint,
+                    detail,
+                    villages,
+                } => PlanError::Infeasible {
+                    constraint: constraint.to_string(),
+                    detail,
+                    villages: villages
+                        .iter()
+                        .map(|&v| data.villages[v].code.clone())
+                        .collect(),
+                },
+            })?;
+            let groups = proposal
+                .zones
+                .iter()
+                .enumerate()
+                .map(|(i, z)| (zone_id(i), z.members.clone(), Some(z.key_village)))
+                .collect();
+            content.zones = zones_from_groups(data, groups);
+        }
+        Source::Zoning(text) => {
+            let (zone_of, keys) = parse_zoning(data, text)?;
+            let mut by_zone: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (v, z) in zone_of.iter().enumerate() {
+                if let Some(z) = z {
+                    by_zone.entry(z.clone()).or_default().push(v);
+                }
+            }
+            let groups = by_zone
+                .into_iter()
+                .enumerate()
+                .map(|(i, (label, members))| {
+                    let key = keys.get(&label).copied().or_else(|| {
+                        // The strongest member by collective income, as the proposal picks.
+                        members.iter().copied().max_by(|&a, &b| {
+                            let (va, vb) = (&data.villages[a], &data.villages[b]);
+                            (va.strong, va.income)
+                                .partial_cmp(&(vb.strong, vb.income))
+                                .unwrap_or(std::cmp::Ordering::Equal)
+                        })
+                    });
+                    (zone_id(i), members, key)
+                })
+                .collect();
+            content.zones = zones_from_groups(data, groups);
+        }
+    }
+    dedupe_names(&mut content.zones);
+    Ok(content)
+}
+
+/// A plan's evaluation and the warnings it raises.
+pub struct Checked {
+    pub evaluation: Evaluation,
+    pub warnings: Vec<Json>,
+}
+
+/// Evaluates a plan against its bounds and lists what a planner must look at.
+pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanError> {
+    let request = plan_request(content)?;
+    let mut zone_of: Vec<Option<String>> = vec![None; data.villages.len()];
+    let mut keys = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for z in &content.zones {
+        for code in &z.members {
+            match data.index_of_code.get(code) {
+                Some(&v) => zone_of[v] = Some(z.id.clone()),
+                None => warnings.push(json!({
+                    "zone": z.id, "constraint": "unknown_village",
+                    "detail": format!("村 {code} 已不在工作区的村界图层中 / village {code} is no longer in the workspace"),
+                })),
+            }
+        }
+        match &z.key_village {
+            Some(k) => {
+                if let Some(&v) = data.index_of_code.get(k) {
+                    keys.insert(z.id.clone(), v);
+                }
+            }
+            None if !z.members.is_empty() => warnings.push(json!({
+                "zone": z.id, "constraint": "key_village",
+                "detail": "未指定中心村（统计中暂按集体收入最高的强村）/ no key village chosen (the strongest member stands in)",
+            })),
+            None => {}
+        }
+        if z.members.is_empty() {
+            warnings.push(json!({
+                "zone": z.id, "constraint": "empty",
+                "detail": "片区没有成员村 / the zone has no member villages",
+            }));
+        }
+    }
+    let evaluation = evaluate(
+        &data.villages,
+        &data.graph,
+        &zone_of,
+        &keys,
+        &request.bounds()?,
+        &request.objective()?,
+        request.queen,
+    );
+    for z in &evaluation.zones {
+        for v in &z.violations {
+            warnings.push(json!({"zone": z.id, "constraint": v.code(), "detail": v.describe()}));
+        }
+    }
+    if !evaluation.unassigned.is_empty() {
+        let n = evaluation.unassigned.len();
+        warnings.push(json!({
+            "zone": null, "constraint": "unassigned",
+            "detail": format!("{n} 个村未划入任何片区 / {n} villages are in no zone"),
+            "villages": evaluation.unassigned.iter().take(50).map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Checked {
+        evaluation,
+        warnings,
+    })
+}
+
+/// The ETag of a plan at a version (strong; changes with every write).
+pub fn etag(plan: i64, version: i64) -> String {
+    format!("\"plan-{plan}-v{version}\"")
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// A plan as JSON: record, zones with members, statistics and violations, unassigned villages,
+/// warnings.
+pub fn plan_json(
+    data: &ZoningData,
+    record: &PlanRecord,
+    version: i64,
+    content: &PlanContent,
+    checked: &Checked,
+) -> Json {
+    let by_id: HashMap<&str, &crate::engine::zoning::evaluate::ZoneEvaluation> = checked
+        .evaluation
+        .zones
+        .iter()
+        .map(|z| (z.id.as_str(), z))
+        .collect();
+    let members_idx: Vec<Vec<usize>> = content
+        .zones
+        .iter()
+        .map(|z| {
+            z.members
+                .iter()
+                .filter_map(|c| data.index_of_code.get(c).copied())
+                .collect()
+        })
+        .collect();
+    let colours = crate::zones::map_colours(data, members_idx.clone());
+    let zones: Vec<Json> = content
+        .zones
+        .iter()
+        .zip(&members_idx)
+        .zip(&colours)
+        .map(|((z, idx), colour)| {
+            let e = by_id.get(z.id.as_str());
+            let key = z
+                .key_village
+                .as_ref()
+                .and_then(|k| data.index_of_code.get(k))
+                .map(|&v| json!({"code": data.villages[v].code, "name": data.villages[v].name}));
+            json!({
+                "id": z.id,
+                "name": z.name,
+                "type": z.kind.label(),
+                "colour": colour,
+                "key_village": key,
+                "members": idx.iter().map(|&v| {
+                    let vil = &data.villages[v];
+                    json!({"code": vil.code, "name": vil.name, "population": vil.population, "strong": vil.strong})
+                }).collect::<Vec<_>>(),
+                "other_members": z.other_members,
+                "facilities": z.facilities,
+                "notes": z.notes,
+                "population": idx.iter().map(|&v| data.villages[v].population).sum::<f64>(),
+                "collective_income": round(idx.iter().map(|&v| data.villages[v].income).sum::<f64>(), 2),
+                "area_km2": round(idx.iter().map(|&v| data.villages[v].area_m2).sum::<f64>() / 1e6, 3),
+                "connected": e.is_none_or(|e| e.parts <= 1),
+                "parts": e.map_or(0, |e| e.parts),
+                "violations": e.map_or(vec![], |e| e.violations.iter().map(|v| json!({"constraint": v.code(), "detail": v.describe()})).collect()),
+                "key_to_farthest_member_km": e.map(|e| round(e.key_to_farthest_m / 1000.0, 3)),
+            })
+        })
+        .collect();
+    let ev = &checked.evaluation;
+    json!({
+        "id": record.id,
+        "name": content.name,
+        "version": version,
+        "head": record.head,
+        "etag": etag(record.id, version),
+        "created_at": record.created_at,
+        "created_by": record.created_by,
+        "updated_at": record.updated_at,
+        "updated_by": record.updated_by,
+        "params": content.params,
+        "zones": zones,
+        "unassigned": ev.unassigned.iter().map(|&v| json!({"code": data.villages[v].code, "name": data.villages[v].name})).collect::<Vec<_>>(),
+        "other_members_unassigned": data.members.iter().map(|m| &m.name)
+            .filter(|n| !content.zones.iter().any(|z| z.other_members.contains(n)))
+            .collect::<Vec<_>>(),
+        "warnings": checked.warnings,
+        "totals": {
+            "zones": content.zones.len(),
+            "villages": data.villages.len(),
+            "assigned": data.villages.len() - ev.unassigned.len(),
+            "disconnected_zones": ev.disconnected_zones,
+            "violations": ev.violations,
+            "zones_with_violations": ev.zones_with_violations,
+        },
+        "zone_types": ZoneType::ALL.map(ZoneType::label),
+    })
+}
+
+fn parse_content(plan: i64, version: i64, text: &str) -> Result<PlanContent, PlanError> {
+    serde_json::from_str(text).map_err(|e| PlanError::Corrupt {
+        plan,
+        version,
+        reason: e.to_string(),
+    })
+}
+
+/// A plan's record and its content at `version` (the head when `None`).
+pub fn load(
+    store: &dyn PlanStore,
+    plan: i64,
+    version: Option<i64>,
+) -> Result<(PlanRecord, i64, PlanContent), PlanError> {
+    let record = store.plan(plan)?.ok_or(StoreError::NoPlan(plan))?;
+    let v = version.unwrap_or(record.head);
+    let row = store
+        .version(plan, v)?
+        .ok_or(PlanError::NoVersion { plan, version: v })?;
+    let content = parse_content(plan, v, row.content.as_deref().unwrap_or(""))?;
+    Ok((record, v, content))
+}
+
+fn store_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("plan types serialise")
+}
+
+/// Stores a new plan (version 1).
+pub fn create(
+    store: &mut dyn PlanStore,
+    content: &PlanContent,
+    actor: &Actor,
+    message: &str,
+) -> Result<PlanRecord, PlanError> {
+    let diff = model::diff(&PlanContent::new(&content.name), content);
+    let summary = format!(
+        "新建方案：{} 个片区，{} 个村",
+        content.zones.len(),
+        content.zones.iter().map(|z| z.members.len()).sum::<usize>()
+    );
+    let record = store.create_plan(
+        &NewVersion {
+            name: &content.name,
+            author: &actor.name,
+            message,
+            summary: &summary,
+            diff: &store_json(&diff),
+            content: &store_json(content),
+        },
+        &actor.audit("plan.create", String::new(), summary.clone()),
+    )?;
+    Ok(record)
+}
+
+fn commit(
+    store: &mut dyn PlanStore,
+    plan: i64,
+    expected_head: i64,
+    before: &PlanContent,
+    after: &PlanContent,
+    actor: &Actor,
+    action: &str,
+    message: &str,
+) -> Result<(PlanRecord, PlanDiff), PlanError> {
+    let diff = model::diff(before, after);
+    let summary = diff.summary();
+    let record = store.commit_version(
+        plan,
+        expected_head,
+        &NewVersion {
+            name: &after.name,
+            author: &actor.name,
+            message,
+            summary: &summary,
+            diff: &store_json(&diff),
+            content: &store_json(after),
+        },
+        &actor.audit(
+            action,
+            format!("plans/{plan}"),
+            format!("v{} → v{}: {summary}", expected_head, expected_head + 1),
+        ),
+    )?;
+    Ok((record, diff))
+}
+
+/// Applies `edits` to the head (which must still be `expected_head`) as one new version.
+pub fn edit(
+    store: &mut dyn PlanStore,
+    data: &ZoningData,
+    plan: i64,
+    expected_head: i64,
+    edits: &[Edit],
+    actor: &Actor,
+    message: &str,
+) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
+    let (record, _, before) = load(store, plan, Some(expected_head)).map_err(|e| match e {
+        PlanError::NoVersion { .. } => match store.plan(plan) {
+            Ok(Some(r)) => PlanError::Store(StoreError::Conflict {
+                plan,
+                expected: expected_head,
+                head: r.head,
+            }),
+            _ => e,
+        },
+        other => other,
+    })?;
+    if record.head != expected_head {
+        return Err(StoreError::Conflict {
+            plan,
+            expected: expected_head,
+            head: record.head,
+        }
+        .into());
+    }
+    let after = model::apply_edits(&before, edits, &catalogue(data))?;
+    let (record, diff) = commit(
+        store,
+        plan,
+        expected_head,
+        &before,
+        &after,
+        actor,
+        "plan.edit",
+        message,
+    )?;
+    Ok((record, after, diff))
+}
+
+/// Makes `version` the newest version again (as a new version; history is kept).
+pub fn restore(
+    store: &mut dyn PlanStore,
+    plan: i64,
+    expected_head: i64,
+    version: i64,
+    actor: &Actor,
+) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
+    let (record, _, before) = load(store, plan, None)?;
+    if record.head != expected_head {
+        return Err(StoreError::Conflict {
+            plan,
+            expected: expected_head,
+            head: record.head,
+        }
+        .into());
+    }
+    let (_, _, old) = load(store, plan, Some(version))?;
+    let message = format!("恢复到版本 {version} / restored version {version}");
+    let (record, diff) = commit(
+        store,
+        plan,
+        expected_head,
+        &before,
+        &old,
+        actor,
+        "plan.restore",
+        &message,
+    )?;
+    Ok((record, old, diff))
+}
+
+/// What changed between two versions, with village names.
+pub fn diff_json(data: &ZoningData, from: (i64, &PlanContent), to: (i64, &PlanContent)) -> Json {
+    let d = model::diff(from.1, to.1);
+    let name = |code: &str| {
+        data.index_of_code
+            .get(code)
+            .map(|&v| data.villages[v].name.clone())
+            .unwrap_or_default()
+    };
+    let mut j = serde_json::to_value(&d).expect("diff serialises");
+    if let Some(list) = j["moved_villages"].as_array_mut() {
+        for m in list {
+            let n = name(m["id"].as_str().unwrap_or(""));
+            m["name"] = json!(n);
+        }
+    }
+    json!({"from": from.0, "to": to.0, "summary": d.summary(), "changes": j})
+}
