@@ -2,6 +2,8 @@
 //! arguments, call one library function, print the result. Exit codes: 0 success, 1 failure,
 //! 2 rejected input (an import whose validation found errors).
 
+mod plan_cli;
+
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -126,6 +128,10 @@ enum Command {
         /// https://tile.example.org/{z}/{x}/{y}.png (none by default: the map works offline)
         #[arg(long, value_name = "URL")]
         basemap: Option<String>,
+        /// Who may read: public (no token) or viewer (a viewer token or better); writes always
+        /// need an editor token (liancun token create)
+        #[arg(long, default_value = "public")]
+        read: liancun::auth::ReadAccess,
     },
     /// 村庄邻接关系 Contiguity graph of the villages (shared borders, islands, exclaves)
     Contiguity {
@@ -146,6 +152,23 @@ enum Command {
     Zones {
         #[command(subcommand)]
         action: ZonesAction,
+    },
+    /// 规划方案 Plans: create, show, edit (each edit a version), versions, diff, restore, export
+    Plan {
+        #[command(subcommand)]
+        action: plan_cli::PlanAction,
+    },
+    /// 访问令牌 API tokens with roles viewer / editor / admin (stored hashed)
+    Token {
+        #[command(subcommand)]
+        action: plan_cli::TokenAction,
+    },
+    /// 操作日志 The audit log of writes (plans, tokens, refused attempts), newest first
+    Audit {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
     /// 设施选址 Facility location: lscp | mclp | pmedian | pcenter (exact MILP with HiGHS, or heuristic with a proven gap)
     Locate {
@@ -668,10 +691,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plan { action } => plan_cli::run_plan(action),
+        Command::Token { action } => plan_cli::run_token(action),
+        Command::Audit { workspace, limit } => plan_cli::run_audit(workspace, limit),
         Command::Serve {
             workspace,
             bind,
             basemap,
+            read,
         } => {
             let path = match workspace {
                 Some(p) => p,
@@ -702,6 +729,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             let mut state = liancun::api::AppState::load(&ws, &title)?;
             state.basemap = basemap;
+            state.read_access = read;
             let state = std::sync::Arc::new(state);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {

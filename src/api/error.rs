@@ -46,6 +46,15 @@ impl ApiError {
             extra: Some(extra),
         }
     }
+    /// Any other status with its title (401, 403, 412, 428 …).
+    pub fn status(status: StatusCode, title: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            title,
+            detail: detail.into(),
+            extra: None,
+        }
+    }
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         eprintln!("internal error: {cause}");
         ApiError {

@@ -7,17 +7,19 @@
 //! thread, and turn the page into GeoJSON.
 
 pub mod analysis;
+pub mod auth;
 pub mod error;
 pub mod features;
 pub mod location;
 pub mod openapi;
+pub mod plans;
 pub mod tiles;
 pub mod villages;
 pub mod web;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -34,8 +36,14 @@ pub struct AppState {
     pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
     /// A raster basemap URL template for the web map (none by default: no internet needed).
     pub basemap: Option<String>,
+    /// Who may read without a token (writes always need an editor token).
+    pub read_access: crate::auth::ReadAccess,
     workspace_path: PathBuf,
     stats: OnceLock<Result<VillageStatsReport, String>>,
+    /// The writable connection for plans, tokens and the audit log (one writer at a time).
+    plan_store: Mutex<crate::store::gpkg::GpkgStore>,
+    /// Villages and their contiguity graph for checking plans, loaded on first use.
+    zoning: OnceLock<Result<Arc<crate::zones::ZoningData>, String>>,
 }
 
 impl AppState {
@@ -47,13 +55,17 @@ impl AppState {
             layers.insert(layer.info.kind, layer);
         }
         let tiles = tiles::build_tile_layers(&layers);
+        let plan_store = crate::store::gpkg::GpkgStore::open(workspace.path())?;
         Ok(AppState {
             title: title.to_string(),
             layers,
             tiles,
             basemap: None,
+            read_access: crate::auth::ReadAccess::default(),
             workspace_path: workspace.path().to_path_buf(),
             stats: OnceLock::new(),
+            plan_store: Mutex::new(plan_store),
+            zoning: OnceLock::new(),
         })
     }
 
@@ -69,6 +81,29 @@ impl AppState {
             .get_or_init(|| villages::compute_stats(&self.workspace_path))
             .as_ref()
             .map_err(Clone::clone)
+    }
+}
+
+impl AppState {
+    /// The plan store (blocking: call it from a blocking task). A panic while it was held
+    /// cannot leave a transaction open (each write commits or rolls back before returning).
+    pub fn plan_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
+        self.plan_store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The villages and contiguity graph plans are checked against (blocking, first call loads).
+    pub fn zoning_data(&self) -> Result<Arc<crate::zones::ZoningData>, String> {
+        self.zoning
+            .get_or_init(|| {
+                let ws = Workspace::open(&self.workspace_path).map_err(|e| e.to_string())?;
+                let options = crate::zones::ZoneRequest::default()
+                    .load_options()
+                    .map_err(|e| e.to_string())?;
+                crate::zones::ZoningData::load(&ws, &options)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
     }
 }
 
@@ -93,10 +128,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/analysis/coverage", post(location::coverage_handler))
         .route("/analysis/locate", post(location::locate_handler))
         .route("/analysis/centers", post(location::centers_handler))
+        .route("/plans", get(plans::list).post(plans::create))
+        .route(
+            "/plans/{id}",
+            get(plans::show).patch(plans::edit).delete(plans::delete),
+        )
+        .route("/plans/{id}/versions", get(plans::versions))
+        .route("/plans/{id}/versions/{version}", get(plans::show_version))
+        .route("/plans/{id}/diff", get(plans::diff))
+        .route("/plans/{id}/restore", post(plans::restore))
+        .route("/plans/{id}/export", get(plans::export))
+        .route("/audit", get(plans::audit))
         .route("/map/config.json", get(web::config))
         .route("/map", get(web::redirect))
         .route("/map/", get(web::index))
         .route("/map/{*path}", get(web::file))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .with_state(state)
 }

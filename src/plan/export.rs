@@ -341,3 +341,297 @@ pub fn statistics_csv(
     }
     csv(&rows)
 }
+
+/// The file formats a plan exports to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Dissolved zones, RFC 7946 (lon/lat).
+    GeoJson,
+    /// Dissolved zones (EPSG:4490) and the member table.
+    GeoPackage,
+    /// Dissolved zones as a Shapefile (.shp/.shx/.dbf/.prj/.cpg UTF-8), zipped over HTTP.
+    Shapefile,
+    /// The member table.
+    MembersCsv,
+    /// The statistics per zone.
+    Statistics,
+}
+
+impl ExportFormat {
+    pub const NAMES: &'static str = "geojson, gpkg, shp, csv (members) or stats";
+
+    pub fn parse(text: &str) -> Option<ExportFormat> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "geojson" | "json" => ExportFormat::GeoJson,
+            "gpkg" | "geopackage" => ExportFormat::GeoPackage,
+            "shp" | "shapefile" | "zip" => ExportFormat::Shapefile,
+            "csv" | "members" => ExportFormat::MembersCsv,
+            "stats" | "statistics" => ExportFormat::Statistics,
+            _ => return None,
+        })
+    }
+
+    /// The file extension of the download.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::GeoJson => "geojson",
+            ExportFormat::GeoPackage => "gpkg",
+            ExportFormat::Shapefile => "zip",
+            ExportFormat::MembersCsv => "members.csv",
+            ExportFormat::Statistics => "stats.csv",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::GeoJson => "application/geo+json",
+            ExportFormat::GeoPackage => "application/geopackage+sqlite3",
+            ExportFormat::Shapefile => "application/zip",
+            ExportFormat::MembersCsv | ExportFormat::Statistics => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+fn io(e: impl std::fmt::Display) -> PlanError {
+    PlanError::Io(e.to_string())
+}
+
+/// A scratch directory removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, PlanError> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "liancun-export-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The export as bytes (a Shapefile is a .zip of its parts).
+pub fn export_bytes(
+    data: &ZoningData,
+    stats: Option<&VillageStatsReport>,
+    content: &PlanContent,
+    version: i64,
+    format: ExportFormat,
+) -> Result<Vec<u8>, PlanError> {
+    match format {
+        ExportFormat::GeoJson => {
+            let zones = dissolve(data, content)?;
+            Ok(zones_geojson(&zones, &content.name, version)
+                .to_string()
+                .into_bytes())
+        }
+        ExportFormat::MembersCsv => Ok(members_csv(data, content).into_bytes()),
+        ExportFormat::Statistics => {
+            let stats = stats.ok_or_else(|| io("statistics need the per-village statistics"))?;
+            Ok(statistics_csv(data, stats, content).into_bytes())
+        }
+        ExportFormat::GeoPackage => {
+            let scratch = Scratch::new()?;
+            let path = scratch.0.join("plan.gpkg");
+            write_geopackage(data, content, version, &path)?;
+            std::fs::read(&path).map_err(io)
+        }
+        ExportFormat::Shapefile => {
+            let scratch = Scratch::new()?;
+            let base = scratch.0.join("zones.shp");
+            let parts = write_shapefile(data, content, version, &base)?;
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for part in parts {
+                let name = part
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("zones")
+                    .to_string();
+                zip.start_file(name, options).map_err(io)?;
+                let bytes = std::fs::read(&part).map_err(io)?;
+                std::io::Write::write_all(&mut zip, &bytes).map_err(io)?;
+            }
+            Ok(zip.finish().map_err(io)?.into_inner())
+        }
+    }
+}
+
+/// Writes the zones (features) and members (attributes) as a new GeoPackage at `path`.
+pub fn write_geopackage(
+    data: &ZoningData,
+    content: &PlanContent,
+    version: i64,
+    path: &std::path::Path,
+) -> Result<(), PlanError> {
+    use crate::domain::{FieldType, Value};
+    use crate::store::gpkg::ExportTable;
+    let zones = dissolve(data, content)?;
+    let zone_columns: Vec<(String, FieldType)> = [
+        ("zone_id", FieldType::Text),
+        ("name", FieldType::Text),
+        ("type", FieldType::Text),
+        ("key_code", FieldType::Text),
+        ("key_name", FieldType::Text),
+        ("villages", FieldType::Integer),
+        ("population", FieldType::Real),
+        ("area_km2", FieldType::Real),
+        ("plan", FieldType::Text),
+        ("version", FieldType::Integer),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_string(), t))
+    .collect();
+    let zone_rows = zones
+        .iter()
+        .map(|z| {
+            (
+                Some(geo::Geometry::MultiPolygon(z.lonlat.clone())),
+                vec![
+                    Value::Text(z.id.clone()),
+                    Value::Text(z.name.clone()),
+                    Value::Text(z.kind.into()),
+                    Value::Text(z.key_code.clone()),
+                    Value::Text(z.key_name.clone()),
+                    Value::Int(z.members.len() as i64),
+                    Value::Real(z.population),
+                    Value::Real(z.area_m2 / 1e6),
+                    Value::Text(content.name.clone()),
+                    Value::Int(version),
+                ],
+            )
+        })
+        .collect();
+    let mut member_rows = Vec::new();
+    for z in &content.zones {
+        for code in &z.members {
+            let Some(&v) = data.index_of_code.get(code) else {
+                continue;
+            };
+            let vil = &data.villages[v];
+            member_rows.push((
+                None,
+                vec![
+                    Value::Text(z.id.clone()),
+                    Value::Text("行政村".into()),
+                    Value::Text(vil.code.clone()),
+                    Value::Text(vil.name.clone()),
+                    Value::Real(vil.population),
+                    Value::Bool(z.key_village.as_deref() == Some(code)),
+                ],
+            ));
+        }
+        for name in &z.other_members {
+            member_rows.push((
+                None,
+                vec![
+                    Value::Text(z.id.clone()),
+                    Value::Text("非村成员".into()),
+                    Value::Null,
+                    Value::Text(name.clone()),
+                    Value::Null,
+                    Value::Bool(false),
+                ],
+            ));
+        }
+    }
+    let tables = [
+        ExportTable {
+            name: "zones".into(),
+            description: format!(
+                "{} 片区（第 {version} 版）/ zones of the plan",
+                content.name
+            ),
+            geometry_type: Some("MULTIPOLYGON"),
+            columns: zone_columns,
+            rows: zone_rows,
+        },
+        ExportTable {
+            name: "members".into(),
+            description: "片区成员 / zone members".into(),
+            geometry_type: None,
+            columns: [
+                ("zone_id", FieldType::Text),
+                ("member_type", FieldType::Text),
+                ("code", FieldType::Text),
+                ("name", FieldType::Text),
+                ("population", FieldType::Real),
+                ("key_village", FieldType::Boolean),
+            ]
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t))
+            .collect(),
+            rows: member_rows,
+        },
+    ];
+    crate::store::gpkg::write_geopackage(path, &tables).map_err(PlanError::Store)
+}
+
+/// Writes the zones as a Shapefile at `shp` (plus .shx, .dbf, .prj and a .cpg saying UTF-8);
+/// returns the files written.
+pub fn write_shapefile(
+    data: &ZoningData,
+    content: &PlanContent,
+    version: i64,
+    shp: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, PlanError> {
+    use dbase::{FieldValue, Record, TableWriterBuilder};
+    let zones = dissolve(data, content)?;
+    let name = |s: &str| dbase::FieldName::try_from(s).expect("short ASCII field name");
+    let builder = TableWriterBuilder::with_encoding(dbase::UnicodeLossy)
+        .add_character_field(name("zone_id"), 16)
+        .add_character_field(name("name"), 254)
+        .add_character_field(name("type"), 32)
+        .add_character_field(name("key_code"), 12)
+        .add_character_field(name("key_name"), 120)
+        .add_numeric_field(name("villages"), 6, 0)
+        .add_numeric_field(name("population"), 12, 0)
+        .add_numeric_field(name("area_km2"), 12, 3)
+        .add_character_field(name("plan"), 254)
+        .add_numeric_field(name("version"), 8, 0);
+    let mut writer = shapefile::Writer::from_path(shp, builder).map_err(io)?;
+    for z in &zones {
+        let polygon = shapefile::Polygon::from(z.lonlat.clone());
+        let mut record = Record::default();
+        let text = |s: &str| FieldValue::Character(Some(s.to_string()));
+        record.insert("zone_id".into(), text(&z.id));
+        record.insert("name".into(), text(&z.name));
+        record.insert("type".into(), text(z.kind));
+        record.insert("key_code".into(), text(&z.key_code));
+        record.insert("key_name".into(), text(&z.key_name));
+        record.insert(
+            "villages".into(),
+            FieldValue::Numeric(Some(z.members.len() as f64)),
+        );
+        record.insert("population".into(), FieldValue::Numeric(Some(z.population)));
+        record.insert(
+            "area_km2".into(),
+            FieldValue::Numeric(Some(z.area_m2 / 1e6)),
+        );
+        record.insert("plan".into(), text(&content.name));
+        record.insert("version".into(), FieldValue::Numeric(Some(version as f64)));
+        writer
+            .write_shape_and_record(&polygon, &record)
+            .map_err(io)?;
+    }
+    drop(writer);
+    let prj = shp.with_extension("prj");
+    std::fs::write(&prj, crate::store::gpkg::WKT_4490).map_err(io)?;
+    let cpg = shp.with_extension("cpg");
+    std::fs::write(&cpg, "UTF-8").map_err(io)?;
+    Ok(["shp", "shx", "dbf", "prj", "cpg"]
+        .iter()
+        .map(|e| shp.with_extension(e))
+        .collect())
+}

@@ -42,6 +42,8 @@ pub enum PlanError {
         detail: String,
         villages: Vec<String>,
     },
+    #[error("写文件失败 / cannot write the export: {0}")]
+    Io(String),
     #[error("方案 {plan} 没有版本 {version} / plan {plan} has no version {version}")]
     NoVersion { plan: i64, version: i64 },
     /// A stored version that does not parse (never written by liancun).

@@ -27,13 +27,25 @@ const GPKG_USER_VERSION: i32 = 10300;
 const GEOMETRY_COLUMN: &str = "geom";
 const SRS_ID: i32 = 4490;
 
-const WKT_4490: &str = r#"GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4490"]]"#;
+pub(crate) const WKT_4490: &str = r#"GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4490"]]"#;
 const WKT_4326: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]"#;
 
 /// Quotes an SQL identifier (table or column name), doubling embedded quotes.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
+
+const LIANCUN_TABLES: &str = "
+             CREATE TABLE IF NOT EXISTS liancun_layers (
+               name TEXT PRIMARY KEY, source TEXT NOT NULL, imported_at TEXT NOT NULL,
+               data_version INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS liancun_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+const LIANCUN_CONTENTS: &str = "
+             INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+               ('liancun_layers', 'attributes', 'liancun_layers', 'liancun: 图层来源与版本 layer provenance and data versions'),
+               ('liancun_settings', 'attributes', 'liancun_settings', 'liancun: 工作区设置 workspace settings');
+";
 
 /// A GeoPackage file holding the workspace layers.
 pub struct GpkgStore {
@@ -111,7 +123,19 @@ impl GpkgStore {
     }
 
     fn create_schema(&self) -> Result<(), StoreError> {
-        use super::plans::PLAN_SCHEMA;
+        self.create_schema_with(true)
+    }
+
+    /// The GeoPackage core tables and, with `liancun`, the workspace's own tables.
+    fn create_schema_with(&self, liancun: bool) -> Result<(), StoreError> {
+        let liancun = if liancun {
+            format!(
+                "{LIANCUN_TABLES}{LIANCUN_CONTENTS}{}",
+                super::plans::PLAN_SCHEMA
+            )
+        } else {
+            String::new()
+        };
         self.conn.execute_batch(&format!(
             "PRAGMA application_id = {GPKG_APPLICATION_ID};
              PRAGMA user_version = {GPKG_USER_VERSION};
@@ -137,20 +161,13 @@ impl GpkgStore {
                table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
                definition TEXT NOT NULL, scope TEXT NOT NULL,
                CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
-             CREATE TABLE IF NOT EXISTS liancun_layers (
-               name TEXT PRIMARY KEY, source TEXT NOT NULL, imported_at TEXT NOT NULL,
-               data_version INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS liancun_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS gpkg_ogr_contents (table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL);
              INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
                ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
                ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
                ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WKT_4326}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid'),
                ('China Geodetic Coordinate System 2000', 4490, 'EPSG', 4490, '{WKT_4490}', 'CGCS2000 geographic 2D (国家2000大地坐标系)');
-             INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
-               ('liancun_layers', 'attributes', 'liancun_layers', 'liancun: 图层来源与版本 layer provenance and data versions'),
-               ('liancun_settings', 'attributes', 'liancun_settings', 'liancun: 工作区设置 workspace settings');
-             {PLAN_SCHEMA}
+             {liancun}
              COMMIT;"
         ))?;
         Ok(())
@@ -365,6 +382,134 @@ impl FeatureStore for GpkgStore {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+/// A table of an exported GeoPackage (features when it has a geometry type, else attributes).
+pub struct ExportTable {
+    pub name: String,
+    pub description: String,
+    /// `MULTIPOLYGON`, `POINT` …, or `None` for an attribute table.
+    pub geometry_type: Option<&'static str>,
+    pub columns: Vec<(String, FieldType)>,
+    /// Geometries in EPSG:4490; values aligned with `columns`.
+    pub rows: Vec<(Option<Geometry<f64>>, Vec<Value>)>,
+}
+
+/// Writes a new, plain GeoPackage (no liancun tables) holding `tables`, in one transaction.
+/// `path` must not exist yet.
+pub fn write_geopackage(path: &Path, tables: &[ExportTable]) -> Result<(), StoreError> {
+    if path.exists() {
+        return Err(StoreError::Open {
+            path: path.display().to_string(),
+            reason: "exists already; refusing to overwrite".into(),
+        });
+    }
+    let conn = Connection::open(path).map_err(|e| StoreError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let store = GpkgStore {
+        conn,
+        path: path.to_path_buf(),
+    };
+    store.create_schema_with(false)?;
+    let conn = &store.conn;
+    conn.execute_batch("BEGIN")?;
+    let result = (|| -> Result<(), StoreError> {
+        for t in tables {
+            let mut decl = vec!["fid INTEGER PRIMARY KEY AUTOINCREMENT".to_string()];
+            if let Some(g) = t.geometry_type {
+                decl.push(format!("{GEOMETRY_COLUMN} {g}"));
+            }
+            decl.extend(
+                t.columns
+                    .iter()
+                    .map(|(n, ty)| format!("{} {}", quote_ident(n), ty.gpkg_type())),
+            );
+            conn.execute_batch(&format!(
+                "CREATE TABLE {} ({})",
+                quote_ident(&t.name),
+                decl.join(", ")
+            ))?;
+            let geometry_slot = usize::from(t.geometry_type.is_some());
+            let mut names: Vec<String> = Vec::new();
+            if t.geometry_type.is_some() {
+                names.push(GEOMETRY_COLUMN.to_string());
+            }
+            names.extend(t.columns.iter().map(|(n, _)| quote_ident(n)));
+            let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+            let mut stmt = conn.prepare(&format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                quote_ident(&t.name),
+                names.join(", "),
+                marks.join(", ")
+            ))?;
+            let mut bbox: Option<[f64; 4]> = None;
+            let mut blob = Vec::new();
+            for (geometry, values) in &t.rows {
+                if t.geometry_type.is_some() {
+                    match geometry {
+                        Some(g) => {
+                            blob.clear();
+                            if let Some([a, b, c, d]) = encode_gpb(g, &mut blob)? {
+                                bbox = Some(match bbox {
+                                    None => [a, b, c, d],
+                                    Some([x0, y0, x1, y1]) => {
+                                        [x0.min(a), y0.min(b), x1.max(c), y1.max(d)]
+                                    }
+                                });
+                            }
+                            stmt.raw_bind_parameter(1, &blob[..])?;
+                        }
+                        None => stmt.raw_bind_parameter(1, rusqlite::types::Null)?,
+                    }
+                }
+                for (i, v) in values.iter().enumerate() {
+                    let at = i + 1 + geometry_slot;
+                    match v {
+                        Value::Null => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
+                        Value::Bool(b) => stmt.raw_bind_parameter(at, *b as i64)?,
+                        Value::Int(n) => stmt.raw_bind_parameter(at, *n)?,
+                        Value::Real(r) => stmt.raw_bind_parameter(at, *r)?,
+                        Value::Text(s) => stmt.raw_bind_parameter(at, s.as_str())?,
+                    }
+                }
+                stmt.raw_execute()?;
+            }
+            drop(stmt);
+            let [min_x, min_y, max_x, max_y] = match bbox {
+                Some(b) => b.map(Some),
+                None => [None; 4],
+            };
+            let data_type = if t.geometry_type.is_some() {
+                "features"
+            } else {
+                "attributes"
+            };
+            conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
+                 VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![t.name, data_type, t.description, min_x, min_y, max_x, max_y, t.geometry_type.map(|_| SRS_ID)],
+            )?;
+            if let Some(g) = t.geometry_type {
+                conn.execute(
+                    "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, ?3, ?4, 0, 0)",
+                    params![t.name, GEOMETRY_COLUMN, g, SRS_ID],
+                )?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 

@@ -1,0 +1,169 @@
+//! Who is calling and whether they may: the `Authorization: Bearer <token>` check in front of
+//! every route.
+//!
+//! The role a request needs comes from [`crate::auth::required_role`]; a token is looked up by
+//! its SHA-256 hash in the workspace. No token where one is needed → 401 (with
+//! `WWW-Authenticate: Bearer`); an unknown or revoked token → 401; a role too weak → 403.
+//! Refused writes are written to the audit log too.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::{required_role, token_hash};
+use crate::domain::Role;
+use crate::store::plans::{AuditEntry, PlanStore};
+
+/// The caller of a request, as the handlers see it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's name, or `anonymous`.
+    pub name: String,
+    pub role: Option<Role>,
+}
+
+fn bearer(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(unauthorized(
+            "Authorization 头应为 'Bearer <令牌>' / the Authorization header must be 'Bearer <token>'",
+        )),
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::status(StatusCode::UNAUTHORIZED, "未授权 Unauthorized", detail)
+}
+
+fn with_challenge(e: ApiError) -> Response {
+    let status = e.status;
+    let mut response = e.into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"liancun\""),
+        );
+    }
+    response
+}
+
+/// The middleware: resolves the caller, refuses what they may not do, passes the rest on.
+pub async fn authorize(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let need = required_role(req.method().as_str(), req.uri().path(), state.read_access);
+    let is_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && need.is_some_and(|r| r >= Role::Editor);
+    let token = match bearer(&req) {
+        Ok(t) => t,
+        Err(e) => return with_challenge(e),
+    };
+    let target = req.uri().path().to_string();
+    let method = req.method().to_string();
+    let lookup_state = state.clone();
+    let caller = match token {
+        None => Ok(None),
+        Some(token) => tokio::task::spawn_blocking(move || {
+            let store = lookup_state.plan_store();
+            store.token_by_hash(&token_hash(&token))
+        })
+        .await
+        .map_err(ApiError::internal)
+        .and_then(|r| r.map_err(ApiError::internal))
+        .and_then(|found| {
+            found
+                .map(Some)
+                .ok_or_else(|| unauthorized("令牌无效或已吊销 / the token is unknown or revoked"))
+        }),
+    };
+    let refusal = match (&caller, need) {
+        (Err(_), _) => None,
+        (Ok(None), Some(role)) => Some(unauthorized(&format!(
+            "需要{}权限的令牌 / this needs a token with role {role} (Authorization: Bearer <token>; create one with liancun token create)",
+            role.label_zh()
+        ))),
+        (Ok(Some(t)), Some(role)) if t.role < role => Some(ApiError::status(
+            StatusCode::FORBIDDEN,
+            "权限不足 Forbidden",
+            format!(
+                "令牌 '{}' 的角色是 {}，此操作需要 {role} / token '{}' has role {}, this needs {role}",
+                t.name, t.role, t.name, t.role
+            ),
+        )),
+        _ => None,
+    };
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => {
+            if is_write {
+                audit_refusal(&state, "anonymous", "", &method, &target, "401 bad token");
+            }
+            return with_challenge(e);
+        }
+    };
+    if let Some(e) = refusal {
+        if is_write {
+            let (name, role) = caller
+                .as_ref()
+                .map_or(("anonymous".to_string(), String::new()), |t| {
+                    (t.name.clone(), t.role.to_string())
+                });
+            audit_refusal(
+                &state,
+                &name,
+                &role,
+                &method,
+                &target,
+                &e.status.to_string(),
+            );
+        }
+        return with_challenge(e);
+    }
+    req.extensions_mut().insert(Caller {
+        name: caller
+            .as_ref()
+            .map_or_else(|| "anonymous".to_string(), |t| t.name.clone()),
+        role: caller.map(|t| t.role),
+    });
+    next.run(req).await
+}
+
+/// Records a refused write (best effort: a failure to log is itself logged, not fatal).
+fn audit_refusal(
+    state: &Arc<AppState>,
+    actor: &str,
+    role: &str,
+    method: &str,
+    target: &str,
+    outcome: &str,
+) {
+    let entry = AuditEntry {
+        actor: actor.into(),
+        role: role.into(),
+        action: format!("denied {method}"),
+        target: target.trim_start_matches('/').into(),
+        outcome: outcome.into(),
+        detail: String::new(),
+    };
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = state.plan_store().record_audit(&entry) {
+            eprintln!("audit log: {e}");
+        }
+    });
+}

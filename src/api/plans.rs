@@ -1,0 +1,537 @@
+//! Plans over HTTP.
+//!
+//! - `GET /plans`: the plans (id, name, head version, who and when).
+//! - `POST /plans` `{"name", "from": "proposal"|"empty"|"zoning", "zoning"?, "params"?, "message"?}`
+//!   (editor) → 201 with `Location` and `ETag`: the plan, checked.
+//! - `GET /plans/{id}`: the head, with `ETag` (`If-None-Match` → 304); zones with members,
+//!   statistics and violations, unassigned villages, warnings.
+//! - `PATCH /plans/{id}` `{"edits": [{"op": "move", "village", "to"}, …], "message"?}` (editor,
+//!   `If-Match` required: 428 without, 412 when stale) → the new version with its diff and warnings.
+//! - `DELETE /plans/{id}` (admin, `If-Match`) → 204; versions stay in the workspace.
+//! - `GET /plans/{id}/versions`, `/plans/{id}/versions/{v}`, `/plans/{id}/diff?from=&to=`,
+//!   `POST /plans/{id}/restore {"version"}` (editor, `If-Match`).
+//! - `GET /plans/{id}/export?format=geojson|gpkg|csv|stats[&version=]`: dissolved zones, the
+//!   member table, statistics per zone.
+//! - `GET /audit?limit=` (admin): the audit log, newest first.
+//!
+//! Handlers parse and check the request, then run [`crate::plan`] on a blocking thread.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+
+use super::AppState;
+use super::analysis::{blocking, parse_body};
+use super::auth::Caller;
+use super::error::{ApiError, ApiPath};
+use crate::plan::{self, Actor, Edit, PlanError, Source};
+use crate::store::StoreError;
+use crate::store::plans::PlanStore;
+use crate::zones::ZonesError;
+
+fn field_error(field: &str, detail: impl Into<String>) -> ApiError {
+    let mut extra = serde_json::Map::new();
+    extra.insert("field".into(), json!(field));
+    ApiError::unprocessable(detail, extra)
+}
+
+fn plan_error(e: PlanError) -> ApiError {
+    match e {
+        PlanError::Edit(e) => {
+            field_error(&format!("edits[{}].{}", e.index, e.field), e.to_string())
+        }
+        PlanError::Input { field, reason } => field_error(field, format!("{field}: {reason}")),
+        PlanError::Zones(ZonesError::Input(m)) => field_error("params", m),
+        PlanError::Zones(ZonesError::Workspace(w)) => ApiError::internal(w),
+        PlanError::Infeasible {
+            constraint,
+            detail,
+            villages,
+        } => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("constraint".into(), json!(constraint));
+            extra.insert("villages".into(), json!(villages));
+            ApiError::unprocessable(detail, extra)
+        }
+        PlanError::Store(StoreError::NoPlan(id)) => {
+            ApiError::not_found(format!("方案 {id} 不存在 / no plan {id}"))
+        }
+        e @ PlanError::NoVersion { .. } => ApiError::not_found(e.to_string()),
+        PlanError::Store(e @ StoreError::Conflict { .. }) => stale(e.to_string()),
+        e @ (PlanError::Store(_) | PlanError::Corrupt { .. } | PlanError::Io(_)) => {
+            ApiError::internal(e)
+        }
+    }
+}
+
+fn stale(detail: String) -> ApiError {
+    ApiError::status(
+        StatusCode::PRECONDITION_FAILED,
+        "版本已过期 Precondition failed",
+        format!("{detail}；请重新读取方案后再改 / reload the plan and edit again"),
+    )
+}
+
+fn actor(caller: &Caller) -> Actor {
+    Actor {
+        name: caller.name.clone(),
+        role: caller.role.map_or_else(String::new, |r| r.to_string()),
+    }
+}
+
+fn zoning_data(state: &AppState) -> Result<Arc<crate::zones::ZoningData>, ApiError> {
+    state.zoning_data().map_err(|e| {
+        if e.contains("no villages layer") {
+            field_error("villages", e)
+        } else {
+            ApiError::internal(e)
+        }
+    })
+}
+
+/// The version an `If-Match` header names for plan `id` (`*` is the head); 428 without one.
+fn if_match(
+    headers: &HeaderMap,
+    id: i64,
+    head: impl FnOnce() -> Result<i64, ApiError>,
+) -> Result<i64, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Err(ApiError::status(
+            StatusCode::PRECONDITION_REQUIRED,
+            "需要 If-Match Precondition required",
+            "修改方案需带 If-Match 头（方案的 ETag），以免覆盖他人的修改 / editing a plan needs an If-Match header with the plan's ETag, so no one overwrites another's edit",
+        ));
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return head();
+    }
+    let prefix = format!("\"plan-{id}-v");
+    text.split(',')
+        .map(str::trim)
+        .find_map(|tag| tag.strip_prefix(&prefix)?.strip_suffix('"')?.parse::<i64>().ok())
+        .ok_or_else(|| {
+            stale(format!(
+                "If-Match {text} 不是方案 {id} 的 ETag / If-Match {text} is not an ETag of plan {id}"
+            ))
+        })
+}
+
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn json_body(status: StatusCode, body: &Json) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn query_pairs(query: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(query.as_deref().unwrap_or("")).map_err(|_| {
+        ApiError::bad_request("查询字符串无法解析 / the query string cannot be decoded")
+    })
+}
+
+fn number(key: &str, value: &str) -> Result<i64, ApiError> {
+    value
+        .parse::<i64>()
+        .map_err(|_| ApiError::bad_request(format!("{key}='{value}' 不是整数 / is not an integer")))
+}
+
+/// The plan at a version as JSON, checked.
+fn plan_body(state: &AppState, id: i64, version: Option<i64>) -> Result<(Json, String), ApiError> {
+    let data = zoning_data(state)?;
+    let (record, v, content) = plan::load(&*state.plan_store(), id, version).map_err(plan_error)?;
+    let checked = plan::check(&data, &content).map_err(plan_error)?;
+    let body = plan::plan_json(&data, &record, v, &content, &checked);
+    Ok((body, plan::etag(id, v)))
+}
+
+/// `GET /plans`.
+pub async fn list(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let body = blocking(move || {
+        let plans = state.plan_store().plans().map_err(ApiError::internal)?;
+        Ok(json!({
+            "plans": plans.iter().map(|p| json!({
+                "id": p.id, "name": p.name, "version": p.head, "etag": plan::etag(p.id, p.head),
+                "created_at": p.created_at, "created_by": p.created_by,
+                "updated_at": p.updated_at, "updated_by": p.updated_by,
+                "links": [{"rel": "self", "href": format!("/plans/{}", p.id)}],
+            })).collect::<Vec<_>>(),
+        }))
+    })
+    .await?;
+    Ok(json_body(StatusCode::OK, &body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    zoning: Option<Json>,
+    #[serde(default)]
+    params: serde_json::Map<String, Json>,
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /plans`.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: CreateBody = parse_body(&body)?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(field_error(
+            "name",
+            "方案名称应为 1–60 个字，不含控制字符 / the plan name must be 1–60 characters without control characters",
+        ));
+    }
+    let source = match (body.from.as_deref(), body.zoning) {
+        (Some("zoning") | None, Some(z)) => Source::Zoning(match z {
+            Json::String(s) => s,
+            other => other.to_string(),
+        }),
+        (Some("zoning"), None) => {
+            return Err(field_error(
+                "zoning",
+                "from = zoning 需要 zoning 字段 / from = zoning needs a zoning",
+            ));
+        }
+        (Some("proposal") | None, None) => Source::Proposal,
+        (Some("empty"), None) => Source::Empty,
+        (Some(other), _) => {
+            return Err(field_error(
+                "from",
+                format!(
+                    "from = '{other}': 应为 proposal、empty 或 zoning / must be proposal, empty or zoning"
+                ),
+            ));
+        }
+    };
+    let actor = actor(&caller);
+    let (body, etag, id) = blocking(move || {
+        let data = zoning_data(&state)?;
+        let content =
+            plan::initial_content(&data, &name, &source, body.params).map_err(plan_error)?;
+        let record = plan::create(&mut *state.plan_store(), &content, &actor, &body.message)
+            .map_err(plan_error)?;
+        let checked = plan::check(&data, &content).map_err(plan_error)?;
+        Ok((
+            plan::plan_json(&data, &record, record.head, &content, &checked),
+            plan::etag(record.id, record.head),
+            record.id,
+        ))
+    })
+    .await?;
+    let mut response = with_etag(json_body(StatusCode::CREATED, &body), &etag);
+    if let Ok(v) = HeaderValue::from_str(&format!("/plans/{id}")) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// `GET /plans/{id}`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (body, etag) = blocking(move || plan_body(&state, id, None)).await?;
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if unchanged {
+        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditBody {
+    edits: Vec<Edit>,
+    #[serde(default)]
+    message: String,
+}
+
+/// `PATCH /plans/{id}`.
+pub async fn edit(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: EditBody = parse_body(&body)?;
+    let actor = actor(&caller);
+    let (body, etag) = blocking(move || {
+        let expected = if_match(&headers, id, || head(&state, id))?;
+        let data = zoning_data(&state)?;
+        let (record, content, _) = plan::edit(
+            &mut *state.plan_store(),
+            &data,
+            id,
+            expected,
+            &body.edits,
+            &actor,
+            &body.message,
+        )
+        .map_err(plan_error)?;
+        written(&data, &record, expected, &content)
+    })
+    .await?;
+    Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
+}
+
+fn head(state: &AppState, id: i64) -> Result<i64, ApiError> {
+    state
+        .plan_store()
+        .plan(id)
+        .map_err(ApiError::internal)?
+        .map(|p| p.head)
+        .ok_or_else(|| ApiError::not_found(format!("方案 {id} 不存在 / no plan {id}")))
+}
+
+/// The answer to a write: the new head, checked, with the diff from the version it was based on.
+fn written(
+    data: &crate::zones::ZoningData,
+    record: &crate::store::plans::PlanRecord,
+    base: i64,
+    content: &plan::PlanContent,
+) -> Result<(Json, String), ApiError> {
+    let checked = plan::check(data, content).map_err(plan_error)?;
+    let mut body = plan::plan_json(data, record, record.head, content, &checked);
+    body["based_on"] = json!(base);
+    Ok((body, plan::etag(record.id, record.head)))
+}
+
+/// `DELETE /plans/{id}`.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = actor(&caller);
+    blocking(move || {
+        let expected = if_match(&headers, id, || head(&state, id))?;
+        let entry = crate::store::plans::AuditEntry {
+            actor: actor.name,
+            role: actor.role,
+            action: "plan.delete".into(),
+            target: format!("plans/{id}"),
+            outcome: "ok".into(),
+            detail: format!("at v{expected}"),
+        };
+        state
+            .plan_store()
+            .delete_plan(id, expected, &entry)
+            .map_err(|e| plan_error(e.into()))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /plans/{id}/versions`.
+pub async fn versions(
+    State(state): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let body = blocking(move || {
+        let store = state.plan_store();
+        let record = store
+            .plan(id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(format!("方案 {id} 不存在 / no plan {id}")))?;
+        let versions = store.versions(id).map_err(ApiError::internal)?;
+        Ok(json!({
+            "plan": id, "name": record.name, "head": record.head,
+            "versions": versions.iter().map(|v| json!({
+                "version": v.version, "author": v.author, "at": v.at, "message": v.message,
+                "summary": v.summary,
+                "changes": serde_json::from_str::<Json>(&v.diff).unwrap_or(Json::Null),
+                "href": format!("/plans/{id}/versions/{}", v.version),
+            })).collect::<Vec<_>>(),
+        }))
+    })
+    .await?;
+    Ok(json_body(StatusCode::OK, &body))
+}
+
+/// `GET /plans/{id}/versions/{version}`.
+pub async fn show_version(
+    State(state): State<Arc<AppState>>,
+    ApiPath((id, version)): ApiPath<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let (body, etag) = blocking(move || plan_body(&state, id, Some(version))).await?;
+    Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
+}
+
+/// `GET /plans/{id}/diff?from=A&to=B` (`to` defaults to the head, `from` to the version before).
+pub async fn diff(
+    State(state): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (mut from, mut to) = (None, None);
+    for (k, v) in query_pairs(&query)? {
+        match k.as_str() {
+            "from" => from = Some(number(&k, &v)?),
+            "to" => to = Some(number(&k, &v)?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (from, to)"
+                )));
+            }
+        }
+    }
+    let body = blocking(move || {
+        let data = zoning_data(&state)?;
+        let store = state.plan_store();
+        let (_, to_v, to_c) = plan::load(&*store, id, to).map_err(plan_error)?;
+        let from_v = from.unwrap_or((to_v - 1).max(1));
+        let (_, from_v, from_c) = plan::load(&*store, id, Some(from_v)).map_err(plan_error)?;
+        Ok(plan::diff_json(&data, (from_v, &from_c), (to_v, &to_c)))
+    })
+    .await?;
+    Ok(json_body(StatusCode::OK, &body))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreBody {
+    version: i64,
+}
+
+/// `POST /plans/{id}/restore`.
+pub async fn restore(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: RestoreBody = parse_body(&body)?;
+    let actor = actor(&caller);
+    let (body, etag) = blocking(move || {
+        let expected = if_match(&headers, id, || head(&state, id))?;
+        let data = zoning_data(&state)?;
+        let (record, content, _) =
+            plan::restore(&mut *state.plan_store(), id, expected, body.version, &actor).map_err(
+                |e| match e {
+                    e @ PlanError::NoVersion { .. } => field_error("version", e.to_string()),
+                    other => plan_error(other),
+                },
+            )?;
+        written(&data, &record, expected, &content)
+    })
+    .await?;
+    Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
+}
+
+/// `GET /plans/{id}/export?format=…`.
+pub async fn export(
+    State(state): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (mut format, mut version) = (None, None);
+    for (k, v) in query_pairs(&query)? {
+        match k.as_str() {
+            "format" => format = Some(v),
+            "version" => version = Some(number(&k, &v)?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (format, version)"
+                )));
+            }
+        }
+    }
+    let format = format.unwrap_or_else(|| "geojson".into());
+    let kind = plan::export::ExportFormat::parse(&format).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "format='{format}': {}",
+            plan::export::ExportFormat::NAMES
+        ))
+    })?;
+    let (bytes, filename) = blocking(move || {
+        let data = zoning_data(&state)?;
+        let (_, v, content) = plan::load(&*state.plan_store(), id, version).map_err(plan_error)?;
+        let stats = if kind == plan::export::ExportFormat::Statistics {
+            Some(state.village_stats().map_err(ApiError::internal)?)
+        } else {
+            None
+        };
+        let bytes =
+            plan::export::export_bytes(&data, stats, &content, v, kind).map_err(plan_error)?;
+        Ok((bytes, format!("plan-{id}-v{v}.{}", kind.extension())))
+    })
+    .await?;
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    let mut response = ([(header::CONTENT_TYPE, kind.media_type())], bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// `GET /audit?limit=100`.
+pub async fn audit(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut limit = 100usize;
+    for (k, v) in query_pairs(&query)? {
+        match k.as_str() {
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| ApiError::bad_request(format!("limit='{v}': 1–10000")))?
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (limit)"
+                )));
+            }
+        }
+    }
+    let body = blocking(move || {
+        let log = state
+            .plan_store()
+            .audit_log(limit)
+            .map_err(ApiError::internal)?;
+        Ok(json!({"entries": log.iter().map(|a| json!({
+            "id": a.id, "at": a.at, "actor": a.entry.actor, "role": a.entry.role,
+            "action": a.entry.action, "target": a.entry.target, "outcome": a.entry.outcome,
+            "detail": a.entry.detail,
+        })).collect::<Vec<_>>()}))
+    })
+    .await?;
+    Ok(json_body(StatusCode::OK, &body))
+}

@@ -1,0 +1,691 @@
+//! `liancun plan …`, `liancun token …` and `liancun audit`: plans, API tokens and the audit log
+//! from the command line (the same [`liancun::plan`] functions the HTTP API calls).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use serde_json::Value as Json;
+
+use liancun::domain::Role;
+use liancun::plan::{self, Actor, Edit, PlanError, Source};
+use liancun::store::StoreError;
+use liancun::store::plans::{AuditEntry, PlanStore};
+use liancun::workspace::Workspace;
+use liancun::zones::{ZoneRequest, ZoningData};
+
+#[derive(Subcommand, Debug)]
+pub enum PlanAction {
+    /// 新建方案 Create a plan from a fresh proposal, a zoning file, or empty
+    Create {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// 方案名称 e.g. "2026 联村片区方案（征求意见稿）"
+        #[arg(long)]
+        name: String,
+        /// proposal | empty | a zoning file (proposal JSON, {code: zone} or CSV code,zone)
+        #[arg(long, default_value = "proposal")]
+        from: String,
+        /// Zoning bounds as JSON, e.g. '{"max_members": 8, "pop_floor": 3000}'
+        #[arg(long)]
+        params: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 方案列表 List the plans
+    List {
+        #[arg(long, short)]
+        workspace: PathBuf,
+    },
+    /// 查看方案 Show a plan (zones, members, warnings)
+    Show {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        /// An older version (default: the newest)
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// 修改方案 Edit a plan: every option given becomes part of one new version
+    Edit {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        /// The version you edited from; refused if someone saved a newer one (default: the newest)
+        #[arg(long)]
+        base: Option<i64>,
+        /// Move a village to a zone: CODE=Z002 (CODE= leaves it unassigned)
+        #[arg(long = "move", value_name = "CODE=ZONE")]
+        moves: Vec<String>,
+        /// Move an enterprise/community/school: NAME=ZONE
+        #[arg(long = "move-member", value_name = "NAME=ZONE")]
+        member_moves: Vec<String>,
+        /// Set a zone's key village: ZONE=CODE
+        #[arg(long = "key", value_name = "ZONE=CODE")]
+        keys: Vec<String>,
+        /// Rename a zone: ZONE=名称
+        #[arg(long = "rename", value_name = "ZONE=NAME")]
+        renames: Vec<String>,
+        /// Set a zone's type: ZONE=强村带动型|村村互助型|村企联建型|城乡融合型
+        #[arg(long = "type", value_name = "ZONE=TYPE")]
+        types: Vec<String>,
+        /// Set a zone's notes: ZONE=TEXT
+        #[arg(long = "notes", value_name = "ZONE=TEXT")]
+        notes: Vec<String>,
+        /// Add an empty zone with this name
+        #[arg(long = "add-zone", value_name = "NAME")]
+        add_zones: Vec<String>,
+        /// Remove an empty zone
+        #[arg(long = "remove-zone", value_name = "ZONE")]
+        remove_zones: Vec<String>,
+        /// Edits as JSON (the HTTP API's {"edits": […]} or a bare list), applied after the options
+        #[arg(long, value_name = "FILE")]
+        edits: Option<PathBuf>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 版本列表 The versions of a plan, newest first
+    Versions {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+    },
+    /// 版本对比 What changed between two versions (default: the newest and the one before)
+    Diff {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        #[arg(long)]
+        from: Option<i64>,
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// 恢复版本 Make an older version the newest again (history is kept)
+    Restore {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        #[arg(long)]
+        version: i64,
+        #[arg(long)]
+        base: Option<i64>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 导出 Export zones (dissolved), members or statistics
+    Export {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        #[arg(long)]
+        version: Option<i64>,
+        /// geojson | gpkg | shp | csv (members) | stats
+        #[arg(long)]
+        format: String,
+        /// Output file (.shp writes .shp/.shx/.dbf/.prj/.cpg beside it; .zip zips them)
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Who {
+    /// Recorded as the author (default: $USER)
+    #[arg(long)]
+    author: Option<String>,
+    /// A note kept with the version
+    #[arg(long, short, default_value = "")]
+    message: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// 新建令牌 Create an API token; the token is the last word printed (shown once)
+    Create {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// viewer | editor | admin
+        #[arg(long)]
+        role: Role,
+        /// Who holds it (recorded as the author of their edits)
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// 令牌列表 List tokens (names, roles, dates; never the tokens)
+    List {
+        #[arg(long, short)]
+        workspace: PathBuf,
+    },
+    /// 吊销令牌 Revoke a token by id
+    Revoke {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+fn open(path: &std::path::Path) -> Result<Workspace> {
+    if !path.exists() {
+        bail!(
+            "工作区不存在 workspace {} does not exist (create it with liancun import)",
+            path.display()
+        );
+    }
+    Ok(Workspace::open(path)?)
+}
+
+fn zoning_data(ws: &Workspace) -> Result<ZoningData> {
+    let options = ZoneRequest::default().load_options()?;
+    Ok(ZoningData::load(ws, &options)?)
+}
+
+/// Input errors exit 2 naming the field; a stale base exits 3; the rest are errors (exit 1).
+fn failure(e: PlanError) -> Result<ExitCode> {
+    match e {
+        PlanError::Edit(e) => {
+            eprintln!("错误 error (edits[{}].{}): {}", e.index, e.field, e.reason);
+            Ok(ExitCode::from(2))
+        }
+        PlanError::Input { field, reason } => {
+            eprintln!("错误 error ({field}): {reason}");
+            Ok(ExitCode::from(2))
+        }
+        PlanError::Zones(liancun::zones::ZonesError::Input(m)) => {
+            eprintln!("错误 error (params): {m}");
+            Ok(ExitCode::from(2))
+        }
+        PlanError::Infeasible {
+            constraint, detail, ..
+        } => {
+            eprintln!("错误 error ({constraint}): {detail}");
+            Ok(ExitCode::from(2))
+        }
+        e @ (PlanError::NoVersion { .. } | PlanError::Store(StoreError::NoPlan(_))) => {
+            eprintln!("错误 error (plan): {e}");
+            Ok(ExitCode::from(2))
+        }
+        PlanError::Store(e @ StoreError::Conflict { .. }) => {
+            eprintln!("错误 error (base): {e}");
+            Ok(ExitCode::from(3))
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str)> {
+    text.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .with_context(|| format!("--{flag} '{text}': expected A=B"))
+}
+
+fn zone_target(z: &str) -> Option<String> {
+    (!z.is_empty()).then(|| z.to_string())
+}
+
+fn print_plan(data: &ZoningData, body: &Json) {
+    println!(
+        "方案 {} 「{}」 第 {} 版（{} {}）",
+        body["id"],
+        body["name"].as_str().unwrap_or(""),
+        body["version"],
+        body["updated_by"].as_str().unwrap_or(""),
+        body["updated_at"].as_str().unwrap_or("")
+    );
+    println!("片区\t名称\t类型\t中心村\t村数\t人口\t面积(km²)\t连通");
+    for z in body["zones"].as_array().into_iter().flatten() {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            z["id"].as_str().unwrap_or(""),
+            z["name"].as_str().unwrap_or(""),
+            z["type"].as_str().unwrap_or(""),
+            z["key_village"]["name"].as_str().unwrap_or("—"),
+            z["members"].as_array().map_or(0, |m| m.len()),
+            z["population"],
+            z["area_km2"],
+            if z["connected"].as_bool() == Some(true) {
+                "是"
+            } else {
+                "否"
+            },
+        );
+    }
+    let unassigned = body["unassigned"].as_array().map_or(0, |u| u.len());
+    println!(
+        "共 {} 个片区，{} 个村已划入，{} 个未划入（共 {} 个村）",
+        body["totals"]["zones"],
+        body["totals"]["assigned"],
+        unassigned,
+        data.villages.len()
+    );
+    print_warnings(body);
+}
+
+fn print_warnings(body: &Json) {
+    let warnings = body["warnings"].as_array().cloned().unwrap_or_default();
+    if warnings.is_empty() {
+        println!("无警告 no warnings");
+    }
+    for w in warnings {
+        println!(
+            "警告 warning [{}] {}: {}",
+            w["zone"].as_str().unwrap_or("—"),
+            w["constraint"].as_str().unwrap_or(""),
+            w["detail"].as_str().unwrap_or("")
+        );
+    }
+}
+
+fn show(
+    store: &dyn PlanStore,
+    data: &ZoningData,
+    id: i64,
+    version: Option<i64>,
+) -> Result<std::result::Result<Json, PlanError>> {
+    let loaded = match plan::load(store, id, version) {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (record, v, content) = loaded;
+    let checked = match plan::check(data, &content) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(plan::plan_json(data, &record, v, &content, &checked)))
+}
+
+pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
+    match action {
+        PlanAction::Create {
+            workspace,
+            name,
+            from,
+            params,
+            who,
+        } => {
+            let mut ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let params: serde_json::Map<String, Json> = match params {
+                None => serde_json::Map::new(),
+                Some(text) => match serde_json::from_str(&text) {
+                    Ok(Json::Object(m)) => m,
+                    _ => {
+                        eprintln!(
+                            "错误 error (params): --params 应为 JSON 对象 / must be a JSON object"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+            };
+            let source = match from.as_str() {
+                "proposal" => Source::Proposal,
+                "empty" => Source::Empty,
+                file => Source::Zoning(
+                    std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
+                ),
+            };
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 60 {
+                eprintln!("错误 error (name): 方案名称应为 1–60 个字 / 1–60 characters");
+                return Ok(ExitCode::from(2));
+            }
+            let content = match plan::initial_content(&data, &name, &source, params) {
+                Ok(c) => c,
+                Err(e) => return failure(e),
+            };
+            let actor = Actor::cli(who.author.as_deref());
+            let record = match plan::create(ws.store_mut(), &content, &actor, &who.message) {
+                Ok(r) => r,
+                Err(e) => return failure(e),
+            };
+            let checked = plan::check(&data, &content)?;
+            let body = plan::plan_json(&data, &record, record.head, &content, &checked);
+            print_plan(&data, &body);
+            println!("已新建方案 created plan {}", record.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::List { workspace } => {
+            let ws = open(&workspace)?;
+            println!("编号\t名称\t版本\t修改人\t修改时间");
+            for p in ws.store().plans()? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    p.id, p.name, p.head, p.updated_by, p.updated_at
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::Show {
+            workspace,
+            plan: id,
+            version,
+            format,
+        } => {
+            let ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let body = match show(ws.store(), &data, id, version)? {
+                Ok(b) => b,
+                Err(e) => return failure(e),
+            };
+            match format {
+                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
+                ShowFormat::Text => print_plan(&data, &body),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::Edit {
+            workspace,
+            plan: id,
+            base,
+            moves,
+            member_moves,
+            keys,
+            renames,
+            types,
+            notes,
+            add_zones,
+            remove_zones,
+            edits,
+            who,
+        } => {
+            let mut list = Vec::new();
+            for m in &moves {
+                let (code, zone) = pair("move", m)?;
+                list.push(Edit::Move {
+                    village: code.into(),
+                    to: zone_target(zone),
+                });
+            }
+            for m in &member_moves {
+                let (name, zone) = pair("move-member", m)?;
+                list.push(Edit::MoveMember {
+                    member: name.into(),
+                    to: zone_target(zone),
+                });
+            }
+            for name in &add_zones {
+                list.push(Edit::AddZone {
+                    id: None,
+                    name: name.clone(),
+                    kind: None,
+                });
+            }
+            for k in &keys {
+                let (zone, code) = pair("key", k)?;
+                list.push(Edit::SetKey {
+                    zone: zone.into(),
+                    village: code.into(),
+                });
+            }
+            for r in &renames {
+                let (zone, name) = pair("rename", r)?;
+                list.push(Edit::Rename {
+                    zone: zone.into(),
+                    name: name.into(),
+                });
+            }
+            for t in &types {
+                let (zone, kind) = pair("type", t)?;
+                list.push(Edit::SetType {
+                    zone: zone.into(),
+                    kind: kind.into(),
+                });
+            }
+            for n in &notes {
+                let (zone, text) = pair("notes", n)?;
+                list.push(Edit::SetNotes {
+                    zone: zone.into(),
+                    notes: text.into(),
+                });
+            }
+            for z in &remove_zones {
+                list.push(Edit::RemoveZone { zone: z.clone() });
+            }
+            if let Some(file) = edits {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let json: Json = serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not JSON", file.display()))?;
+                let array = json.get("edits").cloned().unwrap_or(json);
+                match serde_json::from_value::<Vec<Edit>>(array) {
+                    Ok(more) => list.extend(more),
+                    Err(e) => {
+                        eprintln!("错误 error (edits): {}: {e}", file.display());
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            let mut ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let base = match base {
+                Some(b) => b,
+                None => match ws.store().plan(id)? {
+                    Some(p) => p.head,
+                    None => return failure(StoreError::NoPlan(id).into()),
+                },
+            };
+            let actor = Actor::cli(who.author.as_deref());
+            let (record, content, diff) =
+                match plan::edit(ws.store_mut(), &data, id, base, &list, &actor, &who.message) {
+                    Ok(r) => r,
+                    Err(e) => return failure(e),
+                };
+            let checked = plan::check(&data, &content)?;
+            let body = plan::plan_json(&data, &record, record.head, &content, &checked);
+            println!(
+                "方案 {id} 第 {} 版：{} / plan {id} version {}",
+                record.head,
+                diff.summary(),
+                record.head
+            );
+            print_warnings(&body);
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::Versions {
+            workspace,
+            plan: id,
+        } => {
+            let ws = open(&workspace)?;
+            if ws.store().plan(id)?.is_none() {
+                return failure(StoreError::NoPlan(id).into());
+            }
+            println!("版本\t作者\t时间\t变化\t说明");
+            for v in ws.store().versions(id)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    v.version, v.author, v.at, v.summary, v.message
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::Diff {
+            workspace,
+            plan: id,
+            from,
+            to,
+        } => {
+            let ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let (_, to_v, to_c) = match plan::load(ws.store(), id, to) {
+                Ok(l) => l,
+                Err(e) => return failure(e),
+            };
+            let (_, from_v, from_c) =
+                match plan::load(ws.store(), id, Some(from.unwrap_or((to_v - 1).max(1)))) {
+                    Ok(l) => l,
+                    Err(e) => return failure(e),
+                };
+            let diff = plan::diff_json(&data, (from_v, &from_c), (to_v, &to_c));
+            println!("{}", serde_json::to_string_pretty(&diff)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanAction::Restore {
+            workspace,
+            plan: id,
+            version,
+            base,
+            who,
+        } => {
+            let mut ws = open(&workspace)?;
+            let base = match base {
+                Some(b) => b,
+                None => match ws.store().plan(id)? {
+                    Some(p) => p.head,
+                    None => return failure(StoreError::NoPlan(id).into()),
+                },
+            };
+            let actor = Actor::cli(who.author.as_deref());
+            match plan::restore(ws.store_mut(), id, base, version, &actor) {
+                Ok((record, _, diff)) => {
+                    println!(
+                        "方案 {id} 第 {} 版 = 第 {version} 版：{} / plan {id} version {} restores version {version}",
+                        record.head,
+                        diff.summary(),
+                        record.head
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => failure(e),
+            }
+        }
+        PlanAction::Export {
+            workspace,
+            plan: id,
+            version,
+            format,
+            out,
+        } => {
+            use liancun::plan::export::{ExportFormat, export_bytes, write_shapefile};
+            let Some(kind) = ExportFormat::parse(&format) else {
+                eprintln!("错误 error (format): '{format}': {}", ExportFormat::NAMES);
+                return Ok(ExitCode::from(2));
+            };
+            let ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let (_, v, content) = match plan::load(ws.store(), id, version) {
+                Ok(l) => l,
+                Err(e) => return failure(e),
+            };
+            let is_zip = out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+            if kind == ExportFormat::Shapefile && !is_zip {
+                let files = write_shapefile(&data, &content, v, &out.with_extension("shp"))?;
+                for f in files {
+                    eprintln!("已写出 wrote {}", f.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let stats = if kind == ExportFormat::Statistics {
+                Some(ws.village_stats()?)
+            } else {
+                None
+            };
+            let bytes = export_bytes(&data, stats.as_ref(), &content, v, kind)?;
+            // Write beside, then rename: a failed export never leaves half a file under `out`.
+            let partial = out.with_extension("partial");
+            std::fs::write(&partial, &bytes)
+                .with_context(|| format!("writing {}", partial.display()))?;
+            std::fs::rename(&partial, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn run_token(action: TokenAction) -> Result<ExitCode> {
+    let cli = Actor::cli(None);
+    let audit = |action: &str, detail: String| AuditEntry {
+        actor: cli.name.clone(),
+        role: cli.role.clone(),
+        action: action.into(),
+        target: String::new(),
+        outcome: "ok".into(),
+        detail,
+    };
+    match action {
+        TokenAction::Create {
+            workspace,
+            role,
+            name,
+        } => {
+            let mut ws = open(&workspace)?;
+            let token = liancun::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = if name.trim().is_empty() {
+                format!("{role}-token")
+            } else {
+                name.trim().to_string()
+            };
+            let record = ws.store_mut().create_token(
+                &name,
+                role,
+                &liancun::auth::token_hash(&token),
+                &audit("token.create", format!("{name} ({role})")),
+            )?;
+            eprintln!(
+                "令牌 {} 「{}」角色 {}（只显示这一次，请妥善保存）/ token {} for '{}', role {} (shown once):",
+                record.id, record.name, role, record.id, record.name, role
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenAction::List { workspace } => {
+            let ws = open(&workspace)?;
+            println!("编号\t名称\t角色\t创建时间\t吊销时间");
+            for t in ws.store().tokens()? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.created_at,
+                    t.revoked_at.as_deref().unwrap_or("—")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenAction::Revoke { workspace, id } => {
+            let mut ws = open(&workspace)?;
+            if ws
+                .store_mut()
+                .revoke_token(id, &audit("token.revoke", format!("tokens/{id}")))?
+            {
+                println!("已吊销令牌 {id} / revoked token {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("错误 error (id): 没有有效的令牌 {id} / no live token {id}");
+                Ok(ExitCode::from(2))
+            }
+        }
+    }
+}
+
+/// `liancun audit`: the newest entries of the audit log.
+pub fn run_audit(workspace: PathBuf, limit: usize) -> Result<ExitCode> {
+    let ws = open(&workspace)?;
+    println!("时间\t操作人\t角色\t操作\t对象\t结果\t详情");
+    for a in ws.store().audit_log(limit)? {
+        let e = a.entry;
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            a.at, e.actor, e.role, e.action, e.target, e.outcome, e.detail
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
