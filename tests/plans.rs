@@ -1,0 +1,908 @@
+//! Plans end to end on the demo county: roles and tokens, versions, ETag / If-Match conflicts
+//! between two editors, warnings after an edit, diff and restore, exports (dissolved areas,
+//! GeoPackage/Shapefile read back by GDAL, CSV for Excel), the CLI, and a server killed in the
+//! middle of a burst of writes.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use common::*;
+use liancun::api::{AppState, router};
+use liancun::workspace::Workspace;
+use serde_json::{Value as Json, json};
+
+/// Creates a token with the CLI; the token is the last word printed.
+fn token(ws: &std::path::Path, role: &str, name: &str) -> String {
+    let o = liancun(&[
+        "token",
+        "create",
+        "-w",
+        ws.to_str().unwrap(),
+        "--role",
+        role,
+        "--name",
+        name,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).split_whitespace().last().unwrap().to_string()
+}
+
+/// One in-process request with headers: status, response headers, JSON body (Null if none).
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Json) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            request
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Json::Null),
+    )
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn etag(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Member village codes by zone id.
+fn zones(plan: &Json) -> Vec<(String, Vec<String>)> {
+    plan["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| {
+            (
+                z["id"].as_str().unwrap().to_string(),
+                z["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["code"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn roles_versions_conflicts_warnings_and_restore_over_http() {
+    let ws = demo_workspace("plans_http");
+    let viewer = token(&ws, "viewer", "查看员");
+    let editor_a = token(&ws, "editor", "编辑甲");
+    let editor_b = token(&ws, "editor", "编辑乙");
+    let admin = token(&ws, "admin", "管理员");
+    let app = router(Arc::new(
+        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+    ));
+    let (a, b) = (bearer(&editor_a), bearer(&editor_b));
+    let create = r#"{"name": "2026 联村片区方案", "from": "proposal", "message": "初稿"}"#;
+
+    // Writing needs an editor: none → 401 with a challenge, a viewer → 403, nonsense → 401.
+    let (s, h, e) = send(&app, "POST", "/plans", &[], create).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
+    assert!(h.get("www-authenticate").is_some());
+    assert_eq!(e["status"], 401);
+    let (s, _, e) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &bearer(&viewer))],
+        create,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("viewer"), "{e}");
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", "Bearer lc_nonsense")],
+        create,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", "Basic eDp5")],
+        create,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // An editor creates it: 201, Location, ETag of version 1; every village is in a zone.
+    let (s, h, plan) = send(&app, "POST", "/plans", &[("authorization", &a)], create).await;
+    assert_eq!(s, StatusCode::CREATED, "{plan}");
+    assert_eq!(h.get("location").unwrap(), "/plans/1");
+    let v1 = etag(&h);
+    assert_eq!(v1, "\"plan-1-v1\"");
+    assert_eq!(plan["version"], 1);
+    assert_eq!(plan["created_by"], "编辑甲");
+    assert_eq!(plan["unassigned"].as_array().unwrap().len(), 0);
+    assert!(
+        plan["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        plan["warnings"]
+    );
+    let before = zones(&plan);
+    assert!(before.len() > 10);
+
+    // Reading is public by default; the ETag revalidates.
+    let (s, h, shown) = send(&app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(etag(&h), v1);
+    assert_eq!(zones(&shown), before);
+    let (s, _, _) = send(&app, "GET", "/plans/1", &[("if-none-match", &v1)], "").await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+
+    // Move a village of the first zone into the last zone (far away): the last zone breaks in
+    // two and the plan says so.
+    let (from_zone, members) = &before[0];
+    let moved = members[0].clone();
+    let to_zone = before.last().unwrap().0.clone();
+    let edit =
+        json!({"edits": [{"op": "move", "village": moved, "to": to_zone}], "message": "试调"})
+            .to_string();
+    let (s, _, e) = send(&app, "PATCH", "/plans/1", &[("authorization", &a)], &edit).await;
+    assert_eq!(s, StatusCode::PRECONDITION_REQUIRED, "no If-Match: {e}");
+    let (s, h, v2plan) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &a), ("if-match", &v1)],
+        &edit,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v2plan}");
+    let v2 = etag(&h);
+    assert_eq!(v2, "\"plan-1-v2\"");
+    assert_eq!(v2plan["updated_by"], "编辑甲");
+    let warnings = v2plan["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["zone"] == to_zone.as_str() && w["constraint"] == "disconnected"),
+        "{warnings:?}"
+    );
+    let after = zones(&v2plan);
+    assert!(
+        !after
+            .iter()
+            .find(|z| &z.0 == from_zone)
+            .unwrap()
+            .1
+            .contains(&moved)
+    );
+    assert!(
+        after
+            .iter()
+            .find(|z| z.0 == to_zone)
+            .unwrap()
+            .1
+            .contains(&moved)
+    );
+
+    // Editor B still holds version 1: refused with 412, nothing of B's lands.
+    let rename =
+        json!({"edits": [{"op": "rename", "zone": from_zone, "name": "乙的名字"}]}).to_string();
+    let (s, _, e) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &b), ("if-match", &v1)],
+        &rename,
+    )
+    .await;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("version 2"), "{e}");
+    let (_, h, now) = send(&app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(etag(&h), v2);
+    assert!(
+        now["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|z| z["name"] != "乙的名字")
+    );
+    // B reloads and edits on top of version 2.
+    let (s, h, _) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &b), ("if-match", &v2)],
+        &rename,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let v3 = etag(&h);
+
+    // Bad edits: 422 naming the edit and field; nothing written (the ETag stays).
+    for (edits, field) in [
+        (
+            json!([{"op": "move", "village": "370323999999", "to": from_zone}]),
+            "edits[0].village",
+        ),
+        (
+            json!([{"op": "rename", "zone": from_zone, "name": "x"}, {"op": "set_key", "zone": from_zone, "village": moved}]),
+            "edits[1].village",
+        ),
+        (
+            json!([{"op": "set_type", "zone": from_zone, "type": "巨型"}]),
+            "edits[0].type",
+        ),
+        (
+            json!([{"op": "move", "village": moved, "to": "Z999"}]),
+            "edits[0].to",
+        ),
+        (json!([]), "edits[0].op"),
+    ] {
+        let body = json!({"edits": edits}).to_string();
+        let (s, _, e) = send(
+            &app,
+            "PATCH",
+            "/plans/1",
+            &[("authorization", &a), ("if-match", &v3)],
+            &body,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{edits}: {e}");
+        assert_eq!(e["field"], field, "{e}");
+    }
+    let (s, _, _) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &a), ("if-match", &v3)],
+        r#"{"edits": [{"op": "explode"}]}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &a), ("if-match", "\"plan-2-v3\"")],
+        &rename,
+    )
+    .await;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "another plan's ETag");
+    let (s, _, _) = send(
+        &app,
+        "PATCH",
+        "/plans/9",
+        &[("authorization", &a), ("if-match", "*")],
+        &rename,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, h, _) = send(&app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(etag(&h), v3, "refused edits wrote nothing");
+
+    // History: who, when, what; the diff names the moved village; restore brings version 1 back.
+    let (s, _, versions) = send(&app, "GET", "/plans/1/versions", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let list = versions["versions"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["author"], "编辑乙");
+    assert_eq!(list[1]["message"], "试调");
+    let (_, _, d) = send(&app, "GET", "/plans/1/diff?from=1&to=2", &[], "").await;
+    let moved_list = d["changes"]["moved_villages"].as_array().unwrap();
+    assert_eq!(moved_list.len(), 1, "{d}");
+    assert_eq!(moved_list[0]["id"], moved.as_str());
+    assert_eq!(moved_list[0]["to"], to_zone.as_str());
+    let (s, h, restored) = send(
+        &app,
+        "POST",
+        "/plans/1/restore",
+        &[("authorization", &a), ("if-match", &v3)],
+        r#"{"version": 1}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{restored}");
+    assert_eq!(etag(&h), "\"plan-1-v4\"");
+    assert_eq!(zones(&restored), before);
+    let (s, _, old) = send(&app, "GET", "/plans/1/versions/2", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(zones(&old), after, "history is kept");
+    let (s, _, e) = send(
+        &app,
+        "POST",
+        "/plans/1/restore",
+        &[("authorization", &a), ("if-match", "\"plan-1-v4\"")],
+        r#"{"version": 99}"#,
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("version"))
+    );
+
+    // Creating: bad names and sources are 422 naming the field.
+    for (body, field) in [
+        (r#"{"name": ""}"#, "name"),
+        (r#"{"name": "x", "from": "magic"}"#, "from"),
+        (r#"{"name": "x", "from": "zoning"}"#, "zoning"),
+        (
+            r#"{"name": "x", "params": {"max_members": "many"}}"#,
+            "params",
+        ),
+    ] {
+        let (s, _, e) = send(&app, "POST", "/plans", &[("authorization", &a)], body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        assert_eq!(e["field"], field, "{e}");
+    }
+    let (s, _, empty) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &a)],
+        r#"{"name": "空白方案", "from": "empty"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert!(
+        empty["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["constraint"] == "unassigned")
+    );
+
+    // Deleting needs admin; the audit log (admin) has every write and the refusals.
+    let (s, _, _) = send(
+        &app,
+        "DELETE",
+        "/plans/2",
+        &[("authorization", &a), ("if-match", "\"plan-2-v1\"")],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let adm = bearer(&admin);
+    let (s, _, _) = send(
+        &app,
+        "DELETE",
+        "/plans/2",
+        &[("authorization", &adm), ("if-match", "\"plan-2-v1\"")],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, _, list) = send(&app, "GET", "/plans", &[], "").await;
+    assert_eq!(list["plans"].as_array().unwrap().len(), 1);
+    let (s, _, _) = send(&app, "GET", "/audit", &[("authorization", &a)], "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Refusals are logged off the request path; give that a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (s, _, log) = send(
+        &app,
+        "GET",
+        "/audit?limit=200",
+        &[("authorization", &adm)],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let actions: Vec<(String, String)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (action, actor) in [
+        ("plan.create", "编辑甲"),
+        ("plan.edit", "编辑甲"),
+        ("plan.edit", "编辑乙"),
+        ("plan.restore", "编辑甲"),
+        ("plan.delete", "管理员"),
+        ("token.create", "cli"),
+        ("denied POST", "anonymous"),
+        ("denied POST", "查看员"),
+        ("denied DELETE", "编辑甲"),
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|(a, who)| a == action
+                    && (who == actor || who.starts_with(&format!("{actor}:")))),
+            "{action} by {actor} missing from {actions:?}"
+        );
+    }
+
+    // A revoked token stops working at once.
+    let o = liancun(&["token", "revoke", "-w", ws.to_str().unwrap(), "--id", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (s, _, _) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &a), ("if-match", "*")],
+        &rename,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn reading_can_require_a_viewer_token() {
+    let ws = demo_workspace("plans_read_viewer");
+    let viewer = token(&ws, "viewer", "查看员");
+    let mut state = AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap();
+    state.read_access = liancun::auth::ReadAccess::Viewer;
+    let app = router(Arc::new(state));
+    for uri in ["/collections", "/plans", "/villages", "/tiles/villages"] {
+        let (s, h, _) = send(&app, "GET", uri, &[], "").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(h.get("www-authenticate").is_some());
+        let (s, _, _) = send(&app, "GET", uri, &[("authorization", &bearer(&viewer))], "").await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+    }
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        "/analysis/centers",
+        &[],
+        r#"{"town": "370323101"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "analyses are reads");
+}
+
+#[tokio::test]
+async fn exports_dissolve_members_exactly_and_open_in_gdal() {
+    let ws = demo_workspace("plans_export");
+    let editor = token(&ws, "editor", "编辑");
+    let app = router(Arc::new(
+        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+    ));
+    let (s, _, plan) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &bearer(&editor))],
+        r#"{"name": "导出测试"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{plan}");
+
+    // Dissolved area = Σ member areas within 0.01 % (metric CRS), zone by zone.
+    let workspace = Workspace::open(&ws).unwrap();
+    let data = liancun::zones::ZoningData::load(
+        &workspace,
+        &liancun::zones::ZoneRequest::default()
+            .load_options()
+            .unwrap(),
+    )
+    .unwrap();
+    let (_, _, content) = liancun::plan::load(workspace.store(), 1, None).unwrap();
+    let dissolved = liancun::plan::export::dissolve(&data, &content).unwrap();
+    assert_eq!(dissolved.len(), content.zones.len());
+    for z in &dissolved {
+        let rel = (z.area_m2 - z.members_area_m2).abs() / z.members_area_m2;
+        assert!(
+            rel < 1e-4,
+            "{}: dissolved {} vs members {} ({rel})",
+            z.id,
+            z.area_m2,
+            z.members_area_m2
+        );
+        assert!(z.metric.0.len() <= z.members.len());
+    }
+
+    // GeoJSON over HTTP: one feature per zone with its attributes.
+    let (s, h, gj) = send(&app, "GET", "/plans/1/export?format=geojson", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h.get("content-type").unwrap(), "application/geo+json");
+    assert!(
+        h.get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("plan-1-v1.geojson")
+    );
+    assert_eq!(
+        gj["features"].as_array().unwrap().len(),
+        content.zones.len()
+    );
+    assert_eq!(gj["features"][0]["properties"]["zone_id"], "Z001");
+    let (s, _, _) = send(&app, "GET", "/plans/1/export?format=dwg", &[], "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = send(&app, "GET", "/plans/7/export?format=csv", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // CLI exports: CSV for Excel (BOM, every village once), statistics, GeoPackage, Shapefile.
+    let dir = temp_dir("plans_export_files");
+    let w = ws.to_str().unwrap();
+    for (format, file) in [
+        ("csv", "m.csv"),
+        ("stats", "s.csv"),
+        ("gpkg", "z.gpkg"),
+        ("shp", "z.shp"),
+        ("shp", "z.zip"),
+    ] {
+        let out = dir.join(file);
+        let o = liancun(&[
+            "plan",
+            "export",
+            "-w",
+            w,
+            "--plan",
+            "1",
+            "--format",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+    }
+    let members = std::fs::read_to_string(dir.join("m.csv")).unwrap();
+    assert!(members.starts_with('\u{feff}'), "BOM for Excel");
+    let codes: Vec<&str> = members
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",行政村,"))
+        .map(|l| l.split(',').nth(4).unwrap())
+        .collect();
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), codes.len());
+    assert_eq!(codes.len(), data.villages.len());
+    let stats = std::fs::read_to_string(dir.join("s.csv")).unwrap();
+    assert!(
+        stats.lines().next().unwrap().contains("01耕地(ha)"),
+        "{}",
+        stats.lines().next().unwrap()
+    );
+    assert_eq!(stats.lines().count(), content.zones.len() + 1);
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        assert!(dir.join(format!("z.{ext}")).exists(), "z.{ext}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("z.cpg")).unwrap(), "UTF-8");
+    assert!(std::fs::read(dir.join("z.zip")).unwrap().starts_with(b"PK"));
+
+    if require_tool("ogrinfo") {
+        for (file, layer) in [("z.gpkg", "zones"), ("z.shp", "z")] {
+            let o = std::process::Command::new("ogrinfo")
+                .args(["-ro", "-al", "-q", dir.join(file).to_str().unwrap(), layer])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(
+                text.matches("OGRFeature").count(),
+                content.zones.len(),
+                "{file}"
+            );
+            assert!(
+                text.contains(&format!("name (String) = {}", content.zones[0].name)),
+                "{file}: Chinese text survives"
+            );
+        }
+    }
+}
+
+#[test]
+fn plans_from_the_command_line() {
+    let ws = demo_workspace("plans_cli");
+    let w = ws.to_str().unwrap();
+    let o = liancun(&[
+        "plan",
+        "create",
+        "-w",
+        w,
+        "--name",
+        "乡镇方案",
+        "--params",
+        r#"{"min_members": 2, "max_members": 10}"#,
+        "--author",
+        "李四",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("已新建方案 created plan 1"));
+    // Bounds the county cannot meet: exit 2 naming the constraint, no plan stored.
+    let o = liancun(&[
+        "plan",
+        "create",
+        "-w",
+        w,
+        "--name",
+        "不可行",
+        "--params",
+        r#"{"within_town": true, "max_members": 8}"#,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(bounds)"), "{}", stderr(&o));
+    let o = liancun(&["plan", "create", "-w", w, "--name", "x", "--params", "[1]"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(params)"), "{}", stderr(&o));
+    let show = |v: Option<&str>| -> Json {
+        let mut args = vec!["plan", "show", "-w", w, "--plan", "1", "--format", "json"];
+        if let Some(v) = v {
+            args.extend(["--version", v]);
+        }
+        let o = liancun(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let v1 = show(None);
+    assert_eq!(v1["params"]["max_members"], 10);
+    assert!(
+        v1["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|z| z["members"].as_array().unwrap().len() <= 10)
+    );
+    let z1 = v1["zones"][0]["id"].as_str().unwrap().to_string();
+    let code = v1["zones"][0]["members"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Leave a village unassigned and rename the zone in one version; then the warnings say so.
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--move",
+        &format!("{code}="),
+        "--rename",
+        &format!("{z1}=东片"),
+        "--author",
+        "李四",
+        "-m",
+        "待定",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("第 2 版") && out.contains("unassigned"),
+        "{out}"
+    );
+    // A stale base is exit 3; a bad edit is exit 2 naming the field; nothing is written.
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--base",
+        "1",
+        "--rename",
+        &format!("{z1}=西片"),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--type",
+        &format!("{z1}=大片区"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("edits[0].type"), "{}", stderr(&o));
+    let o = liancun(&["plan", "edit", "-w", w, "--plan", "5", "--rename", "Z001=x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(plan)"), "{}", stderr(&o));
+    assert_eq!(show(None)["version"], 2);
+    assert_eq!(show(None)["zones"][0]["name"], "东片");
+
+    let o = liancun(&["plan", "versions", "-w", w, "--plan", "1"]);
+    let out = stdout(&o);
+    assert!(out.contains("cli:李四") && out.contains("待定"), "{out}");
+    let o = liancun(&["plan", "diff", "-w", w, "--plan", "1"]);
+    let d: Json = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(d["changes"]["moved_villages"][0]["id"], code.as_str());
+    assert_eq!(d["changes"]["moved_villages"][0]["to"], Json::Null);
+    let o = liancun(&["plan", "restore", "-w", w, "--plan", "1", "--version", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(show(None)["zones"], show(Some("1"))["zones"]);
+    let o = liancun(&["plan", "list", "-w", w]);
+    assert!(stdout(&o).contains("乡镇方案\t3"), "{}", stdout(&o));
+    let o = liancun(&["audit", "-w", w]);
+    assert!(stdout(&o).contains("plan.restore"), "{}", stdout(&o));
+    let o = liancun(&["token", "create", "-w", w, "--role", "boss"]);
+    assert_eq!(o.status.code(), Some(2), "clap refuses an unknown role");
+}
+
+/// Kills the server in the middle of a burst of writes from several editors, restarts it, and
+/// checks that every acknowledged write is there, versions are whole and consecutive, and the
+/// workspace file is intact.
+#[test]
+fn a_server_killed_during_a_burst_of_writes_loses_no_acknowledged_write() {
+    let ws = demo_workspace("plans_crash");
+    let editor = token(&ws, "editor", "压测");
+    let auth = bearer(&editor);
+    let server = Server::start(&ws);
+    let (status, _, body) = http(
+        &server.url,
+        "POST",
+        "/plans",
+        &[("Authorization", &auth)],
+        r#"{"name": "压测方案", "from": "proposal"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let plan: Json = serde_json::from_str(&body).unwrap();
+    let zone_ids: Vec<String> = plan["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["id"].as_str().unwrap().to_string())
+        .collect();
+
+    // Four writers, each setting notes "w{t}-{n}" on its own zone, retrying on 412.
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<(i64, String, String)>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (t, zone) in zone_ids.iter().take(4).enumerate() {
+        let (url, auth, acked, stop) = (
+            server.url.clone(),
+            auth.clone(),
+            acked.clone(),
+            stop.clone(),
+        );
+        let zone = zone.clone();
+        writers.push(std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((s, headers, _)) = http(&url, "GET", "/plans/1", &[], "") else {
+                    return;
+                };
+                if s != 200 {
+                    return;
+                }
+                let tag = headers.iter().find(|(k, _)| k == "etag").unwrap().1.clone();
+                let note = format!("w{t}-{n}");
+                let body = json!({"edits": [{"op": "set_notes", "zone": zone, "notes": note}]})
+                    .to_string();
+                match http(
+                    &url,
+                    "PATCH",
+                    "/plans/1",
+                    &[("Authorization", &auth), ("If-Match", &tag)],
+                    &body,
+                ) {
+                    Ok((200, headers, _)) => {
+                        let tag = headers.iter().find(|(k, _)| k == "etag").unwrap().1.clone();
+                        let version: i64 = tag
+                            .trim_matches('"')
+                            .rsplit("-v")
+                            .next()
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        acked.lock().unwrap().push((version, zone.clone(), note));
+                        n += 1;
+                    }
+                    Ok((412, _, _)) => {}
+                    Ok((s, _, b)) => panic!("unexpected {s}: {b}"),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let the burst run, then kill -9 while writes are in flight.
+    while acked.lock().unwrap().len() < 40 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(server);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 40);
+
+    // Restart: every acknowledged version holds its write; versions 1..=head all present and
+    // whole; the audit log has one edit per version after the first.
+    let server = Server::start(&ws);
+    let (s, _, body) = http(&server.url, "GET", "/plans/1/versions", &[], "").unwrap();
+    assert_eq!(s, 200);
+    let versions: Json = serde_json::from_str(&body).unwrap();
+    let head = versions["head"].as_i64().unwrap();
+    let numbers: Vec<i64> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=head).rev().collect::<Vec<_>>());
+    let max_acked = acked.iter().map(|a| a.0).max().unwrap();
+    assert!(head >= max_acked, "head {head} < acknowledged {max_acked}");
+    let mut seen = std::collections::HashSet::new();
+    for (version, zone, note) in &acked {
+        assert!(
+            seen.insert(*version),
+            "two acknowledgements for version {version}"
+        );
+        let (s, _, body) = http(
+            &server.url,
+            "GET",
+            &format!("/plans/1/versions/{version}"),
+            &[],
+            "",
+        )
+        .unwrap();
+        assert_eq!(s, 200);
+        let v: Json = serde_json::from_str(&body).unwrap();
+        let z = v["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|z| z["id"] == zone.as_str())
+            .unwrap();
+        assert_eq!(z["notes"], note.as_str(), "version {version}");
+    }
+    drop(server);
+    let workspace = Workspace::open(&ws).unwrap();
+    let conn = workspace.store().connection();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let edits: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM liancun_audit WHERE action = 'plan.edit' AND target = 'plans/1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        edits,
+        head - 1,
+        "one audit entry per version, written with it"
+    );
+}
