@@ -18,6 +18,7 @@ pub mod engine;
 pub mod ingest;
 pub mod location;
 pub mod plan;
+pub mod render;
 pub mod report;
 pub mod store;
 pub mod workspace;

@@ -120,6 +120,26 @@ pub enum PlanAction {
         #[command(flatten)]
         who: Who,
     },
+    /// 一片一规划图 The sheet of a zone (or, without --zone, the county overview) as PDF, SVG or PNG
+    Sheet {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        #[arg(long)]
+        plan: i64,
+        #[arg(long)]
+        version: Option<i64>,
+        /// The zone (e.g. Z003); without it, the county overview of all zones
+        #[arg(long)]
+        zone: Option<String>,
+        /// pdf | svg | png (default: from the file name, else pdf)
+        #[arg(long)]
+        format: Option<String>,
+        /// a3 | a4 (landscape)
+        #[arg(long, default_value = "a3")]
+        paper: String,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// 导出 Export zones (dissolved), members or statistics
     Export {
         #[arg(long, short)]
@@ -562,6 +582,55 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 }
                 Err(e) => failure(e),
             }
+        }
+        PlanAction::Sheet {
+            workspace,
+            plan: id,
+            version,
+            zone,
+            format,
+            paper,
+            out,
+        } => {
+            use liancun::plan::sheet::{SheetFormat, render, sheet_input};
+            use liancun::render::sheet::Paper;
+            let format = format
+                .or_else(|| out.extension().and_then(|e| e.to_str()).map(str::to_string))
+                .unwrap_or_else(|| "pdf".into());
+            let Some(kind) = SheetFormat::parse(&format) else {
+                eprintln!("错误 error (format): '{format}': pdf, svg or png");
+                return Ok(ExitCode::from(2));
+            };
+            let Some(paper) = Paper::parse(&paper) else {
+                eprintln!("错误 error (paper): '{paper}': a3 or a4");
+                return Ok(ExitCode::from(2));
+            };
+            let ws = open(&workspace)?;
+            let data = zoning_data(&ws)?;
+            let (record, v, content) = match plan::load(ws.store(), id, version) {
+                Ok(l) => l,
+                Err(e) => return failure(e),
+            };
+            let stats = ws.village_stats()?;
+            let input = match sheet_input(
+                &ws,
+                &data,
+                &stats,
+                (&record, v, &content),
+                zone.as_deref(),
+                paper,
+            ) {
+                Ok(i) => i,
+                Err(e) => return failure(e),
+            };
+            let bytes = render(&input, kind)?;
+            let partial = out.with_extension("partial");
+            std::fs::write(&partial, &bytes)
+                .with_context(|| format!("writing {}", partial.display()))?;
+            std::fs::rename(&partial, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(ExitCode::SUCCESS)
         }
         PlanAction::Export {
             workspace,

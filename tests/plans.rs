@@ -906,3 +906,236 @@ fn a_server_killed_during_a_burst_of_writes_loses_no_acknowledged_write() {
         "one audit entry per version, written with it"
     );
 }
+
+/// Reads a binary PPM (P6) as written by `pdftoppm`: width, height, RGB bytes.
+fn read_ppm(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).to_string());
+    }
+    assert_eq!(fields[0], "P6");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, bytes[i + 1..].to_vec())
+}
+
+#[tokio::test]
+async fn one_zone_one_plan_sheets_are_searchable_pdfs_that_render() {
+    let ws = demo_workspace("plans_sheets");
+    let editor = token(&ws, "editor", "制图员");
+    let app = router(Arc::new(
+        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+    ));
+    let (s, _, plan) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &bearer(&editor))],
+        r#"{"name": "出图方案"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{plan}");
+    let zone = &plan["zones"][1];
+    let (zone_id, zone_name) = (zone["id"].as_str().unwrap(), zone["name"].as_str().unwrap());
+    let members: Vec<&str> = zone["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+
+    let fetch = |uri: String| {
+        let app = app.clone();
+        async move {
+            use http_body_util::BodyExt;
+            use tower::ServiceExt;
+            let response = app
+                .oneshot(
+                    axum::http::Request::builder()
+                        .uri(uri)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = response.status();
+            let ct = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (
+                status,
+                ct,
+                response
+                    .into_body()
+                    .collect()
+                    .await
+                    .unwrap()
+                    .to_bytes()
+                    .to_vec(),
+            )
+        }
+    };
+    let dir = temp_dir("plans_sheets_files");
+    let mut pdfs = Vec::new();
+    for (query, file) in [
+        (format!("zone={zone_id}&format=pdf&paper=a4"), "zone-a4.pdf"),
+        (format!("zone={zone_id}&paper=a3"), "zone-a3.pdf"),
+        ("format=pdf".to_string(), "overview.pdf"),
+    ] {
+        let (s, ct, bytes) = fetch(format!("/plans/1/sheet?{query}")).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{query}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        assert_eq!(ct, "application/pdf");
+        assert!(bytes.starts_with(b"%PDF-"));
+        std::fs::write(dir.join(file), &bytes).unwrap();
+        pdfs.push(dir.join(file));
+    }
+    let (s, ct, svg) = fetch(format!("/plans/1/sheet?zone={zone_id}&format=svg")).await;
+    assert_eq!((s, ct.as_str()), (StatusCode::OK, "image/svg+xml"));
+    assert!(String::from_utf8_lossy(&svg).contains(zone_name));
+    let (s, _, png) = fetch(format!("/plans/1/sheet?zone={zone_id}&format=png&paper=a4")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 50_000,
+        "{} bytes",
+        png.len()
+    );
+    // What bad requests get.
+    for (query, status) in [
+        ("zone=Z999", StatusCode::NOT_FOUND),
+        ("format=doc", StatusCode::BAD_REQUEST),
+        ("paper=a0", StatusCode::BAD_REQUEST),
+        ("scale=1", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, _, _) = fetch(format!("/plans/1/sheet?{query}")).await;
+        assert_eq!(s, status, "{query}");
+    }
+    let (s, _, _) = fetch("/plans/4/sheet".into()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The CLI writes the same sheet.
+    let cli_pdf = dir.join("cli.pdf");
+    let o = liancun(&[
+        "plan",
+        "sheet",
+        "-w",
+        ws.to_str().unwrap(),
+        "--plan",
+        "1",
+        "--zone",
+        zone_id,
+        "-o",
+        cli_pdf.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&cli_pdf).unwrap().starts_with(b"%PDF-"));
+    let o = liancun(&[
+        "plan",
+        "sheet",
+        "-w",
+        ws.to_str().unwrap(),
+        "--plan",
+        "1",
+        "--zone",
+        "Z999",
+        "-o",
+        cli_pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(zone)"), "{}", stderr(&o));
+
+    if !(require_tool("pdftotext") && require_tool("pdftoppm")) {
+        return;
+    }
+    // Real text: the zone name, every member, the legend, scale and north arrow, the version.
+    for pdf in &pdfs[..2] {
+        let o = std::process::Command::new("pdftotext")
+            .arg(pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let text = String::from_utf8_lossy(&o.stdout);
+        for needle in [
+            zone_name,
+            "一片一规划图",
+            "图例",
+            "片区范围",
+            "成员村界",
+            "中心村",
+            "统计",
+            "比例尺",
+            "北",
+            "第 1 版",
+            "数据来源",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{}: '{needle}' not found in\n{text}",
+                pdf.display()
+            );
+        }
+        for m in &members {
+            assert!(
+                text.contains(m),
+                "{}: member '{m}' not found",
+                pdf.display()
+            );
+        }
+    }
+    let o = std::process::Command::new("pdftotext")
+        .arg(&pdfs[2])
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("片区总图"), "{text}");
+    for z in plan["zones"].as_array().unwrap().iter().take(10) {
+        assert!(
+            text.contains(z["name"].as_str().unwrap()),
+            "overview lacks {}",
+            z["name"]
+        );
+    }
+    // Rendered, the sheet is not blank: most of the page is drawn, in many colours.
+    for pdf in &pdfs {
+        let prefix = pdf.with_extension("");
+        let o = std::process::Command::new("pdftoppm")
+            .args(["-r", "30", "-singlefile"])
+            .arg(pdf)
+            .arg(&prefix)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (w, h, rgb) = read_ppm(&std::fs::read(prefix.with_extension("ppm")).unwrap());
+        assert!(w > 200 && h > 100, "{w}×{h}");
+        let pixels: Vec<&[u8]> = rgb.chunks(3).collect();
+        let drawn = pixels.iter().filter(|p| p.iter().any(|&c| c < 235)).count() as f64
+            / pixels.len() as f64;
+        let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
+        assert!(
+            drawn > 0.2,
+            "{}: only {drawn:.2} of the page drawn",
+            pdf.display()
+        );
+        assert!(
+            colours.len() > 50,
+            "{}: {} colours",
+            pdf.display(),
+            colours.len()
+        );
+    }
+}

@@ -138,6 +138,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/plans/{id}/diff", get(plans::diff))
         .route("/plans/{id}/restore", post(plans::restore))
         .route("/plans/{id}/export", get(plans::export))
+        .route("/plans/{id}/sheet", get(plans::sheet))
         .route("/audit", get(plans::audit))
         .route("/map/config.json", get(web::config))
         .route("/map", get(web::redirect))

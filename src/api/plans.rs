@@ -12,6 +12,8 @@
 //!   `POST /plans/{id}/restore {"version"}` (editor, `If-Match`).
 //! - `GET /plans/{id}/export?format=geojson|gpkg|csv|stats[&version=]`: dissolved zones, the
 //!   member table, statistics per zone.
+//! - `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4[&version=]`: the
+//!   one-zone-one-plan sheet (PDF with searchable text), or without `zone` the county overview.
 //! - `GET /audit?limit=` (admin): the audit log, newest first.
 //!
 //! Handlers parse and check the request, then run [`crate::plan`] on a blocking thread.
@@ -492,6 +494,75 @@ pub async fn export(
     let disposition = format!("attachment; filename=\"{filename}\"");
     let mut response = ([(header::CONTENT_TYPE, kind.media_type())], bytes).into_response();
     if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4[&version=]`: the
+/// one-zone-one-plan sheet, or without `zone` the county overview.
+pub async fn sheet(
+    State(state): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    use crate::plan::sheet::{SheetFormat, render, sheet_input};
+    use crate::render::sheet::Paper;
+    let (mut zone, mut format, mut paper, mut version) = (None, SheetFormat::Pdf, Paper::A3, None);
+    for (k, v) in query_pairs(&query)? {
+        match k.as_str() {
+            "zone" => zone = Some(v),
+            "format" => {
+                format = SheetFormat::parse(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!("format='{v}': pdf, svg or png"))
+                })?
+            }
+            "paper" => {
+                paper = Paper::parse(&v)
+                    .ok_or_else(|| ApiError::bad_request(format!("paper='{v}': a3 or a4")))?
+            }
+            "version" => version = Some(number(&k, &v)?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (zone, format, paper, version)"
+                )));
+            }
+        }
+    }
+    let (bytes, filename) = blocking(move || {
+        let data = zoning_data(&state)?;
+        let (record, v, content) =
+            plan::load(&*state.plan_store(), id, version).map_err(plan_error)?;
+        let stats = state.village_stats().map_err(ApiError::internal)?;
+        let ws = crate::workspace::Workspace::open(state.workspace_path())
+            .map_err(ApiError::internal)?;
+        let input = sheet_input(
+            &ws,
+            &data,
+            stats,
+            (&record, v, &content),
+            zone.as_deref(),
+            paper,
+        )
+        .map_err(|e| match e {
+            PlanError::Input {
+                field: "zone",
+                reason,
+            } => ApiError::not_found(reason),
+            other => plan_error(other),
+        })?;
+        let bytes = render(&input, format).map_err(plan_error)?;
+        let name = zone.unwrap_or_else(|| "overview".into());
+        Ok((
+            bytes,
+            format!("plan-{id}-v{v}-{name}.{}", format.extension()),
+        ))
+    })
+    .await?;
+    let mut response = ([(header::CONTENT_TYPE, format.media_type())], bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{filename}\"")) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, v);

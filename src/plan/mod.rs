@@ -12,6 +12,7 @@
 
 pub mod export;
 pub mod model;
+pub mod sheet;
 
 use std::collections::{BTreeMap, HashMap};
 

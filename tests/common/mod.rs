@@ -47,7 +47,7 @@ pub fn require_tool(tool: &str) -> bool {
             panic!("{tool} is required in CI (install it in .ci/run)");
         }
         eprintln!(
-            "\n!!!!! SKIPPED: {tool} is not installed; this test runs in CI (apt-get install gdal-bin) !!!!!\n"
+            "\n!!!!! SKIPPED: {tool} is not installed; this test runs in CI (apt-get install gdal-bin poppler-utils) !!!!!\n"
         );
     }
     found

@@ -1,0 +1,552 @@
+//! From a plan to its sheets: gathers what a one-zone-one-plan sheet or the county overview
+//! shows (member villages, the dissolved zone, neighbouring zones, 三调 parcels and greenhouses
+//! in view, facilities with their service radii, statistics, coverage of the members, sources)
+//! and hands it to [`crate::render::sheet`].
+
+use geo::{BoundingRect, Coord, MultiPolygon, Rect};
+
+use super::export::{dissolve, zone_statistics};
+use super::{PlanContent, PlanError};
+use crate::domain::LayerKind;
+use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
+use crate::engine::geometry::to_multipolygon;
+use crate::engine::stats::VillageStatsReport;
+use crate::location::{LoadParcels, LocationData};
+use crate::render::sheet::{Paper, SheetFacility, SheetInput, SheetVillage, SheetZone, map_view};
+use crate::store::FeatureStore;
+use crate::store::plans::PlanRecord;
+use crate::workspace::{Workspace, WorkspaceError};
+use crate::zones::ZoningData;
+
+/// Output formats of a sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetFormat {
+    Pdf,
+    Svg,
+    Png,
+}
+
+impl SheetFormat {
+    pub fn parse(text: &str) -> Option<SheetFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "pdf" => Some(SheetFormat::Pdf),
+            "svg" => Some(SheetFormat::Svg),
+            "png" => Some(SheetFormat::Png),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            SheetFormat::Pdf => "pdf",
+            SheetFormat::Svg => "svg",
+            SheetFormat::Png => "png",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            SheetFormat::Pdf => "application/pdf",
+            SheetFormat::Svg => "image/svg+xml",
+            SheetFormat::Png => "image/png",
+        }
+    }
+}
+
+fn ws_err(e: impl Into<WorkspaceError>) -> PlanError {
+    PlanError::Zones(e.into().into())
+}
+
+fn union_rect(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
+    match a {
+        None => b,
+        Some(a) => Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        ),
+    }
+}
+
+/// Polygons of `kind` whose lon/lat box meets `view` (metres), in metres, with `column`'s text.
+fn polygons_in_view(
+    ws: &Workspace,
+    kind: LayerKind,
+    column: Option<&str>,
+    view: Rect<f64>,
+    metric_epsg: u32,
+) -> Result<Vec<(MultiPolygon<f64>, String)>, PlanError> {
+    let Some(info) = ws.store().layer(kind).map_err(ws_err)? else {
+        return Ok(Vec::new());
+    };
+    let col = column.and_then(|c| info.column_index(c));
+    // The view's lon/lat box: the corners taken back from the metric CRS.
+    let back =
+        Reprojector::new(&Crs::Epsg(metric_epsg), &Crs::Epsg(EPSG_CGCS2000)).map_err(ws_err)?;
+    let mut corners = [
+        view.min(),
+        view.max(),
+        Coord {
+            x: view.min().x,
+            y: view.max().y,
+        },
+        Coord {
+            x: view.max().x,
+            y: view.min().y,
+        },
+    ];
+    back.transform_coords(&mut corners).map_err(ws_err)?;
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for c in corners {
+        x0 = x0.min(c.x);
+        y0 = y0.min(c.y);
+        x1 = x1.max(c.x);
+        y1 = y1.max(c.y);
+    }
+    let lonlat_view = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+    let mut out = Vec::new();
+    ws.scan_prepared(
+        kind,
+        &|f, to_metric| {
+            let Some(b) = f.geometry.bounding_rect() else {
+                return Ok(None);
+            };
+            let meets = b.min().x <= lonlat_view.max().x
+                && lonlat_view.min().x <= b.max().x
+                && b.min().y <= lonlat_view.max().y
+                && lonlat_view.min().y <= b.max().y;
+            if !meets {
+                return Ok(None);
+            }
+            let mut g = f.geometry;
+            to_metric.transform_geometry(&mut g)?;
+            let text = col
+                .and_then(|c| f.values[c].as_text())
+                .unwrap_or_default()
+                .to_string();
+            Ok(to_multipolygon(g).map(|mp| (mp, text)))
+        },
+        &mut |item| {
+            if let Some(item) = item {
+                out.push(item);
+            }
+            Ok(())
+        },
+    )
+    .map_err(ws_err)?;
+    Ok(out)
+}
+
+/// Civil date (UTC) of now, as 2026-11-23.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn sources(ws: &Workspace, metric_epsg: u32) -> Result<Vec<String>, PlanError> {
+    let layers = ws.store().layers().map_err(ws_err)?;
+    let list: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}（{}）",
+                l.kind.label_zh(),
+                l.source,
+                l.imported_at.get(..10).unwrap_or(&l.imported_at)
+            )
+        })
+        .collect();
+    Ok(vec![
+        format!("数据来源：{}", list.join("；")),
+        format!(
+            "坐标系：CGCS2000，面积与距离按 3° 高斯–克吕格投影 EPSG:{metric_epsg} 计算；土地利用按第三次全国国土调查工作分类一级类着色。由 liancun 联村 生成。"
+        ),
+    ])
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// The sheet of one zone (`zone: Some`) or the county overview (`None`).
+pub fn sheet_input(
+    ws: &Workspace,
+    data: &ZoningData,
+    stats: &VillageStatsReport,
+    (record, version, content): (&PlanRecord, i64, &PlanContent),
+    zone: Option<&str>,
+    paper: Paper,
+) -> Result<SheetInput, PlanError> {
+    let metric_epsg = data.metric_epsg;
+    let dissolved = dissolve(data, content)?;
+    let colours = crate::zones::map_colours(
+        data,
+        content
+            .zones
+            .iter()
+            .map(|z| {
+                z.members
+                    .iter()
+                    .filter_map(|c| data.index_of_code.get(c).copied())
+                    .collect()
+            })
+            .collect(),
+    );
+    let mut footer = vec![format!(
+        "方案：{} · 第 {version} 版（{} 修改于 {}）· 制图日期 {}",
+        content.name,
+        record.updated_by,
+        record.updated_at.get(..10).unwrap_or(&record.updated_at),
+        today()
+    )];
+    footer.extend(sources(ws, metric_epsg)?);
+    let font_family = crate::render::font_family();
+
+    let Some(zone_id) = zone else {
+        // County overview: every village filled by its zone's colour, zones outlined and named.
+        let mut zone_of = vec![None; data.villages.len()];
+        for (i, z) in content.zones.iter().enumerate() {
+            for c in &z.members {
+                if let Some(&v) = data.index_of_code.get(c) {
+                    zone_of[v] = Some(i);
+                }
+            }
+        }
+        let mut extent = None;
+        let mut villages = Vec::new();
+        let mut context = Vec::new();
+        for (v, vil) in data.villages.iter().enumerate() {
+            if let Some(b) = data.metric_polygons[v].bounding_rect() {
+                extent = Some(union_rect(extent, b));
+            }
+            match zone_of[v] {
+                Some(z) => villages.push(SheetVillage {
+                    name: vil.name.clone(),
+                    polygon: data.metric_polygons[v].clone(),
+                    anchor: vil.anchor,
+                    colour: colours[z],
+                    is_key: false,
+                }),
+                None => context.push(data.metric_polygons[v].clone()),
+            }
+        }
+        let zones: Vec<SheetZone> = dissolved
+            .iter()
+            .map(|d| {
+                let i = content.zones.iter().position(|z| z.id == d.id).unwrap_or(0);
+                let key = content.zones[i]
+                    .key_village
+                    .as_ref()
+                    .and_then(|k| data.index_of_code.get(k))
+                    .map(|&v| (data.villages[v].anchor, data.villages[v].name.clone()));
+                SheetZone {
+                    label: d.name.clone(),
+                    polygon: d.metric.clone(),
+                    colour: colours[i],
+                    key,
+                }
+            })
+            .collect();
+        let assigned = zone_of.iter().filter(|z| z.is_some()).count();
+        let mut table = vec![
+            ("片区数".to_string(), content.zones.len().to_string()),
+            (
+                "已划入片区的村".into(),
+                format!("{assigned} / {}", data.villages.len()),
+            ),
+            (
+                "片区人口".into(),
+                format!("{:.0}", dissolved.iter().map(|d| d.population).sum::<f64>()),
+            ),
+            ("按类型".into(), String::new()),
+        ];
+        for t in super::ZoneType::ALL {
+            let n = content.zones.iter().filter(|z| z.kind == t).count();
+            if n > 0 {
+                table.push((t.label().into(), format!("{n} 个")));
+            }
+        }
+        let list = content
+            .zones
+            .iter()
+            .map(|z| format!("{} {}（{} 村）", z.id, z.name, z.members.len()))
+            .collect();
+        return Ok(SheetInput {
+            paper,
+            title: format!("{} · 片区总图", content.name),
+            subtitle: format!(
+                "全域 {} 个片区 · 第 {version} 版 · 一片一规划",
+                content.zones.len()
+            ),
+            extent: extent.ok_or_else(|| PlanError::Input {
+                field: "villages",
+                reason: "工作区没有村 / no villages".into(),
+            })?,
+            parcels: Vec::new(),
+            context,
+            villages,
+            fill_villages: true,
+            zones,
+            label_zones: true,
+            greenhouses: Vec::new(),
+            facilities: Vec::new(),
+            table,
+            list_title: "片区".into(),
+            list,
+            footer,
+            font_family,
+        });
+    };
+
+    let z = content
+        .zones
+        .iter()
+        .find(|z| z.id == zone_id)
+        .ok_or_else(|| PlanError::Input {
+            field: "zone",
+            reason: format!(
+                "方案中没有片区 '{zone_id}' / no zone '{zone_id}' (zones: {})",
+                content
+                    .zones
+                    .iter()
+                    .map(|z| z.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    let this = dissolved
+        .iter()
+        .find(|d| d.id == z.id)
+        .ok_or_else(|| PlanError::Input {
+            field: "zone",
+            reason: format!(
+                "片区 {zone_id} 没有成员村，无图可出 / zone {zone_id} has no member villages"
+            ),
+        })?;
+    let members = this.members.clone();
+    let extent = members
+        .iter()
+        .filter_map(|&v| data.metric_polygons[v].bounding_rect())
+        .fold(None, |acc, b| Some(union_rect(acc, b)))
+        .expect("a zone with members has an extent");
+    let view = map_view(paper, extent);
+    let villages: Vec<SheetVillage> = members
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| SheetVillage {
+            name: data.villages[v].name.clone(),
+            polygon: data.metric_polygons[v].clone(),
+            anchor: data.villages[v].anchor,
+            colour: i,
+            is_key: z.key_village.as_deref() == Some(data.villages[v].code.as_str()),
+        })
+        .collect();
+    let mut context: Vec<MultiPolygon<f64>> = dissolved
+        .iter()
+        .filter(|d| d.id != z.id)
+        .map(|d| d.metric.clone())
+        .collect();
+    // Villages in no zone are greyed too.
+    let assigned: std::collections::HashSet<&str> = content
+        .zones
+        .iter()
+        .flat_map(|z| z.members.iter().map(String::as_str))
+        .collect();
+    for (v, vil) in data.villages.iter().enumerate() {
+        if !assigned.contains(vil.code.as_str()) {
+            context.push(data.metric_polygons[v].clone());
+        }
+    }
+    let parcels = polygons_in_view(ws, LayerKind::Parcels, Some("dlbm"), view, metric_epsg)?;
+    let greenhouses: Vec<MultiPolygon<f64>> =
+        polygons_in_view(ws, LayerKind::Greenhouses, None, view, metric_epsg)?
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect();
+    let location = LocationData::load(
+        ws,
+        LoadParcels {
+            residential: false,
+            construction: false,
+            roads: false,
+        },
+    )
+    .map_err(|e| PlanError::Io(e.to_string()))?;
+    let radius = |f: &crate::location::Facility| {
+        f.radius_m
+            .or_else(|| location.radius_of(&f.kind).map(|r| r.radius_m))
+    };
+    let in_view = |c: Coord<f64>| {
+        c.x >= view.min().x && c.x <= view.max().x && c.y >= view.min().y && c.y <= view.max().y
+    };
+    let facilities: Vec<SheetFacility> = location
+        .facilities
+        .iter()
+        .filter(|f| in_view(f.point))
+        .map(|f| SheetFacility {
+            kind: f.kind.clone(),
+            point: f.point,
+            radius_m: radius(f),
+        })
+        .collect();
+
+    // Statistics of the members.
+    let s = zone_statistics(data, stats, &members);
+    let key_name = z
+        .key_village
+        .as_ref()
+        .and_then(|k| data.index_of_code.get(k))
+        .map_or("未指定".to_string(), |&v| data.villages[v].name.clone());
+    let mut table = vec![
+        ("成员村".to_string(), format!("{} 个", s.villages)),
+        ("非村成员".into(), format!("{} 个", z.other_members.len())),
+        ("人口".into(), format!("{:.0} 人", s.population)),
+        ("面积".into(), format!("{:.2} 平方千米", s.area_m2 / 1e6)),
+        (
+            "集体经营性收入".into(),
+            format!("{:.1} 万元", s.collective_income),
+        ),
+        ("土地利用（公顷）".into(), String::new()),
+    ];
+    for (class, m2) in &s.land_use_m2 {
+        let name = crate::domain::landuse::class_of(class).unwrap_or(class);
+        table.push((name.to_string(), format!("{:.1}", m2 / 1e4)));
+    }
+    table.push(("大棚".into(), String::new()));
+    table.push((
+        "数量 / 面积".into(),
+        format!(
+            "{} 个 / {:.1} 公顷",
+            s.greenhouse_count,
+            s.greenhouse_area_m2 / 1e4
+        ),
+    ));
+    table.push(("设施（片区内）".into(), String::new()));
+    for (kind, n) in &s.facilities {
+        table.push((kind.clone(), format!("{n} 处")));
+    }
+    // Coverage: the share of the members' population whose village point lies within the
+    // service radius of a facility of each kind (any facility, inside the zone or not).
+    let total_pop: f64 = members.iter().map(|&v| data.villages[v].population).sum();
+    let mut kinds: Vec<&String> = location.facilities.iter().map(|f| &f.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    if !kinds.is_empty() && total_pop > 0.0 {
+        table.push(("服务覆盖（人口占比）".into(), String::new()));
+        for kind in kinds {
+            let covered: f64 = members
+                .iter()
+                .filter(|&&v| {
+                    let a = data.villages[v].anchor;
+                    location
+                        .facilities
+                        .iter()
+                        .filter(|f| &f.kind == kind)
+                        .any(|f| {
+                            radius(f).is_some_and(|r| {
+                                let (dx, dy) = (f.point.x - a.x, f.point.y - a.y);
+                                (dx * dx + dy * dy).sqrt() <= r
+                            })
+                        })
+                })
+                .map(|&v| data.villages[v].population)
+                .fold(0.0, |a, b| a + b);
+            table.push((
+                kind.clone(),
+                format!("{}%", round(covered / total_pop * 100.0, 1)),
+            ));
+        }
+    }
+    if !z.facilities.is_empty() {
+        table.push(("规划共享设施".into(), String::new()));
+        for f in &z.facilities {
+            let at = data
+                .index_of_code
+                .get(&f.village)
+                .map_or(f.village.clone(), |&v| data.villages[v].name.clone());
+            let status = if f.status == "existing" {
+                "现状"
+            } else {
+                "规划"
+            };
+            table.push((
+                format!(
+                    "{}{}",
+                    f.kind,
+                    if f.name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("（{}）", f.name)
+                    }
+                ),
+                format!("{at} · {status}"),
+            ));
+        }
+    }
+    let mut list: Vec<String> = villages.iter().map(|v| v.name.clone()).collect();
+    list.extend(z.other_members.iter().cloned());
+    if !z.notes.trim().is_empty() {
+        footer.insert(0, format!("备注：{}", z.notes.trim()));
+    }
+    Ok(SheetInput {
+        paper,
+        title: format!("{} 一片一规划图", z.name),
+        subtitle: format!(
+            "{} · {} · 中心村 {key_name} · 方案「{}」第 {version} 版",
+            z.id,
+            z.kind.label(),
+            content.name
+        ),
+        extent,
+        parcels,
+        context,
+        villages,
+        fill_villages: false,
+        zones: vec![SheetZone {
+            label: z.name.clone(),
+            polygon: this.metric.clone(),
+            colour: 0,
+            key: None,
+        }],
+        label_zones: false,
+        greenhouses,
+        facilities,
+        table,
+        list_title: "成员".into(),
+        list,
+        footer,
+        font_family,
+    })
+}
+
+/// The sheet in the asked format.
+pub fn render(input: &SheetInput, format: SheetFormat) -> Result<Vec<u8>, PlanError> {
+    let svg = crate::render::sheet::sheet_svg(input);
+    match format {
+        SheetFormat::Svg => Ok(svg.into_bytes()),
+        SheetFormat::Pdf => {
+            crate::render::svg_to_pdf(&svg).map_err(|e| PlanError::Io(e.to_string()))
+        }
+        SheetFormat::Png => {
+            crate::render::svg_to_png(&svg, 150.0).map_err(|e| PlanError::Io(e.to_string()))
+        }
+    }
+}
