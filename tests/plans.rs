@@ -550,6 +550,83 @@ async fn exports_dissolve_members_exactly_and_open_in_gdal() {
     let (s, _, _) = send(&app, "GET", "/plans/7/export?format=csv", &[], "").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
+    // The plan's zones are an OGC API collection and a tile layer, at the head version.
+    let (_, _, list) = send(&app, "GET", "/collections", &[], "").await;
+    assert!(
+        list["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "plan-1"),
+        "{list}"
+    );
+    let (s, _, items) = send(&app, "GET", "/collections/plan-1/items", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(items["numberMatched"], content.zones.len());
+    assert_eq!(items["features"][0]["properties"]["version"], 1);
+    let (s, _, one) = send(&app, "GET", "/collections/plan-1/items/2", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(one["properties"]["zone_id"], content.zones[1].id.as_str());
+    let (s, _, _) = send(&app, "GET", "/collections/plan-1/items/999", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = send(&app, "GET", "/collections/plan-7/items", &[], "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, tj) = send(&app, "GET", "/tiles/plan-1", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    let bounds: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_f64().unwrap())
+        .collect();
+    let (lon, lat) = ((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0);
+    let z = 9u32;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+    let (s, h, _) = send(
+        &app,
+        "GET",
+        &format!("/tiles/plan-1/{z}/{x}/{y}.mvt"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "tile {z}/{x}/{y}");
+    assert_eq!(
+        h.get("content-type").unwrap(),
+        "application/vnd.mapbox-vector-tile"
+    );
+    let tag_v1 = etag(&h);
+    let edit =
+        json!({"edits": [{"op": "rename", "zone": content.zones[0].id, "name": "改名后的片区"}]})
+            .to_string();
+    let (s, _, _) = send(
+        &app,
+        "PATCH",
+        "/plans/1",
+        &[
+            ("authorization", &bearer(&editor)),
+            ("if-match", "\"plan-1-v1\""),
+        ],
+        &edit,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, _, items) = send(&app, "GET", "/collections/plan-1/items?limit=1", &[], "").await;
+    assert_eq!(items["features"][0]["properties"]["name"], "改名后的片区");
+    assert_eq!(items["features"][0]["properties"]["version"], 2);
+    assert_eq!(items["numberReturned"], 1);
+    let (_, h, _) = send(
+        &app,
+        "GET",
+        &format!("/tiles/plan-1/{z}/{x}/{y}.mvt"),
+        &[],
+        "",
+    )
+    .await;
+    assert_ne!(etag(&h), tag_v1, "tiles follow the head version");
+
     // CLI exports: CSV for Excel (BOM, every village once), statistics, GeoPackage, Shapefile.
     let dir = temp_dir("plans_export_files");
     let w = ws.to_str().unwrap();
@@ -619,7 +696,7 @@ async fn exports_dissolve_members_exactly_and_open_in_gdal() {
                 "{file}"
             );
             assert!(
-                text.contains(&format!("name (String) = {}", content.zones[0].name)),
+                text.contains(&format!("name (String) = {}", content.zones[1].name)),
                 "{file}: Chinese text survives"
             );
         }

@@ -529,20 +529,31 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
     })
 }
 
-pub async fn collections(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn collections(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let base = base_url(&headers);
-    let list: Vec<Json> = state
+    let mut list: Vec<Json> = state
         .layers
         .values()
         .map(|l| collection_json(&base, l))
         .collect();
-    json_response(
+    // Each plan's zones are a collection too.
+    let (plans_state, plans_base) = (state.clone(), base.clone());
+    list.extend(
+        super::analysis::blocking(move || {
+            super::plan_layers::collections(&plans_state, &plans_base)
+        })
+        .await?,
+    );
+    Ok(json_response(
         "application/json",
         json!({
             "links": [{"href": format!("{base}/collections"), "rel": "self", "type": "application/json"}],
             "collections": list,
         }),
-    )
+    ))
 }
 
 pub async fn collection(
@@ -550,6 +561,9 @@ pub async fn collection(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
+    if let Some(plan) = super::plan_layers::plan_id(&id) {
+        return super::plan_layers::collection(state, plan, base_url(&headers)).await;
+    }
     let layer = layer(&state, &id)?;
     Ok(json_response(
         "application/json",
@@ -563,6 +577,9 @@ pub async fn items(
     ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    if let Some(plan) = super::plan_layers::plan_id(&id) {
+        return super::plan_layers::items(state, plan, base_url(&headers), raw).await;
+    }
     let query = parse_items_query(raw.as_deref(), &layer(&state, &id)?.info)?;
     let crs = query.crs;
     let base = base_url(&headers);
@@ -608,6 +625,9 @@ pub async fn item(
     ApiPath((id, fid)): ApiPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    if let Some(plan) = super::plan_layers::plan_id(&id) {
+        return super::plan_layers::item(state, plan, fid).await;
+    }
     let layer = layer(&state, &id)?;
     let mut crs = ApiCrs::Crs84;
     let pairs = query_pairs(raw.as_deref())?;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod features;
 pub mod location;
 pub mod openapi;
+pub mod plan_layers;
 pub mod plans;
 pub mod tiles;
 pub mod villages;
@@ -44,6 +45,8 @@ pub struct AppState {
     plan_store: Mutex<crate::store::gpkg::GpkgStore>,
     /// Villages and their contiguity graph for checking plans, loaded on first use.
     zoning: OnceLock<Result<Arc<crate::zones::ZoningData>, String>>,
+    /// Plans' dissolved zones served as collections and tiles, by plan, at their head version.
+    plan_layers: plan_layers::PlanLayerCache,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             stats: OnceLock::new(),
             plan_store: Mutex::new(plan_store),
             zoning: OnceLock::new(),
+            plan_layers: plan_layers::PlanLayerCache::default(),
         })
     }
 

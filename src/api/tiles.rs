@@ -160,6 +160,9 @@ pub async fn tilejson(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     no_query(&query)?;
+    if let Some(plan) = super::plan_layers::plan_id(&id) {
+        return super::plan_layers::tilejson(state, plan, base_url(&headers)).await;
+    }
     let served = layer(&state, &id)?;
     let tiling = &state.tiles[&served.info.kind];
     let base = base_url(&headers);
@@ -203,8 +206,6 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     no_query(&query)?;
-    let served = layer(&state, &id)?;
-    let kind = served.info.kind;
     let y = y
         .strip_suffix(".mvt")
         .or_else(|| y.strip_suffix(".pbf"))
@@ -224,6 +225,11 @@ pub async fn tile(
     };
     let tile = TileId::new(number("z", &z)?, number("x", &x)?, number("y", y)?)
         .map_err(|e| ApiError::bad_request(format!("tile {z}/{x}/{y}: {e}")))?;
+    if let Some(plan) = super::plan_layers::plan_id(&id) {
+        return super::plan_layers::tile(state, plan, tile, headers).await;
+    }
+    let served = layer(&state, &id)?;
+    let kind = served.info.kind;
     let tiling = &state.tiles[&kind];
     let etag = tiling.etag(tile);
     let cache_headers = [
