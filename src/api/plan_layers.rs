@@ -23,12 +23,15 @@ use crate::engine::tiles::{CoordSpace, TileEncoder, TileId};
 use crate::plan;
 use crate::store::plans::PlanStore;
 
+/// One zone: its geometry (CRS84) and attributes.
+pub type ZoneFeature = (Geometry<f64>, Vec<(String, Value)>);
+
 /// The dissolved zones of one plan version.
 pub struct PlanLayer {
     pub plan: i64,
     pub version: i64,
     pub name: String,
-    pub features: Vec<(Geometry<f64>, Vec<(String, Value)>)>,
+    pub features: Vec<ZoneFeature>,
     pub bbox: Option<[f64; 4]>,
 }
 
