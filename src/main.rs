@@ -741,6 +741,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("listening on http://{addr}/");
                 use std::io::Write as _;
                 std::io::stdout().flush()?;
+                eprintln!(
+                    "规划方案的编辑需要令牌 / editing plans needs a token: liancun token create -w {} --role editor",
+                    path.display()
+                );
                 axum::serve(listener, liancun::api::router(state))
                     .with_graceful_shutdown(async {
                         let _ = tokio::signal::ctrl_c().await;
