@@ -248,6 +248,15 @@ fn failure(e: PlanError) -> Result<ExitCode> {
     }
 }
 
+/// Writes beside `out`, then renames: a failed write never leaves half a file under `out`.
+fn write_whole(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, out).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(())
+}
+
 fn pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str)> {
     text.split_once('=')
         .map(|(a, b)| (a.trim(), b.trim()))
@@ -623,13 +632,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 Ok(i) => i,
                 Err(e) => return failure(e),
             };
-            let bytes = render(&input, kind)?;
-            let partial = out.with_extension("partial");
-            std::fs::write(&partial, &bytes)
-                .with_context(|| format!("writing {}", partial.display()))?;
-            std::fs::rename(&partial, &out)
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+            write_whole(&out, &render(&input, kind)?)?;
             Ok(ExitCode::SUCCESS)
         }
         PlanAction::Export {
@@ -665,14 +668,10 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             } else {
                 None
             };
-            let bytes = export_bytes(&data, stats.as_ref(), &content, v, kind)?;
-            // Write beside, then rename: a failed export never leaves half a file under `out`.
-            let partial = out.with_extension("partial");
-            std::fs::write(&partial, &bytes)
-                .with_context(|| format!("writing {}", partial.display()))?;
-            std::fs::rename(&partial, &out)
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+            write_whole(
+                &out,
+                &export_bytes(&data, stats.as_ref(), &content, v, kind)?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

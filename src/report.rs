@@ -4,6 +4,23 @@ use serde_json::{Value as Json, json};
 
 use crate::engine::stats::VillageStatsReport;
 
+/// The UTC civil date and time of `secs` seconds since the Unix epoch: (year, month, day, hour,
+/// minute, second), by Howard Hinnant's days-to-civil algorithm.
+pub fn utc_civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Per-village statistics as JSON. Each village row carries `code`, `name`, `parcel_area_m2`,
 /// `land_use_m2` (land-use code → m²), `greenhouse_count`, `greenhouse_area_m2` and `facilities`
 /// (kind → count), which other tools rely on; areas are in m² in the metric CRS given.

@@ -509,6 +509,20 @@ fn commit(
     Ok((record, diff))
 }
 
+/// A write based on `expected_head` may go ahead only while it is still the head.
+fn ensure_head(record: &PlanRecord, expected_head: i64) -> Result<(), PlanError> {
+    if record.head == expected_head {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            plan: record.id,
+            expected: expected_head,
+            head: record.head,
+        }
+        .into())
+    }
+}
+
 /// Applies `edits` to the head (which must still be `expected_head`) as one new version.
 pub fn edit(
     store: &mut dyn PlanStore,
@@ -530,14 +544,7 @@ pub fn edit(
         },
         other => other,
     })?;
-    if record.head != expected_head {
-        return Err(StoreError::Conflict {
-            plan,
-            expected: expected_head,
-            head: record.head,
-        }
-        .into());
-    }
+    ensure_head(&record, expected_head)?;
     let after = model::apply_edits(&before, edits, &catalogue(data))?;
     let (record, diff) = commit(
         store,
@@ -560,14 +567,7 @@ pub fn restore(
     actor: &Actor,
 ) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
     let (record, _, before) = load(store, plan, None)?;
-    if record.head != expected_head {
-        return Err(StoreError::Conflict {
-            plan,
-            expected: expected_head,
-            head: record.head,
-        }
-        .into());
-    }
+    ensure_head(&record, expected_head)?;
     let (_, _, old) = load(store, plan, Some(version))?;
     let message = format!("恢复到版本 {version} / restored version {version}");
     let (record, diff) = commit(

@@ -142,21 +142,12 @@ fn polygons_in_view(
     Ok(out)
 }
 
-/// Civil date (UTC) of now, as 2026-11-23.
+/// Today's date (UTC), as 2026-11-23.
 fn today() -> String {
-    let days = std::time::SystemTime::now()
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d, ..) = crate::report::utc_civil(secs);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -235,6 +235,20 @@ fn read_plan(conn: &rusqlite::Connection, id: i64) -> Result<Option<PlanRecord>,
         .optional()?)
 }
 
+/// A version row: plan_id, version, author, at, message, summary, diff[, content].
+fn version_row(r: &rusqlite::Row, with_content: bool) -> rusqlite::Result<VersionRecord> {
+    Ok(VersionRecord {
+        plan_id: r.get(0)?,
+        version: r.get(1)?,
+        author: r.get(2)?,
+        at: r.get(3)?,
+        message: r.get(4)?,
+        summary: r.get(5)?,
+        diff: r.get(6)?,
+        content: if with_content { Some(r.get(7)?) } else { None },
+    })
+}
+
 fn token_row(r: &rusqlite::Row) -> rusqlite::Result<TokenRecord> {
     let role: String = r.get(2)?;
     Ok(TokenRecord {
@@ -245,6 +259,23 @@ fn token_row(r: &rusqlite::Row) -> rusqlite::Result<TokenRecord> {
         created_at: r.get(3)?,
         revoked_at: r.get(4)?,
     })
+}
+
+/// The plan, if its head is still `expected_head`; otherwise [`StoreError::Conflict`].
+fn head_at(
+    conn: &rusqlite::Connection,
+    plan: i64,
+    expected_head: i64,
+) -> Result<PlanRecord, StoreError> {
+    let current = read_plan(conn, plan)?.ok_or(StoreError::NoPlan(plan))?;
+    if current.head != expected_head {
+        return Err(StoreError::Conflict {
+            plan,
+            expected: expected_head,
+            head: current.head,
+        });
+    }
+    Ok(current)
 }
 
 impl PlanStore for GpkgStore {
@@ -290,18 +321,7 @@ impl PlanStore for GpkgStore {
                  FROM liancun_plan_versions v JOIN liancun_plans p ON p.id = v.plan_id
                  WHERE v.plan_id = ?1 AND v.version = ?2 AND p.deleted_at IS NULL",
                 [plan, version],
-                |r| {
-                    Ok(VersionRecord {
-                        plan_id: r.get(0)?,
-                        version: r.get(1)?,
-                        author: r.get(2)?,
-                        at: r.get(3)?,
-                        message: r.get(4)?,
-                        summary: r.get(5)?,
-                        diff: r.get(6)?,
-                        content: Some(r.get(7)?),
-                    })
-                },
+                |r| version_row(r, true),
             )
             .optional()?)
     }
@@ -311,18 +331,7 @@ impl PlanStore for GpkgStore {
             "SELECT plan_id, version, author, at, message, summary, diff
              FROM liancun_plan_versions WHERE plan_id = ?1 ORDER BY version DESC",
         )?;
-        let rows = stmt.query_map([plan], |r| {
-            Ok(VersionRecord {
-                plan_id: r.get(0)?,
-                version: r.get(1)?,
-                author: r.get(2)?,
-                at: r.get(3)?,
-                message: r.get(4)?,
-                summary: r.get(5)?,
-                diff: r.get(6)?,
-                content: None,
-            })
-        })?;
+        let rows = stmt.query_map([plan], |r| version_row(r, false))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -334,14 +343,7 @@ impl PlanStore for GpkgStore {
         audit: &AuditEntry,
     ) -> Result<PlanRecord, StoreError> {
         self.write_transaction(|conn| {
-            let current = read_plan(conn, plan)?.ok_or(StoreError::NoPlan(plan))?;
-            if current.head != expected_head {
-                return Err(StoreError::Conflict {
-                    plan,
-                    expected: expected_head,
-                    head: current.head,
-                });
-            }
+            let current = head_at(conn, plan, expected_head)?;
             let next = current.head + 1;
             insert_version(conn, plan, next, version)?;
             conn.execute(
@@ -363,14 +365,7 @@ impl PlanStore for GpkgStore {
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write_transaction(|conn| {
-            let current = read_plan(conn, plan)?.ok_or(StoreError::NoPlan(plan))?;
-            if current.head != expected_head {
-                return Err(StoreError::Conflict {
-                    plan,
-                    expected: expected_head,
-                    head: current.head,
-                });
-            }
+            head_at(conn, plan, expected_head)?;
             conn.execute(
                 &format!("UPDATE liancun_plans SET deleted_at = {NOW} WHERE id = ?1"),
                 [plan],
