@@ -1,7 +1,9 @@
 //! The web map in a real browser: headless Chromium (Debian `chromium`) driven by
 //! `playwright-core` from `web/tests/browser.mjs` loads the page from a running server, waits
-//! for the tiles, searches a village, clicks it, checks the side panel and saves a screenshot
-//! (`target/…/browser/map.png`). Skips loudly without Chromium or Node.js, except in CI.
+//! for the tiles, searches a village, clicks it, checks the side panel, the zone and facility
+//! analyses, and edits a plan (规划方案) with an editor token made on the CLI; it saves
+//! screenshots (`target/…/browser/map.png`, `map-zones.png`, `map-facilities.png`,
+//! `map-plans.png`). Skips loudly without Chromium or Node.js, except in CI.
 
 mod common;
 
@@ -34,6 +36,28 @@ fn web_map_in_headless_chromium() {
     );
     let dir = temp_dir("browser");
     let ws = demo_workspace("browser_ws");
+    // An editor token for the plan steps: the last word `liancun token create` prints.
+    let o = liancun(&[
+        "token",
+        "create",
+        "-w",
+        ws.to_str().unwrap(),
+        "--role",
+        "editor",
+        "--name",
+        "浏览器测试",
+    ]);
+    assert!(o.status.success(), "token create: {}", stderr(&o));
+    let token = stdout(&o)
+        .split_whitespace()
+        .last()
+        .expect("a token on stdout")
+        .to_string();
+    assert!(
+        token.starts_with("lc_"),
+        "token create printed {:?}",
+        stdout(&o)
+    );
     let server = Server::start(&ws);
     let shot = dir.join("map.png");
     let o = Command::new("node")
@@ -41,6 +65,7 @@ fn web_map_in_headless_chromium() {
         .arg(&server.url)
         .arg(&shot)
         .env("CHROMIUM_PATH", &chromium)
+        .env("LIANCUN_TOKEN", &token)
         .output()
         .expect("run node");
     println!("{}", stdout(&o));
@@ -55,6 +80,13 @@ fn web_map_in_headless_chromium() {
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "screenshot of {} bytes",
         png.len()
+    );
+    let plans = dir.join("map-plans.png");
+    let png = std::fs::read(&plans).expect("a screenshot of the plan steps");
+    assert!(
+        png.starts_with(b"\x89PNG"),
+        "{} is not a PNG",
+        plans.display()
     );
     eprintln!("screenshot: {}", shot.display());
 }

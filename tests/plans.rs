@@ -192,6 +192,11 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
     let v2 = etag(&h);
     assert_eq!(v2, "\"plan-1-v2\"");
     assert_eq!(v2plan["updated_by"], "编辑甲");
+    assert_eq!(v2plan["based_on"], 1);
+    assert_eq!(
+        v2plan["changes"]["diff"]["moved_villages"][0]["id"],
+        moved.as_str()
+    );
     let warnings = v2plan["warnings"].as_array().unwrap();
     assert!(
         warnings

@@ -291,7 +291,7 @@ pub async fn edit(
     let (body, etag) = blocking(move || {
         let expected = if_match(&headers, id, || head(&state, id))?;
         let data = zoning_data(&state)?;
-        let (record, content, _) = plan::edit(
+        let (record, content, diff) = plan::edit(
             &mut *state.plan_store(),
             &data,
             id,
@@ -301,7 +301,7 @@ pub async fn edit(
             &body.message,
         )
         .map_err(plan_error)?;
-        written(&data, &record, expected, &content)
+        written(&data, &record, expected, &content, &diff)
     })
     .await?;
     Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
@@ -322,10 +322,12 @@ fn written(
     record: &crate::store::plans::PlanRecord,
     base: i64,
     content: &plan::PlanContent,
+    diff: &plan::PlanDiff,
 ) -> Result<(Json, String), ApiError> {
     let checked = plan::check(data, content).map_err(plan_error)?;
     let mut body = plan::plan_json(data, record, record.head, content, &checked);
     body["based_on"] = json!(base);
+    body["changes"] = json!({"summary": diff.summary(), "diff": diff});
     Ok((body, plan::etag(record.id, record.head)))
 }
 
@@ -440,14 +442,14 @@ pub async fn restore(
     let (body, etag) = blocking(move || {
         let expected = if_match(&headers, id, || head(&state, id))?;
         let data = zoning_data(&state)?;
-        let (record, content, _) =
+        let (record, content, diff) =
             plan::restore(&mut *state.plan_store(), id, expected, body.version, &actor).map_err(
                 |e| match e {
                     e @ PlanError::NoVersion { .. } => field_error("version", e.to_string()),
                     other => plan_error(other),
                 },
             )?;
-        written(&data, &record, expected, &content)
+        written(&data, &record, expected, &content, &diff)
     })
     .await?;
     Ok(with_etag(json_body(StatusCode::OK, &body), &etag))

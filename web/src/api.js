@@ -20,9 +20,9 @@ export function apiUrl(path) {
   return new URL(path, window.location.href).href;
 }
 
-export async function getJson(path, { signal, method = 'GET', body } = {}) {
+export async function getJson(path, { signal, method = 'GET', body, headers: extra } = {}) {
   const url = apiUrl(path);
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -66,3 +66,37 @@ export const analyseCoverage = (params, opts) => getJson('/analysis/coverage', {
 export const locateFacilities = (params, opts) => getJson('/analysis/locate', { ...opts, method: 'POST', body: params });
 /** `POST /analysis/centers`: the villages of a zone or town ranked as its key village. */
 export const rankCenters = (params, opts) => getJson('/analysis/centers', { ...opts, method: 'POST', body: params });
+
+// Plans (规划方案). Reads are public by default; writes carry `Authorization: Bearer <token>`
+// (role editor) and, for an existing plan, `If-Match: <the plan's ETag>` (412 when stale).
+const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
+/** `GET /plans`: `{plans: [{id, name, version, etag, updated_at, updated_by, …}]}`. */
+export const listPlans = (opts) => getJson('/plans', opts);
+/** `GET /plans/{id}`: the head version with zones, statistics, violations and warnings. */
+export const getPlan = (id, opts) => getJson(`/plans/${encodeURIComponent(id)}`, opts);
+/** `POST /plans` `{name, from: proposal|empty|zoning, zoning?, params?}` → 201, the new plan. */
+export const createPlan = (body, token, opts) => getJson('/plans', { ...opts, method: 'POST', body, headers: bearer(token) });
+/** `PATCH /plans/{id}` `{edits, message?}` with If-Match → the new version. */
+export const editPlan = (id, etag, edits, token, opts) =>
+  getJson(`/plans/${encodeURIComponent(id)}`, {
+    ...opts,
+    method: 'PATCH',
+    body: opts?.message ? { edits, message: opts.message } : { edits },
+    headers: { ...bearer(token), 'If-Match': etag },
+  });
+/** `GET /plans/{id}/versions`: `{head, versions: [{version, author, at, message, summary}]}`. */
+export const getPlanVersions = (id, opts) => getJson(`/plans/${encodeURIComponent(id)}/versions`, opts);
+/** `POST /plans/{id}/restore` `{version}` with If-Match → the new head (a copy of `version`). */
+export const restorePlan = (id, etag, version, token, opts) =>
+  getJson(`/plans/${encodeURIComponent(id)}/restore`, { ...opts, method: 'POST', body: { version }, headers: { ...bearer(token), 'If-Match': etag } });
+/** The download URL of an export: geojson, gpkg, shp (zip), csv (members) or stats. */
+export const planExportUrl = (id, format, version) =>
+  apiUrl(`/plans/${encodeURIComponent(id)}/export?format=${encodeURIComponent(format)}${version != null ? `&version=${encodeURIComponent(version)}` : ''}`);
+/** The URL of a planning sheet (图件): one zone, or the county overview without `zone`. */
+export function planSheetUrl(id, { zone = null, format = 'pdf', paper = 'a3' } = {}) {
+  const q = new URLSearchParams();
+  if (zone) q.set('zone', zone);
+  q.set('format', format);
+  q.set('paper', paper);
+  return apiUrl(`/plans/${encodeURIComponent(id)}/sheet?${q}`);
+}

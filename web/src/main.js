@@ -8,7 +8,9 @@
 // URL parameters: ?village=<code> selects a village, ?layers=villages,parcels (or ?layer=…) sets the
 // visible layers, ?mode=town|industry|strong the village colouring, ?lang=en the language. A zoning
 // (片区方案, zones.js) and a facility analysis (设施分析, facilities.js) live in the page only: the
-// "by zone" and "by coverage" colourings are not put in the URL.
+// "by zone" and "by coverage" colourings are not put in the URL. A saved plan (规划方案, plans.js)
+// is shown like a zoning, one of the two at a time; the plan last opened and the editor token are
+// remembered in localStorage.
 //
 // Colourings: the user's own (town / industry / strong, `baseMode`) and two that come with a result,
 // "zone" and "coverage". The latest result takes the colouring (a zoning → by zone, a coverage or
@@ -35,6 +37,7 @@ import { toast, toastApiError } from './toast.js';
 import { landClassInfo, landClassOf, LAND_CODE_NAMES, zoneColor } from './palette.js';
 import { UNASSIGNED, villagesBbox, ZonesCard } from './zones.js';
 import { FacilitiesCard, sitePopupHtml } from './facilities.js';
+import { PlansCard } from './plans.js';
 
 setWorkerUrl(workerUrl);
 
@@ -79,23 +82,51 @@ const panel = new VillagePanel({ onClose: () => select(null) });
 const search = new SearchBox({ onPick: (v) => select(v.code, { fit: true }) });
 const zonesCard = new ZonesCard({
   villages: () => app.villages,
-  onZoning: applyZoning,
+  // A new result takes the map from a plan; clearing (nothing of this card shown) leaves a plan.
+  onZoning: (zoning) => {
+    if (zoning) plansCard.detach();
+    else if (app.zoning?.source === 'plan') return;
+    applyZoning(zoning);
+  },
   onPick: (id) => showZone(id, { fit: true }),
   onProblem: showProblem,
 });
-// One analysis card open at a time: opening one folds the other (both are tall).
+// One card open at a time among 片区方案, 设施分析 and 规划方案: opening one folds the others
+// (all three are tall); closing 设施分析 or 规划方案 unfolds 片区方案 unless the other is open.
 const zonesCardEl = document.getElementById('zones-card');
 const facilitiesCard = new FacilitiesCard({
   villages: () => app.villages,
   zone: selectedZoneMembers,
   onResult: applyFacilities,
   onPick: (code) => select(code, { fit: true }),
-  onOpen: (open) => foldCard(zonesCardEl, open),
+  onOpen: (open) => {
+    if (open && plansCard.isOpen) plansCard.setOpen(false);
+    if (open || !plansCard.isOpen) foldCard(zonesCardEl, open);
+  },
 });
+const plansCard = new PlansCard({
+  villages: () => app.villages,
+  onZoning: (zoning) => {
+    zonesCard.release();
+    applyZoning(zoning);
+  },
+  onPick: (id) => showZone(id, { fit: true }),
+  onOpen: (open) => {
+    if (open && facilitiesCard.isOpen) facilitiesCard.setOpen(false);
+    if (open || !facilitiesCard.isOpen) foldCard(zonesCardEl, open);
+  },
+  zonesParams: () => zonesCard.readParams(),
+  currentZoning: () => (app.zoning && app.zoning.source !== 'plan' ? app.zoning : null),
+  onChooserClose: () => {
+    if (app.map?.getStyle()) setHighlight(app.map, app.selected);
+  },
+});
+Object.defineProperty(app, 'plan', { get: () => plansCard.plan, enumerable: true });
 zonesCardEl.querySelector('.card-toggle').addEventListener('click', () => {
   const open = zonesCardEl.classList.contains('collapsed');
   foldCard(zonesCardEl, !open);
   if (open && facilitiesCard.isOpen) facilitiesCard.setOpen(false);
+  if (open && plansCard.isOpen) plansCard.setOpen(false);
 });
 panel.extra = villageZoneLine;
 let layerList = null;
@@ -155,6 +186,7 @@ function select(code, { fit = false } = {}) {
 function markZone(id, { scroll = false } = {}) {
   app.selectedZone = id ?? null;
   zonesCard.setActive(app.selectedZone, { scroll });
+  plansCard.setActive(app.selectedZone, { scroll });
   if (app.map?.getStyle()) setSelectedZone(app.map, id === UNASSIGNED ? null : app.selectedZone);
   facilitiesCard.renderScope(); // the key-village ranking offers the selected zone
 }
@@ -180,7 +212,8 @@ function showZone(id, { fit = false } = {}) {
   setUrlParam('village', null);
   if (app.map?.getStyle()) setHighlight(app.map, null);
   markZone(id, { scroll: true });
-  panel.showCustom(`zone:${id}`, () => zonesCard.detailHtml(id));
+  const owner = z.source === 'plan' ? plansCard : zonesCard;
+  panel.showCustom(`zone:${id}`, () => owner.detailHtml(id));
   if (fit) fitTo(z.bboxById.get(id), { maxZoom: ZONE_FIT_MAX_ZOOM });
 }
 
@@ -199,7 +232,7 @@ function villageZoneLine(v) {
   const bad = zone.violations?.length > 0;
   return `<div class="panel-zone${bad ? ' bad' : ''}" data-testid="panel-zone">
     <i class="zone-swatch${bad ? ' bad' : ''}" style="--c:${zoneColor(zone.colour)}"></i>
-    <span>${escapeHtml(t('villageZone'))} <b data-testid="panel-zone-id">${escapeHtml(id)}</b>
+    <span>${escapeHtml(t('villageZone'))} <b data-testid="panel-zone-id">${escapeHtml(id)}</b>${zone.name ? ` ${escapeHtml(zone.name)}` : ''}
       <span class="muted">· ${isKey ? `<span class="key-star">★</span>${escapeHtml(t('zoneKeyVillage'))}` : `${escapeHtml(t('zoneKeyVillage'))} ${escapeHtml(keyName)}`}</span></span>
     <button type="button" class="link-btn" data-zone-link="${escapeHtml(id)}">${escapeHtml(t('showZone'))} ›</button>
   </div>`;
@@ -305,6 +338,15 @@ function onMapClick(e) {
   const ids = [FAC_NEW_SITE_LAYER, 'fac-sites-existing', 'facilities-icon', 'members-icon', 'members-fill', 'greenhouses-fill', 'parcels-fill', VILLAGE_FILL].filter((id) => map.getLayer(id));
   const feats = map.queryRenderedFeatures(e.point, { layers: ids });
   const village = feats.find((f) => f.layer.id === VILLAGE_FILL);
+  // 调整模式 of a plan: a village click opens the move chooser instead of the panel.
+  if (plansCard.adjusting && village?.properties?.code) {
+    popup?.remove();
+    popup = null;
+    const code = String(village.properties.code);
+    plansCard.openChooser(map, code, e.lngLat);
+    setHighlight(map, code);
+    return;
+  }
   if (village?.properties?.code) select(String(village.properties.code));
   const first = feats.find((f) => f.layer.id !== VILLAGE_FILL);
   popup?.remove();
@@ -482,6 +524,7 @@ modeSelect.addEventListener('change', () => {
 
 // Links inside the side panel: a village's zone, a zone's member villages.
 document.getElementById('panel-body').addEventListener('click', (e) => {
+  if (e.target.closest('[data-plan-action], form, select')) return; // a plan's edit controls (plans.js)
   const zoneLink = e.target.closest('[data-zone-link]');
   if (zoneLink) return showZone(zoneLink.dataset.zoneLink, { fit: true });
   const village = e.target.closest('[data-village]');
@@ -489,7 +532,7 @@ document.getElementById('panel-body').addEventListener('click', (e) => {
 });
 document.getElementById('panel-body').addEventListener('keydown', (e) => {
   const row = e.target.closest('tr[data-village]');
-  if (row && e.key === 'Enter') select(row.dataset.village, { fit: true });
+  if (row && e.key === 'Enter' && !e.target.closest('button')) select(row.dataset.village, { fit: true });
 });
 
 document.getElementById('lang-switch').addEventListener('click', () => {
@@ -506,6 +549,8 @@ onLangChange(() => {
   search.refresh();
   zonesCard.render();
   facilitiesCard.render();
+  plansCard.closeChooser();
+  plansCard.render();
   popup?.remove();
 });
 

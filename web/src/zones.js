@@ -143,13 +143,13 @@ export function villagesBbox(codes, byCode) {
   return Number.isFinite(b[0]) ? b : null;
 }
 
-const hasViolations = (z) => Array.isArray(z.violations) && z.violations.length > 0;
+export const hasViolations = (z) => Array.isArray(z.violations) && z.violations.length > 0;
 
 /**
  * The zoning the page shows: the evaluation answer plus lookups (zone by id, zone of a village,
  * proposal zone by id, bbox by id) and the map's GeoJSON (zones flagged `bad`, key village points).
  */
-function buildZoning(evaluation, { source, name, proposal, params }, byCode) {
+export function buildZoning(evaluation, { source, name, proposal, params }, byCode) {
   const zones = Array.isArray(evaluation.zones) ? evaluation.zones : [];
   const byId = new Map(zones.map((z) => [String(z.id), z]));
   const zoneOf = new Map();
@@ -213,13 +213,13 @@ function buildZoning(evaluation, { source, name, proposal, params }, byCode) {
 // Rendering
 
 /** `key` with {n}, or its singular form `<key minus s>1` when n = 1 (English needs it). */
-function tn(key, n) {
+export function tn(key, n) {
   return Number(n) === 1 ? t(`${key.replace(/s$/, '')}1`) : t(key, { n: fmt(n) });
 }
 
-const swatch = (color, cls = '') => `<i class="zone-swatch ${cls}" style="--c:${color}"></i>`;
+export const swatch = (color, cls = '') => `<i class="zone-swatch ${cls}" style="--c:${color}"></i>`;
 
-function constraintName(code) {
+export function constraintName(code) {
   const key = `c_${code}`;
   const name = t(key);
   return name === key ? String(code) : name;
@@ -235,7 +235,7 @@ function bindingText(b) {
   return s === key ? String(b) : s;
 }
 
-function violationText(v) {
+export function violationText(v) {
   return `${constraintName(v.constraint)}${getLang() === 'en' ? ': ' : '：'}${pickLang(v.detail)}`;
 }
 
@@ -253,7 +253,7 @@ function explanationHtml(e) {
   return `<p class="zone-explanation">${escapeHtml(String(e))}</p>`;
 }
 
-function isStrong(v) {
+export function isStrong(v) {
   return v?.strong === true || v?.strong === 1 || v?.strong === 'true';
 }
 
@@ -359,7 +359,7 @@ function sourceLabel(zoning) {
 // The card
 
 /** The error text of a failed request: the server's detail in the current language. */
-function requestErrorText(err, what) {
+export function requestErrorText(err, what) {
   if (err instanceof ApiError && err.status) {
     return t('errHttp', { status: err.status, what: `${what}${err.detail ? ` — ${pickLang(err.detail)}` : ''}` });
   }
@@ -367,7 +367,7 @@ function requestErrorText(err, what) {
 }
 
 /** `s` cut to about `max` characters (a 422 detail may list hundreds of villages). */
-function shorten(s, max) {
+export function shorten(s, max) {
   return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
 }
 
@@ -545,9 +545,24 @@ export class ZonesCard {
     this.onZoning(null);
   }
 
+  /**
+   * Forgets the zoning without telling `onZoning` (a plan of the 规划方案 card took the map) and
+   * cancels a request under way, whose answer would take the map back.
+   */
+  release() {
+    if (!this.zoning && !this.busy) return;
+    this.abort?.abort();
+    this.abort = null;
+    this.zoning = null;
+    this.active = null;
+    this.setBusy(null);
+    this.onProblem([]);
+    this.render();
+  }
+
   /** Marks zone `id` in the list (null: none); `scroll` brings it into view. */
   setActive(id, { scroll = false } = {}) {
-    this.active = id ?? null;
+    this.active = this.zoning ? id ?? null : null;
     for (const li of this.list.querySelectorAll('[data-zone]')) {
       const on = li.dataset.zone === this.active;
       li.classList.toggle('active', on);

@@ -8,8 +8,13 @@
 // (`npm run dev`, which also serves the page at /map/). CHROMIUM_PATH overrides /usr/bin/chromium.
 // Prints each step; exits 1 with a message on the first failure, on any uncaught page exception or
 // console error, 2 on bad arguments. Besides <screenshot.png> it saves <screenshot>-zones.png (a
-// zoning with a violation, its zone open in the panel) and <screenshot>-facilities.png (an MCLP
-// result: service areas, numbered new sites, uncovered villages hatched).
+// zoning with a violation, its zone open in the panel), <screenshot>-facilities.png (an MCLP
+// result: service areas, numbered new sites, uncovered villages hatched) and <screenshot>-plans.png
+// (a plan after a village was moved into a far zone: the warning, the zone open in the panel).
+//
+// LIANCUN_TOKEN: an editor token of the server's workspace (`liancun token create -w W.gpkg
+// --role editor --name …`, the last word it prints). Without it the plan steps stop after checking
+// that the 规划方案 card is read-only.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -24,6 +29,8 @@ const pageUrl = `${base}/map/`;
 const shotPath = resolve(shotArg);
 const zonesShotPath = shotPath.replace(/(\.png)?$/i, '-zones.png');
 const facilitiesShotPath = shotPath.replace(/(\.png)?$/i, '-facilities.png');
+const plansShotPath = shotPath.replace(/(\.png)?$/i, '-plans.png');
+const token = (process.env.LIANCUN_TOKEN ?? '').trim();
 
 // WebGL in headless Chromium: ANGLE on SwiftShader (software Vulkan). Chromium 156 falls back to
 // it by itself when there is no GPU, but the fallback is deprecated upstream, so ask for it
@@ -62,6 +69,7 @@ let browser;
 // too large a p: both answer 422), which Chromium reports as console errors.
 let expectInfeasible = false;
 let expectFacilityError = false;
+let expectStale = false; // a plan edit based on a version someone else replaced: 412
 
 async function waitFor(page, fn, arg, timeout, what) {
   try {
@@ -110,6 +118,7 @@ async function run() {
     if (/Failed to load resource.*404/.test(m.text()) && /\/tiles\/[^/]+$/.test(where)) return;
     if (expectInfeasible && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/zones\/propose$/.test(where)) return;
     if (expectFacilityError && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/locate$/.test(where)) return;
+    if (expectStale && /Failed to load resource.*412/.test(m.text()) && /\/plans\/\d+$/.test(where)) return;
     problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
     log(`!! console error: ${m.text()} ${where}`);
   });
@@ -239,6 +248,7 @@ async function run() {
 
   await testZones(page);
   await testFacilities(page, villages, target);
+  await testPlans(page);
 
   if (problems.length) fail(`${problems.length} browser error(s):\n  ${problems.join('\n  ')}`);
   ok('no console errors or uncaught exceptions');
@@ -499,6 +509,263 @@ async function testFacilities(page, villages, target) {
   if (r.areas || r.newSites.length || r.hatched || r.uncovered || r.covered) fail(`after 清除 the map still shows ${JSON.stringify(r)}`);
   if (r.mode !== 'town') fail(`the colouring is "${r.mode}" after 清除, expected "town"`);
   ok('清除: service areas, sites, coverage colours gone, colouring back to 按乡镇');
+}
+
+/** What the plans card and the map show of the plan loaded, from the page. */
+function planState(page) {
+  return page.evaluate(() => {
+    const { plan, zoning } = window.__liancun;
+    const items = [...document.querySelectorAll('[data-testid="plan-zone-item"]')];
+    return {
+      version: Number(document.querySelector('[data-testid="plan-version"]')?.dataset.version ?? 0),
+      planVersion: plan?.version ?? null,
+      items: items.length,
+      zones: plan?.zones?.length ?? 0,
+      source: zoning?.source ?? null,
+      warnings: [...document.querySelectorAll('[data-testid="plan-warning"]')].map((li) => ({ constraint: li.dataset.constraint, zone: li.dataset.zone ?? null, text: li.textContent.trim() })),
+      busy: Boolean(document.querySelector('[data-testid="plans-busy"]')),
+    };
+  });
+}
+
+/** The list item of zone `id`: members and population (data attributes), the texts shown. */
+function planItem(page, id) {
+  return page.evaluate((zid) => {
+    const li = document.querySelector(`[data-testid="plan-zone-item"][data-zone="${zid}"]`);
+    if (!li) return null;
+    const text = (tid) => li.querySelector(`[data-testid="${tid}"]`)?.textContent.trim() ?? null;
+    return {
+      members: Number(li.dataset.members),
+      population: Number(li.dataset.population),
+      count: text('plan-zone-count'),
+      pop: text('plan-zone-pop'),
+      name: text('plan-zone-name'),
+      key: text('plan-zone-key'),
+      badge: text('plan-zone-violation'),
+    };
+  }, id);
+}
+
+async function waitPlanVersion(page, v, what) {
+  await waitFor(
+    page,
+    (n) => Number(document.querySelector('[data-testid="plan-version"]')?.dataset.version) === n && window.__liancun.plan?.version === n && !document.querySelector('[data-testid="plans-busy"]'),
+    v,
+    30000,
+    `version ${v} of the plan (${what})`,
+  );
+}
+
+async function testPlans(page) {
+  // 18. The 规划方案 card: opening it folds the other two; read-only without a token, saying how
+  // to get one.
+  await page.getByTestId('plans-toggle').click();
+  await waitFor(page, () => !document.querySelector('[data-testid="plans-card"]').classList.contains('collapsed') && document.querySelector('[data-testid="zones-card"]').classList.contains('collapsed') && document.querySelector('[data-testid="fac-card"]').classList.contains('collapsed'), null, 5000, 'the 规划方案 card to open and the other cards to fold');
+  await waitFor(page, () => document.querySelectorAll('[data-testid="plans-select"] option').length > 0, null, 10000, 'the plan switcher (GET /plans)');
+  const readOnly = await page.evaluate(() => ({
+    summary: document.querySelector('[data-testid="plans-token-summary"]').textContent.trim(),
+    open: document.querySelector('[data-testid="plans-token-box"]').open,
+    hint: document.querySelector('[data-testid="plans-token-box"] code')?.textContent ?? '',
+  }));
+  if (!readOnly.summary.includes('只读') || !readOnly.open) fail(`without a token the card reads "${readOnly.summary}" (token box open: ${readOnly.open}), expected 只读 and the token field shown`);
+  if (!readOnly.hint.includes('liancun token create') || !readOnly.hint.includes('--role editor')) fail(`the card does not say how to get a token: "${readOnly.hint}"`);
+  ok(`规划方案 opened, read-only: "${readOnly.summary}", hint "${readOnly.hint.trim()}"`);
+  if (!token) {
+    log('!!!!! SKIPPED the plan edit steps: no LIANCUN_TOKEN (an editor token of the server\'s workspace) !!!!!');
+    return;
+  }
+
+  // 19. The editor token, kept in localStorage.
+  await page.getByTestId('plans-token').fill(token);
+  await page.getByTestId('plans-token-save').click();
+  await waitFor(page, () => document.querySelector('[data-testid="plans-token-summary"]').textContent.includes('已设置'), null, 5000, 'the token summary to read 已设置');
+  const kept = await page.evaluate(() => window.localStorage.getItem('liancun.token'));
+  if (kept !== token) fail('the token is not kept in localStorage');
+  ok('编辑令牌 entered and kept in localStorage');
+
+  // 20. A new plan from a proposal (the 片区方案 card's bounds): zones listed, coloured, outlined.
+  await page.getByTestId('plans-new').click();
+  await page.getByTestId('plans-new-name').fill('浏览器测试方案');
+  await page.getByTestId('plans-new-from').selectOption('proposal');
+  await page.getByTestId('plans-create').click();
+  await waitPlanVersion(page, 1, 'created from a proposal');
+  let st = await planState(page);
+  if (!(st.zones > 1)) fail(`the new plan has ${st.zones} zones`);
+  if (st.items !== st.zones) fail(`the plan list shows ${st.items} zones, the plan has ${st.zones}`);
+  if (st.source !== 'plan') fail(`the map shows a zoning from "${st.source}", expected the plan`);
+  const selected = await page.getByTestId('plans-select').evaluate((el) => el.selectedOptions[0]?.textContent ?? '');
+  if (!selected.includes('浏览器测试方案')) fail(`the plan switcher shows "${selected}"`);
+  await mapSettled(page);
+  let r = await zoneRender(page);
+  if (r.mode !== 'zone' || !(r.outlines > 0) || !(r.zoned > 0)) fail(`the plan is not drawn: ${JSON.stringify(r)}`);
+  const firstWarnings = st.warnings.length;
+  ok(`plan created: ${st.zones} zones listed, "${selected}", ${r.zoned}/${r.villages} villages zone-coloured, ${r.outlines} outline features, ${firstWarnings} warning(s)`);
+
+  // 21. 调整模式: click a village of zone A on the map and move it into the zone farthest from it.
+  // A = a zone with at least 3 villages (it stays a zone); the village = a non-key member whose
+  // centroid lies in itself on the screen after zone A is opened (the map fits it).
+  const pick = await page.evaluate(() => {
+    const { plan, villages } = window.__liancun;
+    const byCode = new Map(villages.map((v) => [String(v.code), v]));
+    const centre = (z) => {
+      const cs = z.members.map((m) => byCode.get(String(m.code))?.centroid).filter(Array.isArray);
+      return [cs.reduce((s, c) => s + c[0], 0) / cs.length, cs.reduce((s, c) => s + c[1], 0) / cs.length];
+    };
+    const a = plan.zones.find((z) => z.members.length >= 3 && z.violations.length === 0);
+    if (!a) return null;
+    const ca = centre(a);
+    let b = null;
+    let best = -1;
+    for (const z of plan.zones) {
+      if (z.id === a.id || !z.members.length) continue;
+      const c = centre(z);
+      const d = Math.hypot((c[0] - ca[0]) * Math.cos((ca[1] * Math.PI) / 180), c[1] - ca[1]);
+      if (d > best) [best, b] = [d, z];
+    }
+    return { a: a.id, b: b.id, candidates: a.members.filter((m) => m.code !== a.key_village?.code).map((m) => ({ code: String(m.code), name: m.name, population: m.population })) };
+  });
+  if (!pick) fail('no zone with 3 villages or more in the plan');
+  const before = { a: await planItem(page, pick.a), b: await planItem(page, pick.b) };
+  await page.locator(`[data-testid="plan-zone-item"][data-zone="${pick.a}"]`).click();
+  await waitFor(page, (id) => document.querySelector('[data-testid="plan-zone-detail"]')?.dataset.zone === id, pick.a, 10000, `the detail of zone ${pick.a}`);
+  await page.getByTestId('plans-adjust-input').check();
+  await mapSettled(page);
+  const probe = await page.evaluate((cands) => {
+    const { map, villageFillLayer, villages } = window.__liancun;
+    const rect = map.getCanvas().getBoundingClientRect();
+    for (const c of cands) {
+      const v = villages.find((x) => String(x.code) === c.code);
+      if (!v?.centroid) continue;
+      const p = map.project(v.centroid);
+      const el = document.elementFromPoint(rect.left + p.x, rect.top + p.y);
+      const hit = map.queryRenderedFeatures([p.x, p.y], { layers: [villageFillLayer] })[0];
+      if (el === map.getCanvas() && hit && String(hit.properties.code) === c.code) return { ...c, x: rect.left + p.x, y: rect.top + p.y };
+    }
+    return null;
+  }, pick.candidates);
+  if (!probe) fail(`no non-key village of zone ${pick.a} is clickable on the map`);
+  await page.mouse.click(probe.x, probe.y);
+  const chooser = page.locator(`[data-testid="plan-chooser"][data-village="${probe.code}"]`);
+  await chooser.waitFor({ state: 'visible', timeout: 10000 }).catch(() => fail(`no move chooser for ${probe.name} ${probe.code} after the click in 调整模式`));
+  const options = await chooser.locator('[data-testid="plan-move-target"] option').count();
+  if (options !== st.zones + 1) fail(`the chooser offers ${options} targets, expected ${st.zones} zones + 未分区`);
+  await chooser.getByTestId('plan-move-target').selectOption(pick.b);
+  await chooser.getByTestId('plan-move-apply').click();
+  await waitPlanVersion(page, 2, `${probe.code} moved to ${pick.b}`);
+  await waitFor(page, () => !document.querySelector('[data-testid="plan-chooser"]'), null, 5000, 'the chooser to close');
+  st = await planState(page);
+  const after = { a: await planItem(page, pick.a), b: await planItem(page, pick.b) };
+  const warning = st.warnings.find((w) => w.constraint === 'disconnected' && w.zone === pick.b);
+  if (!warning) fail(`no "disconnected" warning for ${pick.b} after the move; warnings: ${JSON.stringify(st.warnings)}`);
+  if (!/连片|不连通/.test(warning.text)) fail(`the warning reads "${warning.text}"`);
+  if (!after.b.badge) fail(`zone ${pick.b} has no violation badge after the move`);
+  if (after.b.members !== before.b.members + 1 || after.a.members !== before.a.members - 1) fail(`members ${pick.a}: ${before.a.members} → ${after.a.members}, ${pick.b}: ${before.b.members} → ${after.b.members}`);
+  if (!after.b.count.includes(String(before.b.members + 1))) fail(`the list shows "${after.b.count}" for ${pick.b}, expected ${before.b.members + 1} villages`);
+  if (Math.abs(after.b.population - (before.b.population + Number(probe.population))) > 0.5) fail(`population of ${pick.b}: ${before.b.population} + ${probe.population} ≠ ${after.b.population}`);
+  // The moved village takes zone B's colour (feature-state zc, as B's other villages).
+  const colour = await page.evaluate(({ code, zid }) => {
+    const { map, zoning } = window.__liancun;
+    const zc = (c) => map.getFeatureState({ source: 'villages', sourceLayer: 'villages', id: c }).zc;
+    const others = zoning.byId.get(zid).members.filter((c) => c !== code);
+    return { zone: zoning.zoneOf.get(code), zc: zc(code), zoneZc: [...new Set(others.map(zc))] };
+  }, { code: probe.code, zid: pick.b });
+  if (colour.zone !== pick.b) fail(`the map's zoning puts ${probe.code} in ${colour.zone}, expected ${pick.b}`);
+  if (!Number.isInteger(colour.zc) || colour.zoneZc.length !== 1 || colour.zc !== colour.zoneZc[0]) fail(`${probe.code} is coloured ${colour.zc}, the other villages of ${pick.b} ${JSON.stringify(colour.zoneZc)}`);
+  ok(`调整模式: ${probe.name} ${probe.code} moved ${pick.a} → ${pick.b} (far): warning "${warning.text}", ${pick.b} ${before.b.count} → ${after.b.count}, ${before.b.pop} → ${after.b.pop}, badge "${after.b.badge}", ${pick.a} ${before.a.count} → ${after.a.count}`);
+
+  // The warning opens zone B: its violations in the panel, its outline dashed red on the map.
+  await page.getByTestId('plans-adjust-input').uncheck();
+  await page.locator(`[data-testid="plan-warning"][data-constraint="disconnected"][data-zone="${pick.b}"]`).click();
+  await waitFor(page, (id) => document.querySelector('[data-testid="plan-zone-detail"]')?.dataset.zone === id && document.querySelector('[data-testid="zone-detail-violations"]'), pick.b, 10000, `the detail of ${pick.b} with its violations`);
+  for (const close of await page.locator('[data-testid="toast"] .toast-close').all()) await close.click();
+  await mapSettled(page);
+  r = await zoneRender(page);
+  if (!(r.violationOutlines > 0)) fail(`no red outline drawn around ${pick.b}`);
+  await page.screenshot({ path: plansShotPath });
+  ok(`warning → zone ${pick.b}: violations in the panel, ${r.violationOutlines} red outline features, screenshot ${plansShotPath}`);
+
+  // 22. In the zone's panel: the moved village becomes the key village, the zone is renamed.
+  await page.locator(`[data-testid="plan-detail-set-key"][data-village="${probe.code}"]`).click();
+  await waitPlanVersion(page, 3, `key village of ${pick.b}`);
+  const keyed = await planItem(page, pick.b);
+  if (keyed.key !== probe.name) fail(`the key village of ${pick.b} reads "${keyed.key}", expected ${probe.name}`);
+  const newName = `${probe.name}测试片区`;
+  await page.getByTestId('plan-detail-name').fill(newName);
+  await page.getByTestId('plan-detail-rename').click();
+  await waitPlanVersion(page, 4, `${pick.b} renamed`);
+  const renamed = await planItem(page, pick.b);
+  if (renamed.name !== newName) fail(`zone ${pick.b} is listed as "${renamed.name}", expected ${newName}`);
+  const title = (await page.getByTestId('plan-detail-title').textContent()).trim();
+  if (title !== newName) fail(`the panel title reads "${title}"`);
+  ok(`设为中心村: ★ ${keyed.key}; renamed to "${renamed.name}" (list and panel)`);
+
+  // 23. Someone else saves meanwhile: the next edit answers 412, the card says so and reloads.
+  const other = await page.evaluate(async ({ tok, zid }) => {
+    const { plan } = window.__liancun;
+    const res = await fetch(`/plans/${plan.id}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}`, 'If-Match': plan.etag },
+      body: JSON.stringify({ edits: [{ op: 'set_notes', zone: zid, notes: '另一位编辑的备注' }] }),
+    });
+    return { status: res.status, version: (await res.json()).version };
+  }, { tok: token, zid: pick.a });
+  if (other.status !== 200) fail(`the other editor's PATCH answered ${other.status}`);
+  expectStale = true;
+  const typeBefore = await page.getByTestId('plan-detail-type').inputValue();
+  const otherType = await page.getByTestId('plan-detail-type').evaluate((el, cur) => [...el.options].map((o) => o.value).find((v) => v !== cur), typeBefore);
+  await page.getByTestId('plan-detail-type').selectOption(otherType);
+  await waitFor(page, () => [...document.querySelectorAll('[data-testid="toast"]')].some((el) => el.textContent.includes('方案已被他人修改，已重新载入')), null, 15000, 'the toast 方案已被他人修改，已重新载入');
+  await waitPlanVersion(page, other.version, 'reloaded after the 412');
+  const reloaded = await page.evaluate(({ a, b }) => {
+    const { plan } = window.__liancun;
+    return { notes: plan.zones.find((z) => z.id === a).notes, type: plan.zones.find((z) => z.id === b).type };
+  }, { a: pick.a, b: pick.b });
+  if (reloaded.notes !== '另一位编辑的备注') fail(`after the reload zone ${pick.a} has notes "${reloaded.notes}"`);
+  if (reloaded.type !== typeBefore) fail(`the refused type change was applied: ${reloaded.type}`);
+  expectStale = false;
+  ok(`412: toast "方案已被他人修改，已重新载入", reloaded at version ${other.version} with the other editor's notes, the stale edit not applied`);
+
+  // 24. 历史版本: every version listed; restoring version 1 brings the plan back without warnings.
+  await page.getByTestId('plans-tab-history').click();
+  await waitFor(page, (n) => document.querySelectorAll('[data-testid="plan-version-item"]').length === n, other.version, 10000, `${other.version} versions in 历史版本`);
+  const restoreButtons = await page.getByTestId('plan-restore').count();
+  if (restoreButtons !== other.version - 1) fail(`${restoreButtons} 恢复 buttons, expected ${other.version - 1} (all but the head)`);
+  await page.locator('[data-testid="plan-version-item"][data-version="1"] [data-testid="plan-restore"]').click();
+  await waitPlanVersion(page, other.version + 1, 'version 1 restored');
+  await waitFor(page, (n) => document.querySelectorAll('[data-testid="plan-version-item"]').length === n, other.version + 1, 10000, 'the restored version in 历史版本');
+  st = await planState(page);
+  const restoredB = await planItem(page, pick.b);
+  if (st.warnings.some((w) => w.constraint === 'disconnected' && w.zone === pick.b) || restoredB.badge) fail(`${pick.b} still flagged after restoring version 1`);
+  if (restoredB.members !== before.b.members || st.warnings.length !== firstWarnings) fail(`after restoring version 1: ${pick.b} has ${restoredB.members} villages (was ${before.b.members}), ${st.warnings.length} warnings (was ${firstWarnings})`);
+  ok(`历史版本: ${other.version} versions listed, 恢复 version 1 → version ${other.version + 1}: ${pick.b} back to ${restoredB.count}, the warning gone`);
+
+  // 25. Downloads: every export link answers 200 (the CSV with its header), sheet links present.
+  await page.getByTestId('plans-tab-downloads').click();
+  const links = await page.evaluate(async () => {
+    const out = {};
+    for (const a of document.querySelectorAll('[data-testid^="plan-export-"]')) {
+      const res = await fetch(a.href);
+      const body = await res.arrayBuffer();
+      const text = new TextDecoder().decode(body.slice(0, 200));
+      out[a.dataset.testid.replace('plan-export-', '')] = { status: res.status, type: res.headers.get('content-type'), bytes: body.byteLength, head: text.split(/\r?\n/)[0], href: a.getAttribute('href') };
+    }
+    out.sheets = [...document.querySelectorAll('[data-testid^="plan-sheet-"]')].map((a) => a.getAttribute('href'));
+    return out;
+  });
+  for (const f of ['geojson', 'gpkg', 'shp', 'csv', 'stats']) {
+    if (!links[f]) fail(`no download link for ${f}`);
+    if (links[f].status !== 200 || !(links[f].bytes > 0)) fail(`the ${f} link ${links[f].href} answered ${links[f].status} (${links[f].bytes} bytes)`);
+  }
+  if (!/^text\/csv/.test(links.csv.type) || !links.csv.head.includes('片区编号')) fail(`the member CSV is ${links.csv.type}, first line "${links.csv.head}"`);
+  if (!links.sheets.some((h) => /\/sheet\?format=pdf&paper=a3$/.test(h)) || !links.sheets.some((h) => /\/sheet\?zone=Z\d+&format=pdf&paper=a4$/.test(h))) fail(`sheet links: ${JSON.stringify(links.sheets)}`);
+  ok(`downloads: ${['geojson', 'gpkg', 'shp', 'csv', 'stats'].map((f) => `${f} ${links[f].status} ${links[f].bytes} B`).join(', ')}; CSV "${links.csv.head.slice(0, 30)}…"; ${links.sheets.length} sheet links`);
+
+  // 26. English: the card and its version label switch too.
+  await page.getByTestId('lang-switch').click();
+  await waitFor(page, () => document.querySelector('[data-testid="plans-toggle"]').textContent.trim() === 'Plans' && document.querySelector('[data-testid="plan-version"]').textContent.startsWith('Version'), null, 5000, 'the plans card in English');
+  await page.getByTestId('lang-switch').click();
+  await waitFor(page, () => document.querySelector('[data-testid="plan-version"]').textContent.startsWith('第'), null, 5000, 'the plans card back in Chinese');
+  ok('EN/中文: the plans card follows the language switch');
 }
 
 const guard = setTimeout(() => {
