@@ -98,6 +98,34 @@ fn contract(store: &mut dyn FeatureStore) {
     );
     assert_eq!(seen[0].geometry, village(118.0));
 
+    // A bbox scan gives exactly the features whose box meets it (touching counts), in fid order.
+    let fids_in = |bbox: [f64; 4]| {
+        let mut fids = Vec::new();
+        store
+            .scan_bbox(LayerKind::Villages, bbox, &mut |f| {
+                fids.push(f.fid);
+                Ok(())
+            })
+            .unwrap();
+        fids
+    };
+    assert_eq!(fids_in([117.0, 35.0, 119.0, 37.0]), vec![fid1, fid2]);
+    assert_eq!(fids_in([118.001, 36.001, 118.002, 36.002]), vec![fid1]);
+    assert_eq!(fids_in([118.015, 36.0, 118.016, 36.005]), vec![fid2]);
+    assert_eq!(
+        fids_in([118.01, 36.0, 118.01, 36.0]),
+        vec![fid1, fid2],
+        "a shared edge"
+    );
+    assert!(
+        fids_in([118.0201, 36.0, 118.03, 36.01]).is_empty(),
+        "just east of both"
+    );
+    assert!(
+        fids_in([118.0, 36.0101, 118.02, 36.02]).is_empty(),
+        "just north"
+    );
+
     // A replacement that is dropped without commit changes nothing.
     {
         let mut w = store

@@ -109,36 +109,30 @@ fn polygons_in_view(
         y1 = y1.max(c.y);
     }
     let lonlat_view = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+    let to_metric = Reprojector::to_metric(metric_epsg).map_err(ws_err)?;
     let mut out = Vec::new();
-    ws.scan_prepared(
-        kind,
-        &|f, to_metric| {
-            let Some(b) = f.geometry.bounding_rect() else {
-                return Ok(None);
-            };
-            let meets = b.min().x <= lonlat_view.max().x
-                && lonlat_view.min().x <= b.max().x
-                && b.min().y <= lonlat_view.max().y
-                && lonlat_view.min().y <= b.max().y;
-            if !meets {
-                return Ok(None);
-            }
+    let bbox = [
+        lonlat_view.min().x,
+        lonlat_view.min().y,
+        lonlat_view.max().x,
+        lonlat_view.max().y,
+    ];
+    ws.store()
+        .scan_bbox(kind, bbox, &mut |f| {
             let mut g = f.geometry;
-            to_metric.transform_geometry(&mut g)?;
+            to_metric
+                .transform_geometry(&mut g)
+                .map_err(|e| crate::store::StoreError::Encode(e.to_string()))?;
             let text = col
                 .and_then(|c| f.values[c].as_text())
                 .unwrap_or_default()
                 .to_string();
-            Ok(to_multipolygon(g).map(|mp| (mp, text)))
-        },
-        &mut |item| {
-            if let Some(item) = item {
-                out.push(item);
+            if let Some(mp) = to_multipolygon(g) {
+                out.push((mp, text));
             }
             Ok(())
-        },
-    )
-    .map_err(ws_err)?;
+        })
+        .map_err(ws_err)?;
     Ok(out)
 }
 

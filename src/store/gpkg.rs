@@ -258,6 +258,68 @@ fn field_type_of_decl(decl: &str) -> FieldType {
     }
 }
 
+impl GpkgStore {
+    /// Visits a layer's features in fid order; with `within`, only the fids whose R-tree box
+    /// meets the bbox.
+    fn scan_filtered(
+        &self,
+        kind: LayerKind,
+        within: Option<(&str, [f64; 4])>,
+        visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = kind.name();
+        let info = self
+            .layer(kind)?
+            .ok_or_else(|| StoreError::MissingLayer(table.to_string()))?;
+        let cols: Vec<String> = info.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let filter = match within {
+            None => String::new(),
+            Some((rtree, _)) => format!(
+                " WHERE fid IN (SELECT id FROM {} WHERE maxx >= ?1 AND minx <= ?3 AND maxy >= ?2 AND miny <= ?4)",
+                quote_ident(rtree)
+            ),
+        };
+        let sql = format!(
+            "SELECT fid, {GEOMETRY_COLUMN}{}{} FROM {}{filter} ORDER BY fid",
+            if cols.is_empty() { "" } else { ", " },
+            cols.join(", "),
+            quote_ident(table)
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = match within {
+            None => stmt.query([])?,
+            Some((_, b)) => stmt.query(params![b[0], b[1], b[2], b[3]])?,
+        };
+        while let Some(row) = rows.next()? {
+            let fid: i64 = row.get(0)?;
+            let geometry = match row.get_ref(1)? {
+                ValueRef::Blob(b) => decode_gpb(b).map_err(|reason| StoreError::BadGeometry {
+                    layer: table.to_string(),
+                    fid,
+                    reason,
+                })?,
+                _ => {
+                    return Err(StoreError::BadGeometry {
+                        layer: table.to_string(),
+                        fid,
+                        reason: "no geometry".into(),
+                    });
+                }
+            };
+            let mut values = Vec::with_capacity(info.columns.len());
+            for (i, col) in info.columns.iter().enumerate() {
+                values.push(value_from_sql(row.get_ref(i + 2)?, col.ty));
+            }
+            visit(StoredFeature {
+                fid,
+                geometry,
+                values,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 impl FeatureStore for GpkgStore {
     fn layers(&self) -> Result<Vec<LayerInfo>, StoreError> {
         let mut out = Vec::new();
@@ -318,46 +380,32 @@ impl FeatureStore for GpkgStore {
         kind: LayerKind,
         visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let table = kind.name();
-        let info = self
-            .layer(kind)?
-            .ok_or_else(|| StoreError::MissingLayer(table.to_string()))?;
-        let cols: Vec<String> = info.columns.iter().map(|c| quote_ident(&c.name)).collect();
-        let sql = format!(
-            "SELECT fid, {GEOMETRY_COLUMN}{}{} FROM {} ORDER BY fid",
-            if cols.is_empty() { "" } else { ", " },
-            cols.join(", "),
-            quote_ident(table)
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let fid: i64 = row.get(0)?;
-            let geometry = match row.get_ref(1)? {
-                ValueRef::Blob(b) => decode_gpb(b).map_err(|reason| StoreError::BadGeometry {
-                    layer: table.to_string(),
-                    fid,
-                    reason,
-                })?,
-                _ => {
-                    return Err(StoreError::BadGeometry {
-                        layer: table.to_string(),
-                        fid,
-                        reason: "no geometry".into(),
-                    });
-                }
-            };
-            let mut values = Vec::with_capacity(info.columns.len());
-            for (i, col) in info.columns.iter().enumerate() {
-                values.push(value_from_sql(row.get_ref(i + 2)?, col.ty));
+        self.scan_filtered(kind, None, visit)
+    }
+
+    fn scan_bbox(
+        &self,
+        kind: LayerKind,
+        bbox: [f64; 4],
+        visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let rtree = format!("rtree_{}_{GEOMETRY_COLUMN}", kind.name());
+        let indexed: bool = self.conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = ?1",
+            [&rtree],
+            |r| r.get(0),
+        )?;
+        // Without the R-tree (a layer written by another tool) every feature is read; with it,
+        // only its candidates (float32 boxes rounded outwards: a superset). Either way the
+        // geometry's own box decides.
+        let within = indexed.then_some((rtree.as_str(), bbox));
+        self.scan_filtered(kind, within, &mut |f| {
+            if super::meets(&f.geometry, bbox) {
+                visit(f)
+            } else {
+                Ok(())
             }
-            visit(StoredFeature {
-                fid,
-                geometry,
-                values,
-            })?;
-        }
-        Ok(())
+        })
     }
 
     fn reader(&self) -> Result<Box<dyn FeatureStore + Send>, StoreError> {

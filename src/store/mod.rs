@@ -40,6 +40,14 @@ pub enum StoreError {
     Conflict { plan: i64, expected: i64, head: i64 },
 }
 
+/// Whether a geometry's bounding box meets `bbox` ([min x, min y, max x, max y]).
+pub fn meets(geometry: &Geometry<f64>, bbox: [f64; 4]) -> bool {
+    use geo::BoundingRect;
+    geometry.bounding_rect().is_some_and(|r| {
+        r.min().x <= bbox[2] && bbox[0] <= r.max().x && r.min().y <= bbox[3] && bbox[1] <= r.max().y
+    })
+}
+
 /// A column of a stored layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -114,6 +122,23 @@ pub trait FeatureStore {
         kind: LayerKind,
         visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// Visits, in fid order, the features of a layer whose bounding box meets `bbox`
+    /// ([min lon, min lat, max lon, max lat], EPSG:4490). The default scans the layer and
+    /// filters; a backend with a spatial index answers from it.
+    fn scan_bbox(
+        &self,
+        kind: LayerKind,
+        bbox: [f64; 4],
+        visit: &mut dyn FnMut(StoredFeature) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.scan(kind, &mut |f| {
+            if meets(&f.geometry, bbox) {
+                visit(f)
+            } else {
+                Ok(())
+            }
+        })
+    }
     /// A second, read-only handle on the same workspace, for a reading thread.
     fn reader(&self) -> Result<Box<dyn FeatureStore + Send>, StoreError>;
     /// A workspace setting (e.g. `metric_epsg`).
