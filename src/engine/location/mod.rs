@@ -499,10 +499,16 @@ fn solve_pmedian(
     }
     // Not proven yet: iterated local search from the incumbent, for a bounded share of the time.
     if params.method != Method::Heuristic && lag.bound < ub * (1.0 - params.gap.max(1e-9)) {
+        // `LIANCUN_PMEDIAN_SEARCH_S` overrides the cap, for experiments with longer searches.
+        let cap = std::env::var("LIANCUN_PMEDIAN_SEARCH_S")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map_or(PMEDIAN_LOCAL_SEARCH, Duration::from_secs_f64);
         let share = deadline
             .saturating_duration_since(Instant::now())
             .mul_f64(0.5)
-            .min(PMEDIAN_LOCAL_SEARCH);
+            .min(cap);
         let t = Instant::now();
         let (sites, cost) =
             heuristic::pmedian_iterated(inst, &fixed, incumbent.clone(), ub, t + share, 1);
