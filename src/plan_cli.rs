@@ -77,6 +77,10 @@ pub enum PlanAction {
         /// Set a zone's notes: ZONE=TEXT
         #[arg(long = "notes", value_name = "ZONE=TEXT")]
         notes: Vec<String>,
+        /// Set a zone's shared facilities (replaces its list):
+        /// ZONE=KIND@CODE[:NAME][,KIND@CODE…], e.g. Z002=冷库@370323001003:东片冷库; ZONE= clears it
+        #[arg(long = "facilities", value_name = "ZONE=KIND@CODE,…")]
+        facilities: Vec<String>,
         /// Add an empty zone with this name
         #[arg(long = "add-zone", value_name = "NAME")]
         add_zones: Vec<String>,
@@ -427,6 +431,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             renames,
             types,
             notes,
+            facilities,
             add_zones,
             remove_zones,
             edits,
@@ -480,6 +485,29 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 list.push(Edit::SetNotes {
                     zone: zone.into(),
                     notes: text.into(),
+                });
+            }
+            for f in &facilities {
+                let (zone, entries) = pair("facilities", f)?;
+                let mut items = Vec::new();
+                for item in entries.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    let Some((kind, at)) = item.split_once('@') else {
+                        eprintln!(
+                            "错误 error (facilities): '{item}': 应为 种类@村代码[:名称] / expected KIND@CODE[:NAME]"
+                        );
+                        return Ok(ExitCode::from(2));
+                    };
+                    let (code, name) = at.split_once(':').unwrap_or((at, ""));
+                    items.push(liancun::plan::model::PlanFacility {
+                        kind: kind.trim().into(),
+                        name: name.trim().into(),
+                        village: code.trim().into(),
+                        status: "planned".into(),
+                    });
+                }
+                list.push(Edit::SetFacilities {
+                    zone: zone.into(),
+                    facilities: items,
                 });
             }
             for z in &remove_zones {

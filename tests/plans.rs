@@ -454,6 +454,44 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
         );
     }
 
+    // Who am I: the token's name and role; none is anonymous; a bad one is 401.
+    let (s, _, me) = send(&app, "GET", "/auth/whoami", &[("authorization", &b)], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (
+            me["name"].as_str(),
+            me["role"].as_str(),
+            me["can_edit"].as_bool()
+        ),
+        (Some("编辑乙"), Some("editor"), Some(true))
+    );
+    let (_, _, me) = send(
+        &app,
+        "GET",
+        "/auth/whoami",
+        &[("authorization", &bearer(&viewer))],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (me["role"].as_str(), me["can_edit"].as_bool()),
+        (Some("viewer"), Some(false))
+    );
+    let (_, _, me) = send(&app, "GET", "/auth/whoami", &[], "").await;
+    assert_eq!(
+        (me["name"].as_str(), me["role"].clone()),
+        (Some("anonymous"), Json::Null)
+    );
+    let (s, _, _) = send(
+        &app,
+        "GET",
+        "/auth/whoami",
+        &[("authorization", "Bearer lc_0")],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
     // A revoked token stops working at once.
     let o = liancun(&["token", "revoke", "-w", ws.to_str().unwrap(), "--id", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -821,10 +859,55 @@ fn plans_from_the_command_line() {
     assert_eq!(show(None)["version"], 2);
     assert_eq!(show(None)["zones"][0]["name"], "东片");
 
+    // Shared facilities from the CLI: KIND@CODE[:NAME], members only.
+    let member = v1["zones"][1]["members"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let z2 = v1["zones"][1]["id"].as_str().unwrap().to_string();
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--facilities",
+        &format!("{z2}=冷库@{member}:东片冷库"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(show(None)["zones"][1]["facilities"][0]["name"], "东片冷库");
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--facilities",
+        &format!("{z2}=冷库@{code}"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "a village outside the zone");
+    assert!(stderr(&o).contains("facilities.village"), "{}", stderr(&o));
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--facilities",
+        &format!("{z2}=冷库"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(facilities)"), "{}", stderr(&o));
+    // The facility edit made version 3; restoring version 1 below makes version 4.
     let o = liancun(&["plan", "versions", "-w", w, "--plan", "1"]);
     let out = stdout(&o);
     assert!(out.contains("cli:李四") && out.contains("待定"), "{out}");
-    let o = liancun(&["plan", "diff", "-w", w, "--plan", "1"]);
+    let o = liancun(&[
+        "plan", "diff", "-w", w, "--plan", "1", "--from", "1", "--to", "2",
+    ]);
     let d: Json = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(d["changes"]["moved_villages"][0]["id"], code.as_str());
     assert_eq!(d["changes"]["moved_villages"][0]["to"], Json::Null);
@@ -832,7 +915,7 @@ fn plans_from_the_command_line() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(show(None)["zones"], show(Some("1"))["zones"]);
     let o = liancun(&["plan", "list", "-w", w]);
-    assert!(stdout(&o).contains("乡镇方案\t3"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("乡镇方案\t4"), "{}", stdout(&o));
     let o = liancun(&["audit", "-w", w]);
     assert!(stdout(&o).contains("plan.restore"), "{}", stdout(&o));
     let o = liancun(&["token", "create", "-w", w, "--role", "boss"]);

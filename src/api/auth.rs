@@ -167,3 +167,25 @@ fn audit_refusal(
         }
     });
 }
+
+/// `GET /auth/whoami`: who the token says the caller is, the role, and whether they may edit
+/// plans (an unknown or revoked token is a 401, like everywhere).
+pub async fn whoami(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    let body = serde_json::json!({
+        "name": caller.name,
+        "role": caller.role.map(|r| r.name()),
+        "can_edit": caller.role.is_some_and(|r| r >= Role::Editor),
+        "read": match state.read_access {
+            crate::auth::ReadAccess::Public => "public",
+            crate::auth::ReadAccess::Viewer => "viewer",
+        },
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}

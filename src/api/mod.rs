@@ -144,6 +144,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/plans/{id}/export", get(plans::export))
         .route("/plans/{id}/sheet", get(plans::sheet))
         .route("/audit", get(plans::audit))
+        .route("/auth/whoami", get(auth::whoami))
         .route("/map/config.json", get(web::config))
         .route("/map", get(web::redirect))
         .route("/map/", get(web::index))

@@ -14,7 +14,8 @@
 //!   member table, statistics per zone.
 //! - `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4[&version=]`: the
 //!   one-zone-one-plan sheet (PDF with searchable text), or without `zone` the county overview.
-//! - `GET /audit?limit=` (admin): the audit log, newest first.
+//! - `GET /audit?limit=` (admin): the audit log, newest first; `GET /auth/whoami`: the
+//!   caller's token name and role (`api/auth.rs`).
 //!
 //! Handlers parse and check the request, then run [`crate::plan`] on a blocking thread.
 

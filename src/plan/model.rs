@@ -571,54 +571,68 @@ impl PlanDiff {
         *self == PlanDiff::default()
     }
 
-    /// A one-line summary in Chinese, for version lists.
+    /// A one-line summary for version lists: Chinese, then English.
     pub fn summary(&self) -> String {
-        let mut parts = Vec::new();
-        let count = |n: usize, what: &str| format!("{what} {n} 处");
-        if !self.moved_villages.is_empty() {
-            if self.moved_villages.len() == 1 {
-                let m = &self.moved_villages[0];
-                parts.push(format!(
-                    "村 {} 从 {} 调到 {}",
-                    m.id,
-                    m.from.as_deref().unwrap_or("未分区"),
-                    m.to.as_deref().unwrap_or("未分区")
-                ));
-            } else {
-                parts.push(format!("调整村 {} 个", self.moved_villages.len()));
-            }
+        let mut zh: Vec<String> = Vec::new();
+        let mut en: Vec<String> = Vec::new();
+        if self.moved_villages.len() == 1 {
+            let m = &self.moved_villages[0];
+            let (from, to) = (m.from.as_deref(), m.to.as_deref());
+            zh.push(format!(
+                "村 {} 从 {} 调到 {}",
+                m.id,
+                from.unwrap_or("未分区"),
+                to.unwrap_or("未分区")
+            ));
+            en.push(format!(
+                "village {} moved {} → {}",
+                m.id,
+                from.unwrap_or("unassigned"),
+                to.unwrap_or("unassigned")
+            ));
+        } else if !self.moved_villages.is_empty() {
+            zh.push(format!("调整村 {} 个", self.moved_villages.len()));
+            en.push(format!("{} villages moved", self.moved_villages.len()));
         }
         if !self.moved_members.is_empty() {
-            parts.push(format!("调整非村成员 {} 个", self.moved_members.len()));
+            zh.push(format!("调整非村成员 {} 个", self.moved_members.len()));
+            en.push(format!(
+                "non-village members moved: {}",
+                self.moved_members.len()
+            ));
         }
-        if !self.key_villages.is_empty() {
-            parts.push(count(self.key_villages.len(), "改中心村"));
-        }
-        if !self.names.is_empty() {
-            parts.push(count(self.names.len(), "改名"));
-        }
-        if !self.types.is_empty() {
-            parts.push(count(self.types.len(), "改类型"));
-        }
-        if !self.facilities.is_empty() {
-            parts.push(count(self.facilities.len(), "改共享设施"));
-        }
-        if !self.notes.is_empty() {
-            parts.push(count(self.notes.len(), "改备注"));
-        }
+        let mut count = |n: usize, what_zh: &str, what_en: &str| {
+            if n > 0 {
+                zh.push(format!("{what_zh} {n} 处"));
+                en.push(format!("{what_en}: {n}"));
+            }
+        };
+        count(self.key_villages.len(), "改中心村", "key villages changed");
+        count(self.names.len(), "改名", "zones renamed");
+        count(self.types.len(), "改类型", "zone types changed");
+        count(
+            self.facilities.len(),
+            "改共享设施",
+            "shared facilities changed",
+        );
+        count(self.notes.len(), "改备注", "notes changed");
         if !self.zones_added.is_empty() {
-            parts.push(format!("新建片区 {}", self.zones_added.join("、")));
+            zh.push(format!("新建片区 {}", self.zones_added.join("、")));
+            en.push(format!("zones added: {}", self.zones_added.join(", ")));
         }
         if !self.zones_removed.is_empty() {
-            parts.push(format!("删除片区 {}", self.zones_removed.join("、")));
+            zh.push(format!("删除片区 {}", self.zones_removed.join("、")));
+            en.push(format!("zones removed: {}", self.zones_removed.join(", ")));
         }
         if let Some(c) = &self.plan_name {
-            parts.push(format!("方案改名为 {}", c.to.as_deref().unwrap_or("")));
+            let to = c.to.as_deref().unwrap_or("");
+            zh.push(format!("方案改名为 {to}"));
+            en.push(format!("plan renamed to {to}"));
         }
-        if parts.is_empty() {
-            "无变化".into()
+        if zh.is_empty() {
+            "无变化 / no change".into()
         } else {
-            parts.join("；")
+            format!("{} / {}", zh.join("；"), en.join("; "))
         }
     }
 }
@@ -774,7 +788,7 @@ mod tests {
         assert_eq!(d.key_villages.len(), 1);
         assert_eq!(
             d.summary(),
-            "村 B 从 Z001 调到 Z002；调整非村成员 1 个；改中心村 1 处"
+            "村 B 从 Z001 调到 Z002；调整非村成员 1 个；改中心村 1 处 / village B moved Z001 → Z002; non-village members moved: 1; key villages changed: 1"
         );
         assert!(diff(&next, &next).is_empty());
     }
