@@ -50,6 +50,8 @@ export async function getJson(path, { signal, method = 'GET', body, headers: ext
 }
 
 export const getConfig = () => getJson('config.json');
+/** `GET /auth/whoami` with a token: its name, role and whether it may edit plans (401: bad token). */
+export const whoAmI = (token, opts) => getJson('/auth/whoami', { ...opts, headers: { Authorization: `Bearer ${token}` } });
 export const getTileJson = (layer) => getJson(`/tiles/${encodeURIComponent(layer)}`);
 export const getVillages = () => getJson('/villages');
 export const getVillage = (code, opts) => getJson(`/villages/${encodeURIComponent(code)}`, opts);

@@ -19,6 +19,7 @@
 import { Popup } from 'maplibre-gl';
 import {
   ApiError, createPlan, editPlan, getJson, getPlan, getPlanVersions, listPlans, planExportUrl, planSheetUrl, restorePlan,
+  whoAmI,
 } from './api.js';
 import { fmt, getLang, pickLang, t, tv } from './i18n.js';
 import { escapeHtml, incomeHtml, statRow, unit } from './panel.js';
@@ -122,6 +123,7 @@ export class PlansCard {
     Object.assign(this, { villages, onZoning, onPick, onOpen, zonesParams, currentZoning, onChooserClose });
 
     this.token = stored(TOKEN_KEY) ?? '';
+    this.who = null; // GET /auth/whoami for this.token (null: not checked yet)
     this.plans = null; // GET /plans answer's list (null: not loaded)
     this.plan = null; // the plan loaded (GET /plans/{id} or a write's answer)
     this.zoning = null; // zoningFromPlan(plan)
@@ -199,6 +201,7 @@ export class PlansCard {
     });
     this.tokenBox.open = !this.canEdit;
     this.render();
+    this.checkToken();
   }
 
   get isOpen() {
@@ -206,7 +209,33 @@ export class PlansCard {
   }
 
   get canEdit() {
-    return Boolean(this.token);
+    return Boolean(this.token) && (this.who?.can_edit ?? true);
+  }
+
+  /** Asks the server who the token is: a bad token is dropped, a viewer token cannot edit. */
+  async checkToken() {
+    const token = this.token;
+    if (!token) return;
+    try {
+      const who = await whoAmI(token);
+      if (token !== this.token) return;
+      this.who = who;
+      if (!who.can_edit) {
+        this.tokenBox.open = true;
+        this.tokenInput.classList.add('invalid');
+        this.setAdjusting(false);
+      }
+    } catch (e) {
+      if (token !== this.token || e?.status !== 401) return;
+      this.token = '';
+      this.who = { bad: true };
+      store(TOKEN_KEY, '');
+      this.tokenBox.open = true;
+      this.tokenInput.classList.add('invalid');
+      this.setAdjusting(false);
+    }
+    this.render();
+    if (this.shown) this.onZoning(this.zoning);
   }
 
   /** code → /villages entry (rebuilt when the list changes). */
@@ -225,6 +254,7 @@ export class PlansCard {
 
   setToken(value) {
     this.token = String(value ?? '').trim();
+    this.who = null;
     store(TOKEN_KEY, this.token);
     this.tokenInput.value = '';
     this.tokenInput.classList.remove('invalid');
@@ -232,6 +262,7 @@ export class PlansCard {
     this.tokenBox.open = !this.canEdit;
     this.render();
     if (this.shown) this.onZoning(this.zoning); // the zone detail shows (or hides) its edit controls
+    this.checkToken();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -640,7 +671,14 @@ export class PlansCard {
   }
 
   renderToken() {
-    this.tokenSummary.textContent = t(this.canEdit ? 'planTokenSet' : 'planTokenUnset');
+    const who = this.who;
+    this.tokenSummary.textContent = who?.bad
+      ? t('planTokenBad')
+      : who && !who.can_edit
+        ? t('planTokenWeak', { role: who.role ?? '—' })
+        : who && this.canEdit
+          ? t('planTokenWho', { name: who.name, role: who.role })
+          : t(this.canEdit ? 'planTokenSet' : 'planTokenUnset');
     this.tokenSummary.classList.toggle('warn-text', !this.canEdit);
     this.tokenBox.classList.toggle('set', this.canEdit);
   }

@@ -70,6 +70,7 @@ let browser;
 let expectInfeasible = false;
 let expectFacilityError = false;
 let expectStale = false; // a plan edit based on a version someone else replaced: 412
+let expectBadToken = false; // step 19: a bad token's whoami answers 401
 
 async function waitFor(page, fn, arg, timeout, what) {
   try {
@@ -119,6 +120,7 @@ async function run() {
     if (expectInfeasible && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/zones\/propose$/.test(where)) return;
     if (expectFacilityError && /Failed to load resource.*422/.test(m.text()) && /\/analysis\/locate$/.test(where)) return;
     if (expectStale && /Failed to load resource.*412/.test(m.text()) && /\/plans\/\d+$/.test(where)) return;
+    if (expectBadToken && /Failed to load resource.*401/.test(m.text()) && /\/auth\/whoami$/.test(where)) return;
     problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
     log(`!! console error: ${m.text()} ${where}`);
   });
@@ -575,13 +577,19 @@ async function testPlans(page) {
     return;
   }
 
-  // 19. The editor token, kept in localStorage.
+  // 19. A bad token is refused by the server (whoami) and dropped; the editor token is kept.
+  expectBadToken = true;
+  await page.getByTestId('plans-token').fill('lc_not_a_token');
+  await page.getByTestId('plans-token-save').click();
+  await waitFor(page, () => document.querySelector('[data-testid="plans-token-summary"]').textContent.includes('无效'), null, 5000, 'the token summary to read 无效');
+  expectBadToken = false;
+  if (await page.evaluate(() => window.localStorage.getItem('liancun.token'))) fail('a bad token was kept');
   await page.getByTestId('plans-token').fill(token);
   await page.getByTestId('plans-token-save').click();
-  await waitFor(page, () => document.querySelector('[data-testid="plans-token-summary"]').textContent.includes('已设置'), null, 5000, 'the token summary to read 已设置');
+  await waitFor(page, () => document.querySelector('[data-testid="plans-token-summary"]').textContent.includes('已设置（浏览器测试 · editor）'), null, 5000, 'the token summary to name the token and its role');
   const kept = await page.evaluate(() => window.localStorage.getItem('liancun.token'));
   if (kept !== token) fail('the token is not kept in localStorage');
-  ok('编辑令牌 entered and kept in localStorage');
+  ok('编辑令牌: a bad one refused and dropped; the editor token checked (浏览器测试 · editor) and kept in localStorage');
 
   // 20. A new plan from a proposal (the 片区方案 card's bounds): zones listed, coloured, outlined.
   await page.getByTestId('plans-new').click();
