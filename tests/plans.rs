@@ -205,6 +205,27 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
         "{warnings:?}"
     );
     let after = zones(&v2plan);
+    // Colours stay put: only zones touching the moved village may change colour.
+    let colour_of = |plan: &Json| -> Vec<(String, u64)> {
+        plan["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| {
+                (
+                    z["id"].as_str().unwrap().to_string(),
+                    z["colour"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let recoloured: Vec<String> = colour_of(&plan)
+        .into_iter()
+        .zip(colour_of(&v2plan))
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0)
+        .collect();
+    assert!(recoloured.len() <= 2, "recoloured {recoloured:?}");
     assert!(
         !after
             .iter()

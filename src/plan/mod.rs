@@ -165,6 +165,7 @@ fn zones_from_groups(
                 other_members,
                 facilities: Vec::new(),
                 notes: String::new(),
+                colour: None,
             }
         })
         .collect()
@@ -251,7 +252,36 @@ pub fn initial_content(
         }
     }
     dedupe_names(&mut content.zones);
+    recolour(data, &mut content);
     Ok(content)
+}
+
+/// Map colours of the zones: each keeps its stored colour where no neighbour has it.
+pub fn zone_colours(data: &ZoningData, content: &PlanContent) -> Vec<usize> {
+    let members: Vec<Vec<usize>> = content
+        .zones
+        .iter()
+        .map(|z| {
+            z.members
+                .iter()
+                .filter_map(|c| data.index_of_code.get(c).copied())
+                .collect()
+        })
+        .collect();
+    let previous: Vec<Option<usize>> = content.zones.iter().map(|z| z.colour).collect();
+    crate::engine::zoning::zone_colours_keeping(
+        &members,
+        &data.graph.neighbour_lists(true),
+        &previous,
+    )
+}
+
+/// Stores the zones' map colours in the content (kept where they still fit).
+fn recolour(data: &ZoningData, content: &mut PlanContent) {
+    let colours = zone_colours(data, content);
+    for (z, c) in content.zones.iter_mut().zip(colours) {
+        z.colour = Some(c);
+    }
 }
 
 /// A plan's evaluation and the warnings it raises.
@@ -358,7 +388,7 @@ pub fn plan_json(
                 .collect()
         })
         .collect();
-    let colours = crate::zones::map_colours(data, members_idx.clone());
+    let colours = zone_colours(data, content);
     let zones: Vec<Json> = content
         .zones
         .iter()
@@ -545,7 +575,8 @@ pub fn edit(
         other => other,
     })?;
     ensure_head(&record, expected_head)?;
-    let after = model::apply_edits(&before, edits, &catalogue(data))?;
+    let mut after = model::apply_edits(&before, edits, &catalogue(data))?;
+    recolour(data, &mut after);
     let (record, diff) = commit(
         store,
         plan,

@@ -104,6 +104,9 @@ pub struct PlanZone {
     pub facilities: Vec<PlanFacility>,
     #[serde(default)]
     pub notes: String,
+    /// Map colour index (neighbouring zones differ); kept across versions where it still fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<usize>,
 }
 
 /// What one version of a plan holds.
@@ -508,6 +511,7 @@ fn apply_one(
                 other_members: Vec::new(),
                 facilities: Vec::new(),
                 notes: String::new(),
+                colour: None,
             });
         }
         Edit::RemoveZone { zone } => {
@@ -749,6 +753,7 @@ mod tests {
             other_members: vec![],
             facilities: vec![],
             notes: String::new(),
+            colour: None,
         };
         let mut p = PlanContent::new("试点方案");
         p.zones = vec![

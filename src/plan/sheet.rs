@@ -182,19 +182,7 @@ pub fn sheet_input(
 ) -> Result<SheetInput, PlanError> {
     let metric_epsg = data.metric_epsg;
     let dissolved = dissolve(data, content)?;
-    let colours = crate::zones::map_colours(
-        data,
-        content
-            .zones
-            .iter()
-            .map(|z| {
-                z.members
-                    .iter()
-                    .filter_map(|c| data.index_of_code.get(c).copied())
-                    .collect()
-            })
-            .collect(),
-    );
+    let colours = super::zone_colours(data, content);
     let mut footer = vec![format!(
         "方案：{} · 第 {version} 版（{} 修改于 {}）· 制图日期 {}",
         content.name,

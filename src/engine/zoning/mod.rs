@@ -595,6 +595,17 @@ mod tests {
 /// neighbours differ too); planar maps need at most a handful of colours this way.
 /// `members[z]` are the villages of zone z; the result has one index per zone, smallest first.
 pub fn zone_colours(members: &[Vec<usize>], neighbours: &[Vec<usize>]) -> Vec<usize> {
+    zone_colours_keeping(members, neighbours, &vec![None; members.len()])
+}
+
+/// As [`zone_colours`], but a zone keeps its `previous` colour when no neighbouring zone that
+/// also keeps its colour has the same one (zones in index order), so that an edit recolours
+/// only the zones it must: a map does not change colour under the user after moving a village.
+pub fn zone_colours_keeping(
+    members: &[Vec<usize>],
+    neighbours: &[Vec<usize>],
+    previous: &[Option<usize>],
+) -> Vec<usize> {
     let n = members.len();
     let mut zone_of = vec![usize::MAX; neighbours.len()];
     for (z, ms) in members.iter().enumerate() {
@@ -617,7 +628,14 @@ pub fn zone_colours(members: &[Vec<usize>], neighbours: &[Vec<usize>]) -> Vec<us
         }
     }
     let mut colour = vec![usize::MAX; n];
-    for _ in 0..n {
+    for z in 0..n {
+        if let Some(c) = previous.get(z).copied().flatten()
+            && adjacent[z].iter().all(|&w| colour[w] != c)
+        {
+            colour[z] = c;
+        }
+    }
+    for _ in colour.iter().filter(|&&c| c != usize::MAX).count()..n {
         // The uncoloured zone with the most distinct neighbour colours, then the most neighbours,
         // then the lowest index (deterministic).
         let next = (0..n)
@@ -684,5 +702,18 @@ mod colour_tests {
             (0..16).filter(|v| v % 4 >= 2).collect::<Vec<_>>(),
         ];
         assert_eq!(zone_colours(&halves, &neighbours), vec![0, 1]);
+        // Earlier colours are kept where they still fit; a clash is recoloured.
+        assert_eq!(
+            super::zone_colours_keeping(&halves, &neighbours, &[Some(3), Some(5)]),
+            vec![3, 5]
+        );
+        assert_eq!(
+            super::zone_colours_keeping(&halves, &neighbours, &[Some(2), Some(2)]),
+            vec![2, 0]
+        );
+        assert_eq!(
+            super::zone_colours_keeping(&halves, &neighbours, &[None, Some(0)]),
+            vec![1, 0]
+        );
     }
 }
