@@ -225,6 +225,15 @@ impl ZoningData {
         })
     }
 
+    /// Village indices of the codes the villages layer has (others are left out: a plan may
+    /// name a village since removed, which its check reports).
+    pub fn known_indices(&self, codes: &[String]) -> Vec<usize> {
+        codes
+            .iter()
+            .filter_map(|c| self.index_of_code.get(c).copied())
+            .collect()
+    }
+
     /// Village indices from codes, or an error naming the unknown ones.
     pub fn indices(&self, codes: &[String], what: &str) -> Result<Vec<usize>, ZonesError> {
         let mut out = Vec::with_capacity(codes.len());
@@ -448,7 +457,8 @@ fn village_ref(data: &ZoningData, v: usize) -> Json {
     json!({"code": vil.code, "name": vil.name})
 }
 
-fn round(x: f64, digits: i32) -> f64 {
+/// `x` rounded to `digits` decimals (for JSON and tables).
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (x * f).round() / f
 }

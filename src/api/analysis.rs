@@ -126,20 +126,14 @@ pub async fn propose_zones(
                 constraint,
                 detail,
                 villages,
-            } => {
-                let mut extra = serde_json::Map::new();
-                extra.insert("constraint".into(), json!(constraint));
-                extra.insert(
-                    "villages".into(),
-                    json!(
-                        villages
-                            .iter()
-                            .map(|&v| data.villages[v].code.clone())
-                            .collect::<Vec<_>>()
-                    ),
-                );
-                ApiError::unprocessable(detail, extra)
-            }
+            } => ApiError::infeasible(
+                constraint,
+                detail,
+                villages
+                    .iter()
+                    .map(|&v| data.villages[v].code.clone())
+                    .collect(),
+            ),
         })?;
         let mut out = proposal_json(&data, &proposal);
         out["seconds"] = json!(started.elapsed().as_secs_f64());

@@ -46,6 +46,17 @@ impl ApiError {
             extra: Some(extra),
         }
     }
+    /// 422 for constraints that cannot all hold: the constraint and the villages involved.
+    pub fn infeasible(
+        constraint: &str,
+        detail: impl Into<String>,
+        villages: Vec<String>,
+    ) -> ApiError {
+        let mut extra = serde_json::Map::new();
+        extra.insert("constraint".into(), json!(constraint));
+        extra.insert("villages".into(), json!(villages));
+        ApiError::unprocessable(detail, extra)
+    }
     /// Any other status with its title (401, 403, 412, 428 …).
     pub fn status(status: StatusCode, title: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError {

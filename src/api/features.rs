@@ -327,7 +327,7 @@ pub struct ItemsQuery {
 }
 
 /// The decoded (key, value) pairs of a query string.
-fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))
 }

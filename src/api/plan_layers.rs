@@ -18,6 +18,7 @@ use serde_json::{Value as Json, json};
 use super::AppState;
 use super::analysis::blocking;
 use super::error::ApiError;
+use super::features::json_response;
 use crate::domain::Value;
 use crate::engine::tiles::{CoordSpace, TileEncoder, TileId};
 use crate::plan;
@@ -164,10 +165,6 @@ pub fn collections(state: &AppState, base: &str) -> Result<Vec<Json>, ApiError> 
         .collect()
 }
 
-fn json(content_type: &'static str, body: Json) -> Response {
-    ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
-}
-
 /// `GET /collections/plan-{id}`.
 pub async fn collection(
     state: Arc<AppState>,
@@ -175,7 +172,10 @@ pub async fn collection(
     base: String,
 ) -> Result<Response, ApiError> {
     let l = blocking(move || layer(&state, plan)).await?;
-    Ok(json("application/json", collection_json(&base, &l)))
+    Ok(json_response(
+        "application/json",
+        collection_json(&base, &l),
+    ))
 }
 
 /// `GET /collections/plan-{id}/items[?bbox=w,s,e,n&limit=n]`.
@@ -185,10 +185,7 @@ pub async fn items(
     base: String,
     query: Option<String>,
 ) -> Result<Response, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|_| {
-        ApiError::bad_request("查询字符串无法解析 / the query string cannot be decoded")
-    })?;
+    let pairs = super::features::query_pairs(query.as_deref())?;
     let (mut bbox, mut limit) = (None, 1000usize);
     for (k, v) in pairs {
         match k.as_str() {
@@ -232,7 +229,7 @@ pub async fn items(
         .take(limit)
         .map(|&i| feature_json(&l, i))
         .collect();
-    Ok(json(
+    Ok(json_response(
         "application/geo+json",
         json!({
             "type": "FeatureCollection",
@@ -254,7 +251,10 @@ pub async fn item(state: Arc<AppState>, plan: i64, fid: String) -> Result<Respon
         .ok_or_else(|| {
             ApiError::not_found(format!("collection 'plan-{plan}' has no feature '{fid}'"))
         })?;
-    Ok(json("application/geo+json", feature_json(&l, i - 1)))
+    Ok(json_response(
+        "application/geo+json",
+        feature_json(&l, i - 1),
+    ))
 }
 
 /// `GET /tiles/plan-{id}`: TileJSON 3.0.0.
@@ -262,7 +262,7 @@ pub async fn tilejson(state: Arc<AppState>, plan: i64, base: String) -> Result<R
     let l = blocking(move || layer(&state, plan)).await?;
     let id = format!("plan-{plan}");
     let bounds = l.bbox.unwrap_or([-180.0, -85.0, 180.0, 85.0]);
-    Ok(json(
+    Ok(json_response(
         "application/json",
         json!({
             "tilejson": "3.0.0",

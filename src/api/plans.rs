@@ -32,6 +32,7 @@ use super::AppState;
 use super::analysis::{blocking, parse_body};
 use super::auth::Caller;
 use super::error::{ApiError, ApiPath};
+use super::features::{json_response, query_pairs};
 use crate::plan::{self, Actor, Edit, PlanError, Source};
 use crate::store::StoreError;
 use crate::store::plans::PlanStore;
@@ -55,12 +56,7 @@ fn plan_error(e: PlanError) -> ApiError {
             constraint,
             detail,
             villages,
-        } => {
-            let mut extra = serde_json::Map::new();
-            extra.insert("constraint".into(), json!(constraint));
-            extra.insert("villages".into(), json!(villages));
-            ApiError::unprocessable(detail, extra)
-        }
+        } => ApiError::infeasible(&constraint, detail, villages),
         PlanError::Store(StoreError::NoPlan(id)) => {
             ApiError::not_found(format!("方案 {id} 不存在 / no plan {id}"))
         }
@@ -136,18 +132,7 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
 }
 
 fn json_body(status: StatusCode, body: &Json) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-fn query_pairs(query: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(query.as_deref().unwrap_or("")).map_err(|_| {
-        ApiError::bad_request("查询字符串无法解析 / the query string cannot be decoded")
-    })
+    (status, json_response("application/json", body.clone())).into_response()
 }
 
 fn number(key: &str, value: &str) -> Result<i64, ApiError> {
@@ -401,7 +386,7 @@ pub async fn diff(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let (mut from, mut to) = (None, None);
-    for (k, v) in query_pairs(&query)? {
+    for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "from" => from = Some(number(&k, &v)?),
             "to" => to = Some(number(&k, &v)?),
@@ -463,7 +448,7 @@ pub async fn export(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let (mut format, mut version) = (None, None);
-    for (k, v) in query_pairs(&query)? {
+    for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "format" => format = Some(v),
             "version" => version = Some(number(&k, &v)?),
@@ -514,7 +499,7 @@ pub async fn sheet(
     use crate::plan::sheet::{SheetFormat, render, sheet_input};
     use crate::render::sheet::Paper;
     let (mut zone, mut format, mut paper, mut version) = (None, SheetFormat::Pdf, Paper::A3, None);
-    for (k, v) in query_pairs(&query)? {
+    for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "zone" => zone = Some(v),
             "format" => {
@@ -579,7 +564,7 @@ pub async fn audit(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut limit = 100usize;
-    for (k, v) in query_pairs(&query)? {
+    for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "limit" => {
                 limit = v

@@ -9,6 +9,7 @@
 
 pub mod distance;
 
+use crate::zones::round;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -505,11 +506,6 @@ fn lonlat(r: &Reprojector, p: Coord<f64>) -> Json {
         return Json::Null;
     }
     json!([round(c[0].x, 7), round(c[0].y, 7)])
-}
-
-fn round(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
 }
 
 /// Where demand sits.

@@ -42,11 +42,7 @@ pub fn dissolve(data: &ZoningData, content: &PlanContent) -> Result<Vec<Dissolve
         .map_err(|e| PlanError::Zones(WorkspaceError::from(e).into()))?;
     let mut out = Vec::new();
     for z in &content.zones {
-        let members: Vec<usize> = z
-            .members
-            .iter()
-            .filter_map(|c| data.index_of_code.get(c).copied())
-            .collect();
+        let members = data.known_indices(&z.members);
         if members.is_empty() {
             continue;
         }
@@ -269,12 +265,10 @@ pub fn statistics_csv(
         .zones
         .iter()
         .map(|z| {
-            let members: Vec<usize> = z
-                .members
-                .iter()
-                .filter_map(|c| data.index_of_code.get(c).copied())
-                .collect();
-            (z, zone_statistics(data, stats, &members))
+            (
+                z,
+                zone_statistics(data, stats, &data.known_indices(&z.members)),
+            )
         })
         .collect();
     let classes: std::collections::BTreeSet<&String> = per_zone

@@ -22,6 +22,7 @@ use crate::engine::zoning::evaluate::{Evaluation, evaluate};
 use crate::engine::zoning::propose::{ZoningError, propose};
 use crate::store::StoreError;
 use crate::store::plans::{AuditEntry, NewVersion, PlanRecord, PlanStore};
+use crate::zones::round;
 use crate::zones::{ZoneRequest, ZonesError, ZoningData, parse_zoning, zone_id};
 pub use model::{Catalogue, Edit, EditError, PlanContent, PlanDiff, PlanZone, ZoneType};
 
@@ -261,12 +262,7 @@ pub fn zone_colours(data: &ZoningData, content: &PlanContent) -> Vec<usize> {
     let members: Vec<Vec<usize>> = content
         .zones
         .iter()
-        .map(|z| {
-            z.members
-                .iter()
-                .filter_map(|c| data.index_of_code.get(c).copied())
-                .collect()
-        })
+        .map(|z| data.known_indices(&z.members))
         .collect();
     let previous: Vec<Option<usize>> = content.zones.iter().map(|z| z.colour).collect();
     crate::engine::zoning::zone_colours_keeping(
@@ -358,11 +354,6 @@ pub fn etag(plan: i64, version: i64) -> String {
     format!("\"plan-{plan}-v{version}\"")
 }
 
-fn round(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
-}
-
 /// A plan as JSON: record, zones with members, statistics and violations, unassigned villages,
 /// warnings.
 pub fn plan_json(
@@ -381,12 +372,7 @@ pub fn plan_json(
     let members_idx: Vec<Vec<usize>> = content
         .zones
         .iter()
-        .map(|z| {
-            z.members
-                .iter()
-                .filter_map(|c| data.index_of_code.get(c).copied())
-                .collect()
-        })
+        .map(|z| data.known_indices(&z.members))
         .collect();
     let colours = zone_colours(data, content);
     let zones: Vec<Json> = content

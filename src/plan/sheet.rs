@@ -17,6 +17,7 @@ use crate::store::FeatureStore;
 use crate::store::plans::PlanRecord;
 use crate::workspace::{Workspace, WorkspaceError};
 use crate::zones::ZoningData;
+use crate::zones::round;
 
 /// Output formats of a sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,11 +165,6 @@ fn sources(ws: &Workspace, metric_epsg: u32) -> Result<Vec<String>, PlanError> {
             "坐标系：CGCS2000，面积与距离按 3° 高斯–克吕格投影 EPSG:{metric_epsg} 计算；土地利用按第三次全国国土调查工作分类一级类着色。由 liancun 联村 生成。"
         ),
     ])
-}
-
-fn round(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
 }
 
 /// The sheet of one zone (`zone: Some`) or the county overview (`None`).
