@@ -1,13 +1,14 @@
 //! Fast heuristics and bounds for the location models: greedy covers, greedy + interchange for
-//! MCLP, p-median (Whitaker's fast swap evaluation) and p-center, and the Lagrangian relaxation of
-//! p-median that proves how good the incumbent is and which candidates cannot matter.
+//! MCLP, p-median (Whitaker's fast swap evaluation, iterated local search) and p-center. The
+//! p-median lower bound is in `lagrangian.rs`.
 
 // Index loops over demands and candidates read as the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
 use std::time::Instant;
 
-use super::{Instance, pcenter_cost, pmedian_cost};
+use super::lagrangian::Incumbent;
+use super::{Instance, pcenter_cost};
 
 /// Greedy set cover of the demands not already covered by a fixed site: repeatedly open the
 /// candidate covering most uncovered demands, then drop sites made redundant. `None` when more
@@ -460,191 +461,6 @@ fn improve_state(
     }
 }
 
-pub struct Lagrangian {
-    /// The best lower bound found.
-    pub bound: f64,
-    /// The best solution among the relaxation's site choices (new sites, cost), when one beat
-    /// the incumbent passed in: a Lagrangian heuristic.
-    pub primal: Option<(Vec<usize>, f64)>,
-    /// The multipliers at the best bound (to warm-start another run).
-    pub lambda: Vec<f64>,
-    /// ρ at the best bound, and the sites the relaxation opened there.
-    rho: Vec<f64>,
-    open: Vec<bool>,
-}
-
-impl Lagrangian {
-    /// Candidates that may still be open in a solution cheaper than `ub` (fixed and relaxation
-    /// sites included): forcing a free site j in (swapping out the p-th chosen) raises the bound
-    /// by ρ_j − ρ_(p); when that reaches `ub`, j cannot improve on it.
-    pub fn free(&self, fixed: &[bool], ub: f64) -> Vec<bool> {
-        let rho_p = (0..self.open.len())
-            .filter(|&j| self.open[j] && !fixed[j])
-            .map(|j| self.rho[j])
-            .fold(f64::NEG_INFINITY, f64::max);
-        let rho_p = if rho_p.is_finite() { rho_p } else { 0.0 };
-        let tolerance = 1e-9 * ub.abs().max(1.0);
-        (0..self.open.len())
-            .map(|j| fixed[j] || self.open[j] || self.bound + self.rho[j] - rho_p < ub - tolerance)
-            .collect()
-    }
-}
-
-/// Lagrangian relaxation of p-median's assignment constraints, maximised by subgradient steps
-/// (Held–Karp step size towards the incumbent value `ub`). With multipliers λ the relaxation
-/// splits by site: ρ_j = Σ_i min(0, w_i d_ij − λ_i), open the fixed sites and the p free sites
-/// of smallest ρ, L(λ) = Σλ + Σ_open ρ. A free site j outside that choice can only be open in
-/// solutions costing at least L + ρ_j − ρ_(p); when that reaches `ub` it cannot improve on the
-/// incumbent and is ruled out.
-pub fn pmedian_lagrangian(
-    inst: &Instance,
-    fixed: &[bool],
-    p: usize,
-    mut ub: f64,
-    warm: Option<&[f64]>,
-    deadline: Instant,
-) -> Lagrangian {
-    let mut primal: Option<(Vec<usize>, f64)> = None;
-    let (n, m) = (inst.n, inst.m);
-    // Each demand's candidates by distance: an iteration only touches the pairs cheaper than
-    // λ_i (a few per demand), not the whole n × m matrix — what makes thousands of subgradient
-    // steps affordable on a 2,800 × 2,800 instance.
-    let by_distance: Vec<Vec<u32>> = (0..n)
-        .map(|i| {
-            let row = &inst.cost[i * m..(i + 1) * m];
-            let mut idx: Vec<u32> = (0..m as u32).collect();
-            idx.sort_unstable_by(|&a, &b| row[a as usize].total_cmp(&row[b as usize]));
-            idx
-        })
-        .collect();
-    // Start: λ_i = w_i × the distance to the second nearest candidate (a common warm start).
-    // Or the multipliers of an earlier run (warm start).
-    let mut lambda: Vec<f64> = match warm {
-        Some(l) => l.to_vec(),
-        None => (0..n)
-            .map(|i| {
-                let k = by_distance[i].get(1).or(by_distance[i].first());
-                k.map_or(0.0, |&j| inst.weights[i] * inst.d(i, j as usize))
-            })
-            .collect(),
-    };
-    let mut best_lambda = lambda.clone();
-    let free_sites: Vec<usize> = (0..m).filter(|&j| !fixed[j]).collect();
-    let mut rho = vec![0.0f64; m];
-    let mut best = f64::NEG_INFINITY;
-    let mut best_rho = vec![0.0f64; m];
-    let mut best_open = vec![false; m];
-    let mut theta = if warm.is_some() { 0.25 } else { 2.0 };
-    let mut stall = 0;
-    let mut open = vec![false; m];
-    let mut g = vec![0.0f64; n];
-    let mut direction = vec![0.0f64; n];
-    let mut order = free_sites.clone();
-    // Halve the step after this many steps without a better bound.
-    let stall_limit = 40;
-    for _iter in 0..100_000 {
-        if Instant::now() >= deadline {
-            break;
-        }
-        rho.iter_mut().for_each(|r| *r = 0.0);
-        for i in 0..n {
-            let w = inst.weights[i];
-            let l = lambda[i];
-            for &j in &by_distance[i] {
-                let v = w * inst.d(i, j as usize) - l;
-                if v >= 0.0 {
-                    break;
-                }
-                rho[j as usize] += v;
-            }
-        }
-        // The p free sites of smallest ρ (partial selection; their order does not matter).
-        order.copy_from_slice(&free_sites);
-        if p > 0 && p < order.len() {
-            order.select_nth_unstable_by(p - 1, |&a, &b| rho[a].total_cmp(&rho[b]).then(a.cmp(&b)));
-        }
-        open.iter_mut().for_each(|o| *o = false);
-        let mut value: f64 = lambda.iter().sum();
-        for (j, f) in fixed.iter().enumerate() {
-            if *f {
-                open[j] = true;
-                value += rho[j];
-            }
-        }
-        for &j in order.iter().take(p) {
-            open[j] = true;
-            value += rho[j];
-        }
-        if !best.is_finite() || value > best + 1e-12 * best.abs().max(1.0) {
-            best = value;
-            best_rho.copy_from_slice(&rho);
-            best_open.copy_from_slice(&open);
-            best_lambda.copy_from_slice(&lambda);
-            stall = 0;
-            // The relaxation's sites are a feasible choice: price them (O(n·p)).
-            let sites: Vec<usize> = (0..m).filter(|&j| open[j]).collect();
-            let cost = pmedian_cost(inst, &sites);
-            if cost < ub * (1.0 - 1e-12) {
-                ub = cost;
-                let sites = (0..m).filter(|&j| open[j] && !fixed[j]).collect();
-                primal = Some((sites, cost));
-            }
-        } else {
-            stall += 1;
-            if stall >= stall_limit {
-                theta /= 2.0;
-                stall = 0;
-            }
-        }
-        if best >= ub * (1.0 - 1e-9) || theta < 1e-6 {
-            break;
-        }
-        // Subgradient: 1 − Σ_open [w_i d_ij < λ_i].
-        let mut norm = 0.0;
-        for i in 0..n {
-            let w = inst.weights[i];
-            let l = lambda[i];
-            let mut assigned = 0.0;
-            for &j in &by_distance[i] {
-                if w * inst.d(i, j as usize) >= l {
-                    break;
-                }
-                if open[j as usize] {
-                    assigned += 1.0;
-                }
-            }
-            g[i] = 1.0 - assigned;
-            norm += g[i] * g[i];
-        }
-        if norm == 0.0 {
-            // The relaxed solution is feasible, hence optimal for p-median.
-            best = best.max(value);
-            break;
-        }
-        // Deflected subgradient (Camerini–Fratta–Maffioli): when the new subgradient turns
-        // back on the last direction, keep part of the old one, which damps the zig-zag that
-        // otherwise stalls the bound short of the LP value.
-        let dot: f64 = g.iter().zip(&direction).map(|(a, b)| a * b).sum();
-        let beta = if dot < 0.0 { 0.7 } else { 0.0 };
-        let mut dnorm = 0.0;
-        for i in 0..n {
-            direction[i] = g[i] + beta * direction[i];
-            dnorm += direction[i] * direction[i];
-        }
-        let step = theta * (ub - value).max(1e-9 * ub.abs()) / dnorm.max(1e-300);
-        for i in 0..n {
-            lambda[i] = (lambda[i] + step * direction[i]).max(0.0);
-        }
-    }
-    Lagrangian {
-        bound: best,
-        lambda: best_lambda,
-        primal,
-        rho: best_rho,
-        open: best_open,
-    }
-}
-
 /// p-center: Gonzalez's farthest-first start, then swaps while the maximum distance drops.
 pub fn pcenter_interchange(
     inst: &Instance,
@@ -775,6 +591,7 @@ pub fn pmedian_iterated(
     start_cost: f64,
     until: Instant,
     seed: u64,
+    shared: Option<&Incumbent>,
 ) -> (Vec<usize>, f64) {
     let mut rng = crate::engine::random::Rng::new(seed);
     let (mut best, mut best_cost) = (start, start_cost);
@@ -806,7 +623,7 @@ pub fn pmedian_iterated(
             .collect()
     };
     let mut share = cost_shares(inst, &current);
-    while Instant::now() < until {
+    while Instant::now() < until && !shared.is_some_and(|s| s.stopped()) {
         kicks += 1;
         let mut st = current.clone();
         // A demand drawn in proportion to its share of the cost marks the area of the kick:
@@ -862,6 +679,9 @@ pub fn pmedian_iterated(
         }
         if st.cost < best_state.cost * (1.0 - 1e-12) {
             best_state = st.clone();
+            if let Some(s) = shared {
+                s.offer(st.cost);
+            }
         }
         if st.cost < current.cost * (1.0 + ACCEPT_WORSE) {
             current = st;

@@ -30,6 +30,7 @@
 
 mod cover;
 mod heuristic;
+mod lagrangian;
 mod milp;
 
 use std::time::{Duration, Instant};
@@ -416,8 +417,6 @@ fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usi
 const PMEDIAN_MILP_PAIRS: usize = 400_000;
 /// Longest iterated local search of p-median when the bound does not prove the incumbent.
 const PMEDIAN_LOCAL_SEARCH: Duration = Duration::from_secs(20);
-/// Longest second Lagrangian run (warm-started, towards the improved incumbent).
-const PMEDIAN_LAGRANGIAN_AGAIN: Duration = Duration::from_secs(3);
 
 fn solve_pmedian(
     inst: &Instance,
@@ -485,56 +484,74 @@ fn solve_pmedian(
             assignment: r.assignment,
         });
     }
+    // The bound (root dual, then branch-and-bound) and the iterated local search run side by
+    // side on two threads, sharing the incumbent's cost: each stops when the bound proves it.
     let t_lag = Instant::now();
-    let mut lag = heuristic::pmedian_lagrangian(inst, &fixed, p, ub, None, deadline);
-    if let Some((sites, _)) = &lag.primal {
-        // The relaxation found better sites than the interchange: polish them by interchange.
-        let polished = heuristic::pmedian_improve(inst, &fixed, sites.clone(), deadline);
-        let cost = pmedian_cost(inst, &with_fixed(inst, &polished));
-        if cost < ub {
-            ub = cost;
-            incumbent = polished;
-            search.push_str(" + lagrangian heuristic");
-        }
-    }
-    // Not proven yet: iterated local search from the incumbent, for a bounded share of the time.
-    if params.method != Method::Heuristic && lag.bound < ub * (1.0 - params.gap.max(1e-9)) {
+    let shared = lagrangian::Incumbent::new(ub);
+    let search_until = if params.method == Method::Heuristic {
+        Instant::now()
+    } else {
         // `LIANCUN_PMEDIAN_SEARCH_S` overrides the cap, for experiments with longer searches.
         let cap = std::env::var("LIANCUN_PMEDIAN_SEARCH_S")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map_or(PMEDIAN_LOCAL_SEARCH, Duration::from_secs_f64);
-        let share = deadline
-            .saturating_duration_since(Instant::now())
-            .mul_f64(0.5)
-            .min(cap);
-        let t = Instant::now();
-        let (sites, cost) =
-            heuristic::pmedian_iterated(inst, &fixed, incumbent.clone(), ub, t + share, 1);
-        if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
-            eprintln!(
-                "p-median: iterated local search {ub:.6e} -> {cost:.6e} in {:.3} s",
-                t.elapsed().as_secs_f64()
+        Instant::now() + deadline.saturating_duration_since(Instant::now()).min(cap)
+    };
+    // `LIANCUN_PMEDIAN_SEED` picks another seed of the search, for experiments.
+    let seed = std::env::var("LIANCUN_PMEDIAN_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(1);
+    let (lag, (sites, cost)) = std::thread::scope(|scope| {
+        let search = scope.spawn(|| {
+            let found = heuristic::pmedian_iterated(
+                inst,
+                &fixed,
+                incumbent.clone(),
+                ub,
+                search_until,
+                seed,
+                Some(&shared),
             );
-        }
-        if cost < ub {
-            ub = cost;
-            incumbent = sites;
-            search.push_str(" + iterated local search");
-            // A nearer target steadies the subgradient steps: resume from the best multipliers.
-            let until = deadline.min(Instant::now() + PMEDIAN_LAGRANGIAN_AGAIN);
-            let again =
-                heuristic::pmedian_lagrangian(inst, &fixed, p, ub, Some(&lag.lambda), until);
             if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
                 eprintln!(
-                    "p-median: lagrangian again from {:.6e} to {:.6e}",
-                    lag.bound, again.bound
+                    "p-median: iterated local search {ub:.6e} -> {:.6e} in {:.3} s",
+                    found.1,
+                    t_lag.elapsed().as_secs_f64()
                 );
             }
-            if again.bound > lag.bound {
-                lag = again;
-            }
+            found
+        });
+        // The bound gets as long as the search (or until the bound proves the incumbent).
+        let bound_until = if params.method == Method::Heuristic {
+            deadline
+        } else {
+            search_until
+                .max(Instant::now() + Duration::from_secs(1))
+                .min(deadline)
+        };
+        // Heuristic mode keeps to the root bound (no branching).
+        let branch = params.method != Method::Heuristic;
+        let lag =
+            lagrangian::pmedian_dual(inst, &fixed, p, &shared, params.gap, bound_until, branch);
+        shared.stop();
+        (lag, search.join().expect("the local search does not panic"))
+    });
+    if cost < ub {
+        ub = cost;
+        incumbent = sites;
+        search.push_str(" + iterated local search");
+    }
+    if let Some((sites, _)) = &lag.primal {
+        // The relaxation found better sites: polish them by interchange.
+        let polished = heuristic::pmedian_improve(inst, &fixed, sites.clone(), deadline);
+        let cost = pmedian_cost(inst, &with_fixed(inst, &polished));
+        if cost < ub {
+            ub = cost;
+            incumbent = polished;
+            search.push_str(" + lagrangian heuristic");
         }
     }
     if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
@@ -561,11 +578,19 @@ fn solve_pmedian(
         stopped_by_time_limit: Instant::now() >= deadline,
         assignment: vec![],
     };
+    let bound_method = if lag.branched > 0 {
+        format!(
+            "lagrangian bound + branch-and-bound ({} branchings)",
+            lag.branched
+        )
+    } else {
+        "lagrangian bound".to_string()
+    };
     if params.method == Method::Heuristic || proven(lag.bound, ub) {
         let what = if proven(lag.bound, ub) {
-            format!("{search}, proven optimal by the lagrangian bound")
+            format!("{search}, proven optimal by the {bound_method}")
         } else {
-            format!("{search} + lagrangian bound")
+            format!("{search} + {bound_method}")
         };
         return Ok(heuristic_solution(&incumbent, ub, lag.bound, what));
     }
@@ -581,9 +606,7 @@ fn solve_pmedian(
             &incumbent,
             ub,
             lag.bound,
-            format!(
-                "{search} + lagrangian bound ({free} candidates not ruled out: MILP too large)"
-            ),
+            format!("{search} + {bound_method} ({free} candidates not ruled out: MILP too large)"),
         ));
     }
     let r = milp::pmedian(

@@ -282,3 +282,68 @@ fn pcenter_opens_exactly_p_even_when_fewer_sites_reach_the_optimum() {
         assert_eq!(left, 2, "one extra per cluster: {s:?}");
     }
 }
+
+/// The Lagrangian bound, with and without branching, never exceeds the brute-force optimum,
+/// and branching never lowers it; on instances with an integrality gap, branching raises it.
+#[test]
+fn lagrangian_branch_and_bound_stays_below_the_optimum_and_raises_the_root() {
+    let mut rng = Rng::new(29);
+    let mut raised = 0;
+    for case in 0..24 {
+        let (n, m) = (12 + rng.below(10), 10 + rng.below(4));
+        let fixed_count = if case % 4 == 0 { 1 } else { 0 };
+        let mut inst = random_instance(&mut rng, n, m, fixed_count);
+        // Random travel costs (as on a road network, not a metric): the LP relaxation of
+        // small Euclidean instances is almost always integral, these often are not.
+        if case % 2 == 0 {
+            inst.cost
+                .iter_mut()
+                .for_each(|c| *c = (1 + rng.below(40)) as f64 * 100.0);
+        }
+        let p = 2 + rng.below(3);
+        let optimum = subsets(m, fixed_count, p)
+            .iter()
+            .map(|s| pmedian_cost(&inst, &all_open(&inst, s)))
+            .fold(f64::INFINITY, f64::min);
+        let fixed = inst.is_fixed();
+        // Told of the optimum and asked for gap 0, the search branches until it proves it or
+        // runs out of fractional sites.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let shared = lagrangian::Incumbent::new(optimum);
+        let root = lagrangian::pmedian_dual(&inst, &fixed, p, &shared, 0.0, deadline, false);
+        let shared = lagrangian::Incumbent::new(optimum);
+        let tree = lagrangian::pmedian_dual(&inst, &fixed, p, &shared, 0.0, deadline, true);
+        let tolerance = 1e-9 * optimum;
+        assert!(
+            root.bound <= optimum + tolerance,
+            "case {case}: root {} > {optimum}",
+            root.bound
+        );
+        assert!(
+            tree.bound <= optimum + tolerance,
+            "case {case}: tree {} > {optimum}",
+            tree.bound
+        );
+        assert!(tree.bound >= tree.root_bound - tolerance, "case {case}");
+        assert_eq!(root.branched, 0, "case {case}: no branching asked");
+        if tree.branched > 0 && tree.bound > tree.root_bound + tolerance {
+            raised += 1;
+        }
+    }
+    assert!(
+        raised > 0,
+        "branching raised the bound on none of the instances"
+    );
+}
+
+#[test]
+fn the_shared_incumbent_keeps_the_lowest_cost() {
+    let shared = lagrangian::Incumbent::new(10.0);
+    shared.offer(12.0);
+    assert_eq!(shared.cost(), 10.0);
+    shared.offer(7.5);
+    assert_eq!(shared.cost(), 7.5);
+    assert!(!shared.stopped());
+    shared.stop();
+    assert!(shared.stopped());
+}
