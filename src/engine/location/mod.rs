@@ -16,11 +16,13 @@
 //! - LSCP and MCLP are exact MILPs in HiGHS over the sparse coverage sets (a village reaches a few
 //!   candidates within a service radius), started from a greedy solution.
 //! - p-median: greedy construction, then fast vertex interchange (Whitaker's swap evaluation, one
-//!   O(n·m) pass per move) gives the incumbent; a Lagrangian relaxation of the assignment
-//!   constraints (subgradient) gives a lower bound and fixes every candidate whose Lagrangian
-//!   penalty proves it cannot change the optimum; HiGHS then solves the classical MILP over the
-//!   candidates left free, from the incumbent. When that MILP would be too large for the time
-//!   left, the answer is the incumbent with the Lagrangian gap, and `method` says so.
+//!   O(n·m) pass per move) gives the incumbent. Then two threads side by side: an iterated local
+//!   search improves the incumbent, while the Lagrangian dual of the assignment constraints
+//!   (smoothed, climbed by L-BFGS: `lagrangian.rs`) reaches the LP bound and a branch-and-bound
+//!   over sites raises it past the LP value; they share the incumbent's cost and stop when the
+//!   bound proves it. The dual's penalties rule out candidates; when few are left, HiGHS solves
+//!   the classical MILP over them from the incumbent. When that MILP would be too large for the
+//!   time left, the answer is the incumbent with the bound's gap, and `method` says so.
 //! - p-center: bisection over the sorted distinct distances; each step asks HiGHS whether the
 //!   demands can be covered at that radius with p new facilities (a set-cover MILP).
 //!   `Method::Heuristic` replaces the MILPs by greedy covers and interchange.
@@ -415,7 +417,8 @@ fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usi
 
 /// Largest p-median MILP (assignment pairs) handed to HiGHS in `Auto` mode.
 const PMEDIAN_MILP_PAIRS: usize = 400_000;
-/// Longest iterated local search of p-median when the bound does not prove the incumbent.
+/// Longest iterated local search of p-median (and branch-and-bound beside it) when the bound
+/// does not prove the incumbent.
 const PMEDIAN_LOCAL_SEARCH: Duration = Duration::from_secs(20);
 
 fn solve_pmedian(
