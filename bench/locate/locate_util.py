@@ -238,7 +238,7 @@ def cmd_table(out, sizes):
                 lcell, rel, speed = "not run", "–", "–"
             else:
                 gap = lc["gap"]
-                gap = "–" if gap is None else (f"{gap:.2%}" if isinstance(gap, (int, float)) else str(gap))
+                gap = "–" if gap is None else (f"{gap:.3%}" if isinstance(gap, (int, float)) else str(gap))
                 ls = lsec if lsec is not None else lc["seconds"]
                 lcell = f"{fmt_obj(m, lc['objective'])} / {'–' if ls is None else f'{ls:,.2f} s'} / {gap} / {lc['method'] or '?'}"
                 if ref is not None and lc["objective"] is not None:

@@ -121,6 +121,9 @@ const CHILD_STAGES: i32 = 4;
 /// Top-p smoothing temperature τ = this × t × the mean demand weight (tried 0.2–60: 2–6 climb
 /// fastest at 2,800 villages).
 const CHOICE_TEMPERATURE: f64 = 3.0;
+/// A stage ends early when STALL_WINDOW iterations gained less than STALL_GAIN of the value.
+const STALL_WINDOW: usize = 10;
+const STALL_GAIN: f64 = 1e-9;
 /// Curvature pairs L-BFGS keeps.
 const HISTORY: usize = 12;
 /// Pairs further than this many temperatures beyond λ_i contribute below e^-30: skipped.
@@ -353,9 +356,17 @@ fn climb(
     let mut changes: Vec<Vec<f64>> = Vec::new();
     let (mut trial, mut trial_grad) = (vec![0.0; k], vec![0.0; k]);
     let mut trial_y = vec![0.0; y.len()];
-    for _ in 0..iterations {
+    // The value STALL_WINDOW iterations ago: a stage ends when that window gained too little.
+    let mut window_start = value;
+    for iteration in 0..iterations {
         if Instant::now() >= deadline || stop() {
             break;
+        }
+        if iteration > 0 && iteration % STALL_WINDOW == 0 {
+            if value - window_start <= STALL_GAIN * value.abs().max(1.0) {
+                return;
+            }
+            window_start = value;
         }
         // Two-loop recursion on −value: q ends as H·∇(−value); the ascent direction is −q.
         let mut q: Vec<f64> = grad.iter().map(|g| -g).collect();
