@@ -505,6 +505,16 @@ pub fn pmedian_dual(
         }
     };
 
+    // One temperature: climb, evaluate exactly, price the relaxation's choice.
+    let mut stage_at = |choice: &Choice, u: &mut [f64], y: &mut [f64], t: f64| -> Exact {
+        let tau = CHOICE_TEMPERATURE * t * mean_weight;
+        let iterations = ITERATIONS_PER_STAGE;
+        climb(&dual, choice, u, t, tau, iterations, y, deadline, &stop);
+        let now = dual.exact(u, choice);
+        price(choice, &now.s);
+        now
+    };
+
     let mut u: Vec<f64> = (0..k).map(second).collect();
     let mut y = vec![0.0; inst.m];
     let mut best = dual.exact(&u, &root);
@@ -517,20 +527,7 @@ pub fn pmedian_dual(
         }
         let t = scale / 16.0 / 2f64.powi(stage);
         last_t = t;
-        let tau = CHOICE_TEMPERATURE * t * mean_weight;
-        climb(
-            &dual,
-            &root,
-            &mut u,
-            t,
-            tau,
-            ITERATIONS_PER_STAGE,
-            &mut y,
-            deadline,
-            &stop,
-        );
-        let now = dual.exact(&u, &root);
-        price(&root, &now.s);
+        let now = stage_at(&root, &mut u, &mut y, t);
         if log {
             eprintln!(
                 "p-median dual: t {t:.3e} bound {:.7e} at {:.3} s",
@@ -585,20 +582,7 @@ pub fn pmedian_dual(
                     break;
                 }
                 let t = last_t * 2f64.powi(stage);
-                let tau = CHOICE_TEMPERATURE * t * mean_weight;
-                climb(
-                    &dual,
-                    &choice,
-                    &mut u,
-                    t,
-                    tau,
-                    ITERATIONS_PER_STAGE,
-                    &mut y,
-                    deadline,
-                    &stop,
-                );
-                let now = dual.exact(&u, &choice);
-                price(&choice, &now.s);
+                let now = stage_at(&choice, &mut u, &mut y, t);
                 // A child's optimum is never below its parent's bound.
                 bound = bound.max(now.value);
             }
