@@ -335,6 +335,18 @@ struct ZoneArgs {
     /// Strong = the top share by collective income (default: the strong flag, else 0.2)
     #[arg(long, value_name = "SHARE")]
     strong_share: Option<f64>,
+    /// Take the strong share within each township (so a poor township still has strong villages)
+    #[arg(long)]
+    strong_in_town: bool,
+    /// Exactly these villages are strong (codes)
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    strong_codes: Vec<String>,
+    /// These villages are strong as well (codes; e.g. a suggested relaxation)
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    strong_extra: Vec<String>,
+    /// Villages that may lead a 村村互助型 zone without a strong village (codes)
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    mutual_aid: Vec<String>,
     /// Numeric village columns for within-zone heterogeneity, e.g. population,collective_income
     #[arg(long, value_delimiter = ',')]
     attributes: Vec<String>,
@@ -361,12 +373,16 @@ enum ZonesAction {
     Propose {
         #[command(flatten)]
         common: ZoneArgs,
-        /// Number of zones (default: one per strong village, within the bounds)
+        /// Number of zones, exactly (default: found — as many as the strong villages and the
+        /// population floor allow)
         #[arg(long)]
         zones: Option<usize>,
         /// A zoning file whose zones are kept as they are
         #[arg(long)]
         locked: Option<PathBuf>,
+        /// A zone kept as it is, by its village codes (repeatable)
+        #[arg(long, value_name = "CODE,CODE…")]
+        lock_zone: Vec<String>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Stop the search after this many seconds
@@ -424,6 +440,10 @@ impl ZoneArgs {
             within_town: self.within_town,
             require_strong: self.no_strong.then_some(false),
             strong_share: self.strong_share,
+            strong_in_town: self.strong_in_town,
+            strong_codes: self.strong_codes.clone(),
+            strong_extra: self.strong_extra.clone(),
+            mutual_aid: self.mutual_aid.clone(),
             attributes: self.attributes.clone(),
             weights: Some(weights),
             industry_mode: self.complementary.then(|| "complementary".to_string()),
@@ -793,6 +813,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     common,
                     zones,
                     locked,
+                    lock_zone,
                     seed,
                     time_limit,
                     effort,
@@ -823,16 +844,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 request.locked = by_zone.into_values().collect();
             }
-            let params = request.propose_params(&data)?;
+            for z in &lock_zone {
+                request.locked.push(
+                    z.split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect(),
+                );
+            }
             let started = std::time::Instant::now();
-            let proposal = match liancun::engine::zoning::propose::propose(
-                &data.villages,
-                &data.graph,
-                &params,
-            ) {
+            let proposal = match liancun::zones::propose_request(&data, &request)? {
                 Ok(p) => p,
-                Err(e) => {
-                    eprintln!("无法分区 infeasible: {e}");
+                Err(f) => {
+                    liancun::zones::print_failure(&f);
                     return Ok(ExitCode::from(2));
                 }
             };
@@ -1184,8 +1208,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let text = std::fs::read_to_string(&zoning)
                 .with_context(|| format!("reading {}", zoning.display()))?;
             let (zone_of, keys) = liancun::zones::parse_zoning(&data, &text)?;
+            let villages = request.evaluation_villages(&data)?;
             let evaluation = liancun::engine::zoning::evaluate::evaluate(
-                &data.villages,
+                &villages,
                 &data.graph,
                 &zone_of,
                 &keys,

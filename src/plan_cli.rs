@@ -234,10 +234,8 @@ fn failure(e: PlanError) -> Result<ExitCode> {
             eprintln!("错误 error (params): {m}");
             Ok(ExitCode::from(2))
         }
-        PlanError::Infeasible {
-            constraint, detail, ..
-        } => {
-            eprintln!("错误 error ({constraint}): {detail}");
+        PlanError::Infeasible(f) => {
+            liancun::zones::print_failure(&f);
             Ok(ExitCode::from(2))
         }
         e @ (PlanError::NoVersion { .. } | PlanError::Store(StoreError::NoPlan(_))) => {

@@ -13,8 +13,10 @@ use crate::domain::{LayerKind, Value};
 use crate::engine::contiguity::{ContiguityGraph, ContiguityParams, EdgeKind, anchor};
 use crate::engine::crs::Reprojector;
 use crate::engine::geometry::to_multipolygon;
+use crate::engine::zoning::certify::Certificate;
 use crate::engine::zoning::evaluate::Evaluation;
-use crate::engine::zoning::propose::Proposal;
+use crate::engine::zoning::propose::{Proposal, ZoningError, propose};
+use crate::engine::zoning::relax::{Relaxation, VerifiedRelaxation, relaxations};
 use crate::engine::zoning::{StrongRule, ZoningVillage, strong_villages};
 use crate::store::FeatureStore;
 use crate::workspace::{Workspace, WorkspaceError};
@@ -26,6 +28,12 @@ pub struct LoadOptions {
     pub attributes: Vec<String>,
     /// `None`: the `strong` flag when the layer has one set, else the top 20 % by income.
     pub strong_share: Option<f64>,
+    /// The share is taken within each township instead of county-wide.
+    pub strong_in_town: bool,
+    /// Exactly these villages are strong (replaces the flag and the share).
+    pub strong_codes: Vec<String>,
+    /// These villages are strong as well (added to the rule, e.g. a relaxation's designation).
+    pub strong_extra: Vec<String>,
     pub contiguity: ContiguityParams,
 }
 
@@ -180,35 +188,85 @@ impl ZoningData {
             metric_polygons.push(metric);
             lonlat_polygons.push(lonlat);
         }
-        let (rule, strong_rule) = match opts.strong_share {
-            Some(s) => (
-                StrongRule::TopIncomeShare(s),
+        let share_rule = |s: f64| {
+            if opts.strong_in_town {
+                (
+                    StrongRule::TopIncomeShareInTown(s),
+                    format!(
+                        "各乡镇集体收入前 {:.0}% 为强村 / top {:.0}% by collective income within each township",
+                        s * 100.0,
+                        s * 100.0
+                    ),
+                )
+            } else {
+                (
+                    StrongRule::TopIncomeShare(s),
+                    format!(
+                        "集体收入前 {:.0}% 为强村 / top {:.0}% by collective income",
+                        s * 100.0,
+                        s * 100.0
+                    ),
+                )
+            }
+        };
+        let (rule, mut strong_rule) = match opts.strong_share {
+            _ if !opts.strong_codes.is_empty() => (
+                StrongRule::Flag,
                 format!(
-                    "集体收入前 {:.0}% 为强村 / top {:.0}% by collective income",
-                    s * 100.0,
-                    s * 100.0
+                    "指定的 {} 个强村 / the {} villages listed as strong",
+                    opts.strong_codes.len(),
+                    opts.strong_codes.len()
                 ),
             ),
-            None if flags.contains(&Some(true)) => (
+            Some(s) => share_rule(s),
+            None if flags.contains(&Some(true)) && !opts.strong_in_town => (
                 StrongRule::Flag,
                 "村界图层的 strong（强村）字段 / the villages' strong flag".into(),
             ),
-            None => (
-                StrongRule::TopIncomeShare(DEFAULT_STRONG_SHARE),
-                format!(
-                    "无强村字段，取集体收入前 {:.0}% / no strong flag: top {:.0}% by collective income",
-                    DEFAULT_STRONG_SHARE * 100.0,
-                    DEFAULT_STRONG_SHARE * 100.0
-                ),
-            ),
+            None => {
+                let (r, text) = share_rule(DEFAULT_STRONG_SHARE);
+                let why = if opts.strong_in_town {
+                    ""
+                } else {
+                    "无强村字段，"
+                };
+                (r, format!("{why}{text}"))
+            }
         };
+        let code_list = |list: &[String], what: &str| -> Result<Vec<usize>, ZonesError> {
+            list.iter()
+                .map(|c| {
+                    index_of_code.get(c.trim()).copied().ok_or_else(|| {
+                        ZonesError::Input(format!("{what}: 未知村代码 unknown village code {c}"))
+                    })
+                })
+                .collect()
+        };
+        if !opts.strong_codes.is_empty() {
+            flags = vec![Some(false); villages.len()];
+            for i in code_list(&opts.strong_codes, "strong_codes")? {
+                flags[i] = Some(true);
+            }
+        }
+        let extra = code_list(&opts.strong_extra, "strong_extra")?;
+        if !extra.is_empty() {
+            strong_rule.push_str(&format!(
+                "；另指定 {} 个强村 / plus {} villages designated strong",
+                extra.len(),
+                extra.len()
+            ));
+        }
         let incomes: Vec<f64> = villages.iter().map(|v| v.income).collect();
         let codes: Vec<String> = villages.iter().map(|v| v.code.clone()).collect();
+        let towns: Vec<String> = villages.iter().map(|v| v.town_code.clone()).collect();
         for (v, s) in villages
             .iter_mut()
-            .zip(strong_villages(&flags, &incomes, &codes, rule))
+            .zip(strong_villages(&flags, &incomes, &codes, &towns, rule))
         {
             v.strong = s;
+        }
+        for i in extra {
+            villages[i].strong = true;
         }
         let graph = ContiguityGraph::build(&metric_polygons, &opts.contiguity);
         let members = load_members(ws, &to_metric, &villages, &metric_polygons, &index_of_code)?;
@@ -499,6 +557,7 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
                 "population": pop,
                 "collective_income": round(income, 2),
                 "locked": z.locked,
+                "zone_type": z.zone_type.name(),
                 "binding": binding,
                 "explanation": z.explanation,
                 "other_members": others,
@@ -515,6 +574,7 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
             "balance": p.terms.balance,
         },
         "zone_count_rule": p.zone_count_rule,
+        "zones_upper_bound": p.zones_upper_bound,
         "strong_rule": data.strong_rule,
         "key_village_rule": "片区内集体收入最高的强村（并列时取到其他成员距离之和最小者） / the strong member with the highest collective income (ties: the most central)",
         "stopped_by_time_limit": p.stopped_by_time_limit,
@@ -685,6 +745,18 @@ pub struct ZoneRequest {
     pub within_town: bool,
     pub require_strong: Option<bool>,
     pub strong_share: Option<f64>,
+    /// The strong share is taken within each township.
+    #[serde(default)]
+    pub strong_in_town: bool,
+    /// Exactly these villages are strong.
+    #[serde(default)]
+    pub strong_codes: Vec<String>,
+    /// These villages are strong as well.
+    #[serde(default)]
+    pub strong_extra: Vec<String>,
+    /// Villages that may lead a 村村互助型 zone without a strong village.
+    #[serde(default)]
+    pub mutual_aid: Vec<String>,
     /// Zones to keep as they are: lists of village codes.
     #[serde(default)]
     pub locked: Vec<Vec<String>>,
@@ -724,6 +796,22 @@ fn check(name: &str, x: Option<f64>, min: f64) -> Result<Option<f64>, ZonesError
 }
 
 impl ZoneRequest {
+    /// The villages as an evaluation of this request sees them: villages allowed to lead a
+    /// 村村互助型 zone count as strong for the strong-village rule. Unknown codes are an error.
+    pub fn evaluation_villages<'d>(
+        &self,
+        data: &'d ZoningData,
+    ) -> Result<std::borrow::Cow<'d, [ZoningVillage]>, ZonesError> {
+        if self.mutual_aid.is_empty() {
+            return Ok(std::borrow::Cow::Borrowed(&data.villages));
+        }
+        let mut v = data.villages.clone();
+        for i in data.indices(&self.mutual_aid, "mutual_aid")? {
+            v[i].strong = true;
+        }
+        Ok(std::borrow::Cow::Owned(v))
+    }
+
     /// What to load from the workspace for this request.
     pub fn load_options(&self) -> Result<LoadOptions, ZonesError> {
         let share = check("strong_share", self.strong_share, 0.0)?;
@@ -735,6 +823,9 @@ impl ZoneRequest {
         Ok(LoadOptions {
             attributes: self.attributes.clone(),
             strong_share: share,
+            strong_in_town: self.strong_in_town,
+            strong_codes: self.strong_codes.clone(),
+            strong_extra: self.strong_extra.clone(),
             contiguity: ContiguityParams {
                 tolerance_m: check("tolerance_m", self.tolerance_m, 0.0)?.unwrap_or(1.0),
                 bridge_within_m: check("bridge_m", self.bridge_m, 0.0)?,
@@ -790,17 +881,298 @@ impl ZoneRequest {
             .enumerate()
             .map(|(i, codes)| data.indices(codes, &format!("locked[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        let time_limit = check("time_limit_s", self.time_limit_s, 0.0)?
-            .map_or(d.time_limit, std::time::Duration::from_secs_f64);
+        let time_limit =
+            check("time_limit_s", self.time_limit_s, 0.0)?.map_or(Ok(d.time_limit), |t| {
+                std::time::Duration::try_from_secs_f64(t)
+                    .map_err(|_| ZonesError::Input(format!("time_limit_s = {t}: 太大 / too large")))
+            })?;
+        let mutual_aid = data.indices(&self.mutual_aid, "mutual_aid")?;
         Ok(crate::engine::zoning::propose::ProposeParams {
             bounds: self.bounds()?,
             objective: self.objective()?,
             zones: self.zones,
             locked,
+            mutual_aid,
             queen: self.queen,
             seed: self.seed.unwrap_or(d.seed),
             time_limit,
             effort: self.effort.unwrap_or(d.effort),
         })
     }
+}
+
+/// A proposal that could not be made: proven infeasible (with certificates and verified
+/// relaxations) or not found in the time given. `report` holds the structured fields the CLI
+/// prints and HTTP returns in its 422 problem document.
+#[derive(Debug, Clone)]
+pub struct ZoningFailure {
+    pub constraint: String,
+    pub detail: String,
+    pub villages: Vec<String>,
+    pub report: serde_json::Map<String, Json>,
+}
+
+/// Runs a proposal for a request (CLI, HTTP and plans all come through here). `Ok(Err(_))`:
+/// the request is valid but no zoning was made; `Err(_)`: the request itself is bad.
+pub fn propose_request(
+    data: &ZoningData,
+    request: &ZoneRequest,
+) -> Result<Result<Proposal, ZoningFailure>, ZonesError> {
+    let params = request.propose_params(data)?;
+    match propose(&data.villages, &data.graph, &params) {
+        Ok(p) => Ok(Ok(p)),
+        Err(ZoningError::BadParams(m)) => Err(ZonesError::Input(m)),
+        Err(e) => {
+            let relaxed = match &e {
+                ZoningError::Infeasible(certs) => {
+                    let budget = params
+                        .time_limit
+                        .min(std::time::Duration::from_secs(20))
+                        .max(std::time::Duration::from_millis(200));
+                    relaxations(&data.villages, &data.graph, &params, certs, budget)
+                }
+                _ => Vec::new(),
+            };
+            Ok(Err(failure(data, request, &e, &relaxed)))
+        }
+    }
+}
+
+fn codes_of(data: &ZoningData, ids: &[usize]) -> Vec<String> {
+    ids.iter().map(|&v| data.villages[v].code.clone()).collect()
+}
+
+fn certificate_json(data: &ZoningData, c: &Certificate) -> Json {
+    let mut towns: Vec<&str> = c
+        .villages
+        .iter()
+        .map(|&v| data.villages[v].town_code.as_str())
+        .collect();
+    towns.sort_unstable();
+    towns.dedup();
+    json!({
+        "constraint": c.constraint,
+        "detail": c.detail,
+        "villages": codes_of(data, &c.villages),
+        "village_names": c.villages.iter().map(|&v| data.villages[v].name.clone()).collect::<Vec<_>>(),
+        "towns": towns,
+        "strong": codes_of(data, &c.strong),
+        "needed": c.needed,
+        "available": c.available,
+        "unit": c.unit,
+        "steps": c.steps,
+    })
+}
+
+/// The change of the request a relaxation makes, as fields to merge into it (the web map's
+/// one click), and its CLI flags.
+fn relaxation_patch(
+    data: &ZoningData,
+    request: &ZoneRequest,
+    r: &Relaxation,
+) -> (Json, String, String) {
+    let names = |ids: &[usize]| {
+        ids.iter()
+            .map(|&v| data.villages[v].name.clone())
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    match r {
+        Relaxation::MaxMembers(m) => (
+            json!({"max_members": m}),
+            format!("--max-members {m}"),
+            format!("每个片区最多 {m} 个村 / at most {m} villages per zone"),
+        ),
+        Relaxation::MinMembers(m) => (
+            json!({"min_members": m}),
+            format!("--min-members {m}"),
+            format!("每个片区至少 {m} 个村 / at least {m} villages per zone"),
+        ),
+        Relaxation::PopFloor(f) => (
+            json!({"pop_floor": f}),
+            format!("--pop-floor {f}"),
+            format!("人口下限降到 {f:.0} / population floor lowered to {f:.0}"),
+        ),
+        Relaxation::PopCeiling(c) => (
+            json!({"pop_ceiling": c}),
+            format!("--pop-ceiling {c}"),
+            format!("人口上限提高到 {c:.0} / population ceiling raised to {c:.0}"),
+        ),
+        Relaxation::Zones(k) => (
+            json!({"zones": k}),
+            format!("--zones {k}"),
+            format!("分为 {k} 个片区 / {k} zones"),
+        ),
+        Relaxation::OwnZones(groups) => {
+            let mut locked = request.locked.clone();
+            locked.extend(groups.iter().map(|g| codes_of(data, g)));
+            let all: Vec<usize> = groups.iter().flatten().copied().collect();
+            (
+                json!({"locked": locked}),
+                groups
+                    .iter()
+                    .map(|g| format!("--lock-zone {}", codes_of(data, g).join(",")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                format!(
+                    "把孤立的 {} 个村（{}）各自单独作为片区，不受约束 / keep these {} isolated villages as zones of their own, outside the bounds",
+                    all.len(),
+                    names(&all),
+                    all.len()
+                ),
+            )
+        }
+        Relaxation::CrossTowns => (
+            json!({"within_town": false}),
+            "（去掉 --within-town / drop --within-town）".into(),
+            "允许片区跨乡镇 / let zones cross township borders".into(),
+        ),
+        Relaxation::DesignateStrong(ids) => {
+            let mut all = request.strong_extra.clone();
+            all.extend(codes_of(data, ids));
+            (
+                json!({"strong_extra": all}),
+                format!("--strong-extra {}", all.join(",")),
+                format!(
+                    "把 {} 个村定为强村（所缺地区按集体收入依次选取）：{} / designate {} villages strong (next by income where they are lacking)",
+                    ids.len(),
+                    names(ids),
+                    ids.len()
+                ),
+            )
+        }
+        Relaxation::MutualAid(ids) => {
+            let mut all = request.mutual_aid.clone();
+            all.extend(codes_of(data, ids));
+            (
+                json!({"mutual_aid": all}),
+                format!("--mutual-aid {}", all.join(",")),
+                format!(
+                    "允许 {} 个片区为村村互助型（无强村，由 {} 牵头） / let {} zones be 村村互助型 (mutual aid, no strong village), led by these villages",
+                    ids.len(),
+                    names(ids),
+                    ids.len()
+                ),
+            )
+        }
+    }
+}
+
+fn failure(
+    data: &ZoningData,
+    request: &ZoneRequest,
+    e: &ZoningError,
+    relaxed: &[VerifiedRelaxation],
+) -> ZoningFailure {
+    let mut report = serde_json::Map::new();
+    match e {
+        ZoningError::Infeasible(certs) => {
+            let c = &certs[0];
+            report.insert("outcome".into(), json!("infeasible"));
+            report.insert("proven".into(), json!(true));
+            report.insert("constraint".into(), json!(c.constraint));
+            report.insert("villages".into(), json!(codes_of(data, &c.villages)));
+            report.insert("needed".into(), json!(c.needed));
+            report.insert("available".into(), json!(c.available));
+            report.insert("unit".into(), json!(c.unit));
+            report.insert(
+                "certificates".into(),
+                Json::Array(certs.iter().map(|c| certificate_json(data, c)).collect()),
+            );
+            let list: Vec<Json> = relaxed
+                .iter()
+                .map(|r| {
+                    let (patch, flags, text) = relaxation_patch(data, request, &r.relaxation);
+                    json!({
+                        "kind": r.relaxation.code(),
+                        "description": text,
+                        "request": patch,
+                        "cli": flags,
+                        "verified_zones": r.zones,
+                        "verified_seconds": round(r.seconds, 3),
+                    })
+                })
+                .collect();
+            report.insert("relaxations".into(), Json::Array(list));
+        }
+        ZoningError::NotFound {
+            constraint,
+            villages,
+            zones,
+            ..
+        } => {
+            report.insert("outcome".into(), json!("not_found"));
+            report.insert("proven".into(), json!(false));
+            report.insert("constraint".into(), json!(constraint));
+            report.insert("villages".into(), json!(codes_of(data, villages)));
+            let zs: Vec<Json> = zones
+                .iter()
+                .take(50)
+                .map(|(m, v)| {
+                    json!({
+                        "members": codes_of(data, m),
+                        "violations": v.iter().map(|x| json!({"code": x.code(), "text": x.describe()})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            report.insert("zones".into(), Json::Array(zs));
+            report.insert("relaxations".into(), json!([]));
+        }
+        ZoningError::BadParams(_) => {}
+    }
+    ZoningFailure {
+        constraint: e.constraint().to_string(),
+        detail: e.to_string(),
+        villages: match e {
+            ZoningError::Infeasible(c) => codes_of(data, &c[0].villages),
+            ZoningError::NotFound { villages, .. } => codes_of(data, villages),
+            ZoningError::BadParams(_) => Vec::new(),
+        },
+        report,
+    }
+}
+
+/// Prints a failure for a person (standard error): what was proven or not found, the
+/// certificates, and each verified relaxation with its CLI flags; the structured report goes
+/// to standard output as JSON.
+pub fn print_failure(f: &ZoningFailure) {
+    let proven = f
+        .report
+        .get("proven")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    if proven {
+        eprintln!(
+            "无法分区（已证明无解） infeasible, proven ({}): {}",
+            f.constraint, f.detail
+        );
+    } else {
+        eprintln!("未找到分区 not found ({}): {}", f.constraint, f.detail);
+    }
+    if let Some(Json::Array(certs)) = f.report.get("certificates") {
+        for c in certs.iter().skip(1).take(5) {
+            eprintln!("  另 also: {}", c["detail"].as_str().unwrap_or(""));
+        }
+    }
+    if let Some(Json::Array(list)) = f.report.get("relaxations") {
+        if !list.is_empty() {
+            eprintln!(
+                "可行的放宽（每项都已用实际分区验证） relaxations, each verified by a zoning:"
+            );
+        }
+        for r in list {
+            eprintln!(
+                "  {}  → {} 个片区 zones   [{}]",
+                r["description"].as_str().unwrap_or(""),
+                r["verified_zones"],
+                r["cli"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let mut out = f.report.clone();
+    out.insert("detail".into(), json!(f.detail));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&Json::Object(out)).unwrap_or_default()
+    );
 }

@@ -147,11 +147,17 @@ fn proposals_on_random_tilings_hold_every_bound_or_are_rejected() {
                     (e.terms.total - p.terms.total).abs() < 1e-6 * p.terms.total.abs().max(1.0)
                 );
             }
-            Err(ZoningError::Infeasible {
-                constraint, detail, ..
-            }) => {
+            Err(ZoningError::Infeasible(certs)) => {
+                // Proven: each certificate names its area and numbers that contradict
+                // (tests/zoning_any_county.rs re-derives certificates from the graph).
                 infeasible += 1;
-                assert!(!detail.is_empty() && !constraint.is_empty());
+                for c in &certs {
+                    assert!(!c.detail.is_empty() && !c.constraint.is_empty());
+                    assert!(
+                        c.needed > c.available || c.constraint == "pop_ceiling",
+                        "case {case}: {c:?}"
+                    );
+                }
             }
             Err(e) => panic!("case {case}: {e}"),
         }
@@ -223,11 +229,7 @@ fn infeasible_requests_name_the_constraint() {
     };
     assert!(run(&|_| {}).is_ok());
     let constraint = |r: Result<_, ZoningError>| match r {
-        Err(ZoningError::Infeasible {
-            constraint,
-            villages,
-            ..
-        }) => (constraint, villages.len()),
+        Err(ZoningError::Infeasible(certs)) => (certs[0].constraint, certs[0].villages.len()),
         other => panic!("expected infeasible, got {other:?}"),
     };
     // A floor above the population of a block (4,000).
@@ -247,7 +249,7 @@ fn infeasible_requests_name_the_constraint() {
     weak[4].strong = false;
     let r = propose(&weak, &graph, &ProposeParams::default());
     assert!(
-        matches!(r, Err(ZoningError::Infeasible { constraint: "strong", ref detail, .. }) if detail.contains("--bridge"))
+        matches!(r, Err(ZoningError::Infeasible(ref c)) if c[0].constraint == "strong" && c[0].detail.contains("--bridge"))
     );
     // Bounds that cannot meet: at most 1 member per zone needs 4 zones per block, 1 strong.
     assert_eq!(
@@ -292,7 +294,7 @@ fn locked_zones_stay_as_given() {
             let z = p.zones.iter().find(|z| z.locked).expect("the locked zone");
             assert_eq!(z.members, want);
         }
-        Err(ZoningError::Infeasible { .. }) => {} // locking may cut off a small group
+        Err(ZoningError::Infeasible(_)) => {} // locking may cut off a small group
         Err(e) => panic!("{e}"),
     }
 }
@@ -400,10 +402,46 @@ fn cli_contiguity_propose_evaluate_on_the_demo_county() {
     assert!(b_line.contains("false,disconnected"), "{text}");
     assert_eq!(text.lines().count(), 3);
 
-    // Infeasible: exit 2 with the constraint named; unknown codes and attributes: exit 1.
+    // Infeasible: exit 2 with the constraint named and the structured report (proven, the
+    // certificate's numbers, verified relaxations with their flags) as JSON on standard output;
+    // unknown codes and attributes: exit 1.
     let o = liancun(&["zones", "propose", "-w", w, "--pop-floor", "10000000"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("pop_floor"), "{}", stderr(&o));
+    let report: Json = serde_json::from_str(&stdout(&o)).expect("a JSON report");
+    assert_eq!(
+        (&report["outcome"], &report["proven"], &report["constraint"]),
+        (
+            &Json::from("infeasible"),
+            &Json::from(true),
+            &Json::from("pop_floor")
+        )
+    );
+    assert!(report["needed"].as_f64().unwrap() > report["available"].as_f64().unwrap());
+    // At most 3 villages per zone with the demo's strong villages: proven impossible, and the
+    // member ceiling suggested works when given back as its flag.
+    let o = liancun(&[
+        "zones",
+        "propose",
+        "-w",
+        w,
+        "--max-members",
+        "3",
+        "--time-limit",
+        "20",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let report: Json = serde_json::from_str(&stdout(&o)).expect("a JSON report");
+    assert_eq!(report["proven"], true, "{report}");
+    let relax = report["relaxations"].as_array().unwrap();
+    let max = relax
+        .iter()
+        .find(|r| r["kind"] == "max_members")
+        .unwrap_or_else(|| panic!("no member-ceiling relaxation: {report}"));
+    let m = max["request"]["max_members"].as_u64().unwrap().to_string();
+    assert!(max["cli"].as_str().unwrap().contains(&m));
+    let o = liancun(&["zones", "propose", "-w", w, "--max-members", &m]);
+    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::write(dir.join("unknown.json"), r#"{"999999999999": "A"}"#).unwrap();
     let o = liancun(&[
         "zones",
@@ -544,6 +582,31 @@ mod http {
         );
         assert_eq!(err["constraint"], "pop_floor");
         assert_eq!(err["villages"].as_array().unwrap().len(), 468);
+        assert_eq!(
+            (&err["outcome"], &err["proven"]),
+            (&serde_json::json!("infeasible"), &serde_json::json!(true))
+        );
+        assert_eq!(err["certificates"][0]["unit"], "people");
+        // Every relaxation offered over HTTP is a request patch that works when merged in.
+        let (status, _, err) = call(
+            &app,
+            "POST",
+            "/analysis/zones/propose",
+            r#"{"max_members": 3, "time_limit_s": 20}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let relax = err["relaxations"].as_array().unwrap();
+        assert!(!relax.is_empty(), "{err}");
+        for r in relax {
+            let mut body = serde_json::json!({"max_members": 3, "time_limit_s": 20});
+            for (k, v) in r["request"].as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let (status, _, p) =
+                call(&app, "POST", "/analysis/zones/propose", &body.to_string()).await;
+            assert_eq!(status, StatusCode::OK, "{r} → {p}");
+        }
         let (status, _, err) = call(
             &app,
             "POST",

@@ -22,11 +22,10 @@ use super::AppState;
 use super::error::ApiError;
 use super::features::json_response;
 use crate::engine::zoning::evaluate::evaluate;
-use crate::engine::zoning::propose::{ZoningError, propose};
 use crate::workspace::Workspace;
 use crate::zones::{
     ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_geojson,
-    evaluation_json, parse_zoning, proposal_geojson, proposal_json,
+    evaluation_json, parse_zoning, proposal_geojson, proposal_json, propose_request,
 };
 
 fn zones_error(e: ZonesError) -> ApiError {
@@ -118,23 +117,11 @@ pub async fn propose_zones(
     let geojson = request.geojson;
     let body = blocking(move || {
         let data = load(&state, &request)?;
-        let params = request.propose_params(&data).map_err(zones_error)?;
         let started = std::time::Instant::now();
-        let proposal = propose(&data.villages, &data.graph, &params).map_err(|e| match e {
-            ZoningError::BadParams(m) => ApiError::bad_request(m),
-            ZoningError::Infeasible {
-                constraint,
-                detail,
-                villages,
-            } => ApiError::infeasible(
-                constraint,
-                detail,
-                villages
-                    .iter()
-                    .map(|&v| data.villages[v].code.clone())
-                    .collect(),
-            ),
-        })?;
+        let proposal = match propose_request(&data, &request).map_err(zones_error)? {
+            Ok(p) => p,
+            Err(f) => return Err(ApiError::zoning_failure(f)),
+        };
         let mut out = proposal_json(&data, &proposal);
         out["seconds"] = json!(started.elapsed().as_secs_f64());
         if geojson {
@@ -169,8 +156,9 @@ pub async fn evaluate_zones(
             other => other.to_string(),
         };
         let (zone_of, keys) = parse_zoning(&data, &text).map_err(zones_error)?;
+        let villages = params.evaluation_villages(&data).map_err(zones_error)?;
         let e = evaluate(
-            &data.villages,
+            &villages,
             &data.graph,
             &zone_of,
             &keys,

@@ -46,16 +46,13 @@ impl ApiError {
             extra: Some(extra),
         }
     }
-    /// 422 for constraints that cannot all hold: the constraint and the villages involved.
-    pub fn infeasible(
-        constraint: &str,
-        detail: impl Into<String>,
-        villages: Vec<String>,
-    ) -> ApiError {
-        let mut extra = serde_json::Map::new();
-        extra.insert("constraint".into(), json!(constraint));
-        extra.insert("villages".into(), json!(villages));
-        ApiError::unprocessable(detail, extra)
+    /// 422 for a zoning that could not be made: the failure's structured report (outcome,
+    /// proven, constraint, villages, needed, available, certificates, relaxations) as members.
+    pub fn zoning_failure(f: crate::zones::ZoningFailure) -> ApiError {
+        let mut extra = f.report;
+        extra.insert("constraint".into(), json!(f.constraint));
+        extra.insert("villages".into(), json!(f.villages));
+        ApiError::unprocessable(f.detail, extra)
     }
     /// Any other status with its title (401, 403, 412, 428 …).
     pub fn status(status: StatusCode, title: &'static str, detail: impl Into<String>) -> ApiError {

@@ -52,11 +52,7 @@ fn plan_error(e: PlanError) -> ApiError {
         PlanError::Input { field, reason } => field_error(field, format!("{field}: {reason}")),
         PlanError::Zones(ZonesError::Input(m)) => field_error("params", m),
         PlanError::Zones(ZonesError::Workspace(w)) => ApiError::internal(w),
-        PlanError::Infeasible {
-            constraint,
-            detail,
-            villages,
-        } => ApiError::infeasible(&constraint, detail, villages),
+        PlanError::Infeasible(f) => ApiError::zoning_failure(*f),
         PlanError::Store(StoreError::NoPlan(id)) => {
             ApiError::not_found(format!("方案 {id} 不存在 / no plan {id}"))
         }

@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value as Json, json};
 
 use crate::engine::zoning::evaluate::{Evaluation, evaluate};
-use crate::engine::zoning::propose::{ZoningError, propose};
 use crate::store::StoreError;
 use crate::store::plans::{AuditEntry, NewVersion, PlanRecord, PlanStore};
 use crate::zones::round;
@@ -37,13 +36,9 @@ pub enum PlanError {
     /// A bad parameter: the field and the reason.
     #[error("{field}: {reason}")]
     Input { field: &'static str, reason: String },
-    /// A proposal that cannot meet its constraints.
-    #[error("{detail}")]
-    Infeasible {
-        constraint: String,
-        detail: String,
-        villages: Vec<String>,
-    },
+    /// A proposal that cannot meet its constraints (proven, or not found in time).
+    #[error("{}", .0.detail)]
+    Infeasible(Box<crate::zones::ZoningFailure>),
     #[error("写文件失败 / cannot write the export: {0}")]
     Io(String),
     #[error("方案 {plan} 没有版本 {version} / plan {plan} has no version {version}")]
@@ -198,25 +193,10 @@ pub fn initial_content(
     match source {
         Source::Empty => {}
         Source::Proposal => {
-            let p = request.propose_params(data)?;
-            let proposal = propose(&data.villages, &data.graph, &p).map_err(|e| match e {
-                ZoningError::BadParams(m) => PlanError::Input {
-                    field: "params",
-                    reason: m,
-                },
-                ZoningError::Infeasible {
-                    constraint,
-                    detail,
-                    villages,
-                } => PlanError::Infeasible {
-                    constraint: constraint.to_string(),
-                    detail,
-                    villages: villages
-                        .iter()
-                        .map(|&v| data.villages[v].code.clone())
-                        .collect(),
-                },
-            })?;
+            let proposal = match crate::zones::propose_request(data, &request)? {
+                Ok(p) => p,
+                Err(f) => return Err(PlanError::Infeasible(Box::new(f))),
+            };
             let groups = proposal
                 .zones
                 .iter()
@@ -321,8 +301,9 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
             }));
         }
     }
+    let villages = request.evaluation_villages(data)?;
     let evaluation = evaluate(
-        &data.villages,
+        &villages,
         &data.graph,
         &zone_of,
         &keys,

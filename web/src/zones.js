@@ -14,7 +14,7 @@ import { toast } from './toast.js';
 export const UNASSIGNED = '__unassigned';
 
 /** The bounds a proposal and its evaluation share; `seed` only steers the search. */
-const BOUND_FIELDS = ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'within_town'];
+const BOUND_FIELDS = ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'within_town', 'strong_in_town', 'strong_extra', 'mutual_aid'];
 
 // ---------------------------------------------------------------------------------------------
 // Zoning files
@@ -366,6 +366,30 @@ export function requestErrorText(err, what) {
   return t('errNetwork', { what });
 }
 
+/**
+ * A refused proposal: proven impossible (with the proof's numbers) or not found in the time,
+ * and each relaxation the server verified with a zoning, offered as one click.
+ */
+function failureHtml(p) {
+  const proven = p.proven === true;
+  const cert = Array.isArray(p.certificates) ? p.certificates[0] : null;
+  const head = proven ? t('failProven') : t('failNotFound');
+  const numbers =
+    cert && cert.needed != null
+      ? `<p class="zf-numbers">${escapeHtml(t('failNumbers', { needed: fmt(cert.needed), available: fmt(cert.available), unit: t(`unit_${cert.unit}`) }))}</p>`
+      : '';
+  const list = (p.relaxations ?? []).map(
+    (r, i) => `<li><span>${escapeHtml(pickLang(r.description ?? ''))}</span>
+      <button type="button" class="btn small" data-relax="${i}" data-testid="zones-relax" data-kind="${escapeHtml(r.kind)}">${escapeHtml(t('relaxApply', { n: fmt(r.verified_zones) }))}</button></li>`,
+  );
+  return `<div class="zones-failure" data-testid="zones-failure" data-outcome="${escapeHtml(p.outcome ?? '')}">
+    <p class="bad-text"><b>${escapeHtml(head)}</b></p>
+    <p class="zf-detail">${escapeHtml(shorten(pickLang(cert?.detail ?? p.detail ?? ''), 400))}</p>
+    ${numbers}
+    ${list.length ? `<p>${escapeHtml(t('relaxHead'))}</p><ul class="zf-relax">${list.join('')}</ul>` : ''}
+  </div>`;
+}
+
 /** `s` cut to about `max` characters (a 422 detail may list hundreds of villages). */
 export function shorten(s, max) {
   return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
@@ -392,6 +416,8 @@ export class ZonesCard {
     this.onProblem = onProblem;
     this.zoning = null;
     this.busy = null; // null | 'propose' | 'evaluate'
+    this.failure = null; // the last refused proposal's 422 problem (certificates, relaxations)
+    this.adopted = {}; // request fields adopted from a relaxation that the form has no input for
     this.active = null;
     this.abort = null;
     this.byCodeCache = { list: null, map: new Map() };
@@ -406,6 +432,10 @@ export class ZonesCard {
       if (f) this.importFile(f);
     });
     this.clearBtn.addEventListener('click', () => this.clear());
+    this.status.addEventListener('click', (e) => {
+      const b = e.target.closest('[data-relax]');
+      if (b) this.adopt(Number(b.dataset.relax));
+    });
     this.list.addEventListener('click', (e) => {
       const li = e.target.closest('[data-zone]');
       if (li) this.onPick(li.dataset.zone);
@@ -438,7 +468,22 @@ export class ZonesCard {
       if (Number.isFinite(n)) out[k] = k === 'pop_floor' || k === 'pop_ceiling' ? n : Math.round(n);
     }
     out.within_town = fd.get('within_town') === 'on';
-    return out;
+    if (fd.get('strong_in_town') === 'on') out.strong_in_town = true;
+    // A relaxation adopted from a refused request (designated strong villages, mutual-aid
+    // leaders) stays until the card is cleared.
+    return { ...out, ...this.adopted };
+  }
+
+  /** Adopts a relaxation the server verified: its fields go into the form (or the kept extras) and the proposal is made again. */
+  adopt(i) {
+    const r = this.failure?.relaxations?.[i];
+    if (!r?.request) return;
+    for (const [k, v] of Object.entries(r.request)) {
+      const input = this.form.elements.namedItem(k);
+      if (input && !Array.isArray(v)) input.value = String(v);
+      else this.adopted[k] = v;
+    }
+    this.propose();
   }
 
   /** Starts a request: aborts the one under way, clears the previous error marks. */
@@ -447,6 +492,7 @@ export class ZonesCard {
     const abort = new AbortController();
     this.abort = abort;
     this.onProblem([]);
+    this.failure = null;
     this.setBusy(kind);
     return abort;
   }
@@ -521,6 +567,10 @@ export class ZonesCard {
     if (e instanceof ApiError && e.status === 422 && problem) {
       const codes = Array.isArray(problem.villages) ? problem.villages.map(String) : [];
       if (codes.length) this.onProblem(codes);
+      if (problem.outcome) {
+        this.failure = problem;
+        this.renderStatus();
+      }
       toast(
         t('errInfeasible', {
           constraint: problem.constraint ? `${constraintName(problem.constraint)}` : '?',
@@ -539,6 +589,8 @@ export class ZonesCard {
     this.abort = null;
     this.zoning = null;
     this.active = null;
+    this.failure = null;
+    this.adopted = {};
     this.setBusy(null);
     this.onProblem([]);
     this.render();
@@ -607,6 +659,8 @@ export class ZonesCard {
         }</div>
         ${more.length ? `<div class="zs-more">${more.join('<span class="sep">·</span>')}</div>` : ''}
       </div>`);
+    } else if (this.failure && !this.busy) {
+      parts.push(failureHtml(this.failure));
     } else if (!this.busy) {
       parts.push(`<p class="zones-empty muted">${escapeHtml(t('zonesEmpty'))}</p>`);
     }

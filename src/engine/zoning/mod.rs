@@ -4,12 +4,20 @@
 //!   (connected zones, member and population bounds, a strong village in every zone, townships,
 //!   locked zones) with a weighted objective.
 //! - [`evaluate`]: judge any zoning, proposed or drawn by hand, by the same measures.
+//! - [`certify`]: proofs that no zoning can meet the bounds (certificates a planner can check).
+//! - [`relax`]: the smallest changes of the request that make it feasible, each verified by a
+//!   zoning.
+//! - `search` (private): construction, ejection-chain repair and local search behind
+//!   [`propose`].
 //!
 //! Both share the village description ([`ZoningVillage`]), the bounds ([`Bounds`]) and the
 //! objective ([`Objective`]) defined here.
 
+pub mod certify;
 pub mod evaluate;
 pub mod propose;
+pub mod relax;
+mod search;
 
 use geo::Coord;
 
@@ -34,36 +42,55 @@ pub struct ZoningVillage {
     pub attributes: Vec<f64>,
 }
 
-/// Which villages are strong: the `strong` flag of the data, or the top share by collective
-/// income.
+/// Which villages are strong: the `strong` flag of the data, the top share by collective
+/// income county-wide, or the top share within each township (so that a township that is poor
+/// county-wide still has villages to lead its zones).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StrongRule {
     Flag,
     TopIncomeShare(f64),
+    TopIncomeShareInTown(f64),
 }
 
 /// Resolves the strong villages: by flag (`None` flags count as not strong), or the
-/// `ceil(share·n)` villages with the highest income (ties by code).
+/// `ceil(share·n)` villages with the highest income (ties by code) — county-wide, or within
+/// each township (`towns[i]`: the township code of village i; at least one per township when
+/// the share is positive).
 pub fn strong_villages(
     flags: &[Option<bool>],
     incomes: &[f64],
     codes: &[String],
+    towns: &[String],
     rule: StrongRule,
 ) -> Vec<bool> {
+    let top = |ids: &[usize], share: f64, strong: &mut Vec<bool>| {
+        let take = ((share.clamp(0.0, 1.0) * ids.len() as f64).ceil() as usize).min(ids.len());
+        let mut order = ids.to_vec();
+        order.sort_by(|&a, &b| {
+            incomes[b]
+                .total_cmp(&incomes[a])
+                .then(codes[a].cmp(&codes[b]))
+        });
+        for &i in order.iter().take(take) {
+            strong[i] = true;
+        }
+    };
+    let n = incomes.len();
     match rule {
         StrongRule::Flag => flags.iter().map(|f| f.unwrap_or(false)).collect(),
         StrongRule::TopIncomeShare(share) => {
-            let n = incomes.len();
-            let take = ((share.clamp(0.0, 1.0) * n as f64).ceil() as usize).min(n);
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| {
-                incomes[b]
-                    .total_cmp(&incomes[a])
-                    .then(codes[a].cmp(&codes[b]))
-            });
             let mut strong = vec![false; n];
-            for &i in order.iter().take(take) {
-                strong[i] = true;
+            top(&(0..n).collect::<Vec<_>>(), share, &mut strong);
+            strong
+        }
+        StrongRule::TopIncomeShareInTown(share) => {
+            let mut by_town: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            for (i, t) in towns.iter().enumerate() {
+                by_town.entry(t.as_str()).or_default().push(i);
+            }
+            let mut strong = vec![false; n];
+            for ids in by_town.values() {
+                top(ids, share, &mut strong);
             }
             strong
         }
@@ -522,17 +549,29 @@ mod tests {
     #[test]
     fn strong_by_income_share() {
         let codes: Vec<String> = (0..5).map(|i| format!("v{i}")).collect();
+        let towns: Vec<String> = ["a", "a", "a", "b", "b"].map(String::from).to_vec();
         let s = strong_villages(
             &[None; 5],
             &[1.0, 9.0, 3.0, 9.0, 0.5],
             &codes,
+            &towns,
             StrongRule::TopIncomeShare(0.4),
         );
         assert_eq!(s, vec![false, true, false, true, false]);
+        // Within each township: ⌈0.2·3⌉ = 1 of town a, ⌈0.2·2⌉ = 1 of town b.
+        let t = strong_villages(
+            &[None; 5],
+            &[1.0, 9.0, 3.0, 0.2, 0.5],
+            &codes,
+            &towns,
+            StrongRule::TopIncomeShareInTown(0.2),
+        );
+        assert_eq!(t, vec![false, true, false, false, true]);
         let f = strong_villages(
             &[Some(true), None, Some(false), None, None],
             &[0.0; 5],
             &codes,
+            &towns,
             StrongRule::Flag,
         );
         assert_eq!(f, vec![true, false, false, false, false]);

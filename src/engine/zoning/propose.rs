@@ -2,35 +2,46 @@
 //!
 //! **Parameters** ([`ProposeParams`]): hard [`Bounds`] (members, population floor/ceiling, a
 //! strong village per zone, within townships), the [`Objective`] weights, the number of zones
-//! (or the default rule below), locked zones, rook or queen adjacency, a seed, a time limit.
+//! (exact, or found), locked zones, villages allowed to lead a 村村互助型 zone without a strong
+//! village, rook or queen adjacency, a seed, a time limit.
 //!
-//! **Returns** a [`Proposal`]: every free village in exactly one connected zone, each with its
-//! key village and the constraints that bind it; or a [`ZoningError::Infeasible`] naming the
-//! constraint and the villages when no zoning can meet the bounds — never a zoning that breaks
-//! them.
+//! **Returns** a [`Proposal`]: every free village in exactly one connected zone meeting every
+//! bound, each with its key village, its type and the constraints that bind it. Otherwise
+//! [`ZoningError::Infeasible`] with [`Certificate`]s — proofs a planner can check that no zoning
+//! exists — or [`ZoningError::NotFound`] when the search used its time without finding one and
+//! no proof applies. Never a zoning that breaks a bound.
 //!
 //! **Algorithm.**
 //! 1. *Groups*: villages that are not locked are split into connected groups (components of the
 //!    adjacency, cut at township borders with `within_town`). Each group is zoned on its own;
-//!    the feasible number of zones per group follows from the bounds:
-//!    `max(⌈n/max_members⌉, ⌈pop/ceiling⌉, 1) ≤ k ≤ min(⌊n/min_members⌋, strong villages,
-//!    ⌊pop/floor⌋)`. An empty range is reported as infeasible with the binding numbers.
-//! 2. *Number of zones*: given, distributed over groups (each within its range, the rest to the
-//!    groups with the most villages per zone); by default one zone per strong village, within
-//!    the range ("1+N": every strong village leads a zone).
-//! 3. *Seeds and growth*: the seeds are strong villages spread by farthest-point sampling
-//!    (the first one drawn with the seed); zones grow over the adjacency, the zone with the
-//!    least population (relative to its share) taking its nearest unassigned neighbour, within
-//!    the member and population caps. Villages left over join an adjacent zone.
-//! 4. *Local search*: single-village moves between adjacent zones that keep the donor zone
-//!    connected (checked by a breadth-first search of that zone only), priced incrementally from
-//!    per-zone running sums — first a steepest descent on objective + penalty (the penalty
-//!    repairs any broken bound), then simulated annealing with a geometric cooling schedule
-//!    (`effort` moves per village), then a final descent from the best zoning seen.
+//!    its number of zones lies in `max(⌈n/max_members⌉, ⌈pop/ceiling⌉, 1) ≤ k ≤
+//!    min(⌊n/min_members⌋, strong villages, ⌊pop/floor⌋)`.
+//! 2. *Proofs first* ([`super::certify`]): an empty range, or a set of weak villages that
+//!    reaches too few strong villages within `max_members − 1` steps (a Hall condition read off
+//!    a minimum cut), is reported as infeasible with the area and the numbers.
+//! 3. *Number of zones*: `zones: Some(K)` is exact (spread over the groups within their
+//!    ranges). Otherwise it is found per group: with the strong rule every strong village
+//!    starts a zone and those that cannot make a valid zone (a strong village with only strong
+//!    neighbours, a zone below a floor) are merged into a neighbour; with a population floor
+//!    alone, the max-p construction grows regions one at a time to the floor (best of several
+//!    randomised passes). Either way one more zone is then tried as an exact count, and kept
+//!    while it works: success is not monotone in the count, so a failure at k + 1 does not
+//!    end the search at k.
+//! 4. *Construction that repairs itself* ([`super::search`]): zones grow from their seeds
+//!    within the caps; every bound still broken is fixed by ejection chains (paths of
+//!    single-village moves through neighbouring zones, each donor kept connected); with the
+//!    count free, an undersized zone that cannot be fixed is merged and an oversized one with
+//!    two strong villages is split. A failed construction is restarted with other seeds until
+//!    the time limit.
+//! 5. *Improvement*: steepest descent, simulated annealing (`effort` moves per village,
+//!    geometric cooling) and a final descent on objective + penalty over single-village moves
+//!    that keep the donor connected; the best zoning seen is kept, so a feasible start stays
+//!    feasible.
 //!
-//! **Complexity.** Growth O(n·k) for k zones; each move costs O(d) to price plus the size of the
-//! donor zone to check connectivity; the annealing does `effort·n` moves. Deterministic for a
-//! seed: the time limit only stops a run early, and the proposal says so.
+//! **Complexity.** Proofs: one bounded BFS per weak village and a max-flow. Growth O(n·k);
+//! a chain is a BFS over the zones, O(n·m) for zones of m members; each move costs O(d) to
+//! price plus the donor's size to check connectivity; the annealing does `effort·n` moves.
+//! Deterministic for a seed: the time limit only stops a run early, and the proposal says so.
 //!
 //! **Example.**
 //! ```
@@ -55,8 +66,11 @@
 //! assert!(proposal.zones.iter().all(|z| z.members.len() == 4 && villages[z.key_village].strong));
 //! ```
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
+use super::certify::{Certificate, strong_reach_certificates};
+use super::search::{Search, maxp_regions, spread_seeds, ward_regions};
 use super::{
     Bounds, Objective, ObjectiveTerms, Prepared, Violation, ZoneSums, ZoningVillage,
     bound_violations, connected_parts,
@@ -68,10 +82,12 @@ use crate::engine::random::Rng;
 pub struct ProposeParams {
     pub bounds: Bounds,
     pub objective: Objective,
-    /// Number of zones in all (locked ones included); `None`: one per strong village.
+    /// Number of zones in all (locked ones included); `None`: found (module documentation).
     pub zones: Option<usize>,
     /// Zones kept as they are (village indices).
     pub locked: Vec<Vec<usize>>,
+    /// Villages that may lead a zone without a strong village (it becomes 村村互助型).
+    pub mutual_aid: Vec<usize>,
     /// Count point touches as adjacency (queen); default rook (a shared border).
     pub queen: bool,
     pub seed: u64,
@@ -87,6 +103,7 @@ impl Default for ProposeParams {
             objective: Objective::default(),
             zones: None,
             locked: Vec::new(),
+            mutual_aid: Vec::new(),
             queen: false,
             seed: 1,
             time_limit: Duration::from_secs(60),
@@ -97,15 +114,31 @@ impl Default for ProposeParams {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ZoningError {
-    /// No zoning can satisfy the request; `villages` are the ones involved.
-    #[error("{constraint}: {detail}")]
-    Infeasible {
+    /// Proven: no zoning can satisfy the request. The certificates (at least one) say why.
+    #[error("{}", .0.first().map_or("", |c| c.detail.as_str()))]
+    Infeasible(Vec<Certificate>),
+    /// Not proven either way: the search ended without a valid zoning. `zones` are the closest
+    /// zoning's zones that still break a bound.
+    #[error("{detail}")]
+    NotFound {
         constraint: &'static str,
         detail: String,
         villages: Vec<usize>,
+        zones: Vec<(Vec<usize>, Vec<Violation>)>,
     },
     #[error("{0}")]
     BadParams(String),
+}
+
+impl ZoningError {
+    /// The constraint code the error is about (`bad_params` for bad parameters).
+    pub fn constraint(&self) -> &'static str {
+        match self {
+            ZoningError::Infeasible(c) => c.first().map_or("bounds", |c| c.constraint),
+            ZoningError::NotFound { constraint, .. } => constraint,
+            ZoningError::BadParams(_) => "bad_params",
+        }
+    }
 }
 
 /// A constraint that shapes a zone (for its explanation).
@@ -121,12 +154,47 @@ pub enum Binding {
     Locked,
 }
 
+impl Binding {
+    /// A stable code for the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Binding::AtMaxMembers(_) => "at_max_members",
+            Binding::AtMinMembers(_) => "at_min_members",
+            Binding::NearFloor(_) => "near_pop_floor",
+            Binding::NearCeiling(_) => "near_pop_ceiling",
+            Binding::SingleStrong => "single_strong",
+            Binding::WholeGroup(_) => "whole_group",
+            Binding::WithinTown => "within_town",
+            Binding::Locked => "locked",
+        }
+    }
+}
+
+/// The four zone types of the design notes that a proposal can tell apart by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneType {
+    /// 强村带动型: a strong village leads.
+    StrongLeads,
+    /// 村村互助型: no strong village; villages help each other.
+    MutualAid,
+}
+
+impl ZoneType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ZoneType::StrongLeads => "强村带动型",
+            ZoneType::MutualAid => "村村互助型",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposedZone {
     /// Village indices, ascending.
     pub members: Vec<usize>,
     pub key_village: usize,
     pub locked: bool,
+    pub zone_type: ZoneType,
     pub binding: Vec<Binding>,
     /// Why these members, which constraint bound (中文, then English).
     pub explanation: String,
@@ -138,6 +206,9 @@ pub struct Proposal {
     pub terms: ObjectiveTerms,
     /// How the number of zones was set.
     pub zone_count_rule: String,
+    /// The most zones the bounds' counts allow (Σ over groups of the upper end of the range,
+    /// locked zones included): an upper bound, not always reachable.
+    pub zones_upper_bound: usize,
     pub stopped_by_time_limit: bool,
     pub moves: usize,
 }
@@ -154,6 +225,22 @@ fn names(villages: &[ZoningVillage], ids: &[usize]) -> String {
     s.join(", ")
 }
 
+/// Township names of the villages (codes when a village has no town name), most frequent
+/// first, for certificates.
+fn towns(villages: &[ZoningVillage], ids: &[usize]) -> String {
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &v in ids {
+        *count.entry(villages[v].town_code.as_str()).or_default() += 1;
+    }
+    let mut t: Vec<(&str, usize)> = count.into_iter().collect();
+    t.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    t.iter()
+        .take(5)
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 struct Group {
     members: Vec<usize>,
     lo: usize,
@@ -163,6 +250,20 @@ struct Group {
     whole_component: bool,
 }
 
+/// Zones that still break a bound (members, violations).
+type Broken = Vec<(Vec<usize>, Vec<Violation>)>;
+
+/// How the number of zones of a group is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Count {
+    Exact(usize),
+    /// About this many: tried first, then the counts around it (more zones first: smaller
+    /// zones meet member ceilings more easily).
+    Near(usize),
+    /// As many as the bounds allow (strong villages, population floor).
+    Most,
+}
+
 /// Proposes zones. See the module documentation.
 pub fn propose(
     villages: &[ZoningVillage],
@@ -170,6 +271,308 @@ pub fn propose(
     params: &ProposeParams,
 ) -> Result<Proposal, ZoningError> {
     let started = Instant::now();
+    let deadline = started
+        .checked_add(params.time_limit)
+        .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
+    let b = &params.bounds;
+    let leaders = checked_leaders(villages, params)?;
+    let lv: &[ZoningVillage] = &leaders;
+    let Setup {
+        nb,
+        mut groups,
+        free,
+        proofs,
+    } = setup(villages, lv, graph, params)?;
+    if !proofs.is_empty() {
+        return Err(ZoningError::Infeasible(proofs));
+    }
+    let upper_bound = params.locked.len() + groups.iter().map(|g| g.hi).sum::<usize>();
+    // Number of zones per group.
+    let zone_count_rule;
+    let mut counts: Vec<Count> = Vec::new();
+    match params.zones {
+        Some(total) => {
+            let free_k = total.checked_sub(params.locked.len()).ok_or_else(|| {
+                ZoningError::BadParams(format!(
+                    "片区数 {total} 少于锁定片区数 {} / fewer zones than locked zones",
+                    params.locked.len()
+                ))
+            })?;
+            let (sum_lo, sum_hi): (usize, usize) =
+                groups.iter().fold((0, 0), |(l, h), g| (l + g.lo, h + g.hi));
+            if free_k < sum_lo || free_k > sum_hi {
+                let strong_total = free.iter().filter(|&&v| lv[v].strong).count();
+                let (needed, available) = if free_k < sum_lo {
+                    (sum_lo, free_k)
+                } else {
+                    (free_k, sum_hi)
+                };
+                return Err(ZoningError::Infeasible(vec![Certificate {
+                    constraint: "zones",
+                    detail: format!(
+                        "要求 {free_k} 个新片区，但约束允许 {sum_lo}–{sum_hi} 个（{} 个连通区域，强村 {strong_total} 个） / {free_k} new zones requested, the bounds allow {sum_lo}–{sum_hi} ({} connected groups, {strong_total} strong villages)",
+                        groups.len(),
+                        groups.len()
+                    ),
+                    villages: Vec::new(),
+                    strong: Vec::new(),
+                    needed: needed as f64,
+                    available: available as f64,
+                    unit: "zones",
+                    steps: None,
+                }]));
+            }
+            let mut left = free_k - sum_lo;
+            while left > 0 {
+                let g = (0..groups.len())
+                    .filter(|&g| groups[g].k < groups[g].hi)
+                    .max_by(|&a, &c| {
+                        let ra = groups[a].members.len() as f64 / groups[a].k as f64;
+                        let rc = groups[c].members.len() as f64 / groups[c].k as f64;
+                        ra.total_cmp(&rc).then(c.cmp(&a))
+                    })
+                    .expect("room left while the sum of maxima allows it");
+                groups[g].k += 1;
+                left -= 1;
+            }
+            counts.extend(groups.iter().map(|g| Count::Exact(g.k)));
+            zone_count_rule = format!("指定 {total} 个片区 / {total} zones as requested");
+        }
+        None => {
+            for g in &mut groups {
+                if b.require_strong || b.pop_floor.is_some() {
+                    counts.push(Count::Most);
+                } else {
+                    g.k = g.members.len().div_ceil(5).clamp(g.lo, g.hi);
+                    counts.push(Count::Near(g.k));
+                }
+            }
+            zone_count_rule = String::new();
+        }
+    }
+
+    let prepared = Prepared::new(lv);
+    let mut rng = Rng::new(params.seed ^ 0x6c69_616e_6375_6e00);
+    let mut built: Vec<Vec<Vec<usize>>> = Vec::new();
+    let mut failures: Vec<(Vec<usize>, Vec<Violation>)> = Vec::new();
+    if params.zones.is_some() && groups.len() > 1 {
+        // An exact count over several groups: the spread by size may give a group a count it
+        // cannot reach, so each group's most zones are found first, the count is spread
+        // within [lo, most], and a group that fails its share passes one zone on.
+        let mut most: Vec<Option<Vec<Vec<usize>>>> = Vec::new();
+        for g in &groups {
+            match construct_group(
+                lv,
+                &prepared,
+                &nb,
+                params,
+                g,
+                Count::Most,
+                &mut rng,
+                deadline,
+            ) {
+                Ok(z) => most.push(Some(z)),
+                Err(broken) => {
+                    failures.extend(broken);
+                    most.push(None);
+                }
+            }
+        }
+        if !failures.is_empty() {
+            return Err(not_found(villages, failures, started.elapsed()));
+        }
+        let cap: Vec<usize> = most
+            .iter()
+            .map(|m| m.as_ref().map_or(0, Vec::len))
+            .collect();
+        let want: usize = groups.iter().map(|g| g.k).sum();
+        let mut k: Vec<usize> = groups.iter().zip(&cap).map(|(g, &c)| g.lo.min(c)).collect();
+        let mut left = want.saturating_sub(k.iter().sum());
+        while left > 0 {
+            let Some(i) = (0..groups.len())
+                .filter(|&i| k[i] < cap[i])
+                .max_by(|&a, &c| {
+                    let ra = groups[a].members.len() as f64 / k[a].max(1) as f64;
+                    let rc = groups[c].members.len() as f64 / k[c].max(1) as f64;
+                    ra.total_cmp(&rc).then(c.cmp(&a))
+                })
+            else {
+                break;
+            };
+            k[i] += 1;
+            left -= 1;
+        }
+        if left > 0 {
+            let zones: Vec<(Vec<usize>, Vec<Violation>)> = Vec::new();
+            let mut e = not_found(villages, zones, started.elapsed());
+            if let ZoningError::NotFound { detail, .. } = &mut e {
+                *detail = format!(
+                    "各连通区域找到的最多片区数合计 {}，少于要求的 {want} 个（没有证明无解） / the groups reached at most {} zones together, fewer than the {want} requested (not proven impossible)",
+                    cap.iter().sum::<usize>(),
+                    cap.iter().sum::<usize>()
+                );
+            }
+            return Err(e);
+        }
+        for (i, g) in groups.iter().enumerate() {
+            if k[i] == cap[i] {
+                built.push(most[i].take().unwrap_or_default());
+                continue;
+            }
+            match construct_group(
+                lv,
+                &prepared,
+                &nb,
+                params,
+                g,
+                Count::Exact(k[i]),
+                &mut rng,
+                deadline,
+            ) {
+                Ok(z) => built.push(z),
+                Err(broken) => {
+                    failures.extend(broken);
+                    built.push(Vec::new());
+                }
+            }
+        }
+    } else {
+        for (gi, g) in groups.iter().enumerate() {
+            match construct_group(
+                lv, &prepared, &nb, params, g, counts[gi], &mut rng, deadline,
+            ) {
+                Ok(zones) => built.push(zones),
+                Err(broken) => {
+                    failures.extend(broken);
+                    built.push(Vec::new());
+                }
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(not_found(villages, failures, started.elapsed()));
+    }
+    let found: Vec<usize> = built.iter().map(Vec::len).collect();
+    let k_total = params.locked.len() + found.iter().sum::<usize>();
+    let zone_count_rule = if zone_count_rule.is_empty() {
+        auto_rule(lv, b, &groups, &found, k_total, upper_bound)
+    } else {
+        zone_count_rule
+    };
+
+    // Improvement over the whole county (groups never trade villages: no edge joins them).
+    let mut search = Search::new(lv, &prepared, b, &params.objective, &nb, k_total, deadline);
+    for members in &params.locked {
+        search.add_zone(members, false);
+    }
+    let mut zone_group: Vec<usize> = vec![usize::MAX; params.locked.len()];
+    for (gi, zones) in built.iter().enumerate() {
+        for z in zones {
+            search.add_zone(z, true);
+            zone_group.push(gi);
+        }
+    }
+    search.set_k(k_total);
+    search.descend(&mut rng);
+    search.anneal(&mut rng, params.effort);
+    search.descend(&mut rng);
+
+    // Never return a zoning that breaks a bound.
+    let mut broken = Vec::new();
+    for z in search.live_movable() {
+        let v = bound_violations(b, &search.sums[z]);
+        if !v.is_empty() {
+            broken.push((search.members[z].clone(), v));
+        }
+    }
+    if !broken.is_empty() {
+        return Err(not_found(villages, broken, started.elapsed()));
+    }
+
+    let live: Vec<usize> = (0..search.members.len())
+        .filter(|&z| search.alive[z] && !search.members[z].is_empty())
+        .collect();
+    let sums: Vec<ZoneSums> = live.iter().map(|&z| search.sums[z].clone()).collect();
+    let terms = params.objective.terms(&prepared, &sums);
+    let mut zones: Vec<ProposedZone> = live
+        .iter()
+        .map(|&z| {
+            let mut members = search.members[z].clone();
+            members.sort_unstable();
+            let locked = !search.movable[z];
+            let key = key_village(lv, &members);
+            let zone_type = if members.iter().any(|&v| villages[v].strong) {
+                ZoneType::StrongLeads
+            } else {
+                ZoneType::MutualAid
+            };
+            let s = &search.sums[z];
+            let mut binding = Vec::new();
+            if locked {
+                binding.push(Binding::Locked);
+            } else {
+                if s.size == b.max_members {
+                    binding.push(Binding::AtMaxMembers(b.max_members));
+                }
+                if s.size == b.min_members {
+                    binding.push(Binding::AtMinMembers(b.min_members));
+                }
+                if let Some(f) = b.pop_floor
+                    && s.population <= 1.1 * f
+                {
+                    binding.push(Binding::NearFloor(f));
+                }
+                if let Some(c) = b.pop_ceiling
+                    && s.population >= 0.9 * c
+                {
+                    binding.push(Binding::NearCeiling(c));
+                }
+                if b.require_strong && s.strong == 1 {
+                    binding.push(Binding::SingleStrong);
+                }
+                let gi = zone_group.get(z).copied().unwrap_or(usize::MAX);
+                if let Some(g) = groups.get(gi) {
+                    if found[gi] == 1 {
+                        binding.push(Binding::WholeGroup(g.members.len()));
+                    }
+                    if b.within_town && !g.whole_component {
+                        binding.push(Binding::WithinTown);
+                    }
+                }
+            }
+            let explanation = explain(lv, &prepared, &members, key, s, &binding, zone_type);
+            ProposedZone {
+                members,
+                key_village: key,
+                locked,
+                zone_type,
+                binding,
+                explanation,
+            }
+        })
+        .collect();
+    zones.sort_by(|a, c| {
+        villages[a.key_village]
+            .code
+            .cmp(&villages[c.key_village].code)
+    });
+    Ok(Proposal {
+        zones,
+        terms,
+        zone_count_rule,
+        zones_upper_bound: upper_bound,
+        stopped_by_time_limit: search.timed_out,
+        moves: search.moves,
+    })
+}
+
+/// Checks the parameters; the villages with mutual-aid leaders marked strong (villages allowed
+/// to lead a zone count as strong for the search and the proofs; zone types are read from the
+/// real flags).
+fn checked_leaders<'v>(
+    villages: &'v [ZoningVillage],
+    params: &ProposeParams,
+) -> Result<Cow<'v, [ZoningVillage]>, ZoningError> {
     let n = villages.len();
     let b = &params.bounds;
     if n == 0 {
@@ -190,6 +593,79 @@ pub fn propose(
             "人口下限 {f} 高于上限 {c} / population floor above ceiling"
         )));
     }
+    if let Some(&v) = params.mutual_aid.iter().find(|&&v| v >= n) {
+        return Err(ZoningError::BadParams(format!(
+            "互助型片区牵头村 {v} 不存在 / unknown mutual-aid village {v}"
+        )));
+    }
+    // Villages allowed to lead a zone count as strong for the search and the proofs; the zone
+    // types are read from the real flags.
+    Ok(if params.mutual_aid.is_empty() {
+        Cow::Borrowed(villages)
+    } else {
+        let mut v = villages.to_vec();
+        for &m in &params.mutual_aid {
+            v[m].strong = true;
+        }
+        Cow::Owned(v)
+    })
+}
+
+/// The proofs that no zoning meets the request (empty: none found — which does not mean a
+/// zoning exists). Cheap next to [`propose`]: no search.
+pub fn proofs(
+    villages: &[ZoningVillage],
+    graph: &ContiguityGraph,
+    params: &ProposeParams,
+) -> Result<Vec<Certificate>, ZoningError> {
+    let leaders = checked_leaders(villages, params)?;
+    let setup = setup(villages, &leaders, graph, params)?;
+    let mut proofs = setup.proofs;
+    if proofs.is_empty()
+        && let Some(total) = params.zones
+    {
+        let free_k = total.saturating_sub(params.locked.len());
+        let (lo, hi) = setup
+            .groups
+            .iter()
+            .fold((0, 0), |(l, h), g| (l + g.lo, h + g.hi));
+        if total < params.locked.len() || free_k < lo || free_k > hi {
+            proofs.push(Certificate {
+                constraint: "zones",
+                detail: format!(
+                    "要求 {free_k} 个新片区，但约束允许 {lo}–{hi} 个 / {free_k} new zones requested, the bounds allow {lo}–{hi}"
+                ),
+                villages: Vec::new(),
+                strong: Vec::new(),
+                needed: free_k as f64,
+                available: if free_k < lo { lo as f64 } else { hi as f64 },
+                unit: "zones",
+                steps: None,
+            });
+        }
+    }
+    Ok(proofs)
+}
+
+/// What the proofs and the search share: the adjacency zones may use, the connected groups
+/// with their count ranges, the free villages, and the proofs of infeasibility found.
+struct Setup {
+    nb: Vec<Vec<usize>>,
+    groups: Vec<Group>,
+    free: Vec<usize>,
+    proofs: Vec<Certificate>,
+}
+
+/// Builds the [`Setup`]: `villages` as given (for names), `lv` with mutual-aid leaders marked
+/// strong.
+fn setup(
+    villages: &[ZoningVillage],
+    lv: &[ZoningVillage],
+    graph: &ContiguityGraph,
+    params: &ProposeParams,
+) -> Result<Setup, ZoningError> {
+    let n = villages.len();
+    let b = &params.bounds;
     // Adjacency: rook or queen, cut at township borders, without locked villages.
     let mut locked_zone = vec![usize::MAX; n];
     for (z, members) in params.locked.iter().enumerate() {
@@ -218,13 +694,27 @@ pub fn propose(
             .filter(|&v| locked_zone[v] == usize::MAX && villages[v].population > c)
             .collect();
         if !over.is_empty() {
-            return Err(ZoningError::Infeasible {
-                constraint: "pop_ceiling",
-                detail: format!(
-                    "人口上限 {c} 低于单个村的人口 / the population ceiling is below single villages: {}",
-                    names(villages, &over)
-                ),
-                villages: over,
+            let most = over
+                .iter()
+                .map(|&v| villages[v].population)
+                .fold(0.0, f64::max);
+            return Ok(Setup {
+                nb,
+                groups: Vec::new(),
+                free: Vec::new(),
+                proofs: vec![Certificate {
+                    constraint: "pop_ceiling",
+                    detail: format!(
+                        "人口上限 {c} 低于单个村的人口（最多 {most:.0}） / the population ceiling {c} is below single villages (up to {most:.0}): {}",
+                        names(villages, &over)
+                    ),
+                    needed: most,
+                    available: c,
+                    unit: "people",
+                    steps: None,
+                    strong: Vec::new(),
+                    villages: over,
+                }],
             });
         }
     }
@@ -239,275 +729,438 @@ pub fn propose(
         c
     };
     let mut groups: Vec<Group> = Vec::new();
+    let mut proofs: Vec<Certificate> = Vec::new();
     for members in connected_parts(&free, &nb) {
-        let ng = members.len();
-        let pop: f64 = members
-            .iter()
-            .map(|&v| villages[v].population.max(0.0))
-            .sum();
-        let strong = members.iter().filter(|&&v| villages[v].strong).count();
-        let comp = component_of[members[0]];
-        let whole_component = graph.components[comp].len() == ng;
-        let island_hint = if whole_component && graph.components.len() > 1 && comp > 0 {
-            "；这些村与其他村不相邻，可用 --bridge 连接到最近的村 / these villages touch no other village: bridge them (--bridge)"
-        } else if b.within_town {
-            "（限本乡镇 within the township）"
-        } else {
-            ""
-        };
-        if ng < b.min_members {
-            return Err(ZoningError::Infeasible {
-                constraint: "min_members",
-                detail: format!(
-                    "{ng} 个相连的村不够组成一个至少 {} 个村的片区{island_hint} / {ng} connected villages cannot make a zone of at least {}: {}",
-                    b.min_members,
-                    b.min_members,
-                    names(villages, &members)
-                ),
-                villages: members,
-            });
+        match group_range(lv, graph, b, &members, &component_of) {
+            Ok(g) => groups.push(g),
+            Err(c) => proofs.push(*c),
         }
-        if b.require_strong && strong == 0 {
-            return Err(ZoningError::Infeasible {
-                constraint: "strong",
-                detail: format!(
-                    "这 {ng} 个相连的村中没有强村{island_hint} / no strong village among these {ng} connected villages: {}",
-                    names(villages, &members)
-                ),
-                villages: members,
-            });
+    }
+    if b.require_strong {
+        let mut in_play = vec![false; n];
+        for g in &groups {
+            for &v in &g.members {
+                in_play[v] = true;
+            }
         }
-        if let Some(f) = b.pop_floor
-            && pop < f
-        {
-            return Err(ZoningError::Infeasible {
-                constraint: "pop_floor",
-                detail: format!(
-                    "人口下限 {f} 高于这 {ng} 个相连的村的总人口 {pop:.0}{island_hint} / the floor is above the population of these connected villages: {}",
-                    names(villages, &members)
-                ),
-                villages: members,
-            });
+        let leader: Vec<bool> = lv.iter().map(|v| v.strong).collect();
+        let mut certs =
+            strong_reach_certificates(lv, &nb, &leader, &in_play, b.max_members, b.pop_ceiling);
+        for c in &mut certs {
+            c.detail = format!(
+                "{}（{}）：{}",
+                towns(villages, &c.villages),
+                names(villages, &c.villages),
+                c.detail
+            );
         }
-        let lo = [
-            1,
-            ng.div_ceil(b.max_members),
-            b.pop_ceiling.map_or(1, |c| (pop / c).ceil() as usize),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(1);
-        let mut caps = vec![(ng / b.min_members, "成员下限 min_members")];
-        if b.require_strong {
-            caps.push((strong, "强村数 strong villages"));
-        }
-        if let Some(f) = b.pop_floor {
-            caps.push(((pop / f).floor() as usize, "人口下限 pop_floor"));
-        }
-        let hi = caps.iter().map(|c| c.0).min().unwrap_or(ng);
-        if lo > hi {
-            let why: Vec<String> = caps
+        proofs.extend(certs);
+    }
+    Ok(Setup {
+        nb,
+        groups,
+        free,
+        proofs,
+    })
+}
+
+/// The range of zone counts of one connected group, or the proof that it is empty.
+fn group_range(
+    villages: &[ZoningVillage],
+    graph: &ContiguityGraph,
+    b: &Bounds,
+    members: &[usize],
+    component_of: &[usize],
+) -> Result<Group, Box<Certificate>> {
+    let ng = members.len();
+    let pop: f64 = members
+        .iter()
+        .map(|&v| villages[v].population.max(0.0))
+        .sum();
+    let strong = members.iter().filter(|&&v| villages[v].strong).count();
+    let comp = component_of[members[0]];
+    let whole_component = graph.components[comp].len() == ng;
+    let island_hint = if whole_component && graph.components.len() > 1 && comp > 0 {
+        "；这些村与其他村不相邻，可用 --bridge 连接到最近的村 / these villages touch no other village: bridge them (--bridge)"
+    } else if b.within_town {
+        "（限本乡镇 within the township）"
+    } else {
+        ""
+    };
+    let cert =
+        |constraint: &'static str, needed: f64, available: f64, unit, detail: String| Certificate {
+            constraint,
+            villages: members.to_vec(),
+            strong: members
                 .iter()
-                .map(|(k, what)| format!("{what} ≤ {k}"))
-                .collect();
-            return Err(ZoningError::Infeasible {
-                constraint: "bounds",
-                detail: format!(
-                    "这 {ng} 个相连的村至少要分 {lo} 个片区（成员上限/人口上限），但最多只能分 {hi} 个（{}） / these {ng} connected villages need at least {lo} zones but allow at most {hi}: {}",
-                    why.join("，"),
-                    names(villages, &members)
-                ),
-                villages: members,
-            });
-        }
-        groups.push(Group {
-            members,
-            lo,
-            hi,
-            k: lo,
-            whole_component,
-        });
+                .copied()
+                .filter(|&v| villages[v].strong)
+                .collect(),
+            needed,
+            available,
+            unit,
+            steps: None,
+            detail,
+        };
+    if ng < b.min_members {
+        return Err(Box::new(cert(
+            "min_members",
+            b.min_members as f64,
+            ng as f64,
+            "villages",
+            format!(
+                "{ng} 个相连的村不够组成一个至少 {} 个村的片区{island_hint} / {ng} connected villages cannot make a zone of at least {}: {}",
+                b.min_members,
+                b.min_members,
+                names(villages, members)
+            ),
+        )));
     }
-    // Number of zones per group.
-    let zone_count_rule;
-    match params.zones {
-        Some(total) => {
-            let free_k = total.checked_sub(params.locked.len()).ok_or_else(|| {
-                ZoningError::BadParams(format!(
-                    "片区数 {total} 少于锁定片区数 {} / fewer zones than locked zones",
-                    params.locked.len()
-                ))
-            })?;
-            let (sum_lo, sum_hi): (usize, usize) =
-                groups.iter().fold((0, 0), |(l, h), g| (l + g.lo, h + g.hi));
-            if free_k < sum_lo || free_k > sum_hi {
-                let strong_total = free.iter().filter(|&&v| villages[v].strong).count();
-                return Err(ZoningError::Infeasible {
-                    constraint: "zones",
-                    detail: format!(
-                        "要求 {free_k} 个新片区，但约束允许 {sum_lo}–{sum_hi} 个（{} 个连通区域，强村 {strong_total} 个） / {free_k} new zones requested, the bounds allow {sum_lo}–{sum_hi} ({} connected groups, {strong_total} strong villages)",
-                        groups.len(),
-                        groups.len()
-                    ),
-                    villages: Vec::new(),
-                });
-            }
-            let mut left = free_k - sum_lo;
-            while left > 0 {
-                let g = (0..groups.len())
-                    .filter(|&g| groups[g].k < groups[g].hi)
-                    .max_by(|&a, &c| {
-                        let ra = groups[a].members.len() as f64 / groups[a].k as f64;
-                        let rc = groups[c].members.len() as f64 / groups[c].k as f64;
-                        ra.total_cmp(&rc).then(c.cmp(&a))
-                    })
-                    .expect("room left while the sum of maxima allows it");
-                groups[g].k += 1;
-                left -= 1;
-            }
-            zone_count_rule = format!("指定 {total} 个片区 / {total} zones as requested");
-        }
-        None => {
-            for g in &mut groups {
-                let want = if b.require_strong {
-                    g.members.iter().filter(|&&v| villages[v].strong).count()
-                } else {
-                    g.members.len().div_ceil(5)
-                };
-                g.k = want.clamp(g.lo, g.hi);
-            }
-            zone_count_rule = if b.require_strong {
-                "每个强村牵头一个片区，受成员数和人口约束调整 / one zone per strong village, adjusted to the bounds".into()
-            } else {
-                "约每 5 个村一个片区，受约束调整 / about five villages per zone, adjusted to the bounds".into()
-            };
-        }
+    if b.require_strong && strong == 0 {
+        return Err(Box::new(cert(
+            "strong",
+            1.0,
+            0.0,
+            "zones",
+            format!(
+                "这 {ng} 个相连的村（{}）中没有强村{island_hint} / no strong village among these {ng} connected villages: {}",
+                towns(villages, members),
+                names(villages, members)
+            ),
+        )));
     }
-
-    let prepared = Prepared::new(villages);
-    let k_total = params.locked.len() + groups.iter().map(|g| g.k).sum::<usize>();
-    let mut rng = Rng::new(params.seed ^ 0x6c69_616e_6375_6e00);
-    let mut search = Search::new(villages, &prepared, params, &nb, k_total);
-    for members in &params.locked {
-        search.add_zone(members, false);
+    if let Some(f) = b.pop_floor
+        && pop < f
+    {
+        return Err(Box::new(cert(
+            "pop_floor",
+            f,
+            pop,
+            "people",
+            format!(
+                "人口下限 {f} 高于这 {ng} 个相连的村的总人口 {pop:.0}{island_hint} / the floor is above the population of these connected villages: {}",
+                names(villages, members)
+            ),
+        )));
     }
-    for g in &groups {
-        search.grow(g, &mut rng);
+    let lo = [
+        1,
+        ng.div_ceil(b.max_members),
+        b.pop_ceiling.map_or(1, |c| (pop / c).ceil() as usize),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(1);
+    let mut caps = vec![(ng / b.min_members, "成员下限 min_members")];
+    if b.require_strong {
+        caps.push((strong, "强村数 strong villages"));
     }
-    search.descend(&mut rng, started);
-    search.anneal(&mut rng, started);
-    search.descend(&mut rng, started);
-
-    // Never return a zoning that breaks a bound.
-    let mut broken = Vec::new();
-    for z in 0..search.members.len() {
-        if !search.movable[z] {
-            continue;
-        }
-        let v = bound_violations(b, &search.sums[z]);
-        if !v.is_empty() {
-            broken.push((z, v));
-        }
+    if let Some(f) = b.pop_floor {
+        caps.push(((pop / f).floor() as usize, "人口下限 pop_floor"));
     }
-    if !broken.is_empty() {
-        let detail: Vec<String> = broken
+    let hi = caps.iter().map(|c| c.0).min().unwrap_or(ng);
+    if lo > hi {
+        let why: Vec<String> = caps
             .iter()
-            .take(5)
-            .map(|(z, v)| {
-                let d: Vec<String> = v.iter().map(Violation::describe).collect();
-                format!(
-                    "[{}] {}",
-                    names(villages, &search.members[*z]),
-                    d.join("; ")
-                )
+            .map(|(k, what)| format!("{what} ≤ {k}"))
+            .collect();
+        return Err(Box::new(cert(
+            "bounds",
+            lo as f64,
+            hi as f64,
+            "zones",
+            format!(
+                "这 {ng} 个相连的村（{}）至少要分 {lo} 个片区（成员上限/人口上限），但最多只能分 {hi} 个（{}） / these {ng} connected villages need at least {lo} zones but allow at most {hi}: {}",
+                towns(villages, members),
+                why.join("，"),
+                names(villages, members)
+            ),
+        )));
+    }
+    Ok(Group {
+        members: members.to_vec(),
+        lo,
+        hi,
+        k: lo,
+        whole_component,
+    })
+}
+
+/// The zoning of one group: constructed, repaired, restarted with other seeds until the
+/// deadline; with [`Count::Most`] the count found, then one more tried as long as it works.
+/// Err: the closest attempt's zones that still break a bound.
+#[allow(clippy::too_many_arguments)]
+fn construct_group(
+    villages: &[ZoningVillage],
+    p: &Prepared,
+    nb: &[Vec<usize>],
+    params: &ProposeParams,
+    g: &Group,
+    count: Count,
+    rng: &mut Rng,
+    deadline: Instant,
+) -> Result<Vec<Vec<usize>>, Broken> {
+    let b = &params.bounds;
+    let leaders: Vec<usize> = if b.require_strong {
+        g.members
+            .iter()
+            .copied()
+            .filter(|&v| villages[v].strong)
+            .collect()
+    } else {
+        g.members.clone()
+    };
+    let mut best_failure: Option<(f64, Broken)> = None;
+    let mut attempt = 0usize;
+    let mut found: Option<Vec<Vec<usize>>> = None;
+    loop {
+        let mut s = Search::new(villages, p, b, &params.objective, nb, g.lo.max(1), deadline);
+        let exact = match count {
+            Count::Exact(k) => Some(k),
+            Count::Near(k0) => {
+                // k0, k0 + 1, k0 − 1, k0 + 2 … within the range, two attempts each.
+                let step = attempt / 2;
+                let off = step.div_ceil(2);
+                let k = if !step.is_multiple_of(2) {
+                    k0 + off
+                } else {
+                    k0.saturating_sub(off)
+                };
+                Some(k.clamp(g.lo, g.hi))
+            }
+            Count::Most => None,
+        };
+        let ok = match (count, exact) {
+            (_, Some(k)) => {
+                // With attributes to make alike and no strong rule, the first attempt starts
+                // from contiguity-constrained Ward clustering (the linkage of the peer methods);
+                // the others from seeds.
+                let ward = (attempt == 0
+                    && !b.require_strong
+                    && p.dims > 0
+                    && params.objective.heterogeneity > 0.0)
+                    .then(|| ward_regions(villages, p, nb, b, &g.members, k))
+                    .flatten();
+                if let Some(regions) = ward {
+                    for r in &regions {
+                        s.add_zone(r, true);
+                    }
+                } else if b.require_strong && attempt.is_multiple_of(2) {
+                    let seeds = spread_seeds(p, &leaders, k, rng);
+                    s.grow_far_first(&g.members, &seeds);
+                } else {
+                    let seeds = spread_seeds(p, &leaders, k, rng);
+                    s.grow_from_seeds(&g.members, &seeds);
+                }
+                s.set_k(k);
+                let mut ok = s.repair();
+                for round in 0..3 {
+                    if ok || s.out_of_time() {
+                        break;
+                    }
+                    s.shake(rng, 100 * g.members.len() * (round + 1));
+                    ok = s.repair();
+                }
+                ok
+            }
+            (_, None) => {
+                if b.require_strong {
+                    let seeds: Vec<usize> = if attempt == 0 {
+                        leaders.clone()
+                    } else {
+                        // Later attempts drop some strong villages that touch another strong
+                        // village, so that other pairings are tried.
+                        leaders
+                            .iter()
+                            .copied()
+                            .filter(|&v| {
+                                !(nb[v].iter().any(|&w| villages[w].strong)
+                                    && rng.next_f64() < 0.1 * (attempt / 2).min(5) as f64)
+                            })
+                            .collect()
+                    };
+                    if attempt.is_multiple_of(2) {
+                        s.grow_far_first(&g.members, &seeds);
+                    } else {
+                        s.grow_from_seeds(&g.members, &seeds);
+                    }
+                } else {
+                    let floor = b.pop_floor.unwrap_or(0.0);
+                    let passes = (2_000_000 / g.members.len().max(1)).clamp(4, 60);
+                    let mut best: Option<Vec<Vec<usize>>> = None;
+                    for pass in 0..passes {
+                        if Instant::now() > deadline {
+                            break;
+                        }
+                        let regions = maxp_regions(
+                            villages,
+                            p,
+                            nb,
+                            b,
+                            &g.members,
+                            floor,
+                            rng,
+                            pass > 0 || attempt > 0,
+                        );
+                        if best.as_ref().is_none_or(|r| regions.len() > r.len()) {
+                            best = Some(regions);
+                        }
+                    }
+                    for r in best.unwrap_or_default() {
+                        s.add_zone(&r, true);
+                    }
+                    s.attach_leftovers(&g.members);
+                }
+                let k = s.live_count();
+                s.set_k(k);
+                let mut ok = false;
+                let mut shaken = 0;
+                for _ in 0..2 * g.members.len() {
+                    if s.repair() {
+                        ok = true;
+                        break;
+                    }
+                    if s.out_of_time() {
+                        break;
+                    }
+                    if s.merge_undersized() || s.split_oversized() {
+                        continue;
+                    }
+                    // Neither: walk the plateaus before giving up on this construction.
+                    if shaken == 3 {
+                        break;
+                    }
+                    shaken += 1;
+                    s.shake(rng, 100 * g.members.len() * shaken);
+                }
+                ok
+            }
+        };
+        if ok {
+            found = Some(s.zones(true));
+            break;
+        }
+        let zones: Vec<(Vec<usize>, Vec<Violation>)> = s
+            .live_movable()
+            .into_iter()
+            .filter_map(|z| {
+                let v = bound_violations(b, &s.sums[z]);
+                (!v.is_empty()).then(|| (s.members[z].clone(), v))
             })
             .collect();
-        let mut involved: Vec<usize> = broken
-            .iter()
-            .flat_map(|(z, _)| search.members[*z].clone())
-            .collect();
-        involved.sort_unstable();
-        return Err(ZoningError::Infeasible {
-            constraint: broken[0].1[0].code(),
-            detail: format!(
-                "在时间和搜索范围内找不到满足全部约束的分区，请放宽约束 / no zoning meeting every bound was found; relax the bounds. {}",
-                detail.join(" | ")
-            ),
-            villages: involved,
-        });
+        let total: f64 = s.live_movable().iter().map(|&z| s.zone_violation(z)).sum();
+        if best_failure.as_ref().is_none_or(|(t, _)| total < *t) {
+            best_failure = Some((total, zones));
+        }
+        attempt += 1;
+        if Instant::now() > deadline {
+            break;
+        }
     }
+    let Some(mut zones) = found else {
+        return Err(best_failure.map(|f| f.1).unwrap_or_default());
+    };
+    if count == Count::Most {
+        // More zones, as an exact count, while it works (within a quarter of the time left):
+        // the step doubles after a success and falls back to one after a failure; a failure at
+        // one more (three attempts) ends the search.
+        let budget_end = {
+            let now = Instant::now();
+            now + deadline.saturating_duration_since(now) / 4
+        };
+        let mut step = 1usize;
+        'more: while zones.len() < g.hi {
+            let k = (zones.len() + step).min(g.hi);
+            let tries = if step == 1 { 3usize } else { 1 };
+            for t in 0..tries {
+                if Instant::now() > budget_end {
+                    break 'more;
+                }
+                let mut s = Search::new(villages, p, b, &params.objective, nb, k, budget_end);
+                let seeds = spread_seeds(p, &leaders, k, rng);
+                if b.require_strong && t.is_multiple_of(2) {
+                    s.grow_far_first(&g.members, &seeds);
+                } else {
+                    s.grow_from_seeds(&g.members, &seeds);
+                }
+                s.set_k(k);
+                if s.repair() && s.live_count() == k {
+                    zones = s.zones(true);
+                    step *= 2;
+                    continue 'more;
+                }
+            }
+            if step == 1 {
+                break;
+            }
+            step = 1;
+        }
+    }
+    Ok(zones)
+}
 
-    let terms = params.objective.terms(&prepared, &search.sums);
-    let group_of: std::collections::HashMap<usize, usize> = groups
+/// The words for a count found automatically.
+fn auto_rule(
+    villages: &[ZoningVillage],
+    b: &Bounds,
+    groups: &[Group],
+    found: &[usize],
+    k_total: usize,
+    upper: usize,
+) -> String {
+    let strong: usize = groups
         .iter()
-        .enumerate()
-        .flat_map(|(gi, g)| g.members.iter().map(move |&v| (v, gi)))
-        .collect();
-    let mut zones: Vec<ProposedZone> = (0..search.members.len())
-        .map(|z| {
-            let mut members = search.members[z].clone();
-            members.sort_unstable();
-            let locked = !search.movable[z];
-            let key = key_village(villages, &members);
-            let s = &search.sums[z];
-            let mut binding = Vec::new();
-            if locked {
-                binding.push(Binding::Locked);
-            } else {
-                if s.size == b.max_members {
-                    binding.push(Binding::AtMaxMembers(b.max_members));
-                }
-                if s.size == b.min_members {
-                    binding.push(Binding::AtMinMembers(b.min_members));
-                }
-                if let Some(f) = b.pop_floor
-                    && s.population <= 1.1 * f
-                {
-                    binding.push(Binding::NearFloor(f));
-                }
-                if let Some(c) = b.pop_ceiling
-                    && s.population >= 0.9 * c
-                {
-                    binding.push(Binding::NearCeiling(c));
-                }
-                if b.require_strong && s.strong == 1 {
-                    binding.push(Binding::SingleStrong);
-                }
-                if let Some(&gi) = group_of.get(&members[0])
-                    && groups[gi].k == 1
-                {
-                    binding.push(Binding::WholeGroup(groups[gi].members.len()));
-                }
-                if b.within_town
-                    && !groups
-                        .get(group_of.get(&members[0]).copied().unwrap_or(0))
-                        .is_some_and(|g| g.whole_component)
-                {
-                    binding.push(Binding::WithinTown);
-                }
-            }
-            let explanation = explain(villages, &prepared, &members, key, s, &binding);
-            ProposedZone {
-                members,
-                key_village: key,
-                locked,
-                binding,
-                explanation,
-            }
+        .map(|g| g.members.iter().filter(|&&v| villages[v].strong).count())
+        .sum();
+    if b.require_strong {
+        format!(
+            "自动：约束允许的最多片区数，找到 {k_total} 个（强村 {strong} 个，按约束计数最多 {upper} 个） / found automatically: {k_total} zones, as many as the bounds allowed ({strong} strong villages, at most {upper} by the counts)"
+        )
+    } else if let Some(f) = b.pop_floor {
+        format!(
+            "自动（max-p）：人口下限 {f:.0} 下找到 {k_total} 个片区（按人口计数最多 {upper} 个） / found automatically (max-p): {k_total} zones with the population floor {f:.0} (at most {upper} by the counts)"
+        )
+    } else {
+        let _ = found;
+        format!(
+            "约每 5 个村一个片区，受约束调整：{k_total} 个 / about five villages per zone, adjusted to the bounds: {k_total}"
+        )
+    }
+}
+
+fn not_found(
+    villages: &[ZoningVillage],
+    zones: Vec<(Vec<usize>, Vec<Violation>)>,
+    spent: Duration,
+) -> ZoningError {
+    let detail: Vec<String> = zones
+        .iter()
+        .take(5)
+        .map(|(m, v)| {
+            let d: Vec<String> = v.iter().map(Violation::describe).collect();
+            format!("[{}] {}", names(villages, m), d.join("; "))
         })
         .collect();
-    zones.sort_by(|a, c| {
-        villages[a.key_village]
-            .code
-            .cmp(&villages[c.key_village].code)
-    });
-    Ok(Proposal {
+    let mut involved: Vec<usize> = zones.iter().flat_map(|(m, _)| m.clone()).collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let constraint = zones
+        .first()
+        .and_then(|(_, v)| v.first())
+        .map_or("bounds", Violation::code);
+    ZoningError::NotFound {
+        constraint,
+        detail: format!(
+            "用时 {:.1} s 未找到满足全部约束的分区（没有证明无解；可延长时间、换随机种子或放宽约束）；最接近的方案中仍有 {} 个片区违反约束 / no zoning meeting every bound was found in {:.1} s (not proven impossible: allow more time, another seed, or relax the bounds); the closest still has {} zones breaking a bound. {}",
+            spent.as_secs_f64(),
+            zones.len(),
+            spent.as_secs_f64(),
+            zones.len(),
+            detail.join(" | ")
+        ),
+        villages: involved,
         zones,
-        terms,
-        zone_count_rule,
-        stopped_by_time_limit: search.timed_out,
-        moves: search.moves,
-    })
+    }
 }
 
 /// The key village: the strong member with the highest collective income (without a strong
@@ -543,12 +1196,13 @@ fn explain(
     key: usize,
     s: &ZoneSums,
     binding: &[Binding],
+    zone_type: ZoneType,
 ) -> String {
     let kv = &villages[key];
-    let role = if kv.strong {
-        "强村中集体收入最高"
-    } else {
-        "成员中集体收入最高"
+    let role = match (kv.strong, zone_type) {
+        (true, ZoneType::StrongLeads) => "强村中集体收入最高",
+        (true, ZoneType::MutualAid) => "村村互助型片区的牵头村",
+        _ => "成员中集体收入最高",
     };
     let (top, count) = s
         .industry_counts
@@ -593,460 +1247,4 @@ fn explain(
         s.population
     ));
     text
-}
-
-/// The mutable zoning during the search.
-struct Search<'a> {
-    villages: &'a [ZoningVillage],
-    p: &'a Prepared,
-    params: &'a ProposeParams,
-    nb: &'a [Vec<usize>],
-    k: usize,
-    zone_of: Vec<usize>,
-    members: Vec<Vec<usize>>,
-    pos: Vec<usize>,
-    sums: Vec<ZoneSums>,
-    cost: Vec<f64>,
-    movable: Vec<bool>,
-    penalty_weight: f64,
-    target_pop: f64,
-    stamp: Vec<u32>,
-    generation: u32,
-    scratch_a: ZoneSums,
-    scratch_b: ZoneSums,
-    moves: usize,
-    timed_out: bool,
-}
-
-const UNASSIGNED: usize = usize::MAX;
-
-impl<'a> Search<'a> {
-    fn new(
-        villages: &'a [ZoningVillage],
-        p: &'a Prepared,
-        params: &'a ProposeParams,
-        nb: &'a [Vec<usize>],
-        k: usize,
-    ) -> Search<'a> {
-        let o = &params.objective;
-        let weights =
-            o.heterogeneity.abs() + o.industry.abs() + o.compactness.abs() + o.balance.abs();
-        let total_pop: f64 = villages.iter().map(|v| v.population.max(0.0)).sum();
-        Search {
-            villages,
-            p,
-            params,
-            nb,
-            k,
-            zone_of: vec![UNASSIGNED; villages.len()],
-            members: Vec::new(),
-            pos: vec![0; villages.len()],
-            sums: Vec::new(),
-            cost: Vec::new(),
-            movable: Vec::new(),
-            penalty_weight: 100.0 * (weights + 1.0),
-            target_pop: (total_pop / k.max(1) as f64).max(1.0),
-            stamp: vec![0; villages.len()],
-            generation: 0,
-            scratch_a: ZoneSums::empty(p),
-            scratch_b: ZoneSums::empty(p),
-            moves: 0,
-            timed_out: false,
-        }
-    }
-
-    fn penalty(&self, s: &ZoneSums) -> f64 {
-        let b = &self.params.bounds;
-        let mut x = 0.0;
-        x += b.min_members.saturating_sub(s.size) as f64;
-        x += s.size.saturating_sub(b.max_members) as f64;
-        if let Some(f) = b.pop_floor {
-            x += (f - s.population).max(0.0) / self.target_pop;
-        }
-        if let Some(c) = b.pop_ceiling {
-            x += (s.population - c).max(0.0) / self.target_pop;
-        }
-        if b.require_strong && s.strong == 0 {
-            x += 1.0;
-        }
-        self.penalty_weight * x
-    }
-
-    fn zone_total(&self, s: &ZoneSums) -> f64 {
-        self.params.objective.zone_cost(self.p, s, self.k) + self.penalty(s)
-    }
-
-    fn add_zone(&mut self, members: &[usize], movable: bool) -> usize {
-        let z = self.members.len();
-        let mut s = ZoneSums::empty(self.p);
-        for &v in members {
-            s.apply(self.p, self.villages, v, 1.0);
-            self.zone_of[v] = z;
-            self.pos[v] = self.members.len();
-        }
-        let list: Vec<usize> = members.to_vec();
-        for (i, &v) in list.iter().enumerate() {
-            self.pos[v] = i;
-        }
-        self.members.push(list);
-        self.cost.push(0.0);
-        self.sums.push(s);
-        self.movable.push(movable);
-        self.cost[z] = self.zone_total(&self.sums[z]);
-        z
-    }
-
-    fn assign(&mut self, v: usize, z: usize) {
-        self.sums[z].apply(self.p, self.villages, v, 1.0);
-        self.zone_of[v] = z;
-        self.pos[v] = self.members[z].len();
-        self.members[z].push(v);
-        self.cost[z] = self.zone_total(&self.sums[z]);
-    }
-
-    fn dist2(&self, v: usize, z: usize) -> f64 {
-        let s = &self.sums[z];
-        let (cx, cy) = (s.sx / s.size as f64, s.sy / s.size as f64);
-        let (x, y) = self.p.xy[v];
-        (x - cx).powi(2) + (y - cy).powi(2)
-    }
-
-    /// Seeds and region growth for one group (module documentation, step 3).
-    fn grow(&mut self, g: &Group, rng: &mut Rng) {
-        let b = &self.params.bounds;
-        let candidates: Vec<usize> = if b.require_strong {
-            g.members
-                .iter()
-                .copied()
-                .filter(|&v| self.villages[v].strong)
-                .collect()
-        } else {
-            g.members.clone()
-        };
-        let mut seeds = vec![candidates[rng.below(candidates.len())]];
-        let mut nearest: Vec<f64> = candidates
-            .iter()
-            .map(|&c| {
-                let (a, d) = (self.p.xy[c], self.p.xy[seeds[0]]);
-                (a.0 - d.0).powi(2) + (a.1 - d.1).powi(2)
-            })
-            .collect();
-        while seeds.len() < g.k {
-            let (i, _) = nearest
-                .iter()
-                .enumerate()
-                .max_by(|a, c| a.1.total_cmp(c.1).then(c.0.cmp(&a.0)))
-                .expect("candidates left");
-            let s = candidates[i];
-            seeds.push(s);
-            for (j, &c) in candidates.iter().enumerate() {
-                let (a, d) = (self.p.xy[c], self.p.xy[s]);
-                nearest[j] = nearest[j].min((a.0 - d.0).powi(2) + (a.1 - d.1).powi(2));
-            }
-        }
-        let zones: Vec<usize> = seeds.iter().map(|&s| self.add_zone(&[s], true)).collect();
-        let group_pop: f64 = g
-            .members
-            .iter()
-            .map(|&v| self.villages[v].population.max(0.0))
-            .sum();
-        let share = group_pop / g.k as f64;
-        let mut frontier: Vec<Vec<usize>> = seeds.iter().map(|&s| self.nb[s].clone()).collect();
-        let mut open: Vec<bool> = vec![true; zones.len()];
-        loop {
-            // The open zone with the least population relative to its share grows next.
-            let mut pick: Option<(f64, usize)> = None;
-            for (i, &z) in zones.iter().enumerate() {
-                if !open[i] {
-                    continue;
-                }
-                let fill = self.sums[z].population / share;
-                if pick.is_none_or(|(f, _)| fill < f) {
-                    pick = Some((fill, i));
-                }
-            }
-            let Some((_, i)) = pick else { break };
-            let z = zones[i];
-            frontier[i].retain(|&v| self.zone_of[v] == UNASSIGNED);
-            let room = self.sums[z].size < b.max_members;
-            let best = frontier[i]
-                .iter()
-                .copied()
-                .filter(|&v| {
-                    room && b
-                        .pop_ceiling
-                        .is_none_or(|c| self.sums[z].population + self.villages[v].population <= c)
-                })
-                .min_by(|&a, &c| {
-                    self.dist2(a, z)
-                        .total_cmp(&self.dist2(c, z))
-                        .then(a.cmp(&c))
-                });
-            match best {
-                Some(v) => {
-                    self.assign(v, z);
-                    let new: Vec<usize> = self.nb[v]
-                        .iter()
-                        .copied()
-                        .filter(|&w| self.zone_of[w] == UNASSIGNED)
-                        .collect();
-                    frontier[i].extend(new);
-                }
-                None => open[i] = false,
-            }
-        }
-        // Leftovers join an adjacent zone (the search repairs any broken bound).
-        let mut left: Vec<usize> = g
-            .members
-            .iter()
-            .copied()
-            .filter(|&v| self.zone_of[v] == UNASSIGNED)
-            .collect();
-        while !left.is_empty() {
-            let before = left.len();
-            left.retain(|&v| {
-                let target = self.nb[v]
-                    .iter()
-                    .filter(|&&w| self.zone_of[w] != UNASSIGNED)
-                    .map(|&w| self.zone_of[w])
-                    .min_by(|&a, &c| {
-                        self.sums[a]
-                            .population
-                            .total_cmp(&self.sums[c].population)
-                            .then(a.cmp(&c))
-                    });
-                match target {
-                    Some(z) => {
-                        self.assign(v, z);
-                        false
-                    }
-                    None => true,
-                }
-            });
-            if left.len() == before {
-                break; // unreachable: groups are connected
-            }
-        }
-    }
-
-    /// Cost change of moving `v` from its zone to zone `to`.
-    fn move_delta(&mut self, v: usize, to: usize) -> f64 {
-        let from = self.zone_of[v];
-        self.scratch_a.clone_from(&self.sums[from]);
-        self.scratch_a.apply(self.p, self.villages, v, -1.0);
-        self.scratch_b.clone_from(&self.sums[to]);
-        self.scratch_b.apply(self.p, self.villages, v, 1.0);
-        let (a, b) = (
-            self.zone_total(&self.scratch_a),
-            self.zone_total(&self.scratch_b),
-        );
-        a + b - self.cost[from] - self.cost[to]
-    }
-
-    /// Whether the zone of `v` stays connected without `v`.
-    fn stays_connected_without(&mut self, v: usize) -> bool {
-        let z = self.zone_of[v];
-        let size = self.members[z].len();
-        if size <= 2 {
-            return size == 2;
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
-        }
-        let g = self.generation;
-        self.stamp[v] = g;
-        let start = *self.members[z].iter().find(|&&w| w != v).expect("size > 2");
-        self.stamp[start] = g;
-        let mut stack = vec![start];
-        let mut reached = 1;
-        while let Some(w) = stack.pop() {
-            for &x in &self.nb[w] {
-                if self.zone_of[x] == z && self.stamp[x] != g {
-                    self.stamp[x] = g;
-                    reached += 1;
-                    stack.push(x);
-                }
-            }
-        }
-        reached == size - 1
-    }
-
-    fn apply_move(&mut self, v: usize, to: usize) {
-        let from = self.zone_of[v];
-        let i = self.pos[v];
-        self.members[from].swap_remove(i);
-        if let Some(&moved) = self.members[from].get(i) {
-            self.pos[moved] = i;
-        }
-        self.sums[from].apply(self.p, self.villages, v, -1.0);
-        self.cost[from] = self.zone_total(&self.sums[from]);
-        self.assign(v, to);
-        self.moves += 1;
-    }
-
-    /// Adjacent zones `v` could move to (none when `v` is its zone's last strong village: every
-    /// zone starts from a strong seed and keeps one).
-    fn targets(&self, v: usize, out: &mut Vec<usize>) {
-        out.clear();
-        let from = self.zone_of[v];
-        if self.params.bounds.require_strong
-            && self.villages[v].strong
-            && self.sums[from].strong <= 1
-        {
-            return;
-        }
-        for &w in &self.nb[v] {
-            let z = self.zone_of[w];
-            if z != from && z != UNASSIGNED && self.movable[z] && !out.contains(&z) {
-                out.push(z);
-            }
-        }
-    }
-
-    fn out_of_time(&mut self, started: Instant) -> bool {
-        if started.elapsed() > self.params.time_limit {
-            self.timed_out = true;
-        }
-        self.timed_out
-    }
-
-    fn free_villages(&self) -> Vec<usize> {
-        (0..self.villages.len())
-            .filter(|&v| self.zone_of[v] != UNASSIGNED && self.movable[self.zone_of[v]])
-            .collect()
-    }
-
-    /// Steepest-descent passes until no single move improves.
-    fn descend(&mut self, rng: &mut Rng, started: Instant) {
-        let mut order = self.free_villages();
-        let mut targets = Vec::new();
-        loop {
-            shuffle(&mut order, rng);
-            let mut improved = false;
-            for (count, &v) in order.iter().enumerate() {
-                if count % 256 == 0 && self.out_of_time(started) {
-                    return;
-                }
-                if self.members[self.zone_of[v]].len() <= 1 {
-                    continue;
-                }
-                self.targets(v, &mut targets);
-                let mut best: Option<(f64, usize)> = None;
-                for &z in &targets {
-                    let d = self.move_delta(v, z);
-                    if d < -1e-12 && best.is_none_or(|(bd, _)| d < bd) {
-                        best = Some((d, z));
-                    }
-                }
-                if let Some((_, z)) = best
-                    && self.stays_connected_without(v)
-                {
-                    self.apply_move(v, z);
-                    improved = true;
-                }
-            }
-            if !improved {
-                return;
-            }
-        }
-    }
-
-    fn total(&self) -> f64 {
-        self.cost.iter().sum()
-    }
-
-    /// Simulated annealing over single moves; ends on the best zoning seen.
-    fn anneal(&mut self, rng: &mut Rng, started: Instant) {
-        let free = self.free_villages();
-        if free.is_empty() || self.params.effort == 0 {
-            return;
-        }
-        let steps = self.params.effort.saturating_mul(free.len());
-        let mut targets = Vec::new();
-        // Starting temperature: the mean cost increase of a sample of moves, so that about a
-        // third of worsening moves are accepted at first.
-        let mut sample = Vec::new();
-        for _ in 0..200 {
-            let v = free[rng.below(free.len())];
-            self.targets(v, &mut targets);
-            if targets.is_empty() || self.members[self.zone_of[v]].len() <= 1 {
-                continue;
-            }
-            let z = targets[rng.below(targets.len())];
-            let d = self.move_delta(v, z);
-            if d > 0.0 && d < self.penalty_weight * 0.5 {
-                sample.push(d);
-            }
-        }
-        if sample.is_empty() {
-            return;
-        }
-        let t0 = sample.iter().sum::<f64>() / sample.len() as f64;
-        let t_end = t0 * 1e-3;
-        let levels = 100usize;
-        let per_level = (steps / levels).max(1);
-        let cooling = (t_end / t0).powf(1.0 / levels as f64);
-        let mut t = t0;
-        let mut best_total = self.total();
-        let mut best_zone_of = self.zone_of.clone();
-        for _ in 0..levels {
-            if self.out_of_time(started) {
-                break;
-            }
-            for _ in 0..per_level {
-                let v = free[rng.below(free.len())];
-                if self.members[self.zone_of[v]].len() <= 1 {
-                    continue;
-                }
-                self.targets(v, &mut targets);
-                if targets.is_empty() {
-                    continue;
-                }
-                let z = targets[rng.below(targets.len())];
-                let d = self.move_delta(v, z);
-                if (d < 0.0 || rng.next_f64() < (-d / t).exp()) && self.stays_connected_without(v) {
-                    self.apply_move(v, z);
-                }
-            }
-            let now = self.total();
-            if now < best_total - 1e-12 {
-                best_total = now;
-                best_zone_of.clone_from(&self.zone_of);
-            }
-            t *= cooling;
-        }
-        if self.total() > best_total + 1e-12 {
-            self.restore(&best_zone_of);
-        }
-    }
-
-    fn restore(&mut self, zone_of: &[usize]) {
-        let movable_zones: Vec<usize> = (0..self.members.len())
-            .filter(|&z| self.movable[z])
-            .collect();
-        for &z in &movable_zones {
-            self.members[z].clear();
-            self.sums[z] = ZoneSums::empty(self.p);
-        }
-        for (v, &z) in zone_of.iter().enumerate() {
-            if z != UNASSIGNED && self.movable[z] {
-                self.sums[z].apply(self.p, self.villages, v, 1.0);
-                self.zone_of[v] = z;
-                self.pos[v] = self.members[z].len();
-                self.members[z].push(v);
-            }
-        }
-        for &z in &movable_zones {
-            self.cost[z] = self.zone_total(&self.sums[z]);
-        }
-    }
-}
-
-fn shuffle(v: &mut [usize], rng: &mut Rng) {
-    for i in (1..v.len()).rev() {
-        let j = rng.below(i + 1);
-        v.swap(i, j);
-    }
 }
