@@ -673,12 +673,7 @@ impl<'a> Search<'a> {
                 continue;
             }
             let to = targets[rng.below(targets.len())];
-            let (a, b) = (&self.sums[from], &self.sums[to]);
-            let (pv, sv) = (self.pop(v), self.strong(v));
-            let delta = self.violation(a.size - 1, a.population - pv, a.strong - sv)
-                + self.violation(b.size + 1, b.population + pv, b.strong + sv)
-                - self.violation(a.size, a.population, a.strong)
-                - self.violation(b.size, b.population, b.strong);
+            let delta = self.violation_delta(v, to);
             if (delta <= 1e-12 || rng.next_f64() < (-delta / t).exp())
                 && self.stays_connected_without(v)
             {
@@ -882,7 +877,20 @@ impl<'a> Search<'a> {
         self.cost.iter().sum()
     }
 
-    /// Simulated annealing over single moves (`effort` moves per village); ends on the best
+    /// Change of the total violation if `v` moved to zone `to`.
+    fn violation_delta(&self, v: usize, to: usize) -> f64 {
+        let from = self.zone_of[v];
+        let (a, b) = (&self.sums[from], &self.sums[to]);
+        let (pv, sv) = (self.pop(v), self.strong(v));
+        self.violation(a.size - 1, a.population - pv, a.strong - sv)
+            + self.violation(b.size + 1, b.population + pv, b.strong + sv)
+            - self.violation(a.size, a.population, a.strong)
+            - self.violation(b.size, b.population, b.strong)
+    }
+
+    /// Simulated annealing over single moves (`effort` moves per village) that never break a
+    /// bound more than it already is (hard constraints: a feasible zoning stays feasible, and
+    /// the temperature is set by objective changes alone, not by penalties); ends on the best
     /// zoning seen.
     pub fn anneal(&mut self, rng: &mut Rng, effort: usize) {
         let free = self.free_villages();
@@ -891,18 +899,24 @@ impl<'a> Search<'a> {
         }
         let steps = effort.saturating_mul(free.len());
         let mut targets = Vec::new();
-        // Starting temperature: the mean cost increase of a sample of moves, so that about a
-        // third of worsening moves are accepted at first.
+        // Starting temperature: the mean cost increase of a sample of allowed moves, so that
+        // about a third of worsening moves are accepted at first.
         let mut sample = Vec::new();
-        for _ in 0..200 {
+        for _ in 0..2000 {
+            if sample.len() >= 200 {
+                break;
+            }
             let v = free[rng.below(free.len())];
             self.targets(v, &mut targets);
             if targets.is_empty() || self.members[self.zone_of[v]].len() <= 1 {
                 continue;
             }
             let z = targets[rng.below(targets.len())];
+            if self.violation_delta(v, z) > 1e-12 {
+                continue;
+            }
             let d = self.move_delta(v, z);
-            if d > 0.0 && d < self.penalty_weight * 0.5 {
+            if d > 0.0 {
                 sample.push(d);
             }
         }
@@ -931,6 +945,9 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let z = targets[rng.below(targets.len())];
+                if self.violation_delta(v, z) > 1e-12 {
+                    continue;
+                }
                 let d = self.move_delta(v, z);
                 if (d < 0.0 || rng.next_f64() < (-d / t).exp()) && self.stays_connected_without(v) {
                     self.apply_move(v, z);
