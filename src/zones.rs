@@ -897,6 +897,12 @@ impl ZoneRequest {
             seed: self.seed.unwrap_or(d.seed),
             time_limit,
             effort: self.effort.unwrap_or(d.effort),
+            // An explicit effort is taken as it is; by default small counties search longer.
+            min_moves: if self.effort.is_some() {
+                0
+            } else {
+                d.min_moves
+            },
         })
     }
 }

@@ -74,6 +74,7 @@ fn random_params(rng: &mut Rng, villages: &[ZoningVillage]) -> ProposeParams {
         zones: None,
         seed: rng.next_u64(),
         effort: 50,
+        min_moves: 0,
         ..ProposeParams::default()
     }
 }

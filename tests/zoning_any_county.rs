@@ -360,6 +360,7 @@ fn quick(bounds: Bounds, seed: u64) -> ProposeParams {
         bounds,
         seed,
         effort: 20,
+        min_moves: 0,
         time_limit: std::time::Duration::from_secs(20),
         ..ProposeParams::default()
     }
@@ -666,6 +667,7 @@ fn planted_zonings_are_always_found() {
             zones: (rng.next_f64() < 0.5).then_some(pl.zones.len()),
             seed: rng.next_u64(),
             effort: 10,
+            min_moves: 0,
             time_limit: std::time::Duration::from_secs(30),
             ..ProposeParams::default()
         };
