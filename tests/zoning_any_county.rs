@@ -370,8 +370,24 @@ fn quick(bounds: Bounds, seed: u64) -> ProposeParams {
 fn generated_counties_with_clustered_strong_villages_are_zoned_or_proven_infeasible() {
     let mut rng = Rng::new(2026_1204);
     let (mut ok, mut proven) = (0, 0);
+    // The features the counties must show between them (checked at the end).
+    let (mut islands_seen, mut poor_town_seen, mut walled_strong_seen, mut dense_seen) =
+        (false, false, false, false);
     for case in 0..16 {
         let (villages, graph, _) = trend_county(&mut rng, false);
+        let nb = graph.neighbour_lists(false);
+        islands_seen |= graph.components.len() > 1;
+        dense_seen |= villages.iter().any(|v| v.area_m2 < 300_000.0)
+            && villages.iter().any(|v| v.area_m2 > 900_000.0);
+        walled_strong_seen |= (0..villages.len()).any(|v| {
+            villages[v].strong && !nb[v].is_empty() && nb[v].iter().all(|&w| villages[w].strong)
+        });
+        let mut towns: Vec<&str> = villages.iter().map(|v| v.town_code.as_str()).collect();
+        towns.sort_unstable();
+        towns.dedup();
+        poor_town_seen |= towns
+            .iter()
+            .any(|t| !villages.iter().any(|v| v.town_code == *t && v.strong));
         let (islands, strong) = (
             graph.components.len(),
             villages.iter().filter(|v| v.strong).count(),
@@ -397,6 +413,10 @@ fn generated_counties_with_clustered_strong_villages_are_zoned_or_proven_infeasi
         }
     }
     assert!(ok > 0 && ok + proven == 32, "{ok} zoned, {proven} proven");
+    assert!(
+        islands_seen && poor_town_seen && walled_strong_seen && dense_seen,
+        "islands {islands_seen}, a township without a strong village {poor_town_seen}, a strong village with only strong neighbours {walled_strong_seen}, dense and sparse areas {dense_seen}"
+    );
 }
 
 #[test]
