@@ -238,13 +238,7 @@ fn corridor_violations(
     if met >= weak.len() as f64 - 1e-6 {
         return Vec::new();
     }
-    let side = flow.source_side(src);
-    let x: Vec<usize> = weak
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| side[2 + i])
-        .map(|(_, &v)| v)
-        .collect();
+    let x = flow.cut_villages(src, weak);
     // Areas sharing no strong village; each is checked on its own numbers.
     let plain: Vec<Vec<usize>> = reach
         .iter()
@@ -313,13 +307,7 @@ fn hall_violations(
     if met >= total - eps {
         return Vec::new();
     }
-    let side = flow.source_side(src);
-    let x: Vec<usize> = weak
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| side[2 + i])
-        .map(|(_, &v)| v)
-        .collect();
+    let x = flow.cut_villages(src, weak);
     let areas = split_areas(&x, reach);
     let mut out: Vec<(f64, Vec<usize>, Vec<usize>)> = areas
         .into_iter()
@@ -499,6 +487,16 @@ impl Flow {
                 }
             }
         }
+    }
+
+    /// The weak villages (nodes 2, 3, … in `weak` order) on the source side of a minimum cut.
+    fn cut_villages(&self, s: usize, weak: &[usize]) -> Vec<usize> {
+        let side = self.source_side(s);
+        weak.iter()
+            .enumerate()
+            .filter(|(i, _)| side[2 + i])
+            .map(|(_, &v)| v)
+            .collect()
     }
 
     /// Nodes reachable from `s` in the residual network (the source side of a minimum cut).
