@@ -639,6 +639,8 @@ export class ZonesCard {
       parts.push(`<div class="zones-busy" data-testid="zones-busy"><i class="spinner"></i>${escapeHtml(t(this.busy === 'propose' ? 'busyPropose' : 'busyEvaluate'))}</div>`);
     }
     const z = this.zoning;
+    // A refused proposal shows its proof and relaxations, above the zoning kept from before.
+    if (this.failure && !this.busy) parts.push(failureHtml(this.failure));
     if (z) {
       const tot = z.totals;
       const nViol = Number(tot.violations ?? 0);
@@ -659,9 +661,7 @@ export class ZonesCard {
         }</div>
         ${more.length ? `<div class="zs-more">${more.join('<span class="sep">·</span>')}</div>` : ''}
       </div>`);
-    } else if (this.failure && !this.busy) {
-      parts.push(failureHtml(this.failure));
-    } else if (!this.busy) {
+    } else if (!this.busy && !this.failure) {
       parts.push(`<p class="zones-empty muted">${escapeHtml(t('zonesEmpty'))}</p>`);
     }
     this.status.innerHTML = parts.join('');

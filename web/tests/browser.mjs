@@ -374,8 +374,24 @@ async function testZones(page) {
   expectInfeasible = false;
   ok(`infeasible proposal: toast "${toastText.slice(0, 60)}…", ${problem} villages outlined, the previous zoning kept`);
 
-  // 11. Clear: back to the township colouring, no outlines.
+  // 10b. The proof and its verified relaxations in the card: at most 3 villages per zone is
+  // proven impossible; one click adopts the verified member ceiling (its value goes into the
+  // form) and proposes again, which now succeeds.
   await page.getByTestId('zones-pop-floor').fill('');
+  await page.getByTestId('zones-max-members').fill('3');
+  expectInfeasible = true;
+  await page.getByTestId('zones-propose').click();
+  await waitFor(page, () => document.querySelector('[data-testid="zones-failure"]')?.dataset.outcome === 'infeasible' && document.querySelector('[data-testid="zones-relax"][data-kind="max_members"]'), null, 90000, 'the proof panel with a verified member ceiling');
+  const nRelax = await page.getByTestId('zones-relax').count();
+  await page.locator('[data-testid="zones-relax"][data-kind="max_members"]').first().click();
+  await waitFor(page, () => !document.querySelector('[data-testid="zones-failure"]') && !document.querySelector('[data-testid="zones-busy"]') && window.__liancun.zoning?.source === 'proposal', null, 90000, 'the proposal with the adopted member ceiling');
+  expectInfeasible = false;
+  const maxNow = Number(await page.getByTestId('zones-max-members').inputValue());
+  if (!(maxNow > 3)) fail(`the adopted relaxation left the member ceiling at ${maxNow}`);
+  ok(`relaxations: ${nRelax} offered for at most 3 villages per zone; "max_members" adopted with one click (now ${maxNow}), the proposal succeeds`);
+  await page.getByTestId('zones-max-members').fill('10');
+
+  // 11. Clear: back to the township colouring, no outlines.
   await page.getByTestId('zones-clear').click();
   await waitFor(page, () => document.querySelector('[data-testid="zone-list"]').hidden && document.getElementById('colour-mode').value === 'town', null, 5000, 'the zone list to clear');
   await mapSettled(page);
