@@ -316,12 +316,26 @@ fn designate(
             .map(|c| (c.needed - c.available).max(0.0) + 1.0)
             .sum()
     };
+    // More than 30 villages to designate is not a relaxation a township would adopt (and the
+    // search below costs a proof per candidate): offer none.
+    let per_zone = params.bounds.max_members.saturating_sub(1).max(1) as f64;
+    let estimate: f64 = certificates
+        .iter()
+        .filter(|c| c.constraint.starts_with("strong") || c.constraint == "bounds")
+        .map(|c| match c.unit {
+            "zones" => (c.needed - c.available).max(0.0),
+            "villages" => ((c.needed - c.available).max(0.0) / per_zone).ceil(),
+            _ => 0.0,
+        })
+        .sum();
+    if estimate > 30.0 {
+        return Vec::new();
+    }
     let mut vs = villages.to_vec();
     let mut chosen = Vec::new();
     let mut certs: Vec<Certificate> = certificates.to_vec();
     let mut current = shortfall(&certs);
-    // At most 200 villages: beyond that the request needs rethinking, not a list of villages.
-    for _ in 0..villages.len().min(200) {
+    for _ in 0..villages.len().min(60) {
         if current <= 0.0 {
             break;
         }
