@@ -472,7 +472,9 @@ async function testFacilities(page, villages, target) {
   const listed = await page.getByTestId('fac-site-item').count();
   // A clean screenshot: no side panel, no toast left from the zone steps.
   await page.getByTestId('panel-close').click();
-  for (const close of await page.locator('[data-testid="toast"] .toast-close').all()) await close.click();
+  // Closed one at a time, the first each time: closing a toast re-indexes the rest.
+  const closers = page.locator('[data-testid="toast"] .toast-close');
+  for (let i = 0; i < 20 && (await closers.count()) > 0; i++) await closers.first().click();
   await mapSettled(page);
   r = await facilityRender(page);
   if (r.newSites.length !== P || r.newSites.join() !== [1, 2, 3, 4, 5].join()) fail(`the map shows new sites ${JSON.stringify(r.newSites)}, expected 1…${P}`);
@@ -701,7 +703,9 @@ async function testPlans(page) {
   await page.getByTestId('plans-adjust-input').uncheck();
   await page.locator(`[data-testid="plan-warning"][data-constraint="disconnected"][data-zone="${pick.b}"]`).click();
   await waitFor(page, (id) => document.querySelector('[data-testid="plan-zone-detail"]')?.dataset.zone === id && document.querySelector('[data-testid="zone-detail-violations"]'), pick.b, 10000, `the detail of ${pick.b} with its violations`);
-  for (const close of await page.locator('[data-testid="toast"] .toast-close').all()) await close.click();
+  // Closed one at a time, the first each time: closing a toast re-indexes the rest.
+  const closers = page.locator('[data-testid="toast"] .toast-close');
+  for (let i = 0; i < 20 && (await closers.count()) > 0; i++) await closers.first().click();
   await mapSettled(page);
   r = await zoneRender(page);
   if (!(r.violationOutlines > 0)) fail(`no red outline drawn around ${pick.b}`);
