@@ -158,22 +158,6 @@ pub enum Binding {
     Locked,
 }
 
-impl Binding {
-    /// A stable code for the wire.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Binding::AtMaxMembers(_) => "at_max_members",
-            Binding::AtMinMembers(_) => "at_min_members",
-            Binding::NearFloor(_) => "near_pop_floor",
-            Binding::NearCeiling(_) => "near_pop_ceiling",
-            Binding::SingleStrong => "single_strong",
-            Binding::WholeGroup(_) => "whole_group",
-            Binding::WithinTown => "within_town",
-            Binding::Locked => "locked",
-        }
-    }
-}
-
 /// The four zone types of the design notes that a proposal can tell apart by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZoneType {
@@ -461,7 +445,7 @@ pub fn propose(
     let found: Vec<usize> = built.iter().map(Vec::len).collect();
     let k_total = params.locked.len() + found.iter().sum::<usize>();
     let zone_count_rule = if zone_count_rule.is_empty() {
-        auto_rule(lv, b, &groups, &found, k_total, upper_bound)
+        auto_rule(lv, b, &groups, k_total, upper_bound)
     } else {
         zone_count_rule
     };
@@ -1127,7 +1111,6 @@ fn auto_rule(
     villages: &[ZoningVillage],
     b: &Bounds,
     groups: &[Group],
-    found: &[usize],
     k_total: usize,
     upper: usize,
 ) -> String {
@@ -1144,7 +1127,6 @@ fn auto_rule(
             "自动（max-p）：人口下限 {f:.0} 下找到 {k_total} 个片区（按人口计数最多 {upper} 个） / found automatically (max-p): {k_total} zones with the population floor {f:.0} (at most {upper} by the counts)"
         )
     } else {
-        let _ = found;
         format!(
             "约每 5 个村一个片区，受约束调整：{k_total} 个 / about five villages per zone, adjusted to the bounds: {k_total}"
         )
