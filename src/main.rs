@@ -132,6 +132,14 @@ enum Command {
         /// need an editor token (liancun token create)
         #[arg(long, default_value = "public")]
         read: liancun::auth::ReadAccess,
+        /// The longest search one analysis request may ask for (time_limit_s), seconds; a run
+        /// is stopped when this plus its proofs' margin has passed
+        #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+        analysis_seconds: f64,
+        /// Analyses running at once, for token holders and again for anonymous callers
+        /// (default: the number of cores)
+        #[arg(long, value_name = "N")]
+        analysis_slots: Option<usize>,
     },
     /// 村庄邻接关系 Contiguity graph of the villages (shared borders, islands, exclaves)
     Contiguity {
@@ -719,7 +727,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bind,
             basemap,
             read,
+            analysis_seconds,
+            analysis_slots,
         } => {
+            anyhow::ensure!(
+                analysis_seconds.is_finite() && (1.0..=86_400.0).contains(&analysis_seconds),
+                "--analysis-seconds {analysis_seconds}: 应在 1–86400 秒之间 / must be 1–86400 seconds"
+            );
+            anyhow::ensure!(
+                analysis_slots != Some(0),
+                "--analysis-slots 0: 至少 1 / at least 1"
+            );
             let path = match workspace {
                 Some(p) => p,
                 None => {
@@ -750,6 +768,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut state = liancun::api::AppState::load(&ws, &title)?;
             state.basemap = basemap;
             state.read_access = read;
+            let mut limits = liancun::api::jobs::JobLimits {
+                max_seconds: analysis_seconds,
+                ..Default::default()
+            };
+            if let Some(n) = analysis_slots {
+                limits.slots = n;
+            }
+            state.jobs = liancun::api::jobs::Jobs::new(limits);
             let state = std::sync::Arc::new(state);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {

@@ -464,11 +464,19 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                 .split(',')
                 .map(|c| c.trim().trim_matches('"'))
                 .collect();
-            if cells.len() < 2 || cells[0].is_empty() {
+            if line.trim().is_empty() {
                 continue;
             }
             if line_no == 0 && !cells[0].chars().all(|c| c.is_ascii_digit()) {
                 continue; // header
+            }
+            if cells.len() < 2 || cells[0].is_empty() || cells[1].is_empty() {
+                return Err(ZonesError::Input(format!(
+                    "分区第 {} 行应为「村代码,片区」/ zoning line {} must be 'village code,zone': '{}'",
+                    line_no + 1,
+                    line_no + 1,
+                    line.chars().take(60).collect::<String>()
+                )));
             }
             pairs.push((cells[0].to_string(), cells[1].to_string()));
         }
@@ -503,11 +511,21 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                 .join(", ")
         )));
     }
-    let keys = keys
-        .into_iter()
-        .filter_map(|(z, code)| data.index_of_code.get(&code).map(|&v| (z, v)))
-        .collect();
-    Ok((zone_of, keys))
+    if zone_of.iter().all(Option::is_none) {
+        return Err(ZonesError::Input(
+            "分区没有给任何村分配片区 / the zoning assigns no village to a zone".into(),
+        ));
+    }
+    let mut key_of = BTreeMap::new();
+    for (z, code) in keys {
+        let v = data.index_of_code.get(&code).copied().ok_or_else(|| {
+            ZonesError::Input(format!(
+                "片区 {z} 的中心村 {code} 不在工作区 / zone {z}: unknown key village {code}"
+            ))
+        })?;
+        key_of.insert(z, v);
+    }
+    Ok((zone_of, key_of))
 }
 
 fn village_ref(data: &ZoningData, v: usize) -> Json {

@@ -13,58 +13,6 @@ use liancun::api::{AppState, router};
 use liancun::workspace::Workspace;
 use serde_json::{Value as Json, json};
 
-/// Creates a token with the CLI; the token is the last word printed.
-fn token(ws: &std::path::Path, role: &str, name: &str) -> String {
-    let o = liancun(&[
-        "token",
-        "create",
-        "-w",
-        ws.to_str().unwrap(),
-        "--role",
-        role,
-        "--name",
-        name,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    stdout(&o).split_whitespace().last().unwrap().to_string()
-}
-
-/// One in-process request with headers: status, response headers, JSON body (Null if none).
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (StatusCode, axum::http::HeaderMap, Json) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut request = axum::http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let response = app
-        .clone()
-        .oneshot(
-            request
-                .body(axum::body::Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).unwrap_or(Json::Null),
-    )
-}
-
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }

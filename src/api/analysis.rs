@@ -13,12 +13,14 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value as Json, json};
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::ApiError;
 use super::features::json_response;
 use crate::engine::zoning::evaluate::evaluate;
@@ -40,6 +42,9 @@ fn load(state: &AppState, request: &ZoneRequest) -> Result<ZoningData, ApiError>
     let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
     ZoningData::load(&ws, &options).map_err(zones_error)
 }
+
+/// The proposal's search time when a request names none (the engine's default).
+const DEFAULT_SEARCH_S: f64 = 60.0;
 
 /// Parses a JSON request body of parameters (an empty body is `{}`); malformed → 400.
 pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
@@ -63,6 +68,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// `GET /analysis/contiguity`.
 pub async fn contiguity(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut request = ZoneRequest::default();
@@ -89,15 +95,18 @@ pub async fn contiguity(
             }
         }
     }
-    let body = blocking(move || {
-        let data = load(&state, &request)?;
-        Ok(if geojson {
-            contiguity_geojson(&data)
-        } else {
-            contiguity_json(&data)
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let data = load(&state, &request)?;
+            Ok(if geojson {
+                contiguity_geojson(&data)
+            } else {
+                contiguity_json(&data)
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(json_response(
         if geojson {
             "application/geo+json"
@@ -111,25 +120,35 @@ pub async fn contiguity(
 /// `POST /analysis/zones/propose`.
 pub async fn propose_zones(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: ZoneRequest = parse_body(&body)?;
+    let mut request: ZoneRequest = parse_body(&body)?;
+    request.time_limit_s = Some(
+        state
+            .jobs
+            .limits
+            .check_time_limit(request.time_limit_s, DEFAULT_SEARCH_S)?,
+    );
     let geojson = request.geojson;
-    let body = blocking(move || {
-        let data = load(&state, &request)?;
-        let started = std::time::Instant::now();
-        let proposal = match propose_request(&data, &request).map_err(zones_error)? {
-            Ok(p) => p,
-            Err(f) => return Err(ApiError::zoning_failure(f)),
-        };
-        let mut out = proposal_json(&data, &proposal);
-        out["seconds"] = json!(started.elapsed().as_secs_f64());
-        if geojson {
-            out["geojson"] = proposal_geojson(&data, &proposal);
-        }
-        Ok(out)
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let data = load(&state, &request)?;
+            let started = std::time::Instant::now();
+            let proposal = match propose_request(&data, &request).map_err(zones_error)? {
+                Ok(p) => p,
+                Err(f) => return Err(ApiError::zoning_failure(f)),
+            };
+            let mut out = proposal_json(&data, &proposal);
+            out["seconds"] = json!(started.elapsed().as_secs_f64());
+            if geojson {
+                out["geojson"] = proposal_geojson(&data, &proposal);
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }
 
@@ -144,35 +163,39 @@ struct EvaluateBody {
 /// `POST /analysis/zones/evaluate`.
 pub async fn evaluate_zones(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let EvaluateBody { zoning, params } = parse_body(&body)?;
-    let body = blocking(move || {
-        let started = std::time::Instant::now();
-        let data = load(&state, &params)?;
-        // A string is the text of a zoning file (CSV or JSON), as the CLI reads it.
-        let text = match &zoning {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let (zone_of, keys) = parse_zoning(&data, &text).map_err(zones_error)?;
-        let villages = params.evaluation_villages(&data).map_err(zones_error)?;
-        let e = evaluate(
-            &villages,
-            &data.graph,
-            &zone_of,
-            &keys,
-            &params.bounds().map_err(zones_error)?,
-            &params.objective().map_err(zones_error)?,
-            params.queen,
-        );
-        let mut out = evaluation_json(&data, &e);
-        out["seconds"] = json!(started.elapsed().as_secs_f64());
-        if params.geojson {
-            out["geojson"] = evaluation_geojson(&data, &e);
-        }
-        Ok(out)
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let started = std::time::Instant::now();
+            let data = load(&state, &params)?;
+            // A string is the text of a zoning file (CSV or JSON), as the CLI reads it.
+            let text = match &zoning {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let (zone_of, keys) = parse_zoning(&data, &text).map_err(zones_error)?;
+            let villages = params.evaluation_villages(&data).map_err(zones_error)?;
+            let e = evaluate(
+                &villages,
+                &data.graph,
+                &zone_of,
+                &keys,
+                &params.bounds().map_err(zones_error)?,
+                &params.objective().map_err(zones_error)?,
+                params.queen,
+            );
+            let mut out = evaluation_json(&data, &e);
+            out["seconds"] = json!(started.elapsed().as_secs_f64());
+            if params.geojson {
+                out["geojson"] = evaluation_geojson(&data, &e);
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }

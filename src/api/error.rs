@@ -15,6 +15,8 @@ pub struct ApiError {
     pub detail: String,
     /// Extension members of the problem document (e.g. the constraint and villages involved).
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Seconds for a `Retry-After` header (503 when the server is busy).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             title: "请求参数错误 Bad request",
             detail: detail.into(),
             extra: None,
+            retry_after: None,
         }
     }
     pub fn not_found(detail: impl Into<String>) -> ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
             title: "未找到 Not found",
             detail: detail.into(),
             extra: None,
+            retry_after: None,
         }
     }
     /// 422: the request is well-formed but cannot be met (e.g. an infeasible zoning).
@@ -44,6 +48,7 @@ impl ApiError {
             title: "无法满足的请求 Unprocessable request",
             detail: detail.into(),
             extra: Some(extra),
+            retry_after: None,
         }
     }
     /// 422 for a zoning that could not be made: the failure's structured report (outcome,
@@ -61,6 +66,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             extra: None,
+            retry_after: None,
         }
     }
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
@@ -70,6 +76,7 @@ impl ApiError {
             title: "服务器内部错误 Internal error",
             detail: "the server could not answer; the cause is in its log".into(),
             extra: None,
+            retry_after: None,
         }
     }
 }
@@ -85,12 +92,18 @@ impl IntoResponse for ApiError {
         if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
             obj.extend(extra);
         }
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -15,13 +15,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
-use super::analysis::{blocking, parse_body as parse};
+use super::analysis::parse_body as parse;
+use super::auth::Caller;
 use super::error::{ApiError, no_query};
 use super::features::json_response;
 use crate::engine::location::{LocateError, Method};
@@ -57,6 +59,11 @@ fn failure(e: LocationError) -> ApiError {
             extra.insert("field".into(), json!(constraint));
             ApiError::unprocessable(detail, extra)
         }
+        LocationError::Cancelled => ApiError::status(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "分析已停止 Analysis stopped",
+            LocationError::Cancelled.to_string(),
+        ),
         other => ApiError::internal(other),
     }
 }
@@ -69,16 +76,20 @@ fn load(state: &AppState, parcels: LoadParcels) -> Result<LocationData, ApiError
 /// `GET /analysis/service-radii`.
 pub async fn radii(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     no_query(&query)?;
-    let body = blocking(move || {
-        let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
-        let table = service_radii(&ws).map_err(failure)?;
-        let data = LocationData::load(&ws, LoadParcels::default()).map_err(failure)?;
-        Ok(json!({"service_radii": table, "kinds_present": data.kinds()}))
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
+            let table = service_radii(&ws).map_err(failure)?;
+            let data = LocationData::load(&ws, LoadParcels::default()).map_err(failure)?;
+            Ok(json!({"service_radii": table, "kinds_present": data.kinds()}))
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }
 
@@ -97,36 +108,40 @@ struct CoverageBody {
 /// `POST /analysis/coverage`.
 pub async fn coverage_handler(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: CoverageBody = parse(&body)?;
-    let body = blocking(move || {
-        let demand =
-            DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
-        let distance =
-            Distance::parse(b.distance.as_deref().unwrap_or("straight")).map_err(failure)?;
-        let data = load(
-            &state,
-            LoadParcels {
-                residential: demand == DemandMode::Residential,
-                construction: false,
-                roads: distance.uses_roads(),
-            },
-        )?;
-        coverage(
-            &data,
-            &CoverageRequest {
-                kind: b.kind,
-                radius_m: b.radius_m,
-                minutes: b.minutes,
-                demand,
-                distance,
-                service_areas: b.service_areas,
-            },
-        )
-        .map_err(failure)
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let demand =
+                DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
+            let distance =
+                Distance::parse(b.distance.as_deref().unwrap_or("straight")).map_err(failure)?;
+            let data = load(
+                &state,
+                LoadParcels {
+                    residential: demand == DemandMode::Residential,
+                    construction: false,
+                    roads: distance.uses_roads(),
+                },
+            )?;
+            coverage(
+                &data,
+                &CoverageRequest {
+                    kind: b.kind,
+                    radius_m: b.radius_m,
+                    minutes: b.minutes,
+                    demand,
+                    distance,
+                    service_areas: b.service_areas,
+                },
+            )
+            .map_err(failure)
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }
 
@@ -161,6 +176,7 @@ struct LocateBody {
 /// `POST /analysis/locate`.
 pub async fn locate_handler(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: LocateBody = parse(&body)?;
@@ -182,13 +198,7 @@ pub async fn locate_handler(
             ));
         }
     };
-    let limit = b.time_limit_s.unwrap_or(60.0);
-    if !(limit.is_finite() && limit > 0.0 && limit <= 3600.0) {
-        return Err(field(
-            "time_limit_s",
-            format!("time_limit_s = {limit}: 0–3600 秒 / seconds"),
-        ));
-    }
+    let limit = state.jobs.limits.check_time_limit(b.time_limit_s, 60.0)?;
     let request = LocateRequest {
         model: b.model,
         radius_m: b.radius_m,
@@ -208,18 +218,21 @@ pub async fn locate_handler(
         minutes: b.minutes,
         service_areas: b.service_areas,
     };
-    let body = blocking(move || {
-        let data = load(
-            &state,
-            LoadParcels {
-                residential: demand == DemandMode::Residential,
-                construction: candidates == CandidateMode::Construction,
-                roads: distance.uses_roads(),
-            },
-        )?;
-        locate(&data, &request).map_err(failure)
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let data = load(
+                &state,
+                LoadParcels {
+                    residential: demand == DemandMode::Residential,
+                    construction: candidates == CandidateMode::Construction,
+                    roads: distance.uses_roads(),
+                },
+            )?;
+            locate(&data, &request).map_err(failure)
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }
 
@@ -235,34 +248,39 @@ struct CentersBody {
 /// `POST /analysis/centers`.
 pub async fn centers_handler(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: CentersBody = parse(&body)?;
-    let body = blocking(move || {
-        let data = load(&state, LoadParcels::default())?;
-        let mut members = Vec::new();
-        for code in &b.villages {
-            members.push(data.village(code).ok_or_else(|| {
-                failure(LocationError::Input {
-                    field: "villages",
-                    message: format!("村代码 {code} 不在工作区 / unknown village code {code}"),
-                })
-            })?);
-        }
-        if let Some(t) = &b.town {
-            let before = members.len();
-            members.extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
-            if members.len() == before {
-                return Err(failure(LocationError::Input {
-                    field: "town",
-                    message: format!("乡镇 {t} 没有村 / no village in town {t}"),
-                }));
+    let jobs_state = state.clone();
+    let body = jobs_state
+        .jobs
+        .run(caller.role.is_some(), move || {
+            let data = load(&state, LoadParcels::default())?;
+            let mut members = Vec::new();
+            for code in &b.villages {
+                members.push(data.village(code).ok_or_else(|| {
+                    failure(LocationError::Input {
+                        field: "villages",
+                        message: format!("村代码 {code} 不在工作区 / unknown village code {code}"),
+                    })
+                })?);
             }
-        }
-        members.sort_unstable();
-        members.dedup();
-        rank_centers(&data, &members, b.weights.unwrap_or_default()).map_err(failure)
-    })
-    .await?;
+            if let Some(t) = &b.town {
+                let before = members.len();
+                members
+                    .extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
+                if members.len() == before {
+                    return Err(failure(LocationError::Input {
+                        field: "town",
+                        message: format!("乡镇 {t} 没有村 / no village in town {t}"),
+                    }));
+                }
+            }
+            members.sort_unstable();
+            members.dedup();
+            rank_centers(&data, &members, b.weights.unwrap_or_default()).map_err(failure)
+        })
+        .await?;
     Ok(json_response("application/json", body))
 }

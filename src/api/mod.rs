@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod auth;
 pub mod error;
 pub mod features;
+pub mod jobs;
 pub mod location;
 pub mod openapi;
 pub mod plan_layers;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub basemap: Option<String>,
     /// Who may read without a token (writes always need an editor token).
     pub read_access: crate::auth::ReadAccess,
+    /// The analysis budget and pools (set before serving: `liancun serve --analysis-seconds`).
+    pub jobs: jobs::Jobs,
     workspace_path: PathBuf,
     stats: OnceLock<Result<VillageStatsReport, String>>,
     /// The writable connection for plans, tokens and the audit log (one writer at a time).
@@ -65,6 +68,7 @@ impl AppState {
             tiles,
             basemap: None,
             read_access: crate::auth::ReadAccess::default(),
+            jobs: jobs::Jobs::new(jobs::JobLimits::default()),
             workspace_path: workspace.path().to_path_buf(),
             stats: OnceLock::new(),
             plan_store: Mutex::new(plan_store),

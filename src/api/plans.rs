@@ -194,7 +194,15 @@ pub async fn create(
     let source = match (body.from.as_deref(), body.zoning) {
         (Some("zoning") | None, Some(z)) => Source::Zoning(match z {
             Json::String(s) => s,
-            other => other.to_string(),
+            Json::Object(_) => z.to_string(),
+            other => {
+                return Err(field_error(
+                    "zoning",
+                    format!(
+                        "zoning 应为分区文本（CSV/JSON）或对象，而不是 {other} / zoning must be zoning text (CSV or JSON) or an object"
+                    ),
+                ));
+            }
         }),
         (Some("zoning"), None) => {
             return Err(field_error(
@@ -213,21 +221,35 @@ pub async fn create(
             ));
         }
     };
+    let mut params = body.params;
+    if matches!(source, Source::Proposal) {
+        let requested = match params.get("time_limit_s") {
+            None | Some(Json::Null) => None,
+            Some(t) => Some(t.as_f64().ok_or_else(|| {
+                field_error("time_limit_s", "time_limit_s 应为数 / must be a number")
+            })?),
+        };
+        let limit = state.jobs.limits.check_time_limit(requested, 60.0)?;
+        params.insert("time_limit_s".into(), serde_json::json!(limit));
+    }
     let actor = actor(&caller);
-    let (body, etag, id) = blocking(move || {
-        let data = zoning_data(&state)?;
-        let content =
-            plan::initial_content(&data, &name, &source, body.params).map_err(plan_error)?;
-        let record = plan::create(&mut *state.plan_store(), &content, &actor, &body.message)
-            .map_err(plan_error)?;
-        let checked = plan::check(&data, &content).map_err(plan_error)?;
-        Ok((
-            plan::plan_json(&data, &record, record.head, &content, &checked),
-            plan::etag(record.id, record.head),
-            record.id,
-        ))
-    })
-    .await?;
+    let jobs_state = state.clone();
+    let (body, etag, id) = jobs_state
+        .jobs
+        .run(true, move || {
+            let data = zoning_data(&state)?;
+            let content =
+                plan::initial_content(&data, &name, &source, params).map_err(plan_error)?;
+            let record = plan::create(&mut *state.plan_store(), &content, &actor, &body.message)
+                .map_err(plan_error)?;
+            let checked = plan::check(&data, &content).map_err(plan_error)?;
+            Ok((
+                plan::plan_json(&data, &record, record.head, &content, &checked),
+                plan::etag(record.id, record.head),
+                record.id,
+            ))
+        })
+        .await?;
     let mut response = with_etag(json_body(StatusCode::CREATED, &body), &etag);
     if let Ok(v) = HeaderValue::from_str(&format!("/plans/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);

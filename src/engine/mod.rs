@@ -1,5 +1,6 @@
 //! The spatial engine: pure, synchronous computation on geometries, no files and no HTTP.
 //!
+//! - [`cancel`]: cooperative cancellation of long runs (client gone, server stopping).
 //! - [`contiguity`]: the adjacency graph of villages (rook/queen, tolerant of gaps and overlaps).
 //! - [`crs`]: CGCS2000 coordinate systems, Gauss–Krüger zone detection, reprojection with PROJ.
 //! - [`geometry`]: coordinate traversal and small geometry helpers shared by the modules below.
@@ -11,6 +12,7 @@
 //! - [`random`]: the seeded generator behind every randomised step.
 //! - [`stats`]: per-village statistics (land use, greenhouses, facilities, density).
 
+pub mod cancel;
 pub mod contiguity;
 pub mod crs;
 pub mod geometry;

@@ -182,6 +182,9 @@ impl CostSpace {
         let to_lonlat = data.to_lonlat()?;
         let mut features = Vec::new();
         for (site, radius, properties) in sites {
+            if crate::engine::cancel::requested() {
+                return Err(LocationError::Cancelled);
+            }
             let area = match &self.network {
                 None => circle(site.point, *radius),
                 Some(net) => {

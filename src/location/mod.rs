@@ -38,6 +38,9 @@ pub enum LocationError {
     },
     #[error("{0}")]
     Locate(#[from] LocateError),
+    /// The run was asked to stop (the client went away or the server's time limit passed).
+    #[error("分析已停止 / the analysis was stopped before it finished")]
+    Cancelled,
 }
 
 fn input(field: &'static str, message: impl Into<String>) -> LocationError {
@@ -196,14 +199,21 @@ pub fn reset_service_radii(ws: &mut Workspace) -> Result<(), LocationError> {
     Ok(())
 }
 
+/// The largest radius a request or the table may give: 100 km is wider than any county's
+/// service planning needs (township-level radii are a few km, county-level ones tens of km),
+/// and beyond it metric projections and network searches stop being meaningful.
+pub const MAX_RADIUS_M: f64 = 100_000.0;
+/// The longest travel time a request may give (4 hours is past any daily service trip).
+pub const MAX_MINUTES: f64 = 240.0;
+
 fn check_radius(r: f64) -> Result<(), LocationError> {
-    if r.is_finite() && r > 0.0 {
+    if r.is_finite() && r > 0.0 && r <= MAX_RADIUS_M {
         Ok(())
     } else {
         Err(input(
             "radius",
             format!(
-                "radius = {r}: 服务半径应为正数（米） / the radius must be a positive number of metres"
+                "radius = {r}: 服务半径应为不超过 {MAX_RADIUS_M} 的正数（米） / the radius must be a positive number of metres, at most {MAX_RADIUS_M}"
             ),
         ))
     }
@@ -634,11 +644,13 @@ fn check_reach(
         check_radius(r)?;
     }
     if let Some(m) = minutes
-        && !(m.is_finite() && m > 0.0)
+        && !(m.is_finite() && m > 0.0 && m <= MAX_MINUTES)
     {
         return Err(input(
             "minutes",
-            format!("minutes = {m}: 应为正数（分钟） / must be a positive number of minutes"),
+            format!(
+                "minutes = {m}: 应为不超过 {MAX_MINUTES} 的正数（分钟） / must be a positive number of minutes, at most {MAX_MINUTES}"
+            ),
         ));
     }
     match distance {

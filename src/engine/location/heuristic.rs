@@ -142,7 +142,7 @@ pub fn mclp_greedy_swap(
     // Swaps: removing `out` loses the demands only it covers; adding `inn` gains the demands
     // nobody covers (or only `out` covered).
     loop {
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || crate::engine::cancel::requested() {
             break;
         }
         let mut best: Option<(f64, usize, usize)> = None;
@@ -412,7 +412,7 @@ fn improve_state(
     let mut since_improvement = 0usize;
     let mut inn = 0usize;
     while since_improvement < entering.len() {
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || crate::engine::cancel::requested() {
             break;
         }
         let j = entering[inn];
@@ -498,7 +498,7 @@ pub fn pcenter_interchange(
     // Swaps: try moving each new site to a candidate near the worst-served demand.
     let mut cost = pcenter_cost(inst, &open);
     let mut improved = true;
-    while improved && Instant::now() < deadline {
+    while improved && Instant::now() < deadline && !crate::engine::cancel::requested() {
         improved = false;
         let worst = (0..inst.n)
             .max_by(|&a, &b| d1[a].total_cmp(&d1[b]).then(b.cmp(&a)))

@@ -359,7 +359,7 @@ fn climb(
     // The value STALL_WINDOW iterations ago: a stage ends when that window gained too little.
     let mut window_start = value;
     for iteration in 0..iterations {
-        if Instant::now() >= deadline || stop() {
+        if Instant::now() >= deadline || (stop() || crate::engine::cancel::requested()) {
             break;
         }
         if iteration > 0 && iteration % STALL_WINDOW == 0 {
@@ -522,7 +522,10 @@ pub fn pmedian_dual(
     let mut best_y = y.clone();
     let mut last_t = scale;
     for stage in 0..STAGES {
-        if Instant::now() >= deadline || stop() || best.value >= target() {
+        if Instant::now() >= deadline
+            || (stop() || crate::engine::cancel::requested())
+            || best.value >= target()
+        {
             break;
         }
         let t = scale / 16.0 / 2f64.powi(stage);
@@ -556,7 +559,11 @@ pub fn pmedian_dual(
     while let Some(at) =
         (0..leaves.len()).min_by(|&a, &b| leaves[a].bound.total_cmp(&leaves[b].bound))
     {
-        if !branch || leaves[at].bound >= target() || Instant::now() >= deadline || stop() {
+        if !branch
+            || leaves[at].bound >= target()
+            || Instant::now() >= deadline
+            || (stop() || crate::engine::cancel::requested())
+        {
             break;
         }
         // The most fractional free site (any free site when the relaxation looks integral but
@@ -578,7 +585,10 @@ pub fn pmedian_dual(
             let (mut u, mut y) = (node.u.clone(), node.y.clone());
             let mut bound = node.bound;
             for stage in (0..CHILD_STAGES).rev() {
-                if Instant::now() >= deadline || stop() || bound >= target() {
+                if Instant::now() >= deadline
+                    || (stop() || crate::engine::cancel::requested())
+                    || bound >= target()
+                {
                     break;
                 }
                 let t = last_t * 2f64.powi(stage);

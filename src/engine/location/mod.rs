@@ -507,17 +507,20 @@ fn solve_pmedian(
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(1);
+    let cancel = crate::engine::cancel::current();
     let (lag, (sites, cost)) = std::thread::scope(|scope| {
         let search = scope.spawn(|| {
-            let found = heuristic::pmedian_iterated(
-                inst,
-                &fixed,
-                incumbent.clone(),
-                ub,
-                search_until,
-                seed,
-                Some(&shared),
-            );
+            let found = crate::engine::cancel::scope(cancel, || {
+                heuristic::pmedian_iterated(
+                    inst,
+                    &fixed,
+                    incumbent.clone(),
+                    ub,
+                    search_until,
+                    seed,
+                    Some(&shared),
+                )
+            });
             if std::env::var_os("LIANCUN_SOLVER_LOG").is_some() {
                 eprintln!(
                     "p-median: iterated local search {ub:.6e} -> {:.6e} in {:.3} s",
@@ -604,7 +607,10 @@ fn solve_pmedian(
     }
     let free = allowed.iter().filter(|&&f| f).count();
     let pairs = inst.n * (free + inst.fixed_open.len());
-    if pairs > PMEDIAN_MILP_PAIRS || Instant::now() >= deadline {
+    if pairs > PMEDIAN_MILP_PAIRS
+        || Instant::now() >= deadline
+        || crate::engine::cancel::requested()
+    {
         return Ok(heuristic_solution(
             &incumbent,
             ub,
@@ -692,7 +698,7 @@ fn solve_pcenter(
     let mut timed_out = false;
     let (mut lo, mut hi) = (0usize, radii.len()); // the answer is radii[lo..hi] or ub
     while lo < hi {
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || crate::engine::cancel::requested() {
             timed_out = true;
             break;
         }

@@ -996,7 +996,7 @@ fn construct_group(
                     let passes = (2_000_000 / g.members.len().max(1)).clamp(4, 60);
                     let mut best: Option<Vec<Vec<usize>>> = None;
                     for pass in 0..passes {
-                        if Instant::now() > deadline {
+                        if Instant::now() > deadline || crate::engine::cancel::requested() {
                             break;
                         }
                         let regions = maxp_regions(
@@ -1060,7 +1060,7 @@ fn construct_group(
             best_failure = Some((total, zones));
         }
         attempt += 1;
-        if Instant::now() > deadline {
+        if Instant::now() > deadline || crate::engine::cancel::requested() {
             break;
         }
     }
@@ -1080,7 +1080,7 @@ fn construct_group(
             let k = (zones.len() + step).min(g.hi);
             let tries = if step == 1 { 3usize } else { 1 };
             for t in 0..tries {
-                if Instant::now() > budget_end {
+                if Instant::now() > budget_end || crate::engine::cancel::requested() {
                     break 'more;
                 }
                 let mut s = Search::new(villages, p, b, &params.objective, nb, k, budget_end);

@@ -235,6 +235,9 @@ pub fn relaxations(
     let mut out = Vec::new();
     let count = candidates.len().max(1) as u32;
     for (i, cand) in candidates.into_iter().enumerate() {
+        if crate::engine::cancel::requested() {
+            break;
+        }
         let left = budget.saturating_sub(started.elapsed());
         let share = left / (count - i as u32).max(1);
         let mut cand = cand;

@@ -826,7 +826,7 @@ impl<'a> Search<'a> {
     }
 
     pub fn out_of_time(&mut self) -> bool {
-        if Instant::now() > self.deadline {
+        if Instant::now() > self.deadline || crate::engine::cancel::requested() {
             self.timed_out = true;
         }
         self.timed_out
@@ -937,7 +937,11 @@ impl<'a> Search<'a> {
             if self.out_of_time() {
                 break;
             }
-            for _ in 0..per_level {
+            for step in 0..per_level {
+                // A level can be long (a large effort): the deadline is checked inside it too.
+                if step % 4096 == 4095 && self.out_of_time() {
+                    break;
+                }
                 let v = free[rng.below(free.len())];
                 if self.members[self.zone_of[v]].len() <= 1 {
                     continue;

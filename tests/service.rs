@@ -1,0 +1,247 @@
+//! A service a bureau can leave running (issue 16): bounded and cancellable analyses, strict
+//! inputs, read paths that never write, one data version, problem+json everywhere.
+//! One demo workspace is built once and shared by the tests of this file.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::*;
+use liancun::api::jobs::{JobLimits, Jobs};
+use liancun::api::{AppState, router};
+use liancun::workspace::Workspace;
+use serde_json::Value as Json;
+
+fn shared_demo() -> PathBuf {
+    static WS: OnceLock<PathBuf> = OnceLock::new();
+    WS.get_or_init(|| demo_workspace("service_demo")).clone()
+}
+
+fn app_with(limits: JobLimits) -> axum::Router {
+    let ws = Workspace::open(&shared_demo()).unwrap();
+    let mut state = AppState::load(&ws, "t").unwrap();
+    state.jobs = Jobs::new(limits);
+    router(Arc::new(state))
+}
+
+fn field(body: &Json) -> &str {
+    body["field"].as_str().unwrap_or("")
+}
+
+/// Finding 4: absurd numbers are 422s naming the field, not 500s or hour-long runs.
+#[tokio::test]
+async fn time_limits_radii_and_minutes_beyond_the_servers_bounds_are_refused_by_field() {
+    let app = app_with(JobLimits {
+        max_seconds: 30.0,
+        ..Default::default()
+    });
+    for (uri, body, want) in [
+        (
+            "/analysis/zones/propose",
+            r#"{"time_limit_s": 1e20}"#,
+            "time_limit_s",
+        ),
+        (
+            "/analysis/zones/propose",
+            r#"{"time_limit_s": 1e9, "effort": 1000000000000}"#,
+            "time_limit_s",
+        ),
+        (
+            "/analysis/zones/propose",
+            r#"{"time_limit_s": 31}"#,
+            "time_limit_s",
+        ),
+        (
+            "/analysis/zones/propose",
+            r#"{"time_limit_s": -1}"#,
+            "time_limit_s",
+        ),
+        (
+            "/analysis/locate",
+            r#"{"model": "pmedian", "p": 2, "time_limit_s": 1e20}"#,
+            "time_limit_s",
+        ),
+        (
+            "/analysis/coverage",
+            r#"{"kind": "卫生室", "radius_m": 2e7, "service_areas": true}"#,
+            "radius",
+        ),
+        (
+            "/analysis/coverage",
+            r#"{"kind": "卫生室", "radius_m": 2e7, "distance": "network"}"#,
+            "radius",
+        ),
+        (
+            "/analysis/coverage",
+            r#"{"kind": "卫生室", "minutes": 1e6, "distance": "time"}"#,
+            "minutes",
+        ),
+        (
+            "/analysis/locate",
+            r#"{"model": "lscp", "radius_m": 1e12}"#,
+            "radius",
+        ),
+    ] {
+        let (status, ct, json) = call(&app, "POST", uri, body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{uri} {body}: {json}"
+        );
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(field(&json), want, "{uri} {body}: {json}");
+    }
+    // Inside POST /plans the proposal's time limit is held to the same bound.
+    let editor = token(&shared_demo(), "editor", "limits");
+    let (status, _, json) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &format!("Bearer {editor}"))],
+        r#"{"name": "太长", "params": {"time_limit_s": 1e20}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(field(&json), "time_limit_s");
+}
+
+/// Finding 2: a huge effort stays within the time limit, and a request whose client went away
+/// stops and frees its slot (with one slot, the next proposal would otherwise wait for the
+/// first one's 60 s and be refused with 503 after the 20 s queue wait).
+#[tokio::test]
+async fn an_abandoned_analysis_stops_and_frees_its_slot() {
+    let app = app_with(JobLimits {
+        max_seconds: 60.0,
+        slots: 1,
+        queue_wait: Duration::from_secs(20),
+    });
+    let long = call(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        r#"{"time_limit_s": 60, "effort": 100000000}"#,
+    );
+    // The client gives up after a second: the request future is dropped.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), long)
+            .await
+            .is_err()
+    );
+    let (status, _, json) = call(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        r#"{"time_limit_s": 2, "effort": 100000000}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    // The huge effort did not outlast its 2 s: the search says it stopped at the limit.
+    assert_eq!(json["stopped_by_time_limit"], true, "{json}");
+}
+
+/// Finding 2: when every slot is taken, the next caller is told to come back (503 with
+/// Retry-After) instead of piling up threads.
+#[tokio::test]
+async fn a_full_pool_answers_503_with_retry_after() {
+    let app = app_with(JobLimits {
+        max_seconds: 60.0,
+        slots: 1,
+        queue_wait: Duration::from_millis(300),
+    });
+    let busy_app = app.clone();
+    let first = tokio::spawn(async move {
+        call(
+            &busy_app,
+            "POST",
+            "/analysis/zones/propose",
+            r#"{"time_limit_s": 20, "effort": 100000000}"#,
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, headers, json) = send(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        &[],
+        r#"{"time_limit_s": 1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+    assert!(headers.get("retry-after").is_some());
+    assert_eq!(json["status"], 503);
+    // A caller with a token has a pool of its own: anonymous load does not take its slot.
+    let viewer = token(&shared_demo(), "viewer", "pool");
+    let (status, _, json) = send(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        &[("authorization", &format!("Bearer {viewer}"))],
+        r#"{"time_limit_s": 1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    first.abort();
+}
+
+/// Finding 9: a zoning that is not one is refused, naming the field or the line, never an
+/// empty plan or an empty evaluation.
+#[tokio::test]
+async fn garbage_zonings_are_refused_not_turned_into_empty_plans() {
+    let app = app_with(JobLimits::default());
+    let editor = token(&shared_demo(), "editor", "garbage");
+    let auth = format!("Bearer {editor}");
+    for zoning in [
+        r#""garbage""#,
+        "5",
+        "[1, 2]",
+        "true",
+        r#""code,zone\n""#,
+        r#"{"zones": [{"id": "A", "members": ["nope"]}]}"#,
+        r#"{}"#,
+    ] {
+        let body = format!(r#"{{"name": "坏方案", "zoning": {zoning}}}"#);
+        let (status, _, json) =
+            send(&app, "POST", "/plans", &[("authorization", &auth)], &body).await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{zoning}: {status} {json}"
+        );
+        assert!(json["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let (status, _, list) = send(&app, "GET", "/plans", &[("authorization", &auth)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list["plans"]
+            .as_array()
+            .is_none_or(|p| p.iter().all(|p| p["name"] != "坏方案")),
+        "no plan was stored: {list}"
+    );
+    let (status, _, json) = call(
+        &app,
+        "POST",
+        "/analysis/zones/evaluate",
+        r#"{"zoning": "garbage"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert!(
+        json["detail"].as_str().unwrap().contains("no village"),
+        "{json}"
+    );
+    let (status, _, json) = call(
+        &app,
+        "POST",
+        "/analysis/zones/evaluate",
+        r#"{"zoning": "village,zone\ngarbage"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert!(
+        json["detail"].as_str().unwrap().contains("line 2"),
+        "{json}"
+    );
+}
