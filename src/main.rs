@@ -960,10 +960,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 kind,
                 capacity,
                 method: parse_method(&method)?,
-                time_limit: std::time::Duration::from_secs_f64(time_limit),
+                time_limit: std::time::Duration::try_from_secs_f64(time_limit)
+                    .map_err(|_| anyhow::anyhow!("--time-limit {time_limit}: too large"))?,
                 distance,
                 minutes,
                 service_areas: areas.is_some(),
+                max_milp_pairs: None,
             };
             let data = LocationData::load(
                 &ws,

@@ -84,6 +84,13 @@ async fn time_limits_radii_and_minutes_beyond_the_servers_bounds_are_refused_by_
             r#"{"model": "lscp", "radius_m": 1e12}"#,
             "radius",
         ),
+        // Finding 3: 1,084 demand points × 1,118 construction parcels as an exact p-median
+        // grew the server by 2.7 GB; the budget refuses it before it is built.
+        (
+            "/analysis/locate",
+            r#"{"model": "pmedian", "p": 5, "candidates": "construction", "method": "exact"}"#,
+            "method",
+        ),
     ] {
         let (status, ct, json) = call(&app, "POST", uri, body).await;
         assert_eq!(
@@ -117,6 +124,7 @@ async fn an_abandoned_analysis_stops_and_frees_its_slot() {
         max_seconds: 60.0,
         slots: 1,
         queue_wait: Duration::from_secs(20),
+        ..Default::default()
     });
     let long = call(
         &app,
@@ -150,6 +158,7 @@ async fn a_full_pool_answers_503_with_retry_after() {
         max_seconds: 60.0,
         slots: 1,
         queue_wait: Duration::from_millis(300),
+        ..Default::default()
     });
     let busy_app = app.clone();
     let first = tokio::spawn(async move {
@@ -243,5 +252,53 @@ async fn garbage_zonings_are_refused_not_turned_into_empty_plans() {
     assert!(
         json["detail"].as_str().unwrap().contains("line 2"),
         "{json}"
+    );
+}
+
+/// Finding 1: refused anonymous writes are sampled into the audit log (at most 10 a minute,
+/// targets cut to 200 characters) and counted, not stored one row each.
+#[tokio::test]
+async fn refused_writes_are_sampled_into_the_audit_log_not_stored_one_row_each() {
+    use liancun::store::plans::PlanStore;
+    // A workspace of its own: other tests' refusals would blur the count.
+    let ws = demo_workspace("service_audit");
+    let state = Arc::new(AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap());
+    let app = router(state.clone());
+    let denied_rows = || {
+        let store = liancun::store::gpkg::GpkgStore::open_read_only(&ws).unwrap();
+        store
+            .audit_log(100_000)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.entry.action.starts_with("denied"))
+            .collect::<Vec<_>>()
+    };
+    let long_path = format!("/plans/{}", "x".repeat(8 * 1024));
+    for _ in 0..500 {
+        let (status, _, _) = call(&app, "POST", &long_path, "{}").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The sampled rows are written on blocking threads: wait for them to land.
+    let mut rows = denied_rows();
+    for _ in 0..50 {
+        if rows.len() >= 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        rows = denied_rows();
+    }
+    assert_eq!(
+        rows.len(),
+        10,
+        "10 stored in the first minute: {}",
+        rows.len()
+    );
+    assert!(rows.iter().all(|r| r.entry.target.chars().count() <= 201));
+    assert_eq!(
+        state
+            .refusals
+            .refused_total
+            .load(std::sync::atomic::Ordering::Relaxed),
+        500
     );
 }

@@ -143,7 +143,55 @@ pub async fn authorize(
     next.run(req).await
 }
 
-/// Records a refused write (best effort: a failure to log is itself logged, not fatal).
+/// Refused writes stored per minute, at most; the rest are counted (finding: one stored row
+/// per refusal let anonymous callers fill the disk and hold the store's lock).
+const REFUSALS_STORED_PER_MINUTE: u32 = 10;
+/// The longest target kept in the audit log (a refused URL can be kilobytes long).
+const AUDIT_TARGET_CHARS: usize = 200;
+
+/// Samples refused writes into the audit log: the first [`REFUSALS_STORED_PER_MINUTE`] of
+/// each minute are stored, the others counted and stored as one summary row when the next
+/// minute's first refusal comes.
+#[derive(Debug, Default)]
+pub struct RefusalSampler {
+    state: std::sync::Mutex<SamplerWindow>,
+    /// Every refused write since the server started (for /metrics).
+    pub refused_total: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct SamplerWindow {
+    started: Option<std::time::Instant>,
+    stored: u32,
+    suppressed: u64,
+}
+
+impl RefusalSampler {
+    /// What to store for one more refusal: the entry itself (or not), and a summary of the
+    /// previous minute's unstored ones (or not).
+    fn admit(&self, now: std::time::Instant) -> (bool, u64) {
+        self.refused_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut w = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut carried = 0;
+        if w.started
+            .is_none_or(|s| now.duration_since(s).as_secs() >= 60)
+        {
+            carried = std::mem::take(&mut w.suppressed);
+            w.started = Some(now);
+            w.stored = 0;
+        }
+        if w.stored < REFUSALS_STORED_PER_MINUTE {
+            w.stored += 1;
+            (true, carried)
+        } else {
+            w.suppressed += 1;
+            (false, carried)
+        }
+    }
+}
+
+/// Records a refused write, sampled (best effort: a failure to log is itself logged).
 fn audit_refusal(
     state: &Arc<AppState>,
     actor: &str,
@@ -152,18 +200,44 @@ fn audit_refusal(
     target: &str,
     outcome: &str,
 ) {
-    let entry = AuditEntry {
-        actor: actor.into(),
-        role: role.into(),
-        action: format!("denied {method}"),
-        target: target.trim_start_matches('/').into(),
-        outcome: outcome.into(),
-        detail: String::new(),
-    };
+    let (store_it, carried) = state.refusals.admit(std::time::Instant::now());
+    let mut entries = Vec::new();
+    if carried > 0 {
+        entries.push(AuditEntry {
+            actor: "anonymous".into(),
+            role: String::new(),
+            action: "denied (sampled)".into(),
+            target: String::new(),
+            outcome: "refused".into(),
+            detail: format!(
+                "上一分钟另有 {carried} 次被拒绝的写请求未逐条记录 / {carried} more refused writes in the previous minute were counted, not stored one by one"
+            ),
+        });
+    }
+    if store_it {
+        let target = target.trim_start_matches('/');
+        let mut kept: String = target.chars().take(AUDIT_TARGET_CHARS).collect();
+        if kept.len() < target.len() {
+            kept.push('…');
+        }
+        entries.push(AuditEntry {
+            actor: actor.chars().take(AUDIT_TARGET_CHARS).collect(),
+            role: role.into(),
+            action: format!("denied {method}"),
+            target: kept,
+            outcome: outcome.into(),
+            detail: String::new(),
+        });
+    }
+    if entries.is_empty() {
+        return;
+    }
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = state.plan_store().record_audit(&entry) {
-            eprintln!("audit log: {e}");
+        for entry in &entries {
+            if let Err(e) = state.plan_store().record_audit(entry) {
+                eprintln!("audit log: {e}");
+            }
         }
     });
 }

@@ -34,6 +34,9 @@ pub struct JobLimits {
     pub slots: usize,
     /// How long a request waits for a slot before it is told to come back (503).
     pub queue_wait: Duration,
+    /// The largest dense assignment MILP (demand × site pairs) one request may build: about
+    /// 2 KB each in HiGHS, so the default 400,000 keeps one exact p-median under ~1 GB.
+    pub max_milp_pairs: usize,
 }
 
 impl Default for JobLimits {
@@ -44,6 +47,7 @@ impl Default for JobLimits {
             max_seconds: 60.0,
             slots: cores.max(1),
             queue_wait: Duration::from_secs(10),
+            max_milp_pairs: 400_000,
         }
     }
 }

@@ -217,6 +217,7 @@ pub async fn locate_handler(
         distance,
         minutes: b.minutes,
         service_areas: b.service_areas,
+        max_milp_pairs: Some(state.jobs.limits.max_milp_pairs),
     };
     let jobs_state = state.clone();
     let body = jobs_state

@@ -40,6 +40,8 @@ pub struct AppState {
     pub basemap: Option<String>,
     /// Who may read without a token (writes always need an editor token).
     pub read_access: crate::auth::ReadAccess,
+    /// Refused writes, sampled into the audit log and counted.
+    pub refusals: auth::RefusalSampler,
     /// The analysis budget and pools (set before serving: `liancun serve --analysis-seconds`).
     pub jobs: jobs::Jobs,
     workspace_path: PathBuf,
@@ -68,6 +70,7 @@ impl AppState {
             tiles,
             basemap: None,
             read_access: crate::auth::ReadAccess::default(),
+            refusals: auth::RefusalSampler::default(),
             jobs: jobs::Jobs::new(jobs::JobLimits::default()),
             workspace_path: workspace.path().to_path_buf(),
             stats: OnceLock::new(),
