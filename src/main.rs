@@ -791,6 +791,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "规划方案的编辑需要令牌 / editing plans needs a token: liancun token create -w {} --role editor",
                     path.display()
                 );
+                tokio::spawn(liancun::api::follow_workspace(state.clone()));
                 axum::serve(listener, liancun::api::router(state))
                     .with_graceful_shutdown(async {
                         let _ = tokio::signal::ctrl_c().await;

@@ -77,6 +77,15 @@ impl Workspace {
         })
     }
 
+    /// Opens an existing workspace for reading only: nothing in the file changes (no schema
+    /// upgrade), so readers never contend with writers for a write lock.
+    pub fn open_read_only(path: &Path) -> Result<Workspace, WorkspaceError> {
+        Ok(Workspace {
+            store: GpkgStore::open_read_only(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// The workspace file.
     pub fn path(&self) -> &Path {
         &self.path

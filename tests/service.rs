@@ -302,3 +302,147 @@ async fn refused_writes_are_sampled_into_the_audit_log_not_stored_one_row_each()
         500
     );
 }
+
+/// The SQLite file change counter (header bytes 24..28): any committed write bumps it.
+/// A z10 tile at the centre of the villages layer's extent.
+async fn centre_tile(app: &axum::Router) -> String {
+    let (_, _, c) = call(app, "GET", "/collections/villages", "").await;
+    let b = &c["extent"]["spatial"]["bbox"][0];
+    let lon = (b[0].as_f64().unwrap() + b[2].as_f64().unwrap()) / 2.0;
+    let lat = (b[1].as_f64().unwrap() + b[3].as_f64().unwrap()) / 2.0;
+    let n = 1024.0;
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let phi = lat.to_radians();
+    let y = ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("/tiles/villages/10/{x}/{y}.mvt")
+}
+
+fn change_counter(path: &std::path::Path) -> u32 {
+    let bytes = std::fs::read(path).unwrap();
+    u32::from_be_bytes(bytes[24..28].try_into().unwrap())
+}
+
+/// Finding 5: reads never write to the workspace (the file's change counter stays put), and
+/// concurrent reads beside plan writes never fail with "database is locked".
+#[tokio::test]
+async fn read_only_requests_leave_the_workspace_file_untouched() {
+    let ws = demo_workspace("service_reads");
+    let state = Arc::new(AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap());
+    let app = router(state.clone());
+    let before = change_counter(&ws);
+    for uri in [
+        "/analysis/service-radii",
+        "/villages",
+        "/collections/villages/items?limit=5",
+        "/analysis/contiguity",
+    ] {
+        let (status, _, json) = call(&app, "GET", uri, "").await;
+        assert!(status.is_success(), "{uri}: {status} {json}");
+    }
+    for (uri, body) in [
+        ("/analysis/coverage", r#"{"kind": "卫生室"}"#),
+        ("/analysis/zones/propose", r#"{"time_limit_s": 1}"#),
+        ("/analysis/centers", r#"{"town": "370323102"}"#),
+    ] {
+        let (status, _, json) = call(&app, "POST", uri, body).await;
+        assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{uri}: {json}");
+    }
+    let tile = centre_tile(&app).await;
+    let (status, _, _) = call(&app, "GET", &tile, "").await;
+    assert_eq!(status, StatusCode::OK, "{tile}");
+    assert_eq!(change_counter(&ws), before, "a read wrote to the workspace");
+
+    // Reads in parallel with an editor's writes: no 5xx.
+    let editor = token(&ws, "editor", "writer");
+    let auth = format!("Bearer {editor}");
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (app, auth) = (app.clone(), auth.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 4 == 0 {
+                let body = format!(r#"{{"name": "并发{i}", "from": "empty"}}"#);
+                send(&app, "POST", "/plans", &[("authorization", &auth)], &body).await
+            } else {
+                send(&app, "GET", "/analysis/service-radii", &[], "").await
+            }
+        }));
+    }
+    for t in tasks {
+        let (status, _, json) = t.await.unwrap();
+        assert!(status.is_success(), "{status} {json}");
+    }
+}
+
+/// Finding 6: after a re-import while serving, every route answers from the new data: the
+/// village list, items, tiles (a new ETag) and the analyses.
+#[tokio::test]
+async fn a_reimport_while_serving_reaches_every_route() {
+    let ws = demo_workspace("service_reimport");
+    let state = Arc::new(AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap());
+    let app = router(state.clone());
+    let (_, _, villages) = call(&app, "GET", "/villages", "").await;
+    let first = villages["villages"][0].clone();
+    let code = first["code"].as_str().unwrap().to_string();
+    let tile_uri = centre_tile(&app).await;
+    let tile_uri = tile_uri.as_str();
+    let (status, tile_headers, _) = send(&app, "GET", tile_uri, &[], "").await;
+    assert_eq!(status, StatusCode::OK, "{tile_uri}");
+    let etag_before = tile_headers.get("etag").unwrap().clone();
+
+    // Re-import the villages with the first one renamed and its population doubled.
+    let dir = ws.parent().unwrap();
+    let exported = dir.join("villages.geojson");
+    let o = liancun(&[
+        "export",
+        "-w",
+        ws.to_str().unwrap(),
+        "--layer",
+        "villages",
+        "-o",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut fc: Json = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    let feature = fc["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["properties"]["code"] == code.as_str())
+        .unwrap();
+    feature["properties"]["name"] = "新名村".into();
+    let population = feature["properties"]["population"].as_f64().unwrap();
+    feature["properties"]["population"] = (population * 2.0).into();
+    std::fs::write(&exported, fc.to_string()).unwrap();
+    let o = liancun(&[
+        "import",
+        "-w",
+        ws.to_str().unwrap(),
+        "--layer",
+        "villages",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    assert!(state.refresh().unwrap(), "the new data version is seen");
+    assert!(!state.refresh().unwrap(), "and loaded once");
+    let (_, _, profile) = call(&app, "GET", &format!("/villages/{code}"), "").await;
+    assert_eq!(profile["name"], "新名村", "{profile}");
+    let (_, _, items) = call(
+        &app,
+        "GET",
+        &format!("/collections/villages/items?code={code}"),
+        "",
+    )
+    .await;
+    assert_eq!(items["features"][0]["properties"]["name"], "新名村");
+    let (_, tile_headers, _) = send(&app, "GET", tile_uri, &[], "").await;
+    assert_ne!(tile_headers.get("etag").unwrap(), &etag_before);
+    let (_, _, centers) = call(
+        &app,
+        "POST",
+        "/analysis/centers",
+        &format!(r#"{{"villages": ["{code}"]}}"#),
+    )
+    .await;
+    assert!(centers.to_string().contains("新名村"), "{centers}");
+}

@@ -24,7 +24,6 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::features::json_response;
 use crate::engine::zoning::evaluate::evaluate;
-use crate::workspace::Workspace;
 use crate::zones::{
     ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_geojson,
     evaluation_json, parse_zoning, proposal_geojson, proposal_json, propose_request,
@@ -37,10 +36,9 @@ fn zones_error(e: ZonesError) -> ApiError {
     }
 }
 
-fn load(state: &AppState, request: &ZoneRequest) -> Result<ZoningData, ApiError> {
+fn load(state: &AppState, request: &ZoneRequest) -> Result<Arc<ZoningData>, ApiError> {
     let options = request.load_options().map_err(zones_error)?;
-    let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
-    ZoningData::load(&ws, &options).map_err(zones_error)
+    state.snapshot().zoning_data(&options).map_err(zones_error)
 }
 
 /// The proposal's search time when a request names none (the engine's default).

@@ -442,13 +442,13 @@ pub(crate) fn json_response(content_type: &'static str, body: Json) -> Response 
     ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
 }
 
-pub(crate) fn layer<'a>(state: &'a AppState, id: &str) -> Result<&'a ServedLayer, ApiError> {
+pub(crate) fn layer<'a>(snap: &'a super::Snapshot, id: &str) -> Result<&'a ServedLayer, ApiError> {
     id.parse::<LayerKind>()
         .ok()
         .filter(|k| k.name() == id)
-        .and_then(|k| state.layers.get(&k))
+        .and_then(|k| snap.layers.get(&k))
         .ok_or_else(|| {
-            let ids: Vec<&str> = state.layers.keys().map(|k| k.name()).collect();
+            let ids: Vec<&str> = snap.layers.keys().map(|k| k.name()).collect();
             ApiError::not_found(format!(
                 "no collection '{id}'; collections: {}",
                 ids.join(", ")
@@ -535,6 +535,7 @@ pub async fn collections(
 ) -> Result<Response, ApiError> {
     let base = base_url(&headers);
     let mut list: Vec<Json> = state
+        .snapshot()
         .layers
         .values()
         .map(|l| collection_json(&base, l))
@@ -564,7 +565,8 @@ pub async fn collection(
     if let Some(plan) = super::plan_layers::plan_id(&id) {
         return super::plan_layers::collection(state, plan, base_url(&headers)).await;
     }
-    let layer = layer(&state, &id)?;
+    let snap = state.snapshot();
+    let layer = layer(&snap, &id)?;
     Ok(json_response(
         "application/json",
         collection_json(&base_url(&headers), layer),
@@ -580,11 +582,12 @@ pub async fn items(
     if let Some(plan) = super::plan_layers::plan_id(&id) {
         return super::plan_layers::items(state, plan, base_url(&headers), raw).await;
     }
-    let query = parse_items_query(raw.as_deref(), &layer(&state, &id)?.info)?;
+    let snap = state.snapshot();
+    let query = parse_items_query(raw.as_deref(), &layer(&snap, &id)?.info)?;
     let crs = query.crs;
     let base = base_url(&headers);
     let body = tokio::task::spawn_blocking(move || {
-        let layer = layer(&state, &id)?;
+        let layer = layer(&snap, &id)?;
         let (page, matched, next) = layer.select(&query);
         let reprojector = query.crs.reprojector()?;
         let features: Vec<Json> =
@@ -628,7 +631,8 @@ pub async fn item(
     if let Some(plan) = super::plan_layers::plan_id(&id) {
         return super::plan_layers::item(state, plan, fid).await;
     }
-    let layer = layer(&state, &id)?;
+    let snap = state.snapshot();
+    let layer = layer(&snap, &id)?;
     let mut crs = ApiCrs::Crs84;
     let pairs = query_pairs(raw.as_deref())?;
     for (key, value) in pairs {

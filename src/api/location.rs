@@ -31,7 +31,6 @@ use crate::location::{
     CandidateMode, CenterWeights, CoverageRequest, DemandMode, Distance, LoadParcels,
     LocateRequest, LocationData, LocationError, coverage, locate, rank_centers, service_radii,
 };
-use crate::workspace::Workspace;
 
 fn failure(e: LocationError) -> ApiError {
     match e {
@@ -68,9 +67,8 @@ fn failure(e: LocationError) -> ApiError {
     }
 }
 
-fn load(state: &AppState, parcels: LoadParcels) -> Result<LocationData, ApiError> {
-    let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
-    LocationData::load(&ws, parcels).map_err(failure)
+fn load(state: &AppState, parcels: LoadParcels) -> Result<Arc<LocationData>, ApiError> {
+    state.snapshot().location_data(parcels).map_err(failure)
 }
 
 /// `GET /analysis/service-radii`.
@@ -84,9 +82,12 @@ pub async fn radii(
     let body = jobs_state
         .jobs
         .run(caller.role.is_some(), move || {
-            let ws = Workspace::open(state.workspace_path()).map_err(ApiError::internal)?;
+            let snap = state.snapshot();
+            let ws = snap.open().map_err(ApiError::internal)?;
             let table = service_radii(&ws).map_err(failure)?;
-            let data = LocationData::load(&ws, LoadParcels::default()).map_err(failure)?;
+            let data = snap
+                .location_data(LoadParcels::default())
+                .map_err(failure)?;
             Ok(json!({"service_radii": table, "kinds_present": data.kinds()}))
         })
         .await?;

@@ -19,9 +19,9 @@ pub mod tiles;
 pub mod villages;
 pub mod web;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -31,11 +31,120 @@ use crate::engine::stats::VillageStatsReport;
 use crate::workspace::{Workspace, WorkspaceError};
 use features::ServedLayer;
 
-/// What the handlers share: every layer of the workspace, loaded for serving.
-pub struct AppState {
-    pub title: String,
+/// One version of the workspace's data as served: the layers, their tiles, and what the
+/// analyses load from them, all from the same import. A re-import makes a new snapshot
+/// ([`AppState::refresh`]); every route then answers from it, so no two answers mix versions.
+pub struct Snapshot {
+    /// The layers' names and data versions, e.g. `villages:3,parcels:1` (part of every ETag).
+    pub version: String,
     pub layers: BTreeMap<LayerKind, ServedLayer>,
     pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
+    workspace_path: PathBuf,
+    stats: OnceLock<Result<VillageStatsReport, String>>,
+    /// Villages and their contiguity graph, by load options (a few at most).
+    zoning: Mutex<HashMap<String, Arc<crate::zones::ZoningData>>>,
+    /// Facilities, demand and candidates, by what parcels and roads they need.
+    location: Mutex<HashMap<String, Arc<crate::location::LocationData>>>,
+    /// Plans' dissolved zones served as collections and tiles, by plan, at their head version.
+    plan_layers: plan_layers::PlanLayerCache,
+}
+
+/// How many differently-loaded analysis inputs a snapshot keeps (each is a few MB).
+const CACHED_INPUTS: usize = 8;
+
+impl Snapshot {
+    fn load(workspace: &Workspace) -> Result<Snapshot, WorkspaceError> {
+        let version = data_version(workspace.store())?;
+        let mut layers = BTreeMap::new();
+        for info in crate::store::FeatureStore::layers(workspace.store())? {
+            let layer = ServedLayer::load(workspace, info)?;
+            layers.insert(layer.info.kind, layer);
+        }
+        let tiles = tiles::build_tile_layers(&layers);
+        Ok(Snapshot {
+            version,
+            layers,
+            tiles,
+            workspace_path: workspace.path().to_path_buf(),
+            stats: OnceLock::new(),
+            zoning: Mutex::default(),
+            location: Mutex::default(),
+            plan_layers: plan_layers::PlanLayerCache::default(),
+        })
+    }
+
+    /// The workspace opened for reading (analyses never write).
+    pub fn open(&self) -> Result<Workspace, WorkspaceError> {
+        Workspace::open_read_only(&self.workspace_path)
+    }
+
+    /// Per-village statistics, computed on first use (blocking: call it from a blocking task).
+    pub fn village_stats(&self) -> Result<&VillageStatsReport, String> {
+        self.stats
+            .get_or_init(|| {
+                self.open()
+                    .and_then(|ws| ws.village_stats())
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The villages and contiguity graph for these load options, loaded once (blocking).
+    pub fn zoning_data(
+        &self,
+        options: &crate::zones::LoadOptions,
+    ) -> Result<Arc<crate::zones::ZoningData>, crate::zones::ZonesError> {
+        let key = format!("{options:?}");
+        if let Some(d) = lock(&self.zoning).get(&key) {
+            return Ok(d.clone());
+        }
+        let ws = self.open().map_err(crate::zones::ZonesError::Workspace)?;
+        let data = Arc::new(crate::zones::ZoningData::load(&ws, options)?);
+        let mut cache = lock(&self.zoning);
+        if cache.len() >= CACHED_INPUTS {
+            cache.clear();
+        }
+        cache.insert(key, data.clone());
+        Ok(data)
+    }
+
+    /// Facilities, demand and candidates for these parcels, loaded once (blocking).
+    pub fn location_data(
+        &self,
+        parcels: crate::location::LoadParcels,
+    ) -> Result<Arc<crate::location::LocationData>, crate::location::LocationError> {
+        let key = format!("{parcels:?}");
+        if let Some(d) = lock(&self.location).get(&key) {
+            return Ok(d.clone());
+        }
+        let ws = self.open()?;
+        let data = Arc::new(crate::location::LocationData::load(&ws, parcels)?);
+        let mut cache = lock(&self.location);
+        if cache.len() >= CACHED_INPUTS {
+            cache.clear();
+        }
+        cache.insert(key, data.clone());
+        Ok(data)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The workspace's data version: each layer's name and import counter.
+fn data_version(store: &crate::store::gpkg::GpkgStore) -> Result<String, WorkspaceError> {
+    Ok(crate::store::FeatureStore::layers(store)?
+        .iter()
+        .map(|l| format!("{}:{}", l.kind.name(), l.data_version))
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// What the handlers share: the served snapshot of the workspace, the plan store, limits.
+pub struct AppState {
+    pub title: String,
     /// A raster basemap URL template for the web map (none by default: no internet needed).
     pub basemap: Option<String>,
     /// Who may read without a token (writes always need an editor token).
@@ -45,76 +154,90 @@ pub struct AppState {
     /// The analysis budget and pools (set before serving: `liancun serve --analysis-seconds`).
     pub jobs: jobs::Jobs,
     workspace_path: PathBuf,
-    stats: OnceLock<Result<VillageStatsReport, String>>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// One refresh at a time (a reload takes seconds; the others keep the old snapshot).
+    refreshing: Mutex<()>,
     /// The writable connection for plans, tokens and the audit log (one writer at a time).
     plan_store: Mutex<crate::store::gpkg::GpkgStore>,
-    /// Villages and their contiguity graph for checking plans, loaded on first use.
-    zoning: OnceLock<Result<Arc<crate::zones::ZoningData>, String>>,
-    /// Plans' dissolved zones served as collections and tiles, by plan, at their head version.
-    plan_layers: plan_layers::PlanLayerCache,
 }
 
 impl AppState {
     /// Loads every layer of a workspace (lon/lat geometries, attributes, an R-tree each).
     pub fn load(workspace: &Workspace, title: &str) -> Result<AppState, WorkspaceError> {
-        let mut layers = BTreeMap::new();
-        for info in crate::store::FeatureStore::layers(workspace.store())? {
-            let layer = ServedLayer::load(workspace, info)?;
-            layers.insert(layer.info.kind, layer);
-        }
-        let tiles = tiles::build_tile_layers(&layers);
+        let snapshot = Snapshot::load(workspace)?;
         let plan_store = crate::store::gpkg::GpkgStore::open(workspace.path())?;
         Ok(AppState {
             title: title.to_string(),
-            layers,
-            tiles,
             basemap: None,
             read_access: crate::auth::ReadAccess::default(),
             refusals: auth::RefusalSampler::default(),
             jobs: jobs::Jobs::new(jobs::JobLimits::default()),
             workspace_path: workspace.path().to_path_buf(),
-            stats: OnceLock::new(),
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            refreshing: Mutex::new(()),
             plan_store: Mutex::new(plan_store),
-            zoning: OnceLock::new(),
-            plan_layers: plan_layers::PlanLayerCache::default(),
         })
     }
 
-    /// The served workspace file (analyses open it on their own thread).
+    /// The served workspace file.
     pub fn workspace_path(&self) -> &std::path::Path {
         &self.workspace_path
     }
 
-    /// Per-village statistics of the workspace, computed on first use (blocking: call it from
-    /// a blocking task).
-    pub fn village_stats(&self) -> Result<&VillageStatsReport, String> {
-        self.stats
-            .get_or_init(|| villages::compute_stats(&self.workspace_path))
-            .as_ref()
-            .map_err(Clone::clone)
+    /// The current snapshot (cheap: a shared pointer).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
-}
 
-impl AppState {
+    /// Loads a new snapshot if the workspace's data changed since the current one (blocking;
+    /// the server calls it every second, tests after a re-import). Returns whether it did.
+    pub fn refresh(&self) -> Result<bool, WorkspaceError> {
+        let _one = lock(&self.refreshing);
+        let ws = Workspace::open_read_only(&self.workspace_path)?;
+        if data_version(ws.store())? == self.snapshot().version {
+            return Ok(false);
+        }
+        let fresh = Arc::new(Snapshot::load(&ws)?);
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(true)
+    }
+
+    /// The villages and contiguity graph plans are checked against (default load options, of
+    /// the current snapshot; blocking, the first call loads).
+    pub fn plan_zoning_data(
+        &self,
+    ) -> Result<Arc<crate::zones::ZoningData>, crate::zones::ZonesError> {
+        let options = crate::zones::ZoneRequest::default().load_options()?;
+        self.snapshot().zoning_data(&options)
+    }
+
     /// The plan store (blocking: call it from a blocking task). A panic while it was held
     /// cannot leave a transaction open (each write commits or rolls back before returning).
     pub fn plan_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
-        self.plan_store.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.plan_store)
     }
+}
 
-    /// The villages and contiguity graph plans are checked against (blocking, first call loads).
-    pub fn zoning_data(&self) -> Result<Arc<crate::zones::ZoningData>, String> {
-        self.zoning
-            .get_or_init(|| {
-                let ws = Workspace::open(&self.workspace_path).map_err(|e| e.to_string())?;
-                let options = crate::zones::ZoneRequest::default()
-                    .load_options()
-                    .map_err(|e| e.to_string())?;
-                crate::zones::ZoningData::load(&ws, &options)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
+/// Keeps the served snapshot in step with the workspace file: checks its data version every
+/// second and reloads after a re-import (run by `liancun serve`).
+pub async fn follow_workspace(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.refresh()).await {
+            Ok(Ok(true)) => eprintln!(
+                "工作区数据已更新，已重新加载 / the workspace changed: reloaded ({})",
+                state.snapshot().version
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => eprintln!("workspace refresh: {e}"),
+            Err(e) => eprintln!("workspace refresh: {e}"),
+        }
     }
 }
 

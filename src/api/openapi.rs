@@ -64,7 +64,7 @@ pub fn document(state: &AppState) -> Json {
     paths.insert("/".into(), simple("landing page"));
     paths.insert("/conformance".into(), simple("conformance classes"));
     paths.insert("/collections".into(), simple("the layers of the workspace"));
-    for layer in state.layers.values() {
+    for layer in state.snapshot().layers.values() {
         let id = layer.info.kind.name();
         let mut params = common_item_params();
         for column in &layer.info.columns {

@@ -57,13 +57,14 @@ pub fn layer(state: &AppState, plan: i64) -> Result<Arc<PlanLayer>, ApiError> {
             ))
         })?
         .head;
-    let cache = &state.plan_layers.0;
+    let snap = state.snapshot();
+    let cache = &snap.plan_layers.0;
     if let Some(l) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&plan)
         && l.version == head
     {
         return Ok(l.clone());
     }
-    let data = state.zoning_data().map_err(ApiError::internal)?;
+    let data = state.plan_zoning_data().map_err(ApiError::internal)?;
     let (_, version, content) =
         plan::load(&*state.plan_store(), plan, Some(head)).map_err(ApiError::internal)?;
     let zones = plan::export::dissolve(&data, &content).map_err(ApiError::internal)?;

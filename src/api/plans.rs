@@ -80,7 +80,8 @@ fn actor(caller: &Caller) -> Actor {
 }
 
 fn zoning_data(state: &AppState) -> Result<Arc<crate::zones::ZoningData>, ApiError> {
-    state.zoning_data().map_err(|e| {
+    state.plan_zoning_data().map_err(|e| {
+        let e = e.to_string();
         if e.contains("no villages layer") {
             field_error("villages", e)
         } else {
@@ -485,10 +486,11 @@ pub async fn export(
         ))
     })?;
     let (bytes, filename) = blocking(move || {
+        let snap = state.snapshot();
         let data = zoning_data(&state)?;
         let (_, v, content) = plan::load(&*state.plan_store(), id, version).map_err(plan_error)?;
         let stats = if kind == plan::export::ExportFormat::Statistics {
-            Some(state.village_stats().map_err(ApiError::internal)?)
+            Some(snap.village_stats().map_err(ApiError::internal)?)
         } else {
             None
         };
@@ -538,12 +540,12 @@ pub async fn sheet(
         }
     }
     let (bytes, filename) = blocking(move || {
+        let snap = state.snapshot();
         let data = zoning_data(&state)?;
         let (record, v, content) =
             plan::load(&*state.plan_store(), id, version).map_err(plan_error)?;
-        let stats = state.village_stats().map_err(ApiError::internal)?;
-        let ws = crate::workspace::Workspace::open(state.workspace_path())
-            .map_err(ApiError::internal)?;
+        let stats = snap.village_stats().map_err(ApiError::internal)?;
+        let ws = snap.open().map_err(ApiError::internal)?;
         let input = sheet_input(
             &ws,
             &data,

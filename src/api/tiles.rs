@@ -163,8 +163,9 @@ pub async fn tilejson(
     if let Some(plan) = super::plan_layers::plan_id(&id) {
         return super::plan_layers::tilejson(state, plan, base_url(&headers)).await;
     }
-    let served = layer(&state, &id)?;
-    let tiling = &state.tiles[&served.info.kind];
+    let snap = state.snapshot();
+    let served = layer(&snap, &id)?;
+    let tiling = &snap.tiles[&served.info.kind];
     let base = base_url(&headers);
     let fields: serde_json::Map<String, Json> = served
         .info
@@ -228,9 +229,10 @@ pub async fn tile(
     if let Some(plan) = super::plan_layers::plan_id(&id) {
         return super::plan_layers::tile(state, plan, tile, headers).await;
     }
-    let served = layer(&state, &id)?;
+    let snap = state.snapshot();
+    let served = layer(&snap, &id)?;
     let kind = served.info.kind;
-    let tiling = &state.tiles[&kind];
+    let tiling = &snap.tiles[&kind];
     let etag = tiling.etag(tile);
     let cache_headers = [
         (header::ETAG, etag.clone()),
@@ -255,10 +257,10 @@ pub async fn tile(
             v.split(',')
                 .any(|e| e.trim().split(';').next() == Some("gzip"))
         });
-    let state2 = state.clone();
+    let snap2 = snap.clone();
     let encoded = tokio::task::spawn_blocking(move || {
-        let served = &state2.layers[&kind];
-        let bytes = state2.tiles[&kind].encode(served, tile)?;
+        let served = &snap2.layers[&kind];
+        let bytes = snap2.tiles[&kind].encode(served, tile)?;
         Ok::<_, TileError>(match bytes {
             Some(b) if gzip => {
                 let mut enc =

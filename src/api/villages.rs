@@ -18,13 +18,10 @@ use super::AppState;
 use super::error::{ApiError, ApiPath, no_query};
 use super::features::{ServedLayer, json_response, value_json};
 use crate::domain::{LayerKind, Value, landuse};
-use crate::engine::stats::{VillageStats, VillageStatsReport};
+use crate::engine::stats::VillageStats;
 
-use crate::workspace::Workspace;
-
-fn villages(state: &AppState) -> Result<&ServedLayer, ApiError> {
-    state
-        .layers
+fn villages(snap: &super::Snapshot) -> Result<&ServedLayer, ApiError> {
+    snap.layers
         .get(&LayerKind::Villages)
         .ok_or_else(|| ApiError::not_found("the workspace has no villages layer"))
 }
@@ -63,7 +60,8 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<axum::response::Response, ApiError> {
     no_query(&query)?;
-    let layer = villages(&state)?;
+    let snap = state.snapshot();
+    let layer = villages(&snap)?;
     let rows: Vec<Json> = (0..layer.len())
         .map(|s| Json::Object(summary(layer, s)))
         .collect();
@@ -80,7 +78,8 @@ pub async fn profile(
     RawQuery(query): RawQuery,
 ) -> Result<axum::response::Response, ApiError> {
     no_query(&query)?;
-    let layer = villages(&state)?;
+    let snap = state.snapshot();
+    let layer = villages(&snap)?;
     let slot = (0..layer.len())
         .find(|&s| layer.value(s, "code").and_then(Value::as_text).as_deref() == Some(&code))
         .ok_or_else(|| {
@@ -93,10 +92,10 @@ pub async fn profile(
     for field in ["households", "collective_income", "party_members"] {
         m.insert(field.into(), value_json(layer.value(slot, field)));
     }
-    let state2 = state.clone();
+    let snap2 = snap.clone();
     let code2 = code.clone();
     let stats = tokio::task::spawn_blocking(move || {
-        state2
+        snap2
             .village_stats()
             .map(|r| r.villages.iter().find(|v| v.code == code2).cloned())
     })
@@ -139,11 +138,4 @@ fn add_stats(m: &mut serde_json::Map<String, Json>, v: &VillageStats) {
     ] {
         m.insert(k.into(), val);
     }
-}
-
-/// The statistics of the served workspace, computed once.
-pub fn compute_stats(workspace_path: &std::path::Path) -> Result<VillageStatsReport, String> {
-    Workspace::open(workspace_path)
-        .and_then(|ws| ws.village_stats())
-        .map_err(|e| e.to_string())
 }
