@@ -446,3 +446,89 @@ async fn a_reimport_while_serving_reaches_every_route() {
     .await;
     assert!(centers.to_string().contains("新名村"), "{centers}");
 }
+
+/// Finding 8: an editor's write does not hold up everyone else: token lookups do not wait for
+/// the plan store's write lock, and one PATCH carries at most 5,000 edits. Finding 9: an
+/// If-Match list holding the current tag wins even when a stale tag comes first.
+#[tokio::test]
+async fn writes_do_not_block_other_callers_and_if_match_lists_match_any() {
+    let ws = demo_workspace("service_writes");
+    let state = Arc::new(AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap());
+    let app = router(state.clone());
+    let editor = token(&ws, "editor", "ed");
+    let auth = format!("Bearer {editor}");
+    let (status, headers, plan) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &auth)],
+        r#"{"name": "锁", "from": "proposal", "params": {"time_limit_s": 2}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
+    let id = plan["id"].as_i64().unwrap();
+    let etag = headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let zone = plan["zones"][0]["id"].as_str().unwrap().to_string();
+
+    // A writer holds the store for 5 s; an authenticated read meanwhile still answers.
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let holder = state.clone();
+    let writer = std::thread::spawn(move || {
+        let _store = holder.plan_store();
+        held_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    held_rx.recv().unwrap();
+    let auth_header = [("authorization", auth.as_str())];
+    let whoami = send(&app, "GET", "/auth/whoami", &auth_header, "");
+    let (status, _, me) = tokio::time::timeout(Duration::from_secs(4), whoami)
+        .await
+        .expect("the token lookup waited for the writer");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["name"], "ed");
+    writer.join().unwrap();
+
+    // Too many edits: refused by field before any work.
+    let edits: Vec<Json> = (0..5_001)
+        .map(|i| serde_json::json!({"op": "rename", "zone": zone, "name": format!("名{i}")}))
+        .collect();
+    let (status, _, json) = send(
+        &app,
+        "PATCH",
+        &format!("/plans/{id}"),
+        &[("authorization", &auth), ("if-match", &etag)],
+        &serde_json::json!({ "edits": edits }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(field(&json), "edits");
+
+    // A stale tag first, the current one second: the edit goes through.
+    let stale = format!("\"plan-{id}-v0\"");
+    let (status, headers, json) = send(
+        &app,
+        "PATCH",
+        &format!("/plans/{id}"),
+        &[
+            ("authorization", &auth),
+            ("if-match", &format!("{stale}, {etag}")),
+        ],
+        &serde_json::json!({"edits": [{"op": "rename", "zone": zone, "name": "新名"}]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    // Only stale tags: 412.
+    let (status, _, _) = send(
+        &app,
+        "PATCH",
+        &format!("/plans/{id}"),
+        &[
+            ("authorization", &auth),
+            ("if-match", &format!("{stale}, {etag}")),
+        ],
+        &serde_json::json!({"edits": [{"op": "rename", "zone": zone, "name": "再改"}]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_ne!(headers.get("etag").unwrap().to_str().unwrap(), etag);
+}

@@ -79,7 +79,7 @@ pub async fn authorize(
     let caller = match token {
         None => Ok(None),
         Some(token) => tokio::task::spawn_blocking(move || {
-            let store = lookup_state.plan_store();
+            let store = lookup_state.read_store();
             store.token_by_hash(&token_hash(&token))
         })
         .await

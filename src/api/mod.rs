@@ -159,6 +159,9 @@ pub struct AppState {
     refreshing: Mutex<()>,
     /// The writable connection for plans, tokens and the audit log (one writer at a time).
     plan_store: Mutex<crate::store::gpkg::GpkgStore>,
+    /// A read-only connection for token lookups and the reading half of edits, so that a
+    /// long write never holds up every authenticated request.
+    read_store: Mutex<crate::store::gpkg::GpkgStore>,
 }
 
 impl AppState {
@@ -166,6 +169,7 @@ impl AppState {
     pub fn load(workspace: &Workspace, title: &str) -> Result<AppState, WorkspaceError> {
         let snapshot = Snapshot::load(workspace)?;
         let plan_store = crate::store::gpkg::GpkgStore::open(workspace.path())?;
+        let read_store = crate::store::gpkg::GpkgStore::open_read_only(workspace.path())?;
         Ok(AppState {
             title: title.to_string(),
             basemap: None,
@@ -176,6 +180,7 @@ impl AppState {
             snapshot: RwLock::new(Arc::new(snapshot)),
             refreshing: Mutex::new(()),
             plan_store: Mutex::new(plan_store),
+            read_store: Mutex::new(read_store),
         })
     }
 
@@ -218,6 +223,11 @@ impl AppState {
     /// cannot leave a transaction open (each write commits or rolls back before returning).
     pub fn plan_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
         lock(&self.plan_store)
+    }
+
+    /// The read-only store (blocking): token lookups and reads that must not wait for writes.
+    pub fn read_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
+        lock(&self.read_store)
     }
 }
 

@@ -530,6 +530,27 @@ pub fn edit(
     actor: &Actor,
     message: &str,
 ) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
+    let (before, after) = prepare_edit(store, data, plan, expected_head, edits)?;
+    commit_edit(
+        store,
+        plan,
+        expected_head,
+        (&before, &after),
+        actor,
+        message,
+    )
+}
+
+/// The first half of [`edit`]: the plan at `expected_head` and the content after the edits.
+/// It only reads, so a server runs it without holding the store for writing; the head is
+/// checked again when [`commit_edit`] writes (one winner per race).
+pub fn prepare_edit(
+    store: &dyn PlanStore,
+    data: &ZoningData,
+    plan: i64,
+    expected_head: i64,
+    edits: &[Edit],
+) -> Result<(PlanContent, PlanContent), PlanError> {
     let (record, _, before) = load(store, plan, Some(expected_head)).map_err(|e| match e {
         PlanError::NoVersion { .. } => match store.plan(plan) {
             Ok(Some(r)) => PlanError::Store(StoreError::Conflict {
@@ -544,16 +565,28 @@ pub fn edit(
     ensure_head(&record, expected_head)?;
     let mut after = model::apply_edits(&before, edits, &catalogue(data))?;
     recolour(data, &mut after);
+    Ok((before, after))
+}
+
+/// The second half of [`edit`]: stores the edited content as the next version.
+pub fn commit_edit(
+    store: &mut dyn PlanStore,
+    plan: i64,
+    expected_head: i64,
+    (before, after): (&PlanContent, &PlanContent),
+    actor: &Actor,
+    message: &str,
+) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
     let (record, diff) = commit(
         store,
         plan,
         expected_head,
-        (&before, &after),
+        (before, after),
         actor,
         "plan.edit",
         message,
     )?;
-    Ok((record, after, diff))
+    Ok((record, after.clone(), diff))
 }
 
 /// Makes `version` the newest version again (as a new version; history is kept).
