@@ -24,6 +24,7 @@ use liancun::engine::crs::{EPSG_CGCS2000, Reprojector, parse_crs};
 use liancun::engine::stats::VillageStatsReport;
 use liancun::ingest::import::{DEFAULT_BOUNDARY_TOLERANCE_M, ImportOptions, Severity, import};
 use liancun::ingest::{Progress, ReadOptions};
+use liancun::report::{csv_field, csv_text};
 use liancun::store::FeatureStore;
 use liancun::workspace::Workspace;
 
@@ -482,6 +483,15 @@ fn write_output(out: Option<&Path>, text: &str) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        // Rust ignores SIGPIPE, so printing into a closed pipe (`liancun plan list | head`)
+        // panicked; a command-line tool should end quietly as other Unix tools do. The server
+        // keeps ignoring it: a client closing its socket must not stop the process.
+        // SAFETY: called before any thread starts; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -992,9 +1002,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     for f in body["facilities"].as_array().into_iter().flatten() {
                         text.push_str(&format!(
                             "{},{},{},{},{},{},{}\n",
-                            f["name"].as_str().unwrap_or(""),
+                            csv_field(f["name"].as_str().unwrap_or("")),
                             f["existing"],
-                            f["village"].as_str().unwrap_or(""),
+                            csv_field(f["village"].as_str().unwrap_or("")),
                             f["point"][0],
                             f["point"][1],
                             f["served_population"],
@@ -1076,13 +1086,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     for v in body["villages"].as_array().into_iter().flatten() {
                         text.push_str(&format!(
                             "{},{},{},{},{},{},{},{}\n",
-                            v["code"].as_str().unwrap_or(""),
-                            v["name"].as_str().unwrap_or(""),
+                            csv_field(v["code"].as_str().unwrap_or("")),
+                            csv_field(v["name"].as_str().unwrap_or("")),
                             v["population"],
                             v["covered_population"],
                             v["covered_share"],
                             v["covered"],
-                            v["nearest_facility"].as_str().unwrap_or(""),
+                            csv_field(v["nearest_facility"].as_str().unwrap_or("")),
                             v[&nearest]
                         ));
                     }
@@ -1273,9 +1283,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             .map(|v| v["constraint"].as_str().unwrap_or("").to_string())
                             .collect();
                         w.write_record([
-                            z["id"].as_str().unwrap_or("").to_string(),
+                            csv_text(z["id"].as_str().unwrap_or("")).into_owned(),
                             z["members"].as_array().map_or(0, Vec::len).to_string(),
-                            z["key_village"]["code"].as_str().unwrap_or("").to_string(),
+                            csv_text(z["key_village"]["code"].as_str().unwrap_or("")).into_owned(),
                             z["connected"].to_string(),
                             violations.join(";"),
                             z["population"].to_string(),
@@ -1474,13 +1484,17 @@ fn write_stats_csv(report: &VillageStatsReport, out: &mut dyn Write) -> Result<(
     .map(|s| s.to_string())
     .collect();
     header.extend(codes.iter().map(|c| format!("land_use_{c}_m2")));
-    header.extend(kinds.iter().map(|k| format!("facilities_{k}")));
+    header.extend(
+        kinds
+            .iter()
+            .map(|k| csv_text(&format!("facilities_{k}")).into_owned()),
+    );
     w.write_record(&header)?;
     for v in &report.villages {
         let mut row = vec![
-            v.code.clone(),
-            v.name.clone(),
-            v.town.clone(),
+            csv_text(&v.code).into_owned(),
+            csv_text(&v.name).into_owned(),
+            csv_text(&v.town).into_owned(),
             v.population.map(|p| p.to_string()).unwrap_or_default(),
             format!("{:.2}", v.area_m2),
             format!("{:.2}", v.parcel_area_m2),

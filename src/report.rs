@@ -4,6 +4,29 @@ use serde_json::{Value as Json, json};
 
 use crate::engine::stats::VillageStatsReport;
 
+/// A text cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP "CSV injection"); numbers such as
+/// `-12.5` stay as they are.
+pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// [`csv_text`] quoted as RFC 4180 asks when it holds a comma, quote or line break (for CSV
+/// written without a CSV writer).
+pub fn csv_field(s: &str) -> String {
+    let s = csv_text(s);
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.into_owned()
+    }
+}
+
 /// The UTC civil date and time of `secs` seconds since the Unix epoch: (year, month, day, hour,
 /// minute, second), by Howard Hinnant's days-to-civil algorithm.
 pub fn utc_civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
@@ -74,4 +97,24 @@ pub fn stats_json(
             "parcel_reconciliation_error": reconciliation_error,
         }
     })
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::{csv_field, csv_text};
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(
+            csv_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(csv_text("+1+2"), "'+1+2");
+        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_text("-12.5"), "-12.5");
+        assert_eq!(csv_text("西坡村"), "西坡村");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 }

@@ -532,3 +532,170 @@ async fn writes_do_not_block_other_callers_and_if_match_lists_match_any() {
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     assert_ne!(headers.get("etag").unwrap().to_str().unwrap(), etag);
 }
+
+/// Finding 9: requests a browser page elsewhere could send, oversized requests, and axum's own
+/// errors: each refused or answered as problem+json; filters compare numbers as numbers; CSV
+/// exports do not carry formulas.
+#[tokio::test]
+async fn wire_rules_content_types_origins_sizes_filters_and_csv() {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let ws = demo_workspace("service_wire");
+    let state = Arc::new(AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap());
+    let app = router(state);
+    let raw = |method: &str, uri: &str, headers: &[(&str, &str)], body: &str| {
+        let mut r = axum::http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let request = r.body(Body::from(body.to_string())).unwrap();
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                headers,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        }
+    };
+    let problem = |h: &axum::http::HeaderMap| {
+        h.get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            == Some("application/problem+json".into())
+    };
+    // A form post (what any web page can send without a preflight): 415.
+    let (status, h, _) = raw(
+        "POST",
+        "/analysis/zones/propose",
+        &[("content-type", "text/plain")],
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(problem(&h));
+    let (status, _, _) = raw("POST", "/analysis/zones/propose", &[], "{}").await;
+    assert_eq!(
+        status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "no content type"
+    );
+    // JSON from another site's page: 403; from the server's own page: accepted.
+    let (status, h, _) = raw(
+        "POST",
+        "/analysis/centers",
+        &[
+            ("content-type", "application/json"),
+            ("host", "gis.local:8080"),
+            ("origin", "http://evil.example"),
+        ],
+        r#"{"town": "370323102"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(problem(&h));
+    assert!(h.get("access-control-allow-origin").is_none());
+    let (status, _, body) = raw(
+        "POST",
+        "/analysis/centers",
+        &[
+            ("content-type", "application/json"),
+            ("host", "gis.local:8080"),
+            ("origin", "http://gis.local:8080"),
+        ],
+        r#"{"town": "370323102"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // axum's own 405 and 413, and the size limits: problem+json with a detail.
+    let (status, h, body) = raw(
+        "PUT",
+        "/villages",
+        &[("content-type", "application/json")],
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(problem(&h) && h.get("allow").is_some(), "{body}");
+    assert!(body.contains("detail"));
+    let big = format!(r#"{{"zoning": "{}"}}"#, "x".repeat(3 * 1024 * 1024));
+    let (status, h, _) = raw(
+        "POST",
+        "/analysis/zones/evaluate",
+        &[("content-type", "application/json")],
+        &big,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(problem(&h));
+    let (status, h, _) = raw("GET", &format!("/villages?{}", "a".repeat(9000)), &[], "").await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    assert!(problem(&h));
+    let huge = "x".repeat(40 * 1024);
+    let (status, h, _) = raw("GET", "/villages", &[("x-padding", &huge)], "").await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert!(problem(&h));
+
+    // Property filters compare numbers as numbers.
+    let (_, _, page) = call(&app, "GET", "/collections/villages/items?limit=1", "").await;
+    let income = page["features"][0]["properties"]["collective_income"]
+        .as_f64()
+        .unwrap();
+    let (_, _, found) = call(
+        &app,
+        "GET",
+        &format!("/collections/villages/items?collective_income={income:.3}"),
+        "",
+    )
+    .await;
+    assert!(
+        found["numberMatched"].as_u64().unwrap() >= 1,
+        "{income:.3}: {found}"
+    );
+
+    // A zone named like a formula exports as text.
+    let editor = token(&ws, "editor", "csv");
+    let auth = format!("Bearer {editor}");
+    let (status, headers, plan) = send(
+        &app,
+        "POST",
+        "/plans",
+        &[("authorization", &auth)],
+        r#"{"name": "公式", "from": "proposal", "params": {"time_limit_s": 1}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
+    let id = plan["id"].as_i64().unwrap();
+    let etag = headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let zone = plan["zones"][0]["id"].as_str().unwrap().to_string();
+    let rename = serde_json::json!({"edits": [{"op": "rename", "zone": zone, "name": "=HYPERLINK(\"http://x\")"}]});
+    let (status, _, json) = send(
+        &app,
+        "PATCH",
+        &format!("/plans/{id}"),
+        &[("authorization", &auth), ("if-match", &etag)],
+        &rename.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (status, _, csv) = raw(
+        "GET",
+        &format!("/plans/{id}/export?format=stats"),
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(
+        csv.contains("'=HYPERLINK"),
+        "the name is in the export, as text: {csv}"
+    );
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains("\n=HYPERLINK"),
+        "{csv}"
+    );
+}

@@ -140,7 +140,7 @@ impl ServedLayer {
         slots.retain(|&s| {
             q.filters
                 .iter()
-                .all(|(col, want)| self.values[s][*col].as_text().as_deref() == Some(want))
+                .all(|(col, want)| property_matches(&self.values[s][*col], want))
         });
         let matched = slots.len();
         let start = q
@@ -436,6 +436,25 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     format!("http://{host}")
+}
+
+/// Whether a stored value equals a filter's text: numbers as numbers (`27.390` matches 27.39,
+/// `5.0` matches 5), booleans as `true`/`false`/`1`/`0`, text exactly.
+fn property_matches(value: &Value, want: &str) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Int(i) => want.trim().parse::<f64>().is_ok_and(|w| w == *i as f64),
+        Value::Real(r) => want
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|w| (w - r).abs() <= 1e-9 * r.abs().max(1.0)),
+        Value::Bool(b) => match want.trim() {
+            "true" | "1" => *b,
+            "false" | "0" => !*b,
+            _ => false,
+        },
+        Value::Text(t) => t == want,
+    }
 }
 
 pub(crate) fn json_response(content_type: &'static str, body: Json) -> Response {

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod auth;
 pub mod error;
 pub mod features;
+pub mod guard;
 pub mod jobs;
 pub mod location;
 pub mod openapi;
@@ -294,5 +295,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             auth::authorize,
         ))
+        .layer(axum::middleware::from_fn(guard::check_request))
         .with_state(state)
 }

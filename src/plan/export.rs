@@ -119,18 +119,15 @@ pub fn zone_properties(z: &DissolvedZone, plan: &str, version: i64) -> Json {
     })
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn csv(rows: &[Vec<String>]) -> String {
     let mut out = String::from("\u{feff}");
     for r in rows {
-        out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &r.iter()
+                .map(|c| crate::report::csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     out
