@@ -56,6 +56,16 @@ pub fn required_role(method: &str, path: &str, read: ReadAccess) -> Option<Role>
         "DELETE" if is_plan => Some(Role::Admin),
         "POST" | "PATCH" | "PUT" | "DELETE" if is_plan => Some(Role::Editor),
         _ if path == "/audit" => Some(Role::Admin),
+        // What a monitor and a browser need before any token: liveness, and the web map's
+        // page, scripts and config (they hold no data; the map then asks for a token).
+        "GET" | "HEAD"
+            if path == "/health"
+                || path == "/map"
+                || path.starts_with("/map/")
+                || path == "/auth/whoami" =>
+        {
+            None
+        }
         _ => match read {
             ReadAccess::Public => None,
             ReadAccess::Viewer => Some(Role::Viewer),

@@ -787,6 +787,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             state.jobs = liancun::api::jobs::Jobs::new(limits);
             let state = std::sync::Arc::new(state);
+            // One line per request on standard error (RUST_LOG-style filtering is not needed:
+            // the request log is the only thing logged at info level).
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_ansi(false)
+                .try_init();
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind)
@@ -802,13 +809,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     path.display()
                 );
                 tokio::spawn(liancun::api::follow_workspace(state.clone()));
-                axum::serve(listener, liancun::api::router(state))
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .await?;
+                let app = liancun::api::router(state.clone());
+                liancun::api::server::serve(
+                    listener,
+                    app,
+                    state,
+                    liancun::api::server::shutdown_signal(),
+                )
+                .await?;
                 Ok::<(), anyhow::Error>(())
             })?;
+            // Cancelled analyses stop at their next check; a HiGHS solve at its time limit.
+            // The process does not wait longer than this for them.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            eprintln!("已停止 / stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Contiguity {

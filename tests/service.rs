@@ -699,3 +699,125 @@ async fn wire_rules_content_types_origins_sizes_filters_and_csv() {
         "{csv}"
     );
 }
+
+/// Reads from a raw connection until the server closes it (Ok(bytes read)) or `limit` passes.
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> Option<String> {
+    use std::io::Read;
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(String::from_utf8_lossy(&got).into_owned());
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Finding 7 and 11 on a real server: slow headers, idle keep-alive connections and slow
+/// bodies are cut off; /health and /metrics answer; SIGTERM stops the server while an
+/// analysis runs (it is cancelled), within seconds.
+#[test]
+fn slow_clients_are_timed_out_and_the_server_stops_gracefully() {
+    use std::io::Write;
+    let mut server = Server::start_with(&shared_demo(), &["--analysis-seconds", "60"]);
+    let host = server.url.trim_start_matches("http://").to_string();
+    let connect = || std::net::TcpStream::connect(&host).unwrap();
+    let limit = Duration::from_secs(40);
+
+    // The three slow clients, side by side.
+    let slow_headers = {
+        let mut s = connect();
+        s.write_all(b"GET /villages HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        std::thread::spawn(move || read_until_closed(&mut s, limit))
+    };
+    let idle = {
+        let mut s = connect();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::spawn(move || read_until_closed(&mut s, limit))
+    };
+    let slow_body = {
+        let mut s = connect();
+        s.write_all(
+            b"POST /analysis/centers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"town\"",
+        )
+        .unwrap();
+        std::thread::spawn(move || read_until_closed(&mut s, limit))
+    };
+    let closed = slow_headers.join().unwrap();
+    assert!(
+        closed.is_some(),
+        "a client that never finished its headers was kept"
+    );
+    let idle = idle
+        .join()
+        .unwrap()
+        .expect("an idle keep-alive connection was kept");
+    assert!(idle.starts_with("HTTP/1.1 200"), "{idle}");
+    let slow_body = slow_body
+        .join()
+        .unwrap()
+        .expect("a slow body was waited for");
+    assert!(slow_body.starts_with("HTTP/1.1 408"), "{slow_body}");
+    assert!(
+        slow_body.contains("application/problem+json"),
+        "{slow_body}"
+    );
+
+    // Health and metrics.
+    let (status, _, body) = http(&server.url, "GET", "/health", &[], "").unwrap();
+    assert_eq!(status, 200);
+    let health: Json = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(
+        health["data_version"]
+            .as_str()
+            .unwrap()
+            .contains("villages:")
+    );
+    let (status, headers, body) = http(&server.url, "GET", "/metrics", &[], "").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("text/plain"))
+    );
+    assert!(
+        body.contains("liancun_http_requests_total{code=\"2xx\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("liancun_http_requests_total{code=\"4xx\"} "),
+        "{body}"
+    );
+
+    // A long analysis in flight, then SIGTERM: the process ends by itself, soon.
+    let url = server.url.clone();
+    let analysis = std::thread::spawn(move || {
+        http(
+            &url,
+            "POST",
+            "/analysis/zones/propose",
+            &[],
+            r#"{"time_limit_s": 60, "effort": 100000000}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server
+        .wait_exit(Duration::from_secs(30))
+        .expect("the server did not stop within 30 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    // The request in flight got an answer or a closed connection, not a hang.
+    let _ = analysis.join().unwrap();
+}

@@ -134,13 +134,17 @@ pub async fn authorize(
         }
         return with_challenge(e);
     }
-    req.extensions_mut().insert(Caller {
+    let caller = Caller {
         name: caller
             .as_ref()
             .map_or_else(|| "anonymous".to_string(), |t| t.name.clone()),
         role: caller.map(|t| t.role),
-    });
-    next.run(req).await
+    };
+    req.extensions_mut().insert(caller.clone());
+    let mut response = next.run(req).await;
+    // For the request log.
+    response.extensions_mut().insert(caller);
+    response
 }
 
 /// Refused writes stored per minute, at most; the rest are counted (finding: one stored row

@@ -9,7 +9,8 @@
 //! - A write whose `Origin` is not the server's own host is `403` (same-origin policy; no
 //!   `Access-Control-Allow-*` header is ever sent).
 //! - Every error status leaves as `application/problem+json`, including the ones axum makes
-//!   itself (405 with its `Allow` header kept, 413 for a body over 2 MB, 404 …).
+//!   itself (405 with its `Allow` header kept, 404 …).
+//! - A body must arrive within [`BODY_TIMEOUT`] (408) and hold at most [`MAX_BODY_BYTES`] (413).
 
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
@@ -23,12 +24,63 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// The most header bytes accepted (a bearer token and a browser's usual headers fit in 2 KB).
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
+/// The largest request body (as axum's default): a zoning of a few thousand villages is ~100 KB.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The time a client has to send a request body once its headers are in.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The request checks (module documentation).
 pub async fn check_request(req: Request, next: Next) -> Response {
     if let Err(e) = refuse(&req) {
         return e.into_response();
     }
+    let req = if matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT) {
+        match read_body(req).await {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        req
+    };
     problem_for_errors(next.run(req).await).await
+}
+
+/// Reads a body whole, within [`BODY_TIMEOUT`] and [`MAX_BODY_BYTES`]: a client sending a
+/// byte a minute is told so (408) instead of holding a connection and a task forever.
+async fn read_body(req: Request) -> Result<Request, ApiError> {
+    let too_large = || {
+        ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "请求体过大 Payload too large",
+            format!(
+                "请求体超过 {} MB / the body is larger than {} MB",
+                MAX_BODY_BYTES >> 20,
+                MAX_BODY_BYTES >> 20
+            ),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Err(_) => Err(ApiError::status(
+            StatusCode::REQUEST_TIMEOUT,
+            "请求超时 Request timeout",
+            format!(
+                "请求体未在 {} 秒内收完 / the body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs(),
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Err(_)) => Err(too_large()),
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, axum::body::Body::from(bytes))),
+    }
 }
 
 fn refuse(req: &Request) -> Result<(), ApiError> {

@@ -102,6 +102,27 @@ pub struct Jobs {
     pub started: AtomicU64,
     pub busy: AtomicU64,
     pub cancelled: AtomicU64,
+    /// The flags of the jobs running now, by job number (to cancel them all at shutdown).
+    running: std::sync::Mutex<std::collections::HashMap<u64, CancelFlag>>,
+    /// Jobs running now (for /metrics).
+    pub running_now: AtomicU64,
+}
+
+/// Takes a job off the running list however its request ends.
+struct Forget<'a> {
+    jobs: &'a Jobs,
+    number: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.jobs
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.number);
+        self.jobs.running_now.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Raises the flag when the request future is dropped before the job ended.
@@ -129,6 +150,20 @@ impl Jobs {
             started: AtomicU64::new(0),
             busy: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
+            running: Default::default(),
+            running_now: AtomicU64::new(0),
+        }
+    }
+
+    /// Asks every running job to stop (server shutdown).
+    pub fn cancel_all(&self) {
+        for flag in self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            flag.cancel();
         }
     }
 
@@ -164,8 +199,14 @@ impl Jobs {
                 return Err(e);
             }
         };
-        self.started.fetch_add(1, Ordering::Relaxed);
+        let number = self.started.fetch_add(1, Ordering::Relaxed);
         let flag = CancelFlag::new();
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(number, flag.clone());
+        self.running_now.fetch_add(1, Ordering::Relaxed);
+        let _forget = Forget { jobs: self, number };
         let mut guard = CancelOnDrop {
             flag: flag.clone(),
             armed: true,

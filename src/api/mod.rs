@@ -14,8 +14,10 @@ pub mod guard;
 pub mod jobs;
 pub mod location;
 pub mod openapi;
+pub mod ops;
 pub mod plan_layers;
 pub mod plans;
+pub mod server;
 pub mod tiles;
 pub mod villages;
 pub mod web;
@@ -152,6 +154,8 @@ pub struct AppState {
     pub read_access: crate::auth::ReadAccess,
     /// Refused writes, sampled into the audit log and counted.
     pub refusals: auth::RefusalSampler,
+    /// Request counters for /metrics.
+    pub metrics: ops::Metrics,
     /// The analysis budget and pools (set before serving: `liancun serve --analysis-seconds`).
     pub jobs: jobs::Jobs,
     workspace_path: PathBuf,
@@ -176,6 +180,7 @@ impl AppState {
             basemap: None,
             read_access: crate::auth::ReadAccess::default(),
             refusals: auth::RefusalSampler::default(),
+            metrics: ops::Metrics::default(),
             jobs: jobs::Jobs::new(jobs::JobLimits::default()),
             workspace_path: workspace.path().to_path_buf(),
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -258,6 +263,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(features::landing))
         .route("/conformance", get(features::conformance))
         .route("/api", get(openapi::api))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
         .route("/collections", get(features::collections))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/items", get(features::items))
@@ -296,5 +303,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             auth::authorize,
         ))
         .layer(axum::middleware::from_fn(guard::check_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::log_requests,
+        ))
         .with_state(state)
 }

@@ -104,6 +104,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(workspace: &Path) -> Server {
+        Server::start_with(workspace, &[])
+    }
+
+    /// With more `serve` options.
+    pub fn start_with(workspace: &Path, extra: &[&str]) -> Server {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_liancun"))
             .args([
@@ -113,6 +118,7 @@ impl Server {
                 "--bind",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -129,6 +135,25 @@ impl Server {
             .to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
         Server { child, url }
+    }
+}
+
+impl Server {
+    /// The process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the process to end by itself; its exit status if it did.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        None
     }
 }
 
