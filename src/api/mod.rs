@@ -1,10 +1,15 @@
 //! The HTTP API (axum): one [`router`] used by `main` and by the tests.
 //!
-//! So far: OGC API – Features Part 1 Core + GeoJSON over the workspace layers (landing page,
-//! conformance, collections, items with `bbox`, `limit`, keyset paging and attribute equality
-//! filters, single items). Errors are `application/problem+json`. Handlers are thin: they parse
-//! the request into a query, run it on the in-memory [`features::ServedLayer`] on a blocking
-//! thread, and turn the page into GeoJSON.
+//! - Data: OGC API – Features (`features`), vector tiles (`tiles`), villages (`villages`), the
+//!   plans' zones as collections and tiles (`plan_layers`), the web map (`web`).
+//! - Analyses: zones (`analysis`), facility coverage and location (`location`), run as bounded,
+//!   cancellable jobs (`jobs`).
+//! - Plans, tokens and the audit log (`plans`, `auth`).
+//! - Around every route: request checks and problem+json errors (`guard`, `error`), the request
+//!   log and `/health`, `/metrics` (`ops`); the connection loop with timeouts (`server`).
+//!
+//! Every route answers from one [`Snapshot`] of the workspace's data, replaced as a whole after
+//! a re-import. Handlers are thin: they parse, run the engine on a blocking thread, serialise.
 
 pub mod analysis;
 pub mod auth;
