@@ -36,28 +36,9 @@ fn web_map_in_headless_chromium() {
     );
     let dir = temp_dir("browser");
     let ws = demo_workspace("browser_ws");
-    // An editor token for the plan steps: the last word `liancun token create` prints.
-    let o = liancun(&[
-        "token",
-        "create",
-        "-w",
-        ws.to_str().unwrap(),
-        "--role",
-        "editor",
-        "--name",
-        "浏览器测试",
-    ]);
-    assert!(o.status.success(), "token create: {}", stderr(&o));
-    let token = stdout(&o)
-        .split_whitespace()
-        .last()
-        .expect("a token on stdout")
-        .to_string();
-    assert!(
-        token.starts_with("lc_"),
-        "token create printed {:?}",
-        stdout(&o)
-    );
+    // An editor token for the plan steps.
+    let token = token(&ws, "editor", "浏览器测试");
+    assert!(token.starts_with("lc_"), "token create printed {token:?}");
     let server = Server::start(&ws);
     let shot = dir.join("map.png");
     let o = Command::new("node")

@@ -195,11 +195,6 @@ impl AppState {
         })
     }
 
-    /// The served workspace file.
-    pub fn workspace_path(&self) -> &std::path::Path {
-        &self.workspace_path
-    }
-
     /// The current snapshot (cheap: a shared pointer).
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot
@@ -212,10 +207,11 @@ impl AppState {
     /// the server calls it every second, tests after a re-import). Returns whether it did.
     pub fn refresh(&self) -> Result<bool, WorkspaceError> {
         let _one = lock(&self.refreshing);
-        let ws = Workspace::open_read_only(&self.workspace_path)?;
-        if data_version(ws.store())? == self.snapshot().version {
+        // The check reuses the read-only connection; a workspace is opened only to reload.
+        if data_version(&self.read_store())? == self.snapshot().version {
             return Ok(false);
         }
+        let ws = Workspace::open_read_only(&self.workspace_path)?;
         let fresh = Arc::new(Snapshot::load(&ws)?);
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(true)
