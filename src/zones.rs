@@ -751,7 +751,7 @@ pub fn zones_geojson(data: &ZoningData, zones: &[(String, Vec<usize>, usize)]) -
 
 /// The parameters of a proposal or evaluation as users give them (CLI flags or the HTTP body);
 /// every field is optional and the engine's defaults apply.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneRequest {
     pub zones: Option<usize>,
@@ -782,6 +782,7 @@ pub struct ZoneRequest {
     pub attributes: Vec<String>,
     pub weights: Option<WeightsRequest>,
     /// "similar" (default) or "complementary".
+    #[schema(schema_with = crate::api::schemas::industry_modes)]
     pub industry_mode: Option<String>,
     #[serde(default)]
     pub queen: bool,
@@ -795,7 +796,7 @@ pub struct ZoneRequest {
     pub geojson: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsRequest {
     pub heterogeneity: Option<f64>,

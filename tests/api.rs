@@ -53,11 +53,35 @@ async fn ogc_api_features_core_on_the_demo_county() {
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
     assert!(rels.contains(&"conformance") && rels.contains(&"data"));
-    // The OpenAPI 3.0 document describes each collection's own filters and the declared limit.
+    // The OpenAPI 3.1 document describes every route, the bearer scheme, each collection's own
+    // filters and the declared limit.
     let (status, content_type, api) = get(&app, "/api").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("application/vnd.oai.openapi+json"));
-    assert_eq!(api["openapi"], "3.0.3");
+    assert_eq!(api["openapi"], "3.1.0");
+    assert_eq!(
+        api["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, method) in [
+        ("/tiles/{id}/{z}/{x}/{y}.mvt", "get"),
+        ("/analysis/zones/propose", "post"),
+        ("/plans/{id}", "patch"),
+        ("/audit", "get"),
+        ("/auth/whoami", "get"),
+    ] {
+        assert!(api["paths"][path][method].is_object(), "{path} {method}");
+    }
+    // Writes need a token; reads may (under --read viewer) or may not.
+    assert_eq!(
+        api["paths"]["/plans"]["post"]["security"],
+        serde_json::json!([{"bearer": []}])
+    );
+    let propose = &api["paths"]["/analysis/zones/propose"]["post"];
+    let body_ref = propose["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(body_ref.ends_with("/ZoneRequest"), "{propose}");
     let items = &api["paths"]["/collections/villages/items"]["get"]["parameters"];
     let names: Vec<&str> = items
         .as_array()

@@ -64,6 +64,22 @@ pub(super) async fn blocking<T: Send + 'static>(
 }
 
 /// `GET /analysis/contiguity`.
+#[utoipa::path(
+    get,
+    path = "/analysis/contiguity",
+    tag = "analysis",
+    summary = "村庄邻接图 / the contiguity graph",
+    params(
+        ("tolerance_m" = Option<f64>, Query, description = "snapping tolerance for shared borders (m)", minimum = 0),
+        ("bridge_m" = Option<f64>, Query, description = "bridge islands to villages within this distance (m)", minimum = 0),
+        ("f" = Option<crate::api::schemas::FeatureFormat>, Query, description = "geojson: lines between neighbours"),
+    ),
+    responses(
+        (status = 200, description = "OK", content((crate::api::schemas::ContiguityReport = "application/json"), (crate::api::schemas::FeatureCollection = "application/geo+json"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn contiguity(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -116,6 +132,18 @@ pub async fn contiguity(
 }
 
 /// `POST /analysis/zones/propose`.
+#[utoipa::path(
+    post,
+    path = "/analysis/zones/propose",
+    tag = "analysis",
+    summary = "联村片区方案 / propose joint-village zones",
+    request_body(content = crate::zones::ZoneRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Proposal, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn propose_zones(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -150,15 +178,27 @@ pub async fn propose_zones(
     Ok(json_response("application/json", body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EvaluateBody {
+pub(super) struct EvaluateBody {
     zoning: Json,
     #[serde(default)]
     params: ZoneRequest,
 }
 
 /// `POST /analysis/zones/evaluate`.
+#[utoipa::path(
+    post,
+    path = "/analysis/zones/evaluate",
+    tag = "analysis",
+    summary = "评估片区划分 / evaluate a zoning",
+    request_body(content = EvaluateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Evaluation, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn evaluate_zones(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

@@ -248,6 +248,17 @@ fn audit_refusal(
 
 /// `GET /auth/whoami`: who the token says the caller is, the role, and whether they may edit
 /// plans (an unknown or revoked token is a 401, like everywhere).
+#[utoipa::path(
+    get,
+    path = "/auth/whoami",
+    tag = "auth",
+    summary = "当前令牌 / who the token says the caller is",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::WhoAmI, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn whoami(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<Caller>,

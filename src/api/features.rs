@@ -477,6 +477,21 @@ pub(crate) fn layer<'a>(snap: &'a super::Snapshot, id: &str) -> Result<&'a Serve
 
 /// `GET /`: the OGC landing page; a browser asking for HTML (and not `f=json`) is sent to the
 /// web map instead.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "features",
+    summary = "OGC API 着陆页 / landing page",
+    params(
+        ("f" = Option<String>, Query, description = "json: always JSON (a browser asking for HTML is sent to the web map)"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Landing, content_type = "application/json"),
+        (status = 303, description = "浏览器 → /map/ (Accept: text/html)", headers(("Location" = String, description = "/map/"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn landing(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
@@ -508,7 +523,7 @@ pub async fn landing(
             "description": "联村片区规划数据服务 liancun: village, parcel, greenhouse and facility layers of the workspace",
             "links": [
                 {"href": format!("{base}/"), "rel": "self", "type": "application/json", "title": "this document"},
-                {"href": format!("{base}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 3.0 definition"},
+                {"href": format!("{base}/api"), "rel": "service-desc", "type": super::openapi::MEDIA_TYPE, "title": "OpenAPI 3.1 definition"},
                 {"href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
                 {"href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
                 {"href": format!("{base}/map/"), "rel": "alternate", "type": "text/html", "title": "村庄地图 web map"},
@@ -517,13 +532,23 @@ pub async fn landing(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/conformance",
+    tag = "features",
+    summary = "符合的标准 / conformance classes",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Conformance, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn conformance() -> Response {
     json_response(
         "application/json",
         json!({"conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         ]}),
     )
@@ -548,6 +573,17 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections",
+    tag = "features",
+    summary = "数据集（图层与方案片区）/ the collections",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Collections, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn collections(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -576,6 +612,20 @@ pub async fn collections(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections/{id}",
+    tag = "features",
+    summary = "一个数据集 / one collection",
+    params(
+        ("id" = String, Path, description = "layer name (villages, parcels, greenhouses, facilities, …) or plan-{id}"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Collection, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn collection(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -592,6 +642,26 @@ pub async fn collection(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections/{id}/items",
+    tag = "features",
+    summary = "要素（分页）/ a page of features",
+    params(
+        ("id" = String, Path, description = "layer name or plan-{id}"),
+        ("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat (in the order of bbox-crs)"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS URI of bbox (default CRS84)"),
+        ("crs" = Option<String>, Query, description = "CRS URI of the answer (default CRS84; authority axis order)"),
+        ("limit" = Option<u32>, Query, description = "features per page (default 100; above 10000 is lowered to it)", minimum = 1, maximum = 10000),
+        ("cursor" = Option<i64>, Query, description = "id of the last feature of the previous page (from the next link)"),
+        ("f" = Option<crate::api::schemas::FeatureFormat>, Query, description = "format"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::FeatureCollection, content_type = "application/geo+json", headers(("Content-Crs" = String, description = "the CRS of the geometries"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn items(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -642,6 +712,23 @@ pub async fn items(
     Ok(with_content_crs(json_response(GEOJSON, body), crs))
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections/{id}/items/{fid}",
+    tag = "features",
+    summary = "一个要素 / one feature",
+    params(
+        ("id" = String, Path, description = "layer name or plan-{id}"),
+        ("fid" = String, Path, description = "feature id"),
+        ("crs" = Option<String>, Query, description = "CRS URI of the answer (default CRS84)"),
+        ("f" = Option<crate::api::schemas::FeatureFormat>, Query, description = "format"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Feature, content_type = "application/geo+json", headers(("Content-Crs" = String, description = "the CRS of the geometry"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn item(
     State(state): State<Arc<AppState>>,
     ApiPath((id, fid)): ApiPath<(String, String)>,

@@ -72,6 +72,17 @@ fn load(state: &AppState, parcels: LoadParcels) -> Result<Arc<LocationData>, Api
 }
 
 /// `GET /analysis/service-radii`.
+#[utoipa::path(
+    get,
+    path = "/analysis/service-radii",
+    tag = "analysis",
+    summary = "服务半径 / service radius per facility kind",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::ServiceRadii, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn radii(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -94,19 +105,33 @@ pub async fn radii(
     Ok(json_response("application/json", body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CoverageBody {
+pub(super) struct CoverageBody {
     kind: String,
     radius_m: Option<f64>,
     minutes: Option<f64>,
+    #[schema(schema_with = crate::api::schemas::demand_modes)]
     demand: Option<String>,
+    #[schema(schema_with = crate::api::schemas::distance_modes)]
     distance: Option<String>,
     #[serde(default)]
     service_areas: bool,
 }
 
 /// `POST /analysis/coverage`.
+#[utoipa::path(
+    post,
+    path = "/analysis/coverage",
+    tag = "analysis",
+    summary = "设施覆盖 / who is within reach of a facility kind",
+    request_body(content = CoverageBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::AnalysisReport, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn coverage_handler(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -146,35 +171,52 @@ pub async fn coverage_handler(
     Ok(json_response("application/json", body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct GivenSite {
+pub(super) struct GivenSite {
     name: String,
     lon: f64,
     lat: f64,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LocateBody {
+pub(super) struct LocateBody {
+    #[schema(schema_with = crate::api::schemas::location_models)]
     model: String,
     radius_m: Option<f64>,
     p: Option<usize>,
+    #[schema(schema_with = crate::api::schemas::demand_modes)]
     demand: Option<String>,
+    #[schema(schema_with = crate::api::schemas::candidate_modes)]
     candidates: Option<String>,
     kind: Option<String>,
     capacity: Option<f64>,
     #[serde(default)]
     given: Vec<GivenSite>,
+    #[schema(schema_with = crate::api::schemas::location_methods)]
     method: Option<String>,
     time_limit_s: Option<f64>,
     minutes: Option<f64>,
+    #[schema(schema_with = crate::api::schemas::distance_modes)]
     distance: Option<String>,
     #[serde(default)]
     service_areas: bool,
 }
 
 /// `POST /analysis/locate`.
+#[utoipa::path(
+    post,
+    path = "/analysis/locate",
+    tag = "analysis",
+    summary = "设施选址 / best sites (LSCP, MCLP, p-median, p-center)",
+    request_body(content = LocateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::AnalysisReport, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn locate_handler(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -238,9 +280,9 @@ pub async fn locate_handler(
     Ok(json_response("application/json", body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CentersBody {
+pub(super) struct CentersBody {
     #[serde(default)]
     villages: Vec<String>,
     town: Option<String>,
@@ -248,6 +290,18 @@ struct CentersBody {
 }
 
 /// `POST /analysis/centers`.
+#[utoipa::path(
+    post,
+    path = "/analysis/centers",
+    tag = "analysis",
+    summary = "中心村排序 / rank key-village candidates",
+    request_body(content = CentersBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::AnalysisReport, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn centers_handler(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

@@ -7,6 +7,7 @@
 //! - Plans, tokens and the audit log (`plans`, `auth`).
 //! - Around every route: request checks and problem+json errors (`guard`, `error`), the request
 //!   log and `/health`, `/metrics` (`ops`); the connection loop with timeouts (`server`).
+//! - The OpenAPI 3.1 document at `/api` (`openapi`, the answers' shapes in `schemas`).
 //!
 //! Every route answers from one [`Snapshot`] of the workspace's data, replaced as a whole after
 //! a re-import. Handlers are thin: they parse, run the engine on a blocking thread, serialise.
@@ -22,6 +23,7 @@ pub mod openapi;
 pub mod ops;
 pub mod plan_layers;
 pub mod plans;
+pub mod schemas;
 pub mod server;
 pub mod tiles;
 pub mod villages;
@@ -309,4 +311,35 @@ pub fn router(state: Arc<AppState>) -> Router {
             ops::log_requests,
         ))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route of [`super::router`] is in the OpenAPI document, and nothing else is: the
+    /// routes are read from this file's source, the document from the generated one.
+    #[test]
+    fn every_route_is_documented() {
+        use utoipa::OpenApi;
+        let source = include_str!("mod.rs");
+        let start = source.find("pub fn router").expect("router");
+        let end = source.find("#[cfg(test)]").expect("tests");
+        let body = &source[start..end];
+        let mut routes: Vec<String> = body
+            .split(".route(")
+            .skip(1)
+            .filter_map(|r| r.trim_start().strip_prefix('"'))
+            .filter_map(|r| r.split('"').next())
+            .map(|r| r.replace("{*path}", "{path}"))
+            .collect();
+        routes.sort();
+        let mut documented: Vec<String> = super::openapi::ApiDoc::openapi()
+            .paths
+            .paths
+            .keys()
+            .map(|p| p.replace("{y}.mvt", "{y}"))
+            .collect();
+        documented.sort();
+        assert!(routes.len() > 30, "routes read from the source: {routes:?}");
+        assert_eq!(routes, documented);
+    }
 }

@@ -84,6 +84,17 @@ pub async fn log_requests(
 
 /// `GET /health`: the service answers and which data it serves (no token needed, so load
 /// balancers and monitors can ask).
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "ops",
+    summary = "健康检查 / the service answers (no token needed)",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Health, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security(()),
+)]
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
     let snap = state.snapshot();
     (
@@ -100,6 +111,17 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: Prometheus text exposition (format 0.0.4). Written here rather than with a
 /// metrics crate: a dozen counters in a fixed format do not earn a dependency.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    summary = "Prometheus 指标 / Prometheus metrics",
+    responses(
+        (status = 200, description = "text exposition format 0.0.4", content_type = "text/plain", body = String),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     use std::fmt::Write;
     let m = &state.metrics;

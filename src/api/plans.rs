@@ -165,6 +165,18 @@ fn plan_body(state: &AppState, id: i64, version: Option<i64>) -> Result<(Json, S
 }
 
 /// `GET /plans`.
+#[utoipa::path(
+    operation_id = "plans_list",
+    get,
+    path = "/plans",
+    tag = "plans",
+    summary = "规划方案列表 / the plans",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::PlanList, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let body = blocking(move || {
         let plans = state.plan_store().plans().map_err(ApiError::internal)?;
@@ -181,21 +193,37 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Response, ApiErr
     Ok(json_body(StatusCode::OK, &body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub(super) struct CreateBody {
     name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::plan_sources)]
     from: Option<String>,
     #[serde(default)]
     zoning: Option<Json>,
+    /// Proposal parameters (those of `POST /analysis/zones/propose`) when `from` is `proposal`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     params: serde_json::Map<String, Json>,
     #[serde(default)]
     message: String,
 }
 
 /// `POST /plans`.
+#[utoipa::path(
+    operation_id = "plans_create",
+    post,
+    path = "/plans",
+    tag = "plans",
+    summary = "新建方案 / create a plan (editor)",
+    request_body(content = CreateBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "已创建 / created", body = crate::api::schemas::Plan, content_type = "application/json", headers(("Location" = String, description = "/plans/{id}"), ("ETag" = String, description = "the plan version"))),
+        crate::api::schemas::Problems,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -276,6 +304,23 @@ pub async fn create(
 }
 
 /// `GET /plans/{id}`.
+#[utoipa::path(
+    operation_id = "plans_show",
+    get,
+    path = "/plans/{id}",
+    tag = "plans",
+    summary = "方案（当前版本）/ a plan at its head",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag held: 304 when unchanged"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Plan, content_type = "application/json", headers(("ETag" = String, description = "the plan version"))),
+        (status = 304, description = "未变化 / unchanged"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn show(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<i64>,
@@ -292,9 +337,9 @@ pub async fn show(
     Ok(with_etag(json_body(StatusCode::OK, &body), &etag))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EditBody {
+pub(super) struct EditBody {
     edits: Vec<Edit>,
     #[serde(default)]
     message: String,
@@ -305,6 +350,23 @@ struct EditBody {
 const MAX_EDITS: usize = 5_000;
 
 /// `PATCH /plans/{id}`.
+#[utoipa::path(
+    operation_id = "plans_edit",
+    patch,
+    path = "/plans/{id}",
+    tag = "plans",
+    summary = "编辑方案 / edit a plan (editor, If-Match)",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("If-Match" = String, Header, description = "the ETag of the version edited (428 without, 412 when stale)"),
+    ),
+    request_body(content = EditBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Plan, content_type = "application/json", headers(("ETag" = String, description = "the new version"))),
+        crate::api::schemas::Problems,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn edit(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -371,6 +433,22 @@ fn written(
 }
 
 /// `DELETE /plans/{id}`.
+#[utoipa::path(
+    operation_id = "plans_delete",
+    delete,
+    path = "/plans/{id}",
+    tag = "plans",
+    summary = "删除方案 / delete a plan (admin, If-Match)",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("If-Match" = String, Header, description = "the ETag of the head"),
+    ),
+    responses(
+        (status = 204, description = "已删除 / deleted (its versions stay in the workspace)"),
+        crate::api::schemas::Problems,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -398,6 +476,20 @@ pub async fn delete(
 }
 
 /// `GET /plans/{id}/versions`.
+#[utoipa::path(
+    get,
+    path = "/plans/{id}/versions",
+    tag = "plans",
+    summary = "方案版本 / the versions of a plan",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::PlanVersions, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn versions(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<i64>,
@@ -424,6 +516,21 @@ pub async fn versions(
 }
 
 /// `GET /plans/{id}/versions/{version}`.
+#[utoipa::path(
+    get,
+    path = "/plans/{id}/versions/{version}",
+    tag = "plans",
+    summary = "方案的某一版本 / a plan at one version",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("version" = i64, Path, description = "version number"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Plan, content_type = "application/json", headers(("ETag" = String, description = "this version"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn show_version(
     State(state): State<Arc<AppState>>,
     ApiPath((id, version)): ApiPath<(i64, i64)>,
@@ -433,6 +540,22 @@ pub async fn show_version(
 }
 
 /// `GET /plans/{id}/diff?from=A&to=B` (`to` defaults to the head, `from` to the version before).
+#[utoipa::path(
+    get,
+    path = "/plans/{id}/diff",
+    tag = "plans",
+    summary = "版本比较 / what changed between two versions",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("from" = Option<i64>, Query, description = "older version (default: the one before to)", minimum = 1),
+        ("to" = Option<i64>, Query, description = "newer version (default: the head)", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::PlanDiff, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn diff(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<i64>,
@@ -462,13 +585,29 @@ pub async fn diff(
     Ok(json_body(StatusCode::OK, &body))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RestoreBody {
+pub(super) struct RestoreBody {
     version: i64,
 }
 
 /// `POST /plans/{id}/restore`.
+#[utoipa::path(
+    post,
+    path = "/plans/{id}/restore",
+    tag = "plans",
+    summary = "恢复旧版本 / restore a version as the new head (editor, If-Match)",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("If-Match" = String, Header, description = "the ETag of the head"),
+    ),
+    request_body(content = RestoreBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::Plan, content_type = "application/json", headers(("ETag" = String, description = "the new version"))),
+        crate::api::schemas::Problems,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn restore(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -495,6 +634,22 @@ pub async fn restore(
 }
 
 /// `GET /plans/{id}/export?format=…`.
+#[utoipa::path(
+    get,
+    path = "/plans/{id}/export",
+    tag = "plans",
+    summary = "导出方案 / export the zones (GeoJSON, GeoPackage, Shapefile, CSV)",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("format" = Option<crate::api::schemas::ExportFormat>, Query, description = "geojson (default), gpkg, shp, csv (members), stats"),
+        ("version" = Option<i64>, Query, description = "version (default: the head)"),
+    ),
+    responses(
+        (status = 200, description = "下载 / the file (Content-Disposition: attachment)", content(("application/geo+json"), ("application/geopackage+sqlite3"), ("application/zip"), ("text/csv"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn export(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<i64>,
@@ -545,6 +700,24 @@ pub async fn export(
 
 /// `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4[&version=]`: the
 /// one-zone-one-plan sheet, or without `zone` the county overview.
+#[utoipa::path(
+    get,
+    path = "/plans/{id}/sheet",
+    tag = "plans",
+    summary = "一片一规划图 / the one-zone-one-plan sheet",
+    params(
+        ("id" = i64, Path, description = "plan id"),
+        ("zone" = Option<String>, Query, description = "zone id (e.g. Z001); without it the county overview"),
+        ("format" = Option<crate::api::schemas::SheetFormat>, Query, description = "pdf (default), svg or png"),
+        ("paper" = Option<crate::api::schemas::Paper>, Query, description = "a3 (default) or a4"),
+        ("version" = Option<i64>, Query, description = "version (default: the head)"),
+    ),
+    responses(
+        (status = 200, description = "图纸 / the sheet", content(("application/pdf"), ("image/svg+xml"), ("image/png"))),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn sheet(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<i64>,
@@ -613,6 +786,20 @@ pub async fn sheet(
 }
 
 /// `GET /audit?limit=100`.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "plans",
+    summary = "审计日志 / the audit log (admin)",
+    params(
+        ("limit" = Option<u32>, Query, description = "entries, newest first (1–10000, default 100)", minimum = 1, maximum = 10000),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::AuditLog, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,

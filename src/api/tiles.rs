@@ -153,6 +153,20 @@ fn field_type_name(t: FieldType) -> &'static str {
 }
 
 /// `GET /tiles/{layer}`: TileJSON 3.0.0.
+#[utoipa::path(
+    get,
+    path = "/tiles/{id}",
+    tag = "tiles",
+    summary = "矢量瓦片 TileJSON / TileJSON 3.0 of a layer",
+    params(
+        ("id" = String, Path, description = "layer name or plan-{id}"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::TileJson, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn tilejson(
     State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
@@ -200,6 +214,26 @@ pub async fn tilejson(
 }
 
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
+#[utoipa::path(
+    get,
+    path = "/tiles/{id}/{z}/{x}/{y}.mvt",
+    tag = "tiles",
+    summary = "矢量瓦片 / a Mapbox Vector Tile",
+    params(
+        ("id" = String, Path, description = "layer name or plan-{id}"),
+        ("z" = u8, Path, description = "zoom (0–22)", minimum = 0, maximum = 22),
+        ("x" = u32, Path, description = "column"),
+        ("y" = u32, Path, description = "row"),
+        ("If-None-Match" = Option<String>, Header, description = "an ETag of this tile: 304 when unchanged"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile", headers(("ETag" = String, description = "changes with the data"), ("Cache-Control" = String, description = "max-age=60"))),
+        (status = 204, description = "瓦片为空或低于最小级别 / nothing in this tile, or below the layer's minimum zoom"),
+        (status = 304, description = "未变化 / unchanged since the ETag given"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn tile(
     State(state): State<Arc<AppState>>,
     ApiPath((id, z, x, y)): ApiPath<(String, String, String, String)>,

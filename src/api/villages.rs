@@ -55,6 +55,18 @@ fn summary(layer: &ServedLayer, slot: usize) -> serde_json::Map<String, Json> {
 }
 
 /// `GET /villages`.
+#[utoipa::path(
+    operation_id = "villages_list",
+    get,
+    path = "/villages",
+    tag = "villages",
+    summary = "村庄列表 / every village (search, fly-to)",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::VillageList, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
@@ -72,6 +84,20 @@ pub async fn list(
 }
 
 /// `GET /villages/{code}`.
+#[utoipa::path(
+    get,
+    path = "/villages/{code}",
+    tag = "villages",
+    summary = "村庄档案 / one village with its statistics",
+    params(
+        ("code" = String, Path, description = "12-digit village code"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::VillageProfile, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn profile(
     State(state): State<Arc<AppState>>,
     ApiPath(code): ApiPath<String>,

@@ -14,11 +14,27 @@ use super::features::json_response;
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 
-/// `GET /map/config.json`: the title and the optional basemap of the web map.
+/// `GET /map/config.json`: the title and the optional basemap of the web map, and who may read
+/// (`"viewer"`: the map asks for a token before it loads any data).
+#[utoipa::path(
+    get,
+    path = "/map/config.json",
+    tag = "map",
+    summary = "地图配置 / the web map configuration",
+    responses(
+        (status = 200, description = "OK", body = crate::api::schemas::MapConfig, content_type = "application/json"),
+        crate::api::schemas::Problems,
+    ),
+    security(()),
+)]
 pub async fn config(State(state): State<Arc<AppState>>) -> Response {
+    let read = match state.read_access {
+        crate::auth::ReadAccess::Public => "public",
+        crate::auth::ReadAccess::Viewer => "viewer",
+    };
     json_response(
         "application/json",
-        json!({"title": state.title, "basemap": state.basemap}),
+        json!({"title": state.title, "basemap": state.basemap, "read": read}),
     )
 }
 
@@ -70,16 +86,52 @@ fn asset(path: &str) -> Result<Response, ApiError> {
 }
 
 /// `GET /map/` (the page; query strings such as `?layer=parcels` are read by the page).
+#[utoipa::path(
+    get,
+    path = "/map/",
+    tag = "map",
+    summary = "网页地图 / the web map",
+    responses(
+        (status = 200, description = "the page", content_type = "text/html", body = String),
+        crate::api::schemas::Problems,
+    ),
+    security(()),
+)]
 pub async fn index() -> Result<Response, ApiError> {
     asset("index.html")
 }
 
 /// `GET /map/{*path}`.
+#[utoipa::path(
+    get,
+    path = "/map/{path}",
+    tag = "map",
+    summary = "网页地图文件 / a file of the web map (scripts, styles, icons)",
+    params(
+        ("path" = String, Path, description = "file path under /map/"),
+    ),
+    responses(
+        (status = 200, description = "the file", content(("text/javascript"), ("text/css"), ("image/svg+xml"), ("image/png"), ("application/json"), ("font/woff2"), ("text/html"))),
+        crate::api::schemas::Problems,
+    ),
+    security(()),
+)]
 pub async fn file(ApiPath(path): ApiPath<String>) -> Result<Response, ApiError> {
     asset(&path)
 }
 
 /// `GET /map` → `/map/` (relative asset URLs need the trailing slash).
+#[utoipa::path(
+    get,
+    path = "/map",
+    tag = "map",
+    summary = "→ /map/",
+    responses(
+        (status = 308, description = "to /map/", headers(("Location" = String, description = "/map/"))),
+        crate::api::schemas::Problems,
+    ),
+    security(()),
+)]
 pub async fn redirect() -> Response {
     (
         StatusCode::PERMANENT_REDIRECT,

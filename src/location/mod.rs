@@ -1393,7 +1393,7 @@ fn location_json(
 // Key-village ranking
 
 /// Weights of the four parts of a candidate's score (normalised to sum 1).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CenterWeights {
     pub strength: f64,

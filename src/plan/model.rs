@@ -66,7 +66,7 @@ impl ZoneType {
 }
 
 /// A shared facility the plan assigns to a zone (existing or planned), sited at a member village.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFacility {
     /// e.g. 农事服务中心, 冷库, 共富工坊 (same kinds as the facilities layer).
@@ -164,7 +164,7 @@ pub struct Catalogue {
 }
 
 /// One change to a plan (the `op` field names it in JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Edit {
     /// Moves a village (and the non-village members lying in it) to zone `to`; `to: null`

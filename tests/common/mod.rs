@@ -109,6 +109,17 @@ impl Server {
 
     /// With more `serve` options.
     pub fn start_with(workspace: &Path, extra: &[&str]) -> Server {
+        Server::spawn(workspace, extra, std::process::Stdio::inherit())
+    }
+
+    /// With its log (standard error: one line per request) written to `log` instead of the
+    /// test's output.
+    pub fn start_logged(workspace: &Path, extra: &[&str], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the server log");
+        Server::spawn(workspace, extra, file.into())
+    }
+
+    fn spawn(workspace: &Path, extra: &[&str], stderr: std::process::Stdio) -> Server {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_liancun"))
             .args([
@@ -120,7 +131,7 @@ impl Server {
             ])
             .args(extra)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start liancun serve");
         let mut first_line = String::new();
