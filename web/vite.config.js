@@ -3,7 +3,7 @@
 // Production: `npm run build` writes web/dist/ with every asset URL relative (`base: './'`), so the
 // Rust server can embed the folder and serve it under /map/ (build.rs embeds web/dist/).
 // Development: `npm run dev` serves the page at http://127.0.0.1:5173/map/ (same path as in
-// production) and proxies the API (tiles, villages, collections, analysis, plans) to a running
+// production) and proxies the API (tiles, villages, collections, analysis, plans, auth) to a running
 // `liancun serve` (LIANCUN_URL, default http://127.0.0.1:8787). The Host header is kept
 // (changeOrigin: false) because the server builds the absolute tile URLs of its TileJSON from it,
 // so tiles also go through this proxy.
@@ -31,6 +31,7 @@ export default defineConfig(({ command }) => ({
       '/collections': proxy,
       '/analysis': proxy,
       '/plans': proxy,
+      '/auth': proxy,
       '/map/config.json': proxy,
     },
   },

@@ -9,8 +9,13 @@
 // visible layers, ?mode=town|industry|strong the village colouring, ?lang=en the language. A zoning
 // (片区方案, zones.js) and a facility analysis (设施分析, facilities.js) live in the page only: the
 // "by zone" and "by coverage" colourings are not put in the URL. A saved plan (规划方案, plans.js)
-// is shown like a zoning, one of the two at a time; the plan last opened and the editor token are
+// is shown like a zoning, one of the two at a time; the plan last opened and the token are
 // remembered in localStorage.
+//
+// Sign-in (auth.js): a server run with `--read viewer` answers every read with 401 unless it
+// carries a token, so start() reads /map/config.json (public) first and, when it says
+// `"read": "viewer"`, waits for a valid token before it asks for anything else. The token goes
+// with every request to the server: getJson (api.js) and MapLibre's tiles (transformRequest).
 //
 // Colourings: the user's own (town / industry / strong, `baseMode`) and two that come with a result,
 // "zone" and "coverage". The latest result takes the colouring (a zoning → by zone, a coverage or
@@ -23,7 +28,8 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import './style.css';
 
-import { getConfig, getTileJson, getVillages } from './api.js';
+import { getConfig, getTileJson, getVillages, mapRequest, setReadAccess } from './api.js';
+import { SignIn } from './auth.js';
 import { applyStatic, fmt, getLang, onLangChange, setLang, t, tv } from './i18n.js';
 import {
   addLayers, baseStyle, clearFacilities, clearZoning, DATA_LAYERS, FAC_AREA_LAYER, FAC_NEW_SITE_LAYER,
@@ -77,6 +83,8 @@ let visible = new Set(LIST_ORDER);
 const layerParam = params.get('layers') ?? params.get('layer');
 if (layerParam) visible = new Set(layerParam.split(',').map((s) => s.trim()).filter((s) => LIST_ORDER.includes(s)));
 
+const signIn = new SignIn({ onAccess: reloadTiles });
+Object.defineProperty(app, 'who', { get: () => signIn.who, enumerable: true });
 const legend = new Legend();
 const panel = new VillagePanel({ onClose: () => select(null) });
 const search = new SearchBox({ onPick: (v) => select(v.code, { fit: true }) });
@@ -138,10 +146,15 @@ function updateTitle() {
   document.title = title;
 }
 
+/** The language buttons: the header's, and the sign-in form's (the header is behind it). */
+const LANG_BUTTONS = ['lang-switch', 'signin-lang'];
+
 function updateLangButton() {
-  const b = document.getElementById('lang-switch');
-  b.textContent = t('langButton');
-  b.title = t('langButtonTitle');
+  for (const id of LANG_BUTTONS) {
+    const b = document.getElementById(id);
+    b.textContent = t('langButton');
+    b.title = t('langButtonTitle');
+  }
 }
 
 function setUrlParam(key, value) {
@@ -399,14 +412,27 @@ function reportFailures(failures) {
   }
 }
 
+/** Reloads the tiles of the data layers: after a sign-in, the ones refused before come now. */
+function reloadTiles() {
+  const map = app.map;
+  if (!map?.getStyle()) return;
+  for (const l of Object.keys(app.layers)) if (map.getSource(l)) map.refreshTiles(l);
+}
+
 async function start() {
   const failures = [];
-  const [config, list, ...tjs] = await Promise.all([
-    getConfig().catch((e) => {
-      // No config is fine (defaults); a broken server is worth saying.
-      if (e?.status !== 404) failures.push({ err: e, what: () => t('errConfig') });
-      return {};
-    }),
+  // The config first: it says whether reads need a token (then nothing else goes before one).
+  const config = await getConfig().catch((e) => {
+    // No config is fine (defaults); a broken server is worth saying.
+    if (e?.status !== 404) failures.push({ err: e, what: () => t('errConfig') });
+    return {};
+  });
+  if (config && typeof config.title === 'string' && config.title.trim()) customTitle = config.title.trim();
+  updateTitle();
+  setReadAccess(config?.read);
+  await signIn.start(config?.read);
+
+  const [list, ...tjs] = await Promise.all([
     getVillages().catch((e) => {
       failures.push({ err: e, what: () => t('errVillagesList') });
       return null;
@@ -414,9 +440,6 @@ async function start() {
     ...DATA_LAYERS.map((l) => loadTileJson(l, failures)),
   ]);
   reportFailures(failures);
-
-  if (config && typeof config.title === 'string' && config.title.trim()) customTitle = config.title.trim();
-  updateTitle();
   updateLangButton();
 
   DATA_LAYERS.forEach((l, i) => {
@@ -440,6 +463,7 @@ async function start() {
         ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: viewPadding() } }
         : DEFAULT_VIEW),
       maxZoom: 18,
+      transformRequest: mapRequest,
       dragRotate: false,
       pitchWithRotate: false,
       touchPitch: false,
@@ -458,6 +482,8 @@ async function start() {
 
   let lastMapError = 0;
   map.on('error', (e) => {
+    // A tile refused (401): the token was revoked, or the tile was asked for before a sign-in.
+    if (e?.error?.status === 401) return signIn.tileRefused();
     const msg = e?.error?.message ?? String(e?.error ?? e);
     console.warn('map error', msg);
     const now = Date.now();
@@ -535,14 +561,17 @@ document.getElementById('panel-body').addEventListener('keydown', (e) => {
   if (row && e.key === 'Enter' && !e.target.closest('button')) select(row.dataset.village, { fit: true });
 });
 
-document.getElementById('lang-switch').addEventListener('click', () => {
-  setLang(getLang() === 'zh' ? 'en' : 'zh');
-  setUrlParam('lang', getLang() === 'en' ? 'en' : null);
-});
+for (const id of LANG_BUTTONS) {
+  document.getElementById(id).addEventListener('click', () => {
+    setLang(getLang() === 'zh' ? 'en' : 'zh');
+    setUrlParam('lang', getLang() === 'en' ? 'en' : null);
+  });
+}
 
 onLangChange(() => {
   updateTitle();
   updateLangButton();
+  signIn.render();
   layerList?.render();
   legend.render();
   panel.render();

@@ -8,8 +8,10 @@
 // 片区方案 card's result, a new result there takes the map back (the plan stays loaded here, with
 // a button to show it again).
 //
-// Writes need an editor token (`Authorization: Bearer …`, kept in localStorage); without one the
-// card is read-only and says how to get one. Every write sends the ETag of the version shown as
+// Writes need an editor token (`Authorization: Bearer …`); without one the card is read-only and
+// says how to get one. It is the one token of the page (api.js getToken/setToken): the sign-in
+// of a server run with `--read viewer` (auth.js) fills it too, a viewer token leaves the card
+// read-only, and 清除 here is 退出登录 there. Every write sends the ETag of the version shown as
 // If-Match: a 412 (someone else saved meanwhile) reloads the plan with a toast; a 422 names the
 // edit at fault. After every write the plan, its warnings, outlines and statistics are redrawn.
 //
@@ -18,8 +20,8 @@
 // edited in the zone's detail in the side panel.
 import { Popup } from 'maplibre-gl';
 import {
-  ApiError, createPlan, editPlan, getJson, getPlan, getPlanVersions, listPlans, planExportUrl, planSheetUrl, restorePlan,
-  whoAmI,
+  ApiError, createPlan, editPlan, getBlob, getJson, getPlan, getPlanVersions, getToken, listPlans, onTokenChange, planExportUrl,
+  planSheetUrl, readNeedsToken, restorePlan, setToken as saveToken, whoAmI,
 } from './api.js';
 import { fmt, getLang, pickLang, t, tv } from './i18n.js';
 import { escapeHtml, incomeHtml, statRow, unit } from './panel.js';
@@ -29,7 +31,6 @@ import {
   buildZoning, constraintName, hasViolations, isStrong, requestErrorText, shorten, swatch, tn, UNASSIGNED, violationText,
 } from './zones.js';
 
-const TOKEN_KEY = 'liancun.token';
 const PLAN_KEY = 'liancun.plan';
 const EXPORTS = [
   ['geojson', 'planExportGeojson'],
@@ -122,7 +123,6 @@ export class PlansCard {
     this.downloadsEl = document.getElementById('plans-downloads');
     Object.assign(this, { villages, onZoning, onPick, onOpen, zonesParams, currentZoning, onChooserClose });
 
-    this.token = stored(TOKEN_KEY) ?? '';
     this.who = null; // GET /auth/whoami for this.token (null: not checked yet)
     this.plans = null; // GET /plans answer's list (null: not loaded)
     this.plan = null; // the plan loaded (GET /plans/{id} or a write's answer)
@@ -141,9 +141,12 @@ export class PlansCard {
     this.toggle.addEventListener('click', () => this.setOpen(this.card.classList.contains('collapsed')));
     this.tokenForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      this.setToken(this.tokenInput.value);
+      // 保存 with nothing typed is no 清除: under `--read viewer` that would sign out.
+      if (this.tokenInput.value.trim()) this.setToken(this.tokenInput.value);
+      else this.tokenInput.focus();
     });
     document.getElementById('plans-token-clear').addEventListener('click', () => this.setToken(''));
+    onTokenChange((_, reason) => this.tokenChanged(reason));
     this.tokenInput.addEventListener('input', () => this.tokenInput.classList.remove('invalid'));
     this.select.addEventListener('change', () => {
       if (this.select.value) this.load(this.select.value);
@@ -173,6 +176,13 @@ export class PlansCard {
     this.historyEl.addEventListener('click', (e) => {
       const b = e.target.closest('[data-restore]');
       if (b) this.restore(Number(b.dataset.restore));
+    });
+    // Under `--read viewer` a plain link would go without the token (401): fetch the file with it.
+    this.downloadsEl.addEventListener('click', (e) => {
+      const a = e.target.closest('a.pd-link');
+      if (!a || !readNeedsToken() || !getToken()) return;
+      e.preventDefault();
+      this.download(a);
     });
     this.downloadsEl.addEventListener('change', (e) => {
       if (e.target.matches('[data-sheet-zone]')) {
@@ -208,6 +218,11 @@ export class PlansCard {
     return !this.card.classList.contains('collapsed');
   }
 
+  /** The page's token (api.js), '' if none. */
+  get token() {
+    return getToken();
+  }
+
   get canEdit() {
     return Boolean(this.token) && (this.who?.can_edit ?? true);
   }
@@ -226,13 +241,9 @@ export class PlansCard {
         this.setAdjusting(false);
       }
     } catch (e) {
-      if (token !== this.token || e?.status !== 401) return;
-      this.token = '';
-      this.who = { bad: true };
-      store(TOKEN_KEY, '');
-      this.tokenBox.open = true;
-      this.tokenInput.classList.add('invalid');
-      this.setAdjusting(false);
+      // A bad token is dropped for the whole page (tokenChanged redraws the card).
+      if (token === this.token && e?.status === 401) saveToken('', { reason: 'rejected' });
+      return;
     }
     this.render();
     if (this.shown) this.onZoning(this.zoning);
@@ -252,12 +263,21 @@ export class PlansCard {
     if (open) this.refreshList({ autoload: true });
   }
 
+  /** The card's 保存 / 清除: stores the token for the whole page (or clears it). */
   setToken(value) {
-    this.token = String(value ?? '').trim();
-    this.who = null;
-    store(TOKEN_KEY, this.token);
+    const before = this.token;
+    saveToken(value);
+    if (this.token === before) this.tokenChanged(null); // unchanged: no event, but the form is done
+  }
+
+  /**
+   * The token changed, here or elsewhere (sign-in, 退出登录, another tab); `reason` 'rejected':
+   * the server refused it (401), so the card says so.
+   */
+  tokenChanged(reason) {
+    this.who = reason === 'rejected' ? { bad: true } : null;
     this.tokenInput.value = '';
-    this.tokenInput.classList.remove('invalid');
+    this.tokenInput.classList.toggle('invalid', reason === 'rejected');
     if (!this.canEdit) this.setAdjusting(false);
     this.tokenBox.open = !this.canEdit;
     this.render();
@@ -364,7 +384,7 @@ export class PlansCard {
     const plan = this.plan;
     const abort = this.begin('save');
     try {
-      const next = await editPlan(plan.id, plan.etag, edits, this.token, { signal: abort.signal });
+      const next = await editPlan(plan.id, plan.etag, edits, { signal: abort.signal });
       await this.showPlan(next, abort.signal);
       this.flash(t('planSaved', { v: fmt(next.version) }));
       return true;
@@ -382,7 +402,7 @@ export class PlansCard {
     const plan = this.plan;
     const abort = this.begin('save');
     try {
-      const next = await restorePlan(plan.id, plan.etag, version, this.token, { signal: abort.signal });
+      const next = await restorePlan(plan.id, plan.etag, version, { signal: abort.signal });
       await this.showPlan(next, abort.signal);
       this.flash(t('planRestored', { from: fmt(version), v: fmt(next.version) }));
     } catch (e) {
@@ -413,7 +433,7 @@ export class PlansCard {
     }
     const abort = this.begin('create');
     try {
-      const plan = await createPlan(body, this.token, { signal: abort.signal });
+      const plan = await createPlan(body, { signal: abort.signal });
       this.showNewForm(false);
       await this.showPlan(plan, abort.signal);
       this.renderSelect();
@@ -451,6 +471,38 @@ export class PlansCard {
       toast(t('planRefused', { detail: `${constraint}${detail}` }), { timeout: 15000 });
     } else {
       toast(requestErrorText(e, what));
+    }
+  }
+
+  /**
+   * A download link followed with the token (`--read viewer`): an export is saved under the
+   * server's file name, a sheet opened in a new tab like the plain link would.
+   */
+  async download(a) {
+    if (a.classList.contains('busy')) return;
+    // The tab is opened on the click itself: after the await a popup blocker would stop it.
+    const tab = a.target === '_blank' ? window.open('', '_blank') : null;
+    a.classList.add('busy');
+    try {
+      const { blob, filename } = await getBlob(a.href);
+      const url = URL.createObjectURL(blob);
+      if (tab) {
+        tab.location.href = url;
+      } else {
+        const save = document.createElement('a');
+        save.href = url;
+        save.download = filename ?? `plan-${this.plan?.id ?? ''}`;
+        document.body.append(save);
+        save.click();
+        save.remove();
+      }
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      tab?.close();
+      console.warn(e);
+      toast(requestErrorText(e, t('errPlanDownload')));
+    } finally {
+      a.classList.remove('busy');
     }
   }
 

@@ -15,9 +15,9 @@
 // LIANCUN_TOKEN: an editor token of the server's workspace (`liancun token create -w W.gpkg
 // --role editor --name …`, the last word it prints). Without it the plan steps stop after checking
 // that the 规划方案 card is read-only.
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { CHROMIUM_PATH, Failure, fail, launch, mapSettled, reporter, waitFor } from './common.mjs';
 
 const [baseArg, shotArg] = process.argv.slice(2);
 if (!baseArg || !shotArg) {
@@ -32,36 +32,7 @@ const facilitiesShotPath = shotPath.replace(/(\.png)?$/i, '-facilities.png');
 const plansShotPath = shotPath.replace(/(\.png)?$/i, '-plans.png');
 const token = (process.env.LIANCUN_TOKEN ?? '').trim();
 
-// WebGL in headless Chromium: ANGLE on SwiftShader (software Vulkan). Chromium 156 falls back to
-// it by itself when there is no GPU, but the fallback is deprecated upstream, so ask for it
-// explicitly; --enable-unsafe-swiftshader keeps WebGL allowed on the software renderer.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--disable-sync',
-  '--no-first-run',
-  '--mute-audio',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist',
-];
-
-let passed = 0;
-const t0 = Date.now();
-const log = (msg) => console.log(`[browser ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
-class Failure extends Error {}
-const fail = (msg) => {
-  throw new Failure(msg);
-};
-const ok = (msg) => {
-  passed += 1;
-  log(`ok   ${msg}`);
-};
+const { log, ok, passed } = reporter('browser');
 
 const problems = []; // console errors and uncaught exceptions
 let browser;
@@ -72,39 +43,13 @@ let expectFacilityError = false;
 let expectStale = false; // a plan edit based on a version someone else replaced: 412
 let expectBadToken = false; // step 19: a bad token's whoami answers 401
 
-async function waitFor(page, fn, arg, timeout, what) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch {
-    fail(`timed out after ${timeout / 1000} s waiting for ${what}`);
-  }
-}
-
-/** Resolves once the map is idle (no camera movement, tiles loaded). */
-function mapSettled(page) {
-  return page.evaluate(
-    () =>
-      new Promise((res) => {
-        const m = window.__liancun.map;
-        const done = () => requestAnimationFrame(() => res());
-        if (!m.isMoving() && m.loaded() && m.areTilesLoaded()) done();
-        else m.once('idle', done);
-        setTimeout(res, 15000);
-      }),
-  );
-}
-
 async function panelText(page, testid) {
   return page.locator(`[data-testid="${testid}"]`).first().textContent({ timeout: 5000 });
 }
 
 async function run() {
-  log(`Chromium ${process.env.CHROMIUM_PATH || '/usr/bin/chromium'}, page ${pageUrl}`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  log(`Chromium ${CHROMIUM_PATH}, page ${pageUrl}`);
+  browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'zh-CN' });
   page.setDefaultTimeout(20000);
 
@@ -803,7 +748,7 @@ const guard = setTimeout(() => {
 
 try {
   await run();
-  console.log(`browser: ${passed} passed, 0 failed`);
+  console.log(`browser: ${passed()} passed, 0 failed`);
   await browser?.close();
   clearTimeout(guard);
   process.exit(0);
@@ -812,7 +757,7 @@ try {
   if (problems.length && !(e instanceof Failure && /browser error/.test(e.message))) {
     console.error(`[browser] browser errors seen:\n  ${problems.join('\n  ')}`);
   }
-  console.log(`browser: ${passed} passed, 1 failed`);
+  console.log(`browser: ${passed()} passed, 1 failed`);
   await browser?.close().catch(() => {});
   clearTimeout(guard);
   process.exit(1);
