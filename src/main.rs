@@ -1005,37 +1005,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Err(e) => return location_failure(e),
             };
             write_service_areas(areas.as_deref(), &mut body)?;
-            let farthest = format!("farthest_{}", distance.unit());
+            let farthest = format!("allocated_farthest_{}", distance.unit());
+            let radius_key = if distance == Distance::Time {
+                "minutes"
+            } else {
+                "radius_m"
+            };
+            let cell = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
             match format {
                 Format::Json => {
                     write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
                 }
                 Format::Csv => {
-                    let mut text =
-                        format!("name,existing,village,lon,lat,served_population,{farthest}\n");
+                    let mut text = format!(
+                        "name,existing,village,lon,lat,allocated_population,{farthest},{radius_key},covered_population\n"
+                    );
                     for f in body["facilities"].as_array().into_iter().flatten() {
                         text.push_str(&format!(
-                            "{},{},{},{},{},{},{}\n",
+                            "{},{},{},{},{},{},{},{},{}\n",
                             csv_field(f["name"].as_str().unwrap_or("")),
                             f["existing"],
                             csv_field(f["village"].as_str().unwrap_or("")),
                             f["point"][0],
                             f["point"][1],
-                            f["served_population"],
-                            f[&farthest]
+                            cell(&f["allocated_population"]),
+                            cell(&f[&farthest]),
+                            cell(&f[radius_key]),
+                            cell(&f["covered_population"]),
                         ));
                     }
                     write_output(out.as_deref(), &text)?;
                 }
             }
+            let unit = body["objective_unit"].as_str().unwrap_or("");
             eprintln!(
-                "{}: 目标值 {} ，差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {}, gap {:.4} %, {}",
+                "{}: 目标值 {} {unit}（界 {} {unit}），差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {} {unit} (bound {} {unit}), gap {:.4} %, {}",
                 body["model"].as_str().unwrap_or(""),
                 body["objective"],
+                body["bound"],
                 body["gap"].as_f64().unwrap_or(0.0) * 100.0,
                 body["method"].as_str().unwrap_or(""),
                 body["seconds"].as_f64().unwrap_or(0.0),
                 body["objective"],
+                body["bound"],
                 body["gap"].as_f64().unwrap_or(0.0) * 100.0,
                 body["method"].as_str().unwrap_or("")
             );

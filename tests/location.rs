@@ -41,7 +41,7 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
     assert_eq!(sites.len(), 12);
     let served: f64 = sites
         .iter()
-        .map(|f| f["served_population"].as_f64().unwrap())
+        .map(|f| f["allocated_population"].as_f64().unwrap())
         .sum();
     let villages = run_json(&["stats", "-w", w, "--format", "json"]);
     let total_pop: f64 = villages["villages"]
@@ -161,7 +161,7 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["farthest_m"].as_f64().unwrap())
+        .map(|f| f["allocated_farthest_m"].as_f64().unwrap())
         .fold(0.0, f64::max);
     assert!(
         (worst - pc["objective"].as_f64().unwrap()).abs() < 0.5,
@@ -775,4 +775,114 @@ mod http {
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
+}
+
+/// One radius rule for coverage and site selection: the demo's 养老服务中心 carry their own
+/// 2,000 m radius while the table says 1,000 m. Coverage and MCLP with no new site must count
+/// the same people, more sites must never count fewer, and new sites take the table's radius.
+#[test]
+fn coverage_and_mclp_follow_one_radius_rule() {
+    let ws = demo_workspace("location_radius_rule");
+    let w = ws.to_str().unwrap();
+    let kind = "养老服务中心";
+    let cov = run_json(&["coverage", "-w", w, "--kind", kind]);
+    let covered = cov["totals"]["covered_population"].as_f64().unwrap();
+    let own: Vec<f64> = cov["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["radius_from"], "facility radius_m", "{f}");
+            f["radius_m"].as_f64().unwrap()
+        })
+        .collect();
+    assert!(own.iter().all(|&r| r == 2000.0), "{own:?}");
+    // Every facility has the same radius, so the answer names it (not the table's 1,000 m).
+    assert_eq!(
+        cov["radius_m"].as_f64(),
+        Some(2000.0),
+        "{}",
+        cov["radius_m"]
+    );
+
+    let none_new = run_json(&["locate", "mclp", "-w", w, "--kind", kind, "--p", "0"]);
+    assert_eq!(none_new["objective_unit"], "persons");
+    let by_mclp = none_new["covered_population"].as_f64().unwrap();
+    assert!(
+        (by_mclp - covered).abs() < 0.5
+            && (none_new["objective"].as_f64().unwrap() - covered).abs() < 0.5,
+        "coverage {covered} vs MCLP without new sites {by_mclp}"
+    );
+    // The same villages are left out, by the same rule (under half the population reached).
+    let codes = |j: &Json| {
+        let mut c: Vec<String> = j["uncovered_villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        c.sort();
+        c
+    };
+    assert_eq!(codes(&cov), codes(&none_new));
+    for f in none_new["facilities"].as_array().unwrap() {
+        assert_eq!(
+            (f["radius_m"].as_f64(), f["existing"].as_bool()),
+            (Some(2000.0), Some(true)),
+            "{f}"
+        );
+        // Allocation (nearest site) and coverage (within its radius) are named apart.
+        assert!(f["allocated_population"].is_number() && f["covered_population"].is_number());
+        assert!(f["served_population"].is_null(), "{f}");
+    }
+
+    let three_new = run_json(&["locate", "mclp", "-w", w, "--kind", kind, "--p", "3"]);
+    let more = three_new["objective"].as_f64().unwrap();
+    assert!(
+        more >= covered,
+        "3 new sites cover {more} < {covered} with none"
+    );
+    for f in three_new["facilities"].as_array().unwrap() {
+        let expected = if f["existing"] == true {
+            (2000.0, "facility radius_m")
+        } else {
+            (1000.0, "service radius table")
+        };
+        assert_eq!(
+            (
+                f["radius_m"].as_f64().unwrap(),
+                f["radius_from"].as_str().unwrap()
+            ),
+            expected,
+            "{f}"
+        );
+    }
+    // An explicit radius applies to every facility, existing ones included.
+    let explicit = run_json(&[
+        "locate", "mclp", "-w", w, "--kind", kind, "--p", "0", "--radius", "1000",
+    ]);
+    assert!(explicit["objective"].as_f64().unwrap() < covered);
+    for f in explicit["facilities"].as_array().unwrap() {
+        assert_eq!(
+            (f["radius_m"].as_f64(), f["radius_from"].as_str()),
+            (Some(1000.0), Some("request"))
+        );
+    }
+    let cov_1000 = run_json(&["coverage", "-w", w, "--kind", kind, "--radius", "1000"]);
+    assert!(
+        (cov_1000["totals"]["covered_population"].as_f64().unwrap()
+            - explicit["objective"].as_f64().unwrap())
+        .abs()
+            < 0.5,
+        "coverage and MCLP at 1,000 m"
+    );
+    // Every objective carries its unit.
+    let pm = run_json(&[
+        "locate", "pmedian", "-w", w, "--p", "3", "--demand", "centroid",
+    ]);
+    assert_eq!(pm["objective_unit"], "person·m");
+    let pc = run_json(&[
+        "locate", "pcenter", "-w", w, "--p", "3", "--demand", "centroid",
+    ]);
+    assert_eq!(pc["objective_unit"], "m");
 }

@@ -57,6 +57,7 @@ fn every_oracle_case_is_matched() {
             m,
             fixed_open: predefined.clone(),
             capacities: None,
+            reach: None,
         };
         // spopt counts predefined facilities in p; liancun's p counts the new ones.
         let p = case["p"]

@@ -613,6 +613,21 @@ pub struct CoverageRequest {
     pub service_areas: bool,
 }
 
+/// How a facility's service radius is chosen, the same for coverage, LSCP, MCLP and the map.
+pub const RADIUS_RULE: &str = "请求给出的半径用于所有设施；否则现有设施用自己的 radius_m，新设施与没有 radius_m 的设施用服务半径表 / a radius in the request applies to every facility; otherwise an existing facility keeps its own radius_m, and new sites (and facilities without one) take the kind's table radius";
+
+/// The unit of a location model's objective (and bound) in this distance mode.
+pub fn objective_unit(model: Model, distance: Distance) -> &'static str {
+    match (model, distance) {
+        (Model::Lscp { .. }, _) => "facilities",
+        (Model::Mclp { .. }, _) => "persons",
+        (Model::PMedian { .. }, Distance::Time) => "person·min",
+        (Model::PMedian { .. }, _) => "person·m",
+        (Model::PCenter { .. }, Distance::Time) => "min",
+        (Model::PCenter { .. }, _) => "m",
+    }
+}
+
 /// A village counts as covered when at least this share of its population is.
 pub const VILLAGE_COVERED_SHARE: f64 = 0.5;
 
@@ -795,11 +810,21 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
         "facilities": facilities,
         "villages": villages,
     });
-    out[radius_key] = json!(if req.distance == Distance::Time {
-        req.minutes
-    } else {
-        req.radius_m.or(table.map(|t| t.radius_m))
-    });
+    // One radius when every facility has the same; otherwise null and each facility's own.
+    let radii: Vec<f64> = sites
+        .iter()
+        .map(|&f| reach(&data.facilities[f]).expect("checked").0)
+        .collect();
+    out[radius_key] = match radii.first() {
+        Some(&r0) if radii.iter().all(|&r| r == r0) => json!(r0),
+        None => json!(if req.distance == Distance::Time {
+            req.minutes
+        } else {
+            req.radius_m.or(table.map(|t| t.radius_m))
+        }),
+        Some(_) => Json::Null,
+    };
+    out["radius_rule"] = json!(RADIUS_RULE);
     if req.service_areas {
         let areas: Vec<(Place, f64, Json)> = sites
             .iter()
@@ -925,6 +950,8 @@ struct Site {
     point: Coord<f64>,
     existing: bool,
     capacity: Option<f64>,
+    /// Its service radius (LSCP, MCLP) and where it comes from.
+    reach: Option<(f64, &'static str)>,
 }
 
 pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, LocationError> {
@@ -934,11 +961,13 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         None => vec![],
     };
     check_reach(req.radius_m, req.minutes, req.distance, false)?;
-    let radius = match (req.distance, req.radius_m, &req.kind) {
-        (Distance::Time, _, _) => req.minutes,
-        (_, Some(r), _) => Some(r),
-        (_, None, Some(k)) => data.radius_of(k).map(|t| t.radius_m),
-        (_, None, None) => None,
+    // The radius of new sites: the request's, else the kind's table radius (minutes in time
+    // mode). Existing facilities follow the same rule as `coverage` (`reach_of`).
+    let table = req.kind.as_deref().and_then(|k| data.radius_of(k));
+    let radius = match (req.distance, req.radius_m) {
+        (Distance::Time, _) => req.minutes,
+        (_, Some(r)) => Some(r),
+        (_, None) => table.map(|t| t.radius_m),
     };
     let model = match req.model.as_str() {
         "lscp" | "mclp" if radius.is_none() && req.distance == Distance::Time => {
@@ -994,6 +1023,14 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         ));
     }
     // Candidates: existing facilities first (fixed open), then the new sites.
+    let new_reach = radius.map(|r| {
+        let from = match (req.distance, req.radius_m) {
+            (Distance::Time, _) => "request (minutes)",
+            (_, Some(_)) => "request",
+            (_, None) => "service radius table",
+        };
+        (r, from)
+    });
     let mut sites: Vec<Site> = fixed_sites
         .iter()
         .map(|&f| {
@@ -1004,6 +1041,8 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                 point: fac.point,
                 existing: true,
                 capacity: fac.capacity,
+                reach: reach_of(req.radius_m, req.minutes, req.distance, fac.radius_m, table)
+                    .or(new_reach),
             }
         })
         .collect();
@@ -1020,6 +1059,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                     },
                     existing: false,
                     capacity: req.capacity,
+                    reach: new_reach,
                 });
             }
         }
@@ -1047,6 +1087,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                     point: p,
                     existing: false,
                     capacity: req.capacity,
+                    reach: new_reach,
                 });
             }
         }
@@ -1073,6 +1114,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                 point: c[0],
                 existing: false,
                 capacity: req.capacity,
+                reach: new_reach,
             });
         }
     }
@@ -1143,6 +1185,20 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     } else {
         None
     };
+    // Per-site radii only where an existing facility's own radius differs from the new sites'.
+    let reach = match (model, radius) {
+        (Model::Lscp { .. } | Model::Mclp { .. }, Some(r))
+            if sites.iter().any(|s| s.reach.is_some_and(|(x, _)| x != r)) =>
+        {
+            Some(
+                sites
+                    .iter()
+                    .map(|s| s.reach.map_or(r, |(x, _)| x))
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
     let inst = Instance {
         weights: demand.iter().map(|d| d.weight).collect(),
         cost,
@@ -1150,6 +1206,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         m,
         fixed_open: (0..fixed_sites.len()).collect(),
         capacities,
+        reach,
     };
     // A dense assignment MILP holds about 2 KB per demand × site pair in HiGHS (1.2 M pairs
     // grew a server by 2.7 GB): above the caller's budget it is refused before it is built.
@@ -1247,13 +1304,15 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
             .iter()
             .map(|&j| {
                 let site = &sites[j];
+                let (reach, from) = site.reach.unwrap_or((radius, "request"));
                 (
                     Place {
                         label: site.name.clone(),
                         point: site.point,
                     },
-                    radius,
-                    json!({"name": site.name, "existing": site.existing, "radius": radius, "unit": req.distance.unit()}),
+                    reach,
+                    json!({"name": site.name, "existing": site.existing, "radius": reach,
+                           "radius_from": from, "unit": req.distance.unit()}),
                 )
             })
             .collect();
@@ -1275,31 +1334,55 @@ fn location_json(
     seconds: f64,
 ) -> Result<Json, LocationError> {
     let r = data.to_lonlat()?;
-    let farthest_key = format!("farthest_{}", req.distance.unit());
-    let mut served = vec![0.0; inst.m];
-    let mut served_demands = vec![0usize; inst.m];
+    let unit = req.distance.unit();
+    // Allocation: every demand goes to its nearest open site (who would use it). Coverage: the
+    // demand within a site's own radius (LSCP, MCLP). The two are reported under their own names.
+    let farthest_key = format!("allocated_farthest_{unit}");
+    let mut allocated = vec![0.0; inst.m];
+    let mut allocated_demands = vec![0usize; inst.m];
     let mut farthest = vec![0.0f64; inst.m];
     for (i, &j) in s.assignment.iter().enumerate() {
-        served[j] += inst.weights[i];
-        served_demands[j] += 1;
+        allocated[j] += inst.weights[i];
+        allocated_demands[j] += 1;
         farthest[j] = farthest[j].max(inst.d(i, j));
     }
+    let covering_radius = match model {
+        Model::Lscp { radius } | Model::Mclp { radius, .. } => Some(radius),
+        _ => None,
+    };
+    let radius_key = if req.distance == Distance::Time {
+        "minutes"
+    } else {
+        "radius_m"
+    };
     let facilities: Vec<Json> = s
         .open
         .iter()
         .map(|&j| {
             let site = &sites[j];
-            json!({
+            let mut f = json!({
                 "name": site.name,
                 "existing": site.existing,
                 "village": site.village.map(|v| data.villages[v].code.clone()),
                 "village_name": site.village.map(|v| data.villages[v].name.clone()),
                 "point": lonlat(&r, site.point),
                 "x": round(site.point.x, 2), "y": round(site.point.y, 2),
-                "served_population": round(served[j], 1),
-                "served_demand_points": served_demands[j],
+                "allocated_population": round(allocated[j], 1),
+                "allocated_demand_points": allocated_demands[j],
                 farthest_key.as_str(): round(farthest[j], 1),
-            })
+            });
+            if let Some(radius) = covering_radius {
+                let (reach, from) = site.reach.unwrap_or((radius, "request"));
+                let within: f64 = (0..inst.n)
+                    .filter(|&i| inst.covers(i, j, radius))
+                    .map(|i| inst.weights[i])
+                    .sum();
+                f[radius_key] = json!(reach);
+                f["radius_from"] = json!(from);
+                // May overlap with other sites' (the total counts each person once).
+                f["covered_population"] = json!(round(within, 1));
+            }
+            f
         })
         .collect();
     // Each village with the open facility serving most of its demand, and its mean distance.
@@ -1329,14 +1412,24 @@ fn location_json(
                    distance_key.as_str(): if w > 0.0 { json!(round(sum / w, 1)) } else { Json::Null }})
         })
         .collect();
+    // The villages left out, by coverage's rule: less than half the population within reach.
     let uncovered: Vec<String> = match model {
         Model::Mclp { radius, .. } => {
-            let mut codes: Vec<String> = (0..inst.n)
-                .filter(|&i| !s.open.iter().any(|&j| inst.d(i, j) <= radius))
-                .map(|i| data.villages[demand[i].village].code.clone())
-                .collect();
-            codes.dedup();
-            codes
+            let mut population = vec![0.0; data.villages.len()];
+            let mut within = vec![0.0; data.villages.len()];
+            for (i, d) in demand.iter().enumerate() {
+                let v = d.village;
+                population[v] += inst.weights[i];
+                if s.open.iter().any(|&j| inst.covers(i, j, radius)) {
+                    within[v] += inst.weights[i];
+                }
+            }
+            (0..data.villages.len())
+                .filter(|&v| {
+                    population[v] > 0.0 && within[v] / population[v] < VILLAGE_COVERED_SHARE
+                })
+                .map(|v| data.villages[v].code.clone())
+                .collect()
         }
         _ => vec![],
     };
@@ -1351,6 +1444,7 @@ fn location_json(
             Model::PMedian { .. } => "人口加权距离之和（米·人） / total population-weighted distance (m)",
             Model::PCenter { .. } => "最远需求点到最近设施的距离（米） / the largest distance to the nearest facility (m)",
         },
+        "objective_unit": objective_unit(model, req.distance),
         "bound": s.bound,
         "gap": s.gap,
         "optimal": s.optimal,
@@ -1368,15 +1462,12 @@ fn location_json(
         "seconds_build": build_seconds,
         "seconds": seconds,
     });
-    match model {
-        Model::Lscp { radius } | Model::Mclp { radius, .. } => {
-            out[if req.distance == Distance::Time {
-                "minutes"
-            } else {
-                "radius_m"
-            }] = json!(radius);
-        }
-        _ => {}
+    if let Some(radius) = covering_radius {
+        // The new sites' radius; existing facilities may keep their own (`radius_rule`).
+        out[radius_key] = json!(radius);
+        out["radius_rule"] = json!(RADIUS_RULE);
+        out["covered_population"] =
+            json!(round(location::covered_weight(inst, &s.open, radius), 1));
     }
     if let Model::Mclp { p, .. } | Model::PMedian { p } | Model::PCenter { p } = model {
         out["p"] = json!(p);

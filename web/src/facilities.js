@@ -167,8 +167,12 @@ function locateOverlay(res, byCode) {
             i,
             name: f.name ?? '',
             village_name: f.village_name ?? '',
-            served_population: f.served_population ?? null,
-            farthest_m: f.farthest_m ?? null,
+            // Allocation (nearest site) and coverage (within its own radius) are told apart.
+            allocated_population: f.allocated_population ?? null,
+            allocated_farthest_m: f.allocated_farthest_m ?? null,
+            allocated_farthest_min: f.allocated_farthest_min ?? null,
+            covered_population: f.covered_population ?? null,
+            radius_m: f.radius_m ?? null,
           })
         : null,
     )
@@ -192,7 +196,9 @@ function locateOverlay(res, byCode) {
     coverage: mclp && villages.length > 0,
     areas: radiusModel
       ? serviceAreas(res.service_areas, () =>
-          num(res.radius_m) ? facilities.filter((f) => isPoint(f.point)).map((f) => circleFeature(f.point, Number(res.radius_m), { name: f.name, existing: Boolean(f.existing) })) : [],
+          facilities
+            .filter((f) => isPoint(f.point) && num(f.radius_m ?? res.radius_m))
+            .map((f) => circleFeature(f.point, Number(f.radius_m ?? res.radius_m), { name: f.name, existing: Boolean(f.existing) })),
         )
       : EMPTY_FC,
     sites: { type: 'FeatureCollection', features: sites },
@@ -242,8 +248,11 @@ export function sitePopupHtml(p) {
   const row = (k, v) => `<tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`;
   const rows = [];
   if (p.village_name && p.village_name !== p.name) rows.push(row(t('facVillage'), escapeHtml(p.village_name)));
-  if (num(p.served_population)) rows.push(row(t('facServed'), `${escapeHtml(fmt(p.served_population))}${t('unitPerson') ? ` ${escapeHtml(t('unitPerson'))}` : ''}`));
-  if (num(p.farthest_m)) rows.push(row(t('facFarthest'), escapeHtml(distanceText(p.farthest_m))));
+  const person = t('unitPerson') ? ` ${escapeHtml(t('unitPerson'))}` : '';
+  if (num(p.covered_population)) rows.push(row(t('facCovered'), `${escapeHtml(fmt(p.covered_population))}${person}`));
+  if (num(p.allocated_population)) rows.push(row(t('facServed'), `${escapeHtml(fmt(p.allocated_population))}${person}`));
+  if (num(p.allocated_farthest_m)) rows.push(row(t('facFarthest'), escapeHtml(distanceText(p.allocated_farthest_m))));
+  if (num(p.allocated_farthest_min)) rows.push(row(t('facFarthest'), escapeHtml(t('minutesN', { n: fmt(p.allocated_farthest_min, 1) }))));
   if (num(p.radius_m)) rows.push(row(t('facRadiusShort'), `${escapeHtml(fmt(p.radius_m))} m`));
   const kicker = p.existing === true || p.existing === 'true' ? t('legendFacExisting') : t('facNewSite', { n: p.n });
   return `<h4><span class="muted">${escapeHtml(kicker)}</span><br />${escapeHtml(p.name || '')}</h4>${rows.length ? `<table>${rows.join('')}</table>` : ''}`;
@@ -743,8 +752,13 @@ export class FacilitiesCard {
       case 'mclp':
         return `${escapeHtml(t('objMclp', { n: fmt(obj) }))}${escapeHtml(person)}${num(res.covered_share) ? `<span class="sep">·</span>${escapeHtml(t('facCoveredShare', { s: pct(res.covered_share) }))}` : ''}`;
       case 'pmedian':
+        // The objective's unit comes with the answer: person·m, or person·min in time mode.
+        if (res.objective_unit === 'person·min') {
+          return `${escapeHtml(t('objPmedianMin', { v: fmt(obj) }))}${total > 0 ? `<span class="sep">·</span>${escapeHtml(t('objPerPerson', { d: t('minutesN', { n: fmt(obj / total, 1) }) }))}` : ''}`;
+        }
         return `${escapeHtml(t('objPmedian', { v: fmt(obj / 1000) }))}${total > 0 ? `<span class="sep">·</span>${escapeHtml(t('objPerPerson', { d: distanceText(obj / total) }))}` : ''}`;
       case 'pcenter':
+        if (res.objective_unit === 'min') return escapeHtml(t('objPcenter', { d: t('minutesN', { n: fmt(obj, 1) }) }));
         return escapeHtml(t('objPcenter', { d: distanceText(obj) }));
       default:
         return escapeHtml(fmt(obj, 2));
@@ -771,8 +785,10 @@ export class FacilitiesCard {
     const item = (f, i) => {
       const meta = [
         f.village_name && f.village_name !== f.name ? f.village_name : null,
-        num(f.served_population) ? t('facServedN', { n: fmt(f.served_population), u: person }) : null,
-        num(f.farthest_m) ? t('facFarthestD', { d: distanceText(f.farthest_m) }) : null,
+        num(f.covered_population) ? t('facCoveredN', { n: fmt(f.covered_population), u: person }) : null,
+        num(f.allocated_population) ? t('facServedN', { n: fmt(f.allocated_population), u: person }) : null,
+        num(f.allocated_farthest_m) ? t('facFarthestD', { d: distanceText(f.allocated_farthest_m) }) : null,
+        num(f.allocated_farthest_min) ? t('facFarthestD', { d: t('minutesN', { n: fmt(f.allocated_farthest_min, 1) }) }) : null,
       ].filter(Boolean);
       const code = f.village != null ? String(f.village) : '';
       return `<li class="fac-item${f.existing ? ' existing' : ''}" ${code ? `data-village="${escapeHtml(code)}" tabindex="0" role="button"` : ''} data-testid="${f.existing ? 'fac-existing-item' : 'fac-site-item'}">

@@ -50,12 +50,21 @@ pub struct Instance {
     pub fixed_open: Vec<usize>,
     /// Capacity per candidate in demand-weight units, when the model should respect it.
     pub capacities: Option<Vec<f64>>,
+    /// Per-candidate service radius for LSCP and MCLP: candidate `j` covers demand `i` when
+    /// `d(i, j) ≤ reach[j]` (an existing facility keeps its own radius, new sites take the
+    /// kind's). `None`: the model's radius for every candidate.
+    pub reach: Option<Vec<f64>>,
 }
 
 impl Instance {
     #[inline]
     pub fn d(&self, i: usize, j: usize) -> f64 {
         self.cost[i * self.m + j]
+    }
+    /// Whether candidate `j` covers demand `i` under the model's `radius` (or `j`'s own reach).
+    #[inline]
+    pub fn covers(&self, i: usize, j: usize, radius: f64) -> bool {
+        self.d(i, j) <= self.reach.as_ref().map_or(radius, |r| r[j])
     }
     fn is_fixed(&self) -> Vec<bool> {
         let mut f = vec![false; self.m];
@@ -258,8 +267,17 @@ pub fn nearest_assignment(inst: &Instance, open: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// Candidates within `radius` of each demand (ascending).
+/// Candidates covering each demand (ascending): within `radius`, or within each candidate's
+/// own reach when the instance has one (LSCP, MCLP).
 fn coverage_sets(inst: &Instance, radius: f64) -> Vec<Vec<usize>> {
+    (0..inst.n)
+        .map(|i| (0..inst.m).filter(|&j| inst.covers(i, j, radius)).collect())
+        .collect()
+}
+
+/// Candidates within `radius` of each demand, ignoring per-candidate reach (p-center's cover
+/// tests are over a common radius).
+fn radius_sets(inst: &Instance, radius: f64) -> Vec<Vec<usize>> {
     (0..inst.n)
         .map(|i| (0..inst.m).filter(|&j| inst.d(i, j) <= radius).collect())
         .collect()
@@ -289,10 +307,10 @@ pub fn pcenter_cost(inst: &Instance, open: &[usize]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Demand weight within `radius` of an open candidate.
+/// Demand weight covered by an open candidate (within `radius`, or the candidate's reach).
 pub fn covered_weight(inst: &Instance, open: &[usize], radius: f64) -> f64 {
     (0..inst.n)
-        .filter(|&i| open.iter().any(|&j| inst.d(i, j) <= radius))
+        .filter(|&i| open.iter().any(|&j| inst.covers(i, j, radius)))
         .map(|i| inst.weights[i])
         .sum()
 }
@@ -704,7 +722,7 @@ fn solve_pcenter(
         }
         let mid = (lo + hi) / 2;
         let r = radii[mid];
-        let sets = coverage_sets(inst, r);
+        let sets = radius_sets(inst, r);
         let cover = if params.method == Method::Heuristic {
             Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
         } else {

@@ -27,6 +27,7 @@ fn random_instance(rng: &mut Rng, n: usize, m: usize, fixed: usize) -> Instance 
         m,
         fixed_open: (0..fixed).collect(),
         capacities: None,
+        reach: None,
     }
 }
 
@@ -58,7 +59,11 @@ fn every_model_matches_brute_force() {
         let n = 8 + rng.below(25);
         let m = 6 + rng.below(9);
         let fixed = if case % 3 == 0 { 1 + rng.below(2) } else { 0 };
-        let inst = random_instance(&mut rng, n, m, fixed);
+        let mut inst = random_instance(&mut rng, n, m, fixed);
+        if case % 4 == 1 {
+            // Each candidate with its own service radius (existing facilities keep theirs).
+            inst.reach = Some((0..m).map(|_| 1500.0 + rng.next_f64() * 4500.0).collect());
+        }
         let free = m - fixed;
         let p = 1 + rng.below(free.min(4));
         let radius = 2500.0 + rng.next_f64() * 3000.0;
@@ -138,7 +143,7 @@ fn every_model_matches_brute_force() {
                     assert_eq!(constraint, "radius");
                     // Exactly the demands that no candidate reaches are named.
                     let expected: Vec<usize> = (0..n)
-                        .filter(|&i| (0..m).all(|j| inst.d(i, j) > radius))
+                        .filter(|&i| (0..m).all(|j| !inst.covers(i, j, radius)))
                         .collect();
                     assert_eq!(demands, expected, "{tag}");
                 }
@@ -272,6 +277,7 @@ fn pcenter_opens_exactly_p_even_when_fewer_sites_reach_the_optimum() {
         m: n,
         fixed_open: vec![],
         capacities: None,
+        reach: None,
     };
     for method in [Method::Auto, Method::Exact, Method::Heuristic] {
         let s = solve(&inst, &params(Model::PCenter { p: 4 }, method)).unwrap();
@@ -346,4 +352,38 @@ fn the_shared_incumbent_keeps_the_lowest_cost() {
     assert!(!shared.stopped());
     shared.stop();
     assert!(shared.stopped());
+}
+
+#[test]
+fn each_candidate_covers_within_its_own_reach() {
+    // One demand row, three candidates 1, 2 and 3 km away; the model's radius is 1.5 km.
+    let mut inst = Instance {
+        weights: vec![10.0],
+        cost: vec![1000.0, 2000.0, 3000.0],
+        n: 1,
+        m: 3,
+        fixed_open: vec![],
+        capacities: None,
+        reach: None,
+    };
+    assert!(inst.covers(0, 0, 1500.0) && !inst.covers(0, 1, 1500.0));
+    // Candidate 2 (3 km away) reaches 3.5 km; candidate 0 only 500 m.
+    inst.reach = Some(vec![500.0, 1500.0, 3500.0]);
+    assert!(!inst.covers(0, 0, 1500.0) && inst.covers(0, 2, 1500.0));
+    assert_eq!(covered_weight(&inst, &[0, 1], 1500.0), 0.0);
+    assert_eq!(covered_weight(&inst, &[2], 1500.0), 10.0);
+    let s = solve(
+        &inst,
+        &params(
+            Model::Mclp {
+                radius: 1500.0,
+                p: 1,
+            },
+            Method::Auto,
+        ),
+    )
+    .unwrap();
+    assert_eq!((s.new_sites.clone(), s.objective), (vec![2], 10.0), "{s:?}");
+    let s = solve(&inst, &params(Model::Lscp { radius: 1500.0 }, Method::Auto)).unwrap();
+    assert_eq!(s.new_sites, vec![2]);
 }
