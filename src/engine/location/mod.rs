@@ -435,9 +435,10 @@ fn mclp_upper_bound(inst: &Instance, sets: &[Vec<usize>], fixed: &[bool], p: usi
 
 /// Largest p-median MILP (assignment pairs) handed to HiGHS in `Auto` mode.
 const PMEDIAN_MILP_PAIRS: usize = 400_000;
-/// Longest iterated local search of p-median (and branch-and-bound beside it) when the bound
-/// does not prove the incumbent.
-const PMEDIAN_LOCAL_SEARCH: Duration = Duration::from_secs(20);
+/// The share of the time limit for p-median's iterated local search (and the branch-and-bound
+/// beside it) when the bound does not prove the incumbent; the rest is for the MILP over the
+/// candidates the bound leaves.
+const PMEDIAN_SEARCH_SHARE: f64 = 0.75;
 
 fn solve_pmedian(
     inst: &Instance,
@@ -512,13 +513,15 @@ fn solve_pmedian(
     let search_until = if params.method == Method::Heuristic {
         Instant::now()
     } else {
-        // `LIANCUN_PMEDIAN_SEARCH_S` overrides the cap, for experiments with longer searches.
+        // A share of the time left, so a longer limit buys a longer search;
+        // `LIANCUN_PMEDIAN_SEARCH_S` caps it, for experiments.
+        let left = deadline.saturating_duration_since(Instant::now());
         let cap = std::env::var("LIANCUN_PMEDIAN_SEARCH_S")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
-            .map_or(PMEDIAN_LOCAL_SEARCH, Duration::from_secs_f64);
-        Instant::now() + deadline.saturating_duration_since(Instant::now()).min(cap)
+            .map_or(left, Duration::from_secs_f64);
+        Instant::now() + left.mul_f64(PMEDIAN_SEARCH_SHARE).min(cap)
     };
     // `LIANCUN_PMEDIAN_SEED` picks another seed of the search, for experiments.
     let seed = std::env::var("LIANCUN_PMEDIAN_SEED")
@@ -714,37 +717,70 @@ fn solve_pcenter(
     radii.dedup();
     let (mut best, mut best_open, mut bound) = (ub, start, lb);
     let mut timed_out = false;
-    let (mut lo, mut hi) = (0usize, radii.len()); // the answer is radii[lo..hi] or ub
-    while lo < hi {
-        if Instant::now() >= deadline || crate::engine::cancel::requested() {
-            timed_out = true;
+    // Bisection in rounds. Each cover test gets an equal share of the time left for the tests
+    // this round still needs, so one hard test cannot eat the whole limit. A test that runs out
+    // of its share leaves its radius undecided: the round searches on above it (a cover found
+    // there still improves the answer) and the next round, with the time left, returns to the
+    // radii between the proven bound and the best cover. A round that decided nothing gives
+    // the whole remaining time to one test.
+    let mut stalled = false;
+    loop {
+        // The answer is radii[lo..hi] or `best`.
+        let mut lo = radii.partition_point(|&x| x < bound);
+        let mut hi = radii.partition_point(|&x| x < best);
+        if lo >= hi {
             break;
         }
-        let mid = (lo + hi) / 2;
-        let r = radii[mid];
-        let sets = radius_sets(inst, r);
-        let cover = if params.method == Method::Heuristic {
-            Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
-        } else {
-            milp::cover_with_p(inst, &sets, &fixed, p, deadline)?
-        };
-        match cover {
-            Some(Some(sites)) => {
-                best = pcenter_cost(inst, &with_fixed(inst, &sites));
-                best_open = sites;
-                hi = radii.partition_point(|&x| x < best);
-            }
-            Some(None) => {
-                lo = mid + 1;
-                if params.method != Method::Heuristic {
-                    bound = bound.max(radii.get(lo).copied().unwrap_or(best));
-                }
-            }
-            None => {
+        let mut undecided = false;
+        let mut decided = false;
+        while lo < hi {
+            let now = Instant::now();
+            if now >= deadline || crate::engine::cancel::requested() {
                 timed_out = true;
                 break;
             }
+            let steps = (usize::BITS - (hi - lo).leading_zeros()).max(1);
+            let test_deadline = if stalled {
+                deadline
+            } else {
+                now + (deadline - now) / steps
+            };
+            let mid = (lo + hi) / 2;
+            let r = radii[mid];
+            let sets = radius_sets(inst, r);
+            let cover = if params.method == Method::Heuristic {
+                Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
+            } else {
+                milp::cover_with_p(inst, &sets, &fixed, p, test_deadline)?
+            };
+            match cover {
+                Some(Some(sites)) => {
+                    best = pcenter_cost(inst, &with_fixed(inst, &sites));
+                    best_open = sites;
+                    hi = radii.partition_point(|&x| x < best);
+                    decided = true;
+                }
+                Some(None) => {
+                    lo = mid + 1;
+                    if params.method != Method::Heuristic {
+                        // Proven: no p sites cover every demand within r, nor within less
+                        // (which also settles any undecided radius below it).
+                        bound = bound.max(radii.get(lo).copied().unwrap_or(best));
+                    }
+                    decided = true;
+                }
+                None => {
+                    // Not decided in its share of time: look higher, come back next round.
+                    undecided = true;
+                    lo = mid + 1;
+                }
+            }
         }
+        if timed_out || !undecided || params.method == Method::Heuristic {
+            timed_out |= undecided;
+            break;
+        }
+        stalled = !decided;
     }
     if !timed_out && params.method != Method::Heuristic {
         bound = best;

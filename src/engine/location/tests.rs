@@ -387,3 +387,37 @@ fn each_candidate_covers_within_its_own_reach() {
     let s = solve(&inst, &params(Model::Lscp { radius: 1500.0 }, Method::Auto)).unwrap();
     assert_eq!(s.new_sites, vec![2]);
 }
+
+#[test]
+fn pcenter_under_a_short_limit_is_feasible_and_its_bound_holds() {
+    // Too large to prove in a fraction of a second: the answer must still be a real p-center
+    // solution with a bound below it, and the longer run's answer no worse than its bound.
+    let mut rng = Rng::new(5);
+    let inst = random_instance(&mut rng, 900, 900, 0);
+    let mut short = params(Model::PCenter { p: 40 }, Method::Auto);
+    short.time_limit = Duration::from_millis(300);
+    let s = solve(&inst, &short).unwrap();
+    assert_eq!(s.new_sites.len(), 40);
+    assert!(
+        (pcenter_cost(&inst, &s.open) - s.objective).abs() < 1e-9,
+        "{}",
+        s.objective
+    );
+    assert!(
+        s.bound <= s.objective + 1e-9,
+        "{} > {}",
+        s.bound,
+        s.objective
+    );
+    let mut long = params(Model::PCenter { p: 40 }, Method::Auto);
+    long.time_limit = Duration::from_secs(20);
+    let l = solve(&inst, &long).unwrap();
+    // Each run's bound is a true lower bound, so it cannot exceed the other run's solution.
+    assert!(s.bound <= l.objective + 1e-9 && l.bound <= s.objective + 1e-9);
+    assert!(
+        l.bound >= s.bound - 1e-9 || l.optimal,
+        "{} < {}",
+        l.bound,
+        s.bound
+    );
+}
