@@ -26,7 +26,7 @@
 //!    elevation-like smooth noise field (forest on the heights, orchards on slopes, cropland in
 //!    valleys, water in the lowest bands) and 农村宅基地 clusters around the village centre.
 //! 6. Greenhouses in rows in vegetable/mushroom villages; facilities near village centres;
-//!    members (enterprises, communities, schools); county and village roads.
+//!    members (enterprises, communities, schools); county, township and village roads ([`roads`]).
 //!
 //! Complexity: O(v log v) for v villages plus O(p) for p parcels (one boolean intersection per
 //! border cell). Same seed ⇒ byte-identical files.
@@ -51,6 +51,8 @@ use serde_json::{Value as Json, json};
 use thiserror::Error;
 
 use crate::engine::random::Rng;
+
+mod roads;
 
 #[derive(Debug, Error)]
 pub enum DemoError {
@@ -1028,44 +1030,30 @@ pub fn generate(params: &DemoParams, out_dir: &Path) -> Result<DemoSummary, Demo
         n
     })?;
 
-    // roads.geojson: county roads joining township seats (a chain by nearest neighbour),
-    // village roads from each village centre to its township seat.
+    // roads.geojson: county, township and village roads (see `roads`). A township's seat is its
+    // last community with people, else its first village.
     let mut w = FeatureWriter::create(out_dir.join("roads.geojson"))?;
-    let mut seats: BTreeMap<&str, Coord<f64>> = BTreeMap::new();
-    for v in &villages {
-        let seat = seats
-            .entry(v.reference.town_code.as_str())
-            .or_insert(v.seed);
-        if v.population as f64 > 0.0 && v.reference.is_community {
-            *seat = v.seed;
+    let mut seats: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, v) in villages.iter().enumerate() {
+        let seat = seats.entry(v.reference.town.clone()).or_insert(i);
+        if v.population > 0 && v.reference.is_community {
+            *seat = i;
         }
     }
-    let seat_list: Vec<(&str, Coord<f64>)> = seats.iter().map(|(k, c)| (*k, *c)).collect();
-    let mut visited = vec![false; seat_list.len()];
-    let mut current = 0;
-    visited[0] = true;
-    for _ in 1..seat_list.len() {
-        let here = seat_list[current].1;
-        let next = (0..seat_list.len())
-            .filter(|&i| !visited[i])
-            .min_by(|&a, &b| {
-                let da = (seat_list[a].1.x - here.x).hypot(seat_list[a].1.y - here.y);
-                let db = (seat_list[b].1.x - here.x).hypot(seat_list[b].1.y - here.y);
-                da.total_cmp(&db)
-            })
-            .unwrap_or(0);
-        visited[next] = true;
-        let line = json!({"type": "LineString", "coordinates": [plane.to_lonlat(here), plane.to_lonlat(seat_list[next].1)]});
-        w.write(json!({"class": "县道", "speed_kmh": 60.0}), line)?;
-        current = next;
-    }
-    for v in &villages {
-        let seat = seats[v.reference.town_code.as_str()];
-        if seat == v.seed {
-            continue;
-        }
-        let line = json!({"type": "LineString", "coordinates": [plane.to_lonlat(v.seed), plane.to_lonlat(seat)]});
-        w.write(json!({"class": "村道", "name": format!("{}进村路", v.reference.name), "speed_kmh": 30.0}), line)?;
+    let places: Vec<roads::RoadPlace> = villages
+        .iter()
+        .map(|v| roads::RoadPlace {
+            point: v.seed,
+            town: v.reference.town.clone(),
+            name: v.reference.name.clone(),
+        })
+        .collect();
+    for road in roads::county_roads(&places, &seats, params.seed) {
+        let coords: Vec<[f64; 2]> = road.line.iter().map(|&c| plane.to_lonlat(c)).collect();
+        w.write(
+            json!({"class": road.class, "name": road.name, "speed_kmh": road.speed_kmh}),
+            json!({"type": "LineString", "coordinates": coords}),
+        )?;
     }
     summary.roads = w.finish().map(|(p, n)| {
         summary.files.push(p);
