@@ -308,10 +308,11 @@ enum GraphFormat {
 /// How distance is measured in `locate` and `coverage`, and where service areas go.
 #[derive(clap::Args)]
 struct DistanceArgs {
-    /// straight (line in the metric CRS), network (metres along the roads layer), time (minutes at each road's speed)
+    /// straight (line in the metric CRS), network (metres along the roads layer), time (driving
+    /// minutes at each road's speed) or walk (minutes on foot at 5 km/h)
     #[arg(long, default_value = "straight")]
     distance: String,
-    /// With --distance time: the reach in minutes (instead of --radius)
+    /// With --distance time or walk: the reach in minutes (instead of --radius)
     #[arg(long)]
     minutes: Option<f64>,
     /// Write the service areas (circles, or isochrones along the roads) as GeoJSON
@@ -1006,7 +1007,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_service_areas(areas.as_deref(), &mut body)?;
             let farthest = format!("allocated_farthest_{}", distance.unit());
-            let radius_key = if distance == Distance::Time {
+            let radius_key = if distance.is_time() {
                 "minutes"
             } else {
                 "radius_m"

@@ -410,6 +410,32 @@ fn network_distances_isochrones_and_what_bad_roads_get() {
     assert!(t5["villages"][0]["nearest_min"].as_f64().is_some());
     assert!(covered(&t5) <= covered(&t30));
     assert!(covered(&t30) > covered(&t5), "30 min reach more than 5");
+    // Walking: the same paths at 5 km/h, so each village's nearest facility in minutes is its
+    // network distance over 83.3 m/min; on foot 15 minutes reach fewer people than by car.
+    let walk = cov(&["--distance", "walk", "--minutes", "15"]);
+    let drive = cov(&["--distance", "time", "--minutes", "15"]);
+    assert_eq!(
+        (walk["distance_mode"].as_str(), walk["unit"].as_str()),
+        (Some("walk"), Some("min"))
+    );
+    for (n, w) in nv.iter().zip(walk["villages"].as_array().unwrap()) {
+        let (metres, minutes) = (
+            n["nearest_m"].as_f64().unwrap(),
+            w["nearest_min"].as_f64().unwrap(),
+        );
+        assert!(
+            // Both are rounded for the answer (0.1 min, 0.1 m).
+            (minutes - metres / (5000.0 / 60.0)).abs() < 0.06,
+            "{}: {minutes} min on foot for {metres} m",
+            n["code"]
+        );
+    }
+    assert!(
+        covered(&walk) < covered(&drive),
+        "{} vs {}",
+        covered(&walk),
+        covered(&drive)
+    );
 
     // Locating over the roads: MCLP covers no more than in a straight line, p-median costs no
     // less, and both open p sites.

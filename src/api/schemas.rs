@@ -376,8 +376,12 @@ pub fn distance_modes() -> utoipa::openapi::Object {
             "roads",
             "time",
             "minutes",
+            "drive",
+            "driving",
+            "walk",
+            "walking",
         ],
-        "距离 / distance: straight line (default), along the roads (m) or travel time (min)",
+        "距离 / distance: straight line (default), along the roads (m), driving time at road speeds or walking time at 5 km/h (min)",
     )
 }
 

@@ -23,20 +23,28 @@ pub enum Distance {
     Straight,
     /// Shortest path along the roads (metres).
     Network,
-    /// Quickest path along the roads at each road's speed (minutes).
+    /// Quickest path along the roads at each road's speed (minutes): driving.
     Time,
+    /// Along the roads on foot at [`WALK_KMH`] (minutes).
+    Walk,
 }
+
+/// Walking speed on every road and access leg: 5 km/h, the usual planning figure for a
+/// 15-minute walking life circle (《城市居住区规划设计标准》GB 50180-2018 takes 15 min ≈ 1 km
+/// with detours; 5 km/h is the straight-line pace).
+pub const WALK_KMH: f64 = ACCESS_SPEED_KMH;
 
 impl Distance {
     pub fn parse(s: &str) -> Result<Distance, LocationError> {
         match s {
             "straight" | "euclidean" => Ok(Distance::Straight),
             "network" | "road" | "roads" => Ok(Distance::Network),
-            "time" | "minutes" => Ok(Distance::Time),
+            "time" | "minutes" | "drive" | "driving" => Ok(Distance::Time),
+            "walk" | "walking" => Ok(Distance::Walk),
             other => Err(input(
                 "distance",
                 format!(
-                    "distance = '{other}': straight（直线）, network（路网距离）or time（路网时间）"
+                    "distance = '{other}': straight（直线）, network（路网距离）, time（驾车时间）or walk（步行时间）"
                 ),
             )),
         }
@@ -47,15 +55,18 @@ impl Distance {
             Distance::Straight => "straight",
             Distance::Network => "network",
             Distance::Time => "time",
+            Distance::Walk => "walk",
         }
+    }
+
+    /// Whether costs are travel times (minutes) rather than metres.
+    pub fn is_time(self) -> bool {
+        matches!(self, Distance::Time | Distance::Walk)
     }
 
     /// The unit of costs and radii: metres, or minutes for travel time.
     pub fn unit(self) -> &'static str {
-        match self {
-            Distance::Time => "min",
-            _ => "m",
-        }
+        if self.is_time() { "min" } else { "m" }
     }
 
     pub fn uses_roads(self) -> bool {
@@ -73,6 +84,8 @@ impl Distance {
     fn scale(self) -> f64 {
         match self {
             Distance::Time => 1.0 / 60.0,
+            // Metres along the roads at walking pace.
+            Distance::Walk => 60.0 / (WALK_KMH * 1000.0),
             _ => 1.0,
         }
     }
@@ -85,6 +98,9 @@ impl Distance {
             ),
             Distance::Time => format!(
                 "quickest path along the roads layer (min) at each road's speed_kmh or its class's JTG B01-2014 design speed; access legs walked at {ACCESS_SPEED_KMH} km/h (≤ {MAX_ACCESS_M} m); EPSG:{epsg}"
+            ),
+            Distance::Walk => format!(
+                "walking along the roads layer (min) at {WALK_KMH} km/h, access legs included (≤ {MAX_ACCESS_M} m); EPSG:{epsg}"
             ),
         }
     }

@@ -621,9 +621,9 @@ pub fn objective_unit(model: Model, distance: Distance) -> &'static str {
     match (model, distance) {
         (Model::Lscp { .. }, _) => "facilities",
         (Model::Mclp { .. }, _) => "persons",
-        (Model::PMedian { .. }, Distance::Time) => "person·min",
+        (Model::PMedian { .. }, Distance::Time | Distance::Walk) => "person·min",
         (Model::PMedian { .. }, _) => "person·m",
-        (Model::PCenter { .. }, Distance::Time) => "min",
+        (Model::PCenter { .. }, Distance::Time | Distance::Walk) => "min",
         (Model::PCenter { .. }, _) => "m",
     }
 }
@@ -639,7 +639,7 @@ fn reach_of(
     facility_radius: Option<f64>,
     table: Option<&ServiceRadius>,
 ) -> Option<(f64, &'static str)> {
-    if distance == Distance::Time {
+    if distance.is_time() {
         return minutes.map(|m| (m, "request (minutes)"));
     }
     req_radius
@@ -669,11 +669,11 @@ fn check_reach(
         ));
     }
     match distance {
-        Distance::Time if radius_m.is_some() => Err(input(
+        Distance::Time | Distance::Walk if radius_m.is_some() => Err(input(
             "radius",
             "按出行时间（distance time）时请给 minutes 而不是 radius_m / with distance time give minutes, not a radius in metres",
         )),
-        Distance::Time if needed && minutes.is_none() => Err(input(
+        Distance::Time | Distance::Walk if needed && minutes.is_none() => Err(input(
             "minutes",
             "按出行时间（distance time）需要 minutes / distance time needs minutes",
         )),
@@ -773,7 +773,7 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             .total_cmp(&(pop[a] - covered[a]))
             .then(a.cmp(&b))
     });
-    let radius_key = if req.distance == Distance::Time {
+    let radius_key = if req.distance.is_time() {
         "minutes"
     } else {
         "radius_m"
@@ -817,7 +817,7 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
         .collect();
     out[radius_key] = match radii.first() {
         Some(&r0) if radii.iter().all(|&r| r == r0) => json!(r0),
-        None => json!(if req.distance == Distance::Time {
+        None => json!(if req.distance.is_time() {
             req.minutes
         } else {
             req.radius_m.or(table.map(|t| t.radius_m))
@@ -965,12 +965,12 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     // mode). Existing facilities follow the same rule as `coverage` (`reach_of`).
     let table = req.kind.as_deref().and_then(|k| data.radius_of(k));
     let radius = match (req.distance, req.radius_m) {
-        (Distance::Time, _) => req.minutes,
+        (Distance::Time | Distance::Walk, _) => req.minutes,
         (_, Some(r)) => Some(r),
         (_, None) => table.map(|t| t.radius_m),
     };
     let model = match req.model.as_str() {
-        "lscp" | "mclp" if radius.is_none() && req.distance == Distance::Time => {
+        "lscp" | "mclp" if radius.is_none() && req.distance.is_time() => {
             return Err(input(
                 "minutes",
                 format!(
@@ -1025,7 +1025,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     // Candidates: existing facilities first (fixed open), then the new sites.
     let new_reach = radius.map(|r| {
         let from = match (req.distance, req.radius_m) {
-            (Distance::Time, _) => "request (minutes)",
+            (Distance::Time | Distance::Walk, _) => "request (minutes)",
             (_, Some(_)) => "request",
             (_, None) => "service radius table",
         };
@@ -1350,7 +1350,7 @@ fn location_json(
         Model::Lscp { radius } | Model::Mclp { radius, .. } => Some(radius),
         _ => None,
     };
-    let radius_key = if req.distance == Distance::Time {
+    let radius_key = if req.distance.is_time() {
         "minutes"
     } else {
         "radius_m"
@@ -1439,8 +1439,8 @@ fn location_json(
         "objective_meaning": match model {
             Model::Lscp { .. } => "新设施数 / number of new facilities opened",
             Model::Mclp { .. } => "服务半径内人口 / population within the radius",
-            Model::PMedian { .. } if req.distance == Distance::Time => "人口加权出行时间之和（分钟·人） / total population-weighted travel time (min)",
-            Model::PCenter { .. } if req.distance == Distance::Time => "最远需求点到最近设施的出行时间（分钟） / the longest travel time to the nearest facility (min)",
+            Model::PMedian { .. } if req.distance.is_time() => "人口加权出行时间之和（分钟·人） / total population-weighted travel time (min)",
+            Model::PCenter { .. } if req.distance.is_time() => "最远需求点到最近设施的出行时间（分钟） / the longest travel time to the nearest facility (min)",
             Model::PMedian { .. } => "人口加权距离之和（米·人） / total population-weighted distance (m)",
             Model::PCenter { .. } => "最远需求点到最近设施的距离（米） / the largest distance to the nearest facility (m)",
         },
