@@ -18,7 +18,7 @@
 //! budget (whole and partial segments, the access leg) buffered by [`SERVICE_AREA_TRIM_M`].
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use geo::{Buffer, Coord, Line, LineString, MultiLineString, MultiPolygon};
 use rstar::RTree;
@@ -432,6 +432,7 @@ impl Network {
         {
             return MultiLineString(vec![]);
         }
+        let mut whole: Vec<u32> = Vec::new();
         for (k, e) in self.edges.iter().enumerate() {
             let ec = self.edge_cost(k as u32, cost);
             if ec <= 0.0 {
@@ -441,7 +442,7 @@ impl Network {
             let from_a = ((budget - reach.node_cost[e.a as usize]) / ec).clamp(0.0, 1.0);
             let from_b = ((budget - reach.node_cost[e.b as usize]) / ec).clamp(0.0, 1.0);
             if from_a + from_b >= 1.0 {
-                pieces.push(LineString(vec![point_at(e, 0.0), point_at(e, 1.0)]));
+                whole.push(k as u32);
                 continue;
             }
             if from_a > 0.0 {
@@ -454,7 +455,57 @@ impl Network {
                 ]));
             }
         }
+        pieces.extend(self.chains(&whole));
         MultiLineString(pieces)
+    }
+
+    /// Whole segments joined into polylines through the nodes where exactly two of them meet:
+    /// a buffer of a few long lines costs far less than one of thousands of two-point pieces.
+    fn chains(&self, edges: &[u32]) -> Vec<LineString<f64>> {
+        let mut at: HashMap<u32, Vec<u32>> = HashMap::new();
+        for &k in edges {
+            let e = &self.edges[k as usize];
+            at.entry(e.a).or_default().push(k);
+            at.entry(e.b).or_default().push(k);
+        }
+        let mut used: HashSet<u32> = HashSet::with_capacity(edges.len());
+        let other = |k: u32, node: u32| {
+            let e = &self.edges[k as usize];
+            if e.a == node { e.b } else { e.a }
+        };
+        // Walks from `node` away along `k`, through degree-2 nodes, appending the nodes passed.
+        let walk = |mut k: u32, mut node: u32, used: &mut HashSet<u32>, out: &mut Vec<u32>| {
+            loop {
+                node = other(k, node);
+                out.push(node);
+                match at.get(&node) {
+                    Some(ks) if ks.len() == 2 => {
+                        let next = if ks[0] == k { ks[1] } else { ks[0] };
+                        if !used.insert(next) {
+                            return;
+                        }
+                        k = next;
+                    }
+                    _ => return,
+                }
+            }
+        };
+        let mut lines = Vec::new();
+        for &k in edges {
+            if !used.insert(k) {
+                continue;
+            }
+            let e = &self.edges[k as usize];
+            let (mut back, mut ahead) = (Vec::new(), Vec::new());
+            walk(k, e.b, &mut used, &mut back); // from b through a and on
+            walk(k, e.a, &mut used, &mut ahead); // from a through b and on
+            // `back` starts at a and goes away from b; `ahead` starts at b.
+            let nodes: Vec<u32> = back.into_iter().rev().chain(ahead).collect();
+            lines.push(LineString(
+                nodes.iter().map(|&n| self.nodes[n as usize]).collect(),
+            ));
+        }
+        lines
     }
 
     /// The service area: the reachable roads buffered by [`SERVICE_AREA_TRIM_M`].

@@ -197,18 +197,48 @@ impl CostSpace {
     ) -> Result<Json, LocationError> {
         let to_lonlat = data.to_lonlat()?;
         let mut features = Vec::new();
-        for (site, radius, properties) in sites {
-            if crate::engine::cancel::requested() {
-                return Err(LocationError::Cancelled);
+        let area_of = |site: &Place, radius: f64| match &self.network {
+            None => circle(site.point, radius),
+            Some(net) => {
+                let access = net.access(site.point);
+                let nc = self.distance.net_cost();
+                let reach = net.reach(&access, nc, radius / self.distance.scale());
+                net.service_area(&reach, nc)
             }
-            let area = match &self.network {
-                None => circle(site.point, *radius),
-                Some(net) => {
-                    let access = net.access(site.point);
-                    let nc = self.distance.net_cost();
-                    let reach = net.reach(&access, nc, radius / self.distance.scale());
-                    net.service_area(&reach, nc)
-                }
+        };
+        // Isochrones are a buffer of the reachable roads each, the slow part: the sites are
+        // shared among the cores (each thread carries the request's cancel flag).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(sites.len().max(1));
+        let chunk = sites.len().div_ceil(threads.max(1)).max(1);
+        let cancel = crate::engine::cancel::current();
+        let areas: Vec<Option<MultiPolygon<f64>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = sites
+                .chunks(chunk)
+                .map(|part| {
+                    let cancel = cancel.clone();
+                    let area_of = &area_of;
+                    scope.spawn(move || {
+                        crate::engine::cancel::scope(cancel, || {
+                            part.iter()
+                                .map(|(site, radius, _)| {
+                                    (!crate::engine::cancel::requested())
+                                        .then(|| area_of(site, *radius))
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a service area does not panic"))
+                .collect()
+        });
+        for ((_, _, properties), area) in sites.iter().zip(areas) {
+            let Some(area) = area else {
+                return Err(LocationError::Cancelled);
             };
             features.push(json!({
                 "type": "Feature",
