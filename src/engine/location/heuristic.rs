@@ -507,6 +507,10 @@ pub fn pcenter_interchange(
         near.sort_by(|&a, &b| inst.d(worst, a).total_cmp(&inst.d(worst, b)));
         near.truncate(16);
         'outer: for k in 0..new_sites.len() {
+            // One pass is n × p × 16 distance reads: check the clock between sites too.
+            if Instant::now() >= deadline || crate::engine::cancel::requested() {
+                break;
+            }
             for &inn in &near {
                 let out = new_sites[k];
                 let mut trial = open.clone();

@@ -151,6 +151,24 @@ fn uncovered(sets: &[Vec<usize>], fixed: &[bool]) -> Vec<usize> {
         .collect()
 }
 
+/// Whether the cheap tests alone prove that no `p` new sites cover every demand (`sets`): a
+/// demand with no candidate, more forced sites than `p`, or more pairwise disjoint demands than
+/// sites left (each needs its own site). `false` means "not proven", not "feasible".
+pub fn cover_cheaply_infeasible(sets: &[Vec<usize>], fixed: &[bool], p: usize, m: usize) -> bool {
+    let rows = uncovered(sets, fixed);
+    if rows.is_empty() {
+        return false;
+    }
+    if rows.iter().any(|&i| sets[i].is_empty()) {
+        return true;
+    }
+    let core = cover::reduce(sets, &rows, m);
+    match p.checked_sub(core.forced.len()) {
+        None => true,
+        Some(budget) => !core.rows.is_empty() && cover::packing_bound(&core, m) > budget,
+    }
+}
+
 /// Location set covering: fewest new sites so that every demand has an open site within the
 /// radius (`sets[i]`); capacitated when the instance has capacities.
 pub fn lscp(

@@ -696,7 +696,10 @@ fn solve_pcenter(
     deadline: Instant,
 ) -> Result<Solution, LocateError> {
     let fixed = inst.is_fixed();
-    let start = heuristic::pcenter_interchange(inst, &fixed, p, deadline);
+    // The interchange gets a fifth of the time at most: the bisection needs the rest.
+    let now = Instant::now();
+    let start =
+        heuristic::pcenter_interchange(inst, &fixed, p, now + (deadline - now.min(deadline)) / 5);
     let ub_open = with_fixed(inst, &start);
     let ub = pcenter_cost(inst, &ub_open);
     // The optimum is one of the distances; every demand needs at least its nearest candidate.
@@ -716,71 +719,69 @@ fn solve_pcenter(
     radii.sort_unstable_by(f64::total_cmp);
     radii.dedup();
     let (mut best, mut best_open, mut bound) = (ub, start, lb);
-    let mut timed_out = false;
-    // Bisection in rounds. Each cover test gets an equal share of the time left for the tests
-    // this round still needs, so one hard test cannot eat the whole limit. A test that runs out
-    // of its share leaves its radius undecided: the round searches on above it (a cover found
-    // there still improves the answer) and the next round, with the time left, returns to the
-    // radii between the proven bound and the best cover. A round that decided nothing gives
-    // the whole remaining time to one test.
-    let mut stalled = false;
-    loop {
-        // The answer is radii[lo..hi] or `best`.
-        let mut lo = radii.partition_point(|&x| x < bound);
-        let mut hi = radii.partition_point(|&x| x < best);
-        if lo >= hi {
-            break;
-        }
-        let mut undecided = false;
-        let mut decided = false;
-        while lo < hi {
-            let now = Instant::now();
-            if now >= deadline || crate::engine::cancel::requested() {
-                timed_out = true;
-                break;
-            }
-            let steps = (usize::BITS - (hi - lo).leading_zeros()).max(1);
-            let test_deadline = if stalled {
-                deadline
-            } else {
-                now + (deadline - now) / steps
-            };
+    // A quick valid bound first: bisection with the solver-free tests only (disjoint demands
+    // beyond p, forced sites). Every radius they refute is a proof; they never say "yes".
+    if params.method != Method::Heuristic {
+        let (mut lo, mut hi) = (0usize, radii.partition_point(|&x| x < best));
+        while lo < hi && Instant::now() < deadline && !crate::engine::cancel::requested() {
             let mid = (lo + hi) / 2;
-            let r = radii[mid];
-            let sets = radius_sets(inst, r);
-            let cover = if params.method == Method::Heuristic {
-                Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
+            if milp::cover_cheaply_infeasible(&radius_sets(inst, radii[mid]), &fixed, p, inst.m) {
+                bound = bound.max(radii.get(mid + 1).copied().unwrap_or(best));
+                lo = mid + 1;
             } else {
-                milp::cover_with_p(inst, &sets, &fixed, p, test_deadline)?
-            };
-            match cover {
-                Some(Some(sites)) => {
-                    best = pcenter_cost(inst, &with_fixed(inst, &sites));
-                    best_open = sites;
-                    hi = radii.partition_point(|&x| x < best);
-                    decided = true;
-                }
-                Some(None) => {
-                    lo = mid + 1;
-                    if params.method != Method::Heuristic {
-                        // Proven: no p sites cover every demand within r, nor within less
-                        // (which also settles any undecided radius below it).
-                        bound = bound.max(radii.get(lo).copied().unwrap_or(best));
-                    }
-                    decided = true;
-                }
-                None => {
-                    // Not decided in its share of time: look higher, come back next round.
-                    undecided = true;
-                    lo = mid + 1;
-                }
+                hi = mid;
             }
         }
-        if timed_out || !undecided || params.method == Method::Heuristic {
-            timed_out |= undecided;
+    }
+    let mut timed_out = false;
+    // The answer lies in radii[lo..hi] (lo: everything below is refuted; hi: the best cover's
+    // cost). Cover tests near the optimum are the hard ones, both ways, so two probes close in
+    // from the easy ends: a lower probe that tries to refute a radius (raising the bound) and an
+    // upper one that tries to find a cover (lowering the answer), taken in turn. Each test gets
+    // a share of the time left; a test that does not finish in it moves its probe halfway
+    // towards its own end, where tests are easier, and a decided test re-centres both.
+    let mut lo = radii.partition_point(|&x| x < bound);
+    let mut hi = radii.partition_point(|&x| x < best);
+    let thirds = |lo: usize, hi: usize| (lo + (hi - lo) / 3, lo + 2 * (hi - lo) / 3);
+    let (mut down, mut up) = thirds(lo, hi);
+    let mut lower_turn = true;
+    while lo < hi {
+        let now = Instant::now();
+        if now >= deadline || crate::engine::cancel::requested() {
+            timed_out = true;
             break;
         }
-        stalled = !decided;
+        let steps = (usize::BITS - (hi - lo).leading_zeros()).max(2);
+        let test_deadline = now + (deadline - now) / steps;
+        let k = if lower_turn { down } else { up }.clamp(lo, hi - 1);
+        let sets = radius_sets(inst, radii[k]);
+        let cover = if params.method == Method::Heuristic {
+            Some(heuristic::greedy_cover(inst, &sets, &fixed, p))
+        } else {
+            milp::cover_with_p(inst, &sets, &fixed, p, test_deadline)?
+        };
+        match cover {
+            Some(Some(sites)) => {
+                best = pcenter_cost(inst, &with_fixed(inst, &sites));
+                best_open = sites;
+                hi = radii.partition_point(|&x| x < best);
+                (down, up) = thirds(lo, hi);
+            }
+            Some(None) if params.method != Method::Heuristic => {
+                // Proven: no p sites cover every demand within this radius, nor within less.
+                lo = k + 1;
+                bound = bound.max(radii.get(lo).copied().unwrap_or(best));
+                (down, up) = thirds(lo, hi);
+            }
+            Some(None) => {
+                // A greedy cover that fails proves nothing: look higher.
+                lo = k + 1;
+                (down, up) = thirds(lo, hi);
+            }
+            None if lower_turn => down = lo + (k - lo) / 2,
+            None => up = k + (hi - k).div_ceil(2),
+        }
+        lower_turn = !lower_turn;
     }
     if !timed_out && params.method != Method::Heuristic {
         bound = best;
