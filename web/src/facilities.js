@@ -23,6 +23,7 @@ const WEIGHT_KEYS = Object.keys(CENTER_WEIGHTS);
 const FIELD_INPUTS = {
   radius: ['radius_m'],
   radius_m: ['radius_m'],
+  minutes: ['minutes'],
   p: ['p'],
   kind: ['kind'],
   demand: ['demand'],
@@ -61,6 +62,31 @@ function distanceText(metres) {
   const m = Number(metres);
   return m >= 1000 ? `${fmt(m / 1000, 1)} km` : `${fmt(m)} m`;
 }
+
+/** Minutes as "12.5 分钟" / "12.5 min" (whole minutes without a decimal). */
+function minutesText(minutes) {
+  if (!num(minutes)) return '—';
+  const m = Number(minutes);
+  return t('minutesN', { n: fmt(m, Number.isInteger(m) ? 0 : 1) });
+}
+
+/**
+ * Whether a result (or the request) is in travel-time mode (distance "time"): reaches in
+ * `minutes`, times in `*_min` keys instead of `radius_m` and `*_m`.
+ */
+function isTime(res, params) {
+  return res?.unit === 'min' || ['time', 'walk'].includes(res?.distance_mode) || ['time', 'walk'].includes(params?.distance);
+}
+
+/** How far a village is from its nearest facility: minutes (`nearest_min`) or metres (`nearest_m`). */
+function nearestText(v) {
+  if (num(v?.nearest_min)) return minutesText(v.nearest_min);
+  if (num(v?.nearest_m)) return distanceText(v.nearest_m);
+  return null;
+}
+
+/** How many of the villages farthest from a facility a coverage result lists. */
+const FAR_N = 10;
 
 function pct(share, digits = 1) {
   return num(share) ? `${fmt(Number(share) * 100, digits)}%` : '—';
@@ -131,11 +157,12 @@ function coverageOverlay(res, byCode) {
   const facilities = (res.facilities ?? []).filter((f) => isPoint(f.point));
   const villages = Array.isArray(res.villages) ? res.villages : [];
   const sites = facilities.map((f, i) =>
-    pointFeature(f.point, { existing: true, i, name: f.name ?? '', kind: res.kind ?? '', radius_m: f.radius_m ?? null, village: f.village ?? '' }),
+    pointFeature(f.point, { existing: true, i, name: f.name ?? '', kind: res.kind ?? '', radius_m: f.radius_m ?? null, minutes: f.minutes ?? null, village: f.village ?? '' }),
   );
   return {
     type: 'coverage',
     coverage: true,
+    // In travel-time mode the areas are the server's isochrones; there is no circle to stand in.
     areas: serviceAreas(res.service_areas, () =>
       facilities.filter((f) => num(f.radius_m)).map((f) => circleFeature(f.point, Number(f.radius_m), { name: f.name, radius_m: f.radius_m, existing: true })),
     ),
@@ -173,6 +200,7 @@ function locateOverlay(res, byCode) {
             allocated_farthest_min: f.allocated_farthest_min ?? null,
             covered_population: f.covered_population ?? null,
             radius_m: f.radius_m ?? null,
+            minutes: f.minutes ?? null,
           })
         : null,
     )
@@ -249,11 +277,14 @@ export function sitePopupHtml(p) {
   const rows = [];
   if (p.village_name && p.village_name !== p.name) rows.push(row(t('facVillage'), escapeHtml(p.village_name)));
   const person = t('unitPerson') ? ` ${escapeHtml(t('unitPerson'))}` : '';
-  if (num(p.covered_population)) rows.push(row(t('facCovered'), `${escapeHtml(fmt(p.covered_population))}${person}`));
+  // A site of a travel-time result carries its reach in `minutes` (and no radius_m).
+  const time = num(p.minutes);
+  if (num(p.covered_population)) rows.push(row(t(time ? 'facCoveredMin' : 'facCovered'), `${escapeHtml(fmt(p.covered_population))}${person}`));
   if (num(p.allocated_population)) rows.push(row(t('facServed'), `${escapeHtml(fmt(p.allocated_population))}${person}`));
   if (num(p.allocated_farthest_m)) rows.push(row(t('facFarthest'), escapeHtml(distanceText(p.allocated_farthest_m))));
-  if (num(p.allocated_farthest_min)) rows.push(row(t('facFarthest'), escapeHtml(t('minutesN', { n: fmt(p.allocated_farthest_min, 1) }))));
+  if (num(p.allocated_farthest_min)) rows.push(row(t('facFarthestMin'), escapeHtml(minutesText(p.allocated_farthest_min))));
   if (num(p.radius_m)) rows.push(row(t('facRadiusShort'), `${escapeHtml(fmt(p.radius_m))} m`));
+  if (time) rows.push(row(t('facMinutesShort'), escapeHtml(minutesText(p.minutes))));
   const kicker = p.existing === true || p.existing === 'true' ? t('legendFacExisting') : t('facNewSite', { n: p.n });
   return `<h4><span class="muted">${escapeHtml(kicker)}</span><br />${escapeHtml(p.name || '')}</h4>${rows.length ? `<table>${rows.join('')}</table>` : ''}`;
 }
@@ -316,6 +347,8 @@ export class FacilitiesCard {
     this.forms.coverage.elements.kind.addEventListener('change', () => this.updateRadiusHints());
     this.forms.locate.elements.kind.addEventListener('change', () => this.updateRadiusHints());
     this.forms.locate.elements.model.addEventListener('change', () => this.updateModelFields());
+    this.forms.coverage.elements.distance.addEventListener('change', () => this.updateDistanceFields());
+    this.forms.locate.elements.distance.addEventListener('change', () => this.updateDistanceFields());
     this.clearBtn.addEventListener('click', () => this.clear());
     this.paramsBtn.addEventListener('click', () => this.setFolded(false));
     this.resultEl.addEventListener('click', (e) => {
@@ -330,6 +363,7 @@ export class FacilitiesCard {
       }
     });
     this.updateModelFields();
+    this.updateDistanceFields();
     this.render();
   }
 
@@ -395,6 +429,7 @@ export class FacilitiesCard {
     }
     if (params.kind) out.push(type === 'locate' ? t('facParamExisting', { kind: tv(params.kind) }) : tv(params.kind));
     if (params.radius_m != null) out.push(`${fmt(params.radius_m)} m`);
+    if (params.minutes != null) out.push(minutesText(params.minutes));
     out.push(...this.paramsLine(params));
     if (type === 'locate') {
       out.push(t('facParamCandidates', { c: t(params.candidates === 'construction' ? 'candConstruction' : params.candidates === 'centroid' ? 'demandCentroid' : 'demandRepresentative') }));
@@ -463,13 +498,28 @@ export class FacilitiesCard {
     }
   }
 
-  /** p only for mclp / pmedian / pcenter, the radius only for lscp / mclp. */
+  /** p only for mclp / pmedian / pcenter, the radius (or the minutes) only for lscp / mclp. */
   updateModelFields() {
     const f = this.forms.locate.elements;
     const model = f.model.value;
     f.p.disabled = model === 'lscp';
     f.radius_m.disabled = model === 'pmedian' || model === 'pcenter';
-    for (const input of [f.p, f.radius_m]) input.closest('.zf-field').classList.toggle('disabled', input.disabled);
+    f.minutes.disabled = f.radius_m.disabled;
+    for (const input of [f.p, f.radius_m, f.minutes]) input.closest('.zf-field').classList.toggle('disabled', input.disabled);
+  }
+
+  /**
+   * Travel time (distance "time") shows the minutes field in the radius field's place; any other
+   * distance shows the radius again. Both inputs stay in the form with their values, so switching
+   * back and forth keeps what was typed in each, and only the one shown is sent (readParams).
+   */
+  updateDistanceFields() {
+    for (const tab of ['coverage', 'locate']) {
+      const f = this.forms[tab].elements;
+      const time = f.distance.value === 'time' || f.distance.value === 'walk';
+      f.radius_m.closest('.zf-field').hidden = time;
+      f.minutes.closest('.zf-field').hidden = !time;
+    }
   }
 
   /** Zones (the one selected in the 片区方案 card) and towns (from /villages) to rank. */
@@ -521,8 +571,7 @@ export class FacilitiesCard {
     };
     if (tab === 'coverage') {
       const out = { kind: f.kind.value, demand: f.demand.value, service_areas: true };
-      const r = numberOf(f.radius_m);
-      if (r !== undefined) out.radius_m = r;
+      this.readReach(f, out, numberOf);
       if (f.distance.value !== 'straight') out.distance = f.distance.value;
       return out;
     }
@@ -531,8 +580,7 @@ export class FacilitiesCard {
       const out = { model, demand: f.demand.value, candidates: f.candidates.value };
       const p = numberOf(f.p, true);
       if (p !== undefined) out.p = p;
-      const r = numberOf(f.radius_m);
-      if (r !== undefined) out.radius_m = r;
+      this.readReach(f, out, numberOf);
       if (f.kind.value) out.kind = f.kind.value;
       if (f.distance.value !== 'straight') out.distance = f.distance.value;
       if (f.method.value !== 'auto') out.method = f.method.value;
@@ -555,6 +603,20 @@ export class FacilitiesCard {
     }
     if (changed) out.weights = weights;
     return out;
+  }
+
+  /**
+   * The reach of a coverage or LSCP / MCLP request: `minutes` in travel-time mode (the server
+   * refuses a radius_m then), else `radius_m` (empty: the server's radius rule).
+   */
+  readReach(f, out, numberOf) {
+    if (f.distance.value === 'time' || f.distance.value === 'walk') {
+      const m = numberOf(f.minutes);
+      if (m !== undefined) out.minutes = m;
+    } else {
+      const r = numberOf(f.radius_m);
+      if (r !== undefined) out.radius_m = r;
+    }
   }
 
   scopeLabel(params) {
@@ -691,8 +753,16 @@ export class FacilitiesCard {
     this.setActiveVillage(this.activeVillage);
   }
 
-  /** "1000 m" when all facilities share a radius, "1000–2000 m" otherwise. */
+  /**
+   * "1000 m" when all facilities share a radius, "1000–2000 m" otherwise; in travel-time mode
+   * the same in minutes.
+   */
   radiusText(res) {
+    if (isTime(res)) {
+      const mins = [...new Set((res.facilities ?? []).map((f) => Number(f.minutes)).filter(Number.isFinite))].sort((a, b) => a - b);
+      if (mins.length > 1) return `${fmt(mins[0], Number.isInteger(mins[0]) ? 0 : 1)}–${minutesText(mins[mins.length - 1])}`;
+      return minutesText(mins[0] ?? res.minutes);
+    }
     const radii = [...new Set((res.facilities ?? []).map((f) => Number(f.radius_m)).filter(Number.isFinite))].sort((a, b) => a - b);
     if (radii.length > 1) return `${fmt(radii[0])}–${fmt(radii[radii.length - 1])} m`;
     const r = radii[0] ?? res.radius_m;
@@ -701,7 +771,7 @@ export class FacilitiesCard {
 
   radiusSourceText(res) {
     const src = res.radius_source;
-    if (src === 'request') return t('facRadiusFromRequest');
+    if (src === 'request') return t(isTime(res) ? 'facMinutesFromRequest' : 'facRadiusFromRequest');
     const own = (res.facilities ?? []).some((f) => f.radius_from === 'facility radius_m');
     const table = src ? t('facRadiusFromTable', { source: src }) : '';
     return [table, own ? t('facRadiusFromFacility') : ''].filter(Boolean).join(getLang() === 'en' ? '; ' : '；');
@@ -709,8 +779,9 @@ export class FacilitiesCard {
 
   paramsLine(params) {
     const parts = [];
-    if (params.distance) parts.push(t(params.distance === 'network' ? 'distNetwork' : 'distStraight'));
-    else parts.push(t('distStraight'));
+    const d = params.distance ?? 'straight';
+    // Travel time is at each road's speed (no walk / drive choice here): the line says so.
+    parts.push(t(d === 'network' ? 'distNetwork' : d === 'time' ? 'distTimeRoads' : d === 'walk' ? 'distWalkPace' : 'distStraight'));
     if (params.demand) parts.push(t(`demand${params.demand[0].toUpperCase()}${params.demand.slice(1)}`));
     return parts;
   }
@@ -722,12 +793,14 @@ export class FacilitiesCard {
     const byCode = this.byCode;
     const person = t('unitPerson') ? ` ${t('unitPerson')}` : '';
     const source = this.radiusSourceText(res);
+    const time = isTime(res, params);
     const head = [t('facCoverage'), tv(res.kind ?? params.kind), ...this.paramsLine(params).slice(0, 1)];
     const items = (res.uncovered_villages ?? []).map((code) => {
       const v = byVillage.get(String(code)) ?? {};
       const info = byCode.get(String(code));
       const missing = num(v.population) && num(v.covered_population) ? Number(v.population) - Number(v.covered_population) : null;
-      const meta = [info?.town, missing != null ? t('facUncoveredPop', { n: fmt(missing) }) : null, num(v.nearest_m) ? t('facNearest', { d: distanceText(v.nearest_m) }) : null].filter(Boolean);
+      const near = nearestText(v);
+      const meta = [info?.town, missing != null ? t('facUncoveredPop', { n: fmt(missing) }) : null, near ? t('facNearest', { d: near }) : null].filter(Boolean);
       return `<li class="fac-item" data-village="${escapeHtml(code)}" data-testid="fac-uncovered-item" tabindex="0" role="button" title="${escapeHtml(v.nearest_facility ? t('facNearestName', { name: v.nearest_facility }) : String(code))}">
         <i class="fac-dot uncovered"></i>
         <span class="fi-main"><span class="fi-name">${escapeHtml(v.name ?? info?.name ?? code)}</span><span class="fi-meta">${escapeHtml(meta.join(' · '))}</span></span>
@@ -737,9 +810,34 @@ export class FacilitiesCard {
         <div class="zs-source">${escapeHtml(head.join(' · '))}</div>
         <div class="zs-main"><b data-testid="fac-covered-share">${escapeHtml(t('facCoveredShare', { s: pct(tot.covered_share) }))}</b><span class="sep">·</span>${escapeHtml(fmt(tot.covered_population))} / ${escapeHtml(fmt(tot.population))}${escapeHtml(person)}</div>
         <div class="zs-more">${escapeHtml(t('facVillagesCovered', { k: fmt(tot.villages_covered), n: fmt(tot.villages) }))}${nUnc ? `<span class="sep">·</span><span class="warn-text" data-testid="fac-uncovered-count">${escapeHtml(t('facUncoveredN', { n: fmt(nUnc) }))}</span>` : `<span class="sep">·</span><span class="ok-text">${escapeHtml(t('facAllCovered'))}</span>`}</div>
-        <div class="zs-more fac-radius" title="${escapeHtml(source)}">${escapeHtml(t('facRadiusIs', { r: this.radiusText(res), n: fmt(tot.facilities ?? (res.facilities ?? []).length) }))}${source ? `<span class="sep">·</span><span class="muted">${escapeHtml(source)}</span>` : ''}</div>
+        <div class="zs-more fac-radius" data-testid="fac-reach" data-unit="${time ? 'min' : 'm'}" title="${escapeHtml(source)}">${escapeHtml(t(time ? 'facMinutesIs' : 'facRadiusIs', { r: this.radiusText(res), n: fmt(tot.facilities ?? (res.facilities ?? []).length) }))}${source ? `<span class="sep">·</span><span class="muted">${escapeHtml(source)}</span>` : ''}</div>
       </div>
-      ${items.length ? `<h3 class="fac-list-title">${escapeHtml(t('facUncoveredList'))}</h3><ul class="fac-list" data-testid="fac-uncovered-list">${items.join('')}</ul>` : ''}`;
+      ${items.length ? `<h3 class="fac-list-title">${escapeHtml(t('facUncoveredList'))}</h3><ul class="fac-list" data-testid="fac-uncovered-list">${items.join('')}</ul>` : ''}
+      ${this.farthestHtml(res, byCode, items.length === 0)}`;
+  }
+
+  /**
+   * The villages farthest from their nearest facility (minutes in travel-time mode, else metres),
+   * folded under the uncovered list; open when nothing is uncovered (then it is the only list).
+   */
+  farthestHtml(res, byCode, open) {
+    const villages = Array.isArray(res.villages) ? res.villages : [];
+    const key = villages.some((v) => num(v.nearest_min)) ? 'nearest_min' : 'nearest_m';
+    const far = villages
+      .filter((v) => num(v[key]))
+      .sort((a, b) => Number(b[key]) - Number(a[key]))
+      .slice(0, FAR_N);
+    if (!far.length) return '';
+    const rows = far.map((v) => {
+      const code = String(v.code);
+      const info = byCode.get(code);
+      const meta = [info?.town, t('facNearest', { d: nearestText(v) }), v.covered === false ? t('facNotCovered') : null].filter(Boolean);
+      return `<li class="fac-item" data-village="${escapeHtml(code)}" data-testid="fac-far-item" data-nearest="${escapeHtml(v[key])}" tabindex="0" role="button" title="${escapeHtml(v.nearest_facility ? t('facNearestName', { name: v.nearest_facility }) : code)}">
+        <i class="fac-dot ${v.covered === false ? 'uncovered' : 'covered'}"></i>
+        <span class="fi-main"><span class="fi-name">${escapeHtml(v.name ?? info?.name ?? code)}</span><span class="fi-meta">${escapeHtml(meta.join(' · '))}</span></span>
+      </li>`;
+    });
+    return `<details class="fac-existing fac-far" data-testid="fac-far"${open ? ' open' : ''}><summary>${escapeHtml(t('facFarList', { n: fmt(far.length) }))}</summary><ul class="fac-list">${rows.join('')}</ul></details>`;
   }
 
   objectiveHtml(res) {
@@ -750,7 +848,7 @@ export class FacilitiesCard {
       case 'lscp':
         return escapeHtml(t('objLscp', { n: fmt(obj) }));
       case 'mclp':
-        return `${escapeHtml(t('objMclp', { n: fmt(obj) }))}${escapeHtml(person)}${num(res.covered_share) ? `<span class="sep">·</span>${escapeHtml(t('facCoveredShare', { s: pct(res.covered_share) }))}` : ''}`;
+        return `${escapeHtml(isTime(res) ? (num(res.minutes) ? t('objMclpMin', { t: minutesText(res.minutes), n: fmt(obj) }) : t('objMclpMinAny', { n: fmt(obj) })) : t('objMclp', { n: fmt(obj) }))}${escapeHtml(person)}${num(res.covered_share) ? `<span class="sep">·</span>${escapeHtml(t('facCoveredShare', { s: pct(res.covered_share) }))}` : ''}`;
       case 'pmedian':
         // The objective's unit comes with the answer: person·m, or person·min in time mode.
         if (res.objective_unit === 'person·min') {
@@ -758,7 +856,7 @@ export class FacilitiesCard {
         }
         return `${escapeHtml(t('objPmedian', { v: fmt(obj / 1000) }))}${total > 0 ? `<span class="sep">·</span>${escapeHtml(t('objPerPerson', { d: distanceText(obj / total) }))}` : ''}`;
       case 'pcenter':
-        if (res.objective_unit === 'min') return escapeHtml(t('objPcenter', { d: t('minutesN', { n: fmt(obj, 1) }) }));
+        if (res.objective_unit === 'min') return escapeHtml(t('objPcenterMin', { d: minutesText(obj) }));
         return escapeHtml(t('objPcenter', { d: distanceText(obj) }));
       default:
         return escapeHtml(fmt(obj, 2));
@@ -782,13 +880,16 @@ export class FacilitiesCard {
     if (Number(res.existing_facilities) > 0) counts.push(t('facExistingN', { n: fmt(res.existing_facilities), kind: tv(params.kind) }));
     const nUnc = (res.uncovered_villages ?? []).length;
     const person = t('unitPerson') ? ` ${t('unitPerson')}` : '';
+    const time = isTime(res, params);
     const item = (f, i) => {
+      // LSCP / MCLP: the people within the site's own reach (radius or minutes) beside the
+      // nearest-site allocation, which is another thing.
       const meta = [
         f.village_name && f.village_name !== f.name ? f.village_name : null,
-        num(f.covered_population) ? t('facCoveredN', { n: fmt(f.covered_population), u: person }) : null,
+        num(f.covered_population) ? t(time || num(f.minutes) ? 'facCoveredMinN' : 'facCoveredN', { n: fmt(f.covered_population), u: person }) : null,
         num(f.allocated_population) ? t('facServedN', { n: fmt(f.allocated_population), u: person }) : null,
         num(f.allocated_farthest_m) ? t('facFarthestD', { d: distanceText(f.allocated_farthest_m) }) : null,
-        num(f.allocated_farthest_min) ? t('facFarthestD', { d: t('minutesN', { n: fmt(f.allocated_farthest_min, 1) }) }) : null,
+        num(f.allocated_farthest_min) ? t('facFarthestD', { d: minutesText(f.allocated_farthest_min) }) : null,
       ].filter(Boolean);
       const code = f.village != null ? String(f.village) : '';
       return `<li class="fac-item${f.existing ? ' existing' : ''}" ${code ? `data-village="${escapeHtml(code)}" tabindex="0" role="button"` : ''} data-testid="${f.existing ? 'fac-existing-item' : 'fac-site-item'}">

@@ -400,6 +400,77 @@ async function testFacilities(page, villages, target) {
   await waitFor(page, (code) => document.querySelector('[data-testid="panel-code"]')?.textContent?.trim() === code, firstCode, 15000, `the panel of the uncovered village ${firstCode}`);
   ok(`coverage of ${kind.kind}: "${share}", ${r.areas} service-area features rendered, ${r.uncovered}/${r.villages} rendered villages uncovered (${r.hatched} hatched), ${cov.uncovered} listed; the first opens ${firstCode}`);
 
+  // 13b. Travel time (出行时间): the radius field gives way to minutes (15 by default), the request
+  // sends distance "time" and minutes 15 (no radius_m), the summary and the village rows speak
+  // minutes, the isochrones are drawn; switching back shows the radius field again, as it was.
+  await page.getByTestId('fac-tab-coverage').click(); // unfolds the form folded by the last run
+  await page.getByTestId('fac-cov-radius').fill('1200'); // kept aside, not sent
+  await page.getByTestId('fac-cov-distance').selectOption('time');
+  const fields = await page.evaluate(() => ({
+    radius: document.querySelector('[data-testid="fac-cov-radius"]').closest('.zf-field').hidden,
+    minutes: document.querySelector('[data-testid="fac-cov-minutes"]').closest('.zf-field').hidden,
+    value: document.querySelector('[data-testid="fac-cov-minutes"]').value,
+  }));
+  if (!fields.radius || fields.minutes || fields.value !== '15') fail(`with 出行时间 the radius field is ${fields.radius ? 'hidden' : 'shown'}, the minutes field ${fields.minutes ? 'hidden' : 'shown'} with "${fields.value}" (expected the minutes field alone, 15)`);
+  await page.getByTestId('fac-cov-minutes').fill('15');
+  const t0 = Date.now();
+  const [timeReq] = await Promise.all([
+    page.waitForRequest((q) => q.method() === 'POST' && new URL(q.url()).pathname === '/analysis/coverage', { timeout: 10000 }),
+    page.getByTestId('fac-run').click(),
+  ]);
+  const sent = timeReq.postDataJSON();
+  if (sent?.distance !== 'time' || sent?.minutes !== 15 || 'radius_m' in sent || sent?.service_areas !== true) fail(`the travel-time request sent ${JSON.stringify(sent)}`);
+  // 312 isochrones of the demo from a debug server take a while; the other steps wait 60 s too.
+  await waitFor(page, () => document.querySelector('[data-testid="fac-reach"]')?.dataset.unit === 'min' && !document.querySelector('[data-testid="fac-busy"]'), null, 90000, 'the travel-time coverage summary');
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  // One look at the page for the texts and the overlay (each round trip is slow while the map draws).
+  const shown = await page.evaluate(() => {
+    const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+    const polys = (window.__liancun.facilities?.areas?.features ?? []).filter((f) => /Polygon$/.test(f.geometry?.type ?? ''));
+    // Village rows: the farthest villages (and the uncovered ones, if any) with the time to the nearest facility.
+    const rows = [...document.querySelectorAll('[data-testid="fac-far-item"], [data-testid="fac-uncovered-item"]')].map((li) => `${text(li.querySelector('.fi-name'))} · ${text(li.querySelector('.fi-meta'))}`);
+    return {
+      reach: text(document.querySelector('[data-testid="fac-reach"]')),
+      head: text(document.querySelector('[data-testid="fac-summary"] .zs-source')),
+      iso: polys.length,
+      isoMin: polys.filter((f) => f.properties?.unit === 'min').length,
+      rows,
+    };
+  });
+  if (!shown.reach.includes('15 分钟')) fail(`the travel-time summary reads "${shown.reach}", expected 15 分钟`);
+  if (!shown.head.includes('出行时间') || !shown.head.includes('按道路车速')) fail(`the summary head "${shown.head}" does not name travel time at road speeds`);
+  if (!(shown.iso > 0) || shown.isoMin !== shown.iso) fail(`the travel-time answer drew ${shown.iso} service-area polygons, ${shown.isoMin} of them isochrones (unit min)`);
+  const withMinutes = shown.rows.filter((x) => /最近设施 \d+(\.\d)? 分钟/.test(x));
+  if (!shown.rows.length || withMinutes.length !== shown.rows.length) fail(`village rows of the travel-time result: ${shown.rows.length}, ${withMinutes.length} with 最近设施 … 分钟 (${JSON.stringify(shown.rows.slice(0, 2))})`);
+  // The first isochrones drawn are enough (waiting for the map to be idle with 312 of them takes long).
+  await waitFor(
+    page,
+    () => {
+      const { map, facAreaLayer } = window.__liancun;
+      return map.queryRenderedFeatures({ layers: [facAreaLayer] }).some((f) => f.properties.unit === 'min');
+    },
+    null,
+    30000,
+    `an isochrone rendered in the service-area layer (${shown.iso} in the answer)`,
+  );
+  // Back to 直线 in one go (DOM events: each Playwright action waits long while the map draws).
+  const back = await page.evaluate(() => {
+    document.querySelector('[data-testid="fac-tab-coverage"]').click();
+    const select = document.querySelector('[data-testid="fac-cov-distance"]');
+    select.value = 'straight';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    const radius = document.querySelector('[data-testid="fac-cov-radius"]');
+    const out = {
+      radius: radius.closest('.zf-field').hidden,
+      value: radius.value,
+      minutes: document.querySelector('[data-testid="fac-cov-minutes"]').closest('.zf-field').hidden,
+    };
+    radius.value = ''; // the table's radius again for the steps after
+    return out;
+  });
+  if (back.radius || !back.minutes || back.value !== '1200') fail(`after 直线 again the radius field is ${back.radius ? 'hidden' : 'shown'} with "${back.value}" (expected 1200), the minutes field ${back.minutes ? 'hidden' : 'shown'}`);
+  ok(`travel time 15 min (answer shown after ${seconds} s, step ${((Date.now() - t0) / 1000).toFixed(1)} s): sent ${JSON.stringify({ distance: sent.distance, minutes: sent.minutes })}, "${shown.reach}", ${shown.iso} isochrones drawn, ${shown.rows.length} village rows in minutes ("${withMinutes[0]}"); 直线 brings the radius (1200) back`);
+
   // 14. MCLP, p = 5 new sites next to the existing facilities of the kind: 5 numbered markers.
   const P = 5;
   await page.getByTestId('fac-tab-locate').click();
