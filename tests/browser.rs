@@ -47,6 +47,33 @@ fn browser_setup() -> Option<(String, PathBuf)> {
     Some((chromium, web))
 }
 
+/// Runs `web/tests/<script> <url> <shot>` with the token, and checks it passed and saved a
+/// screenshot.
+fn run_script(web: &Path, script: &str, url: &str, shot: &Path, chromium: &str, token: &str) {
+    let o = Command::new("node")
+        .arg(web.join("tests").join(script))
+        .arg(url)
+        .arg(shot)
+        .env("CHROMIUM_PATH", chromium)
+        .env("LIANCUN_TOKEN", token)
+        .output()
+        .expect("run node");
+    println!("{}", stdout(&o));
+    assert!(
+        o.status.success(),
+        "{script} failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let png = std::fs::read(shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot {} of {} bytes",
+        shot.display(),
+        png.len()
+    );
+}
+
 #[test]
 fn web_map_in_headless_chromium() {
     let Some((chromium, web)) = browser_setup() else {
@@ -60,27 +87,7 @@ fn web_map_in_headless_chromium() {
     assert!(token.starts_with("lc_"), "token create printed {token:?}");
     let server = Server::start(&ws);
     let shot = dir.join("map.png");
-    let o = Command::new("node")
-        .arg(web.join("tests/browser.mjs"))
-        .arg(&server.url)
-        .arg(&shot)
-        .env("CHROMIUM_PATH", &chromium)
-        .env("LIANCUN_TOKEN", &token)
-        .output()
-        .expect("run node");
-    println!("{}", stdout(&o));
-    assert!(
-        o.status.success(),
-        "browser test failed:\n{}\n{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "screenshot of {} bytes",
-        png.len()
-    );
+    run_script(&web, "browser.mjs", &server.url, &shot, &chromium, &token);
     let plans = dir.join("map-plans.png");
     let png = std::fs::read(&plans).expect("a screenshot of the plan steps");
     assert!(
@@ -104,26 +111,6 @@ fn web_map_sign_in_under_read_viewer() {
     assert!(token.starts_with("lc_"), "token create printed {token:?}");
     let server = Server::start_with(&ws, &["--read", "viewer"]);
     let shot = dir.join("signin.png");
-    let o = Command::new("node")
-        .arg(web.join("tests/signin.mjs"))
-        .arg(&server.url)
-        .arg(&shot)
-        .env("CHROMIUM_PATH", &chromium)
-        .env("LIANCUN_TOKEN", &token)
-        .output()
-        .expect("run node");
-    println!("{}", stdout(&o));
-    assert!(
-        o.status.success(),
-        "sign-in browser test failed:\n{}\n{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let png = std::fs::read(&shot).expect("a screenshot of the sign-in form");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "screenshot of {} bytes",
-        png.len()
-    );
+    run_script(&web, "signin.mjs", &server.url, &shot, &chromium, &token);
     eprintln!("screenshot: {}", shot.display());
 }

@@ -208,10 +208,8 @@ impl CostSpace {
         };
         // Isochrones are a buffer of the reachable roads each, the slow part: the sites are
         // shared among the cores (each thread carries the request's cancel flag).
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(sites.len().max(1));
-        let chunk = sites.len().div_ceil(threads.max(1)).max(1);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = sites.len().div_ceil(threads).max(1);
         let cancel = crate::engine::cancel::current();
         let areas: Vec<Option<MultiPolygon<f64>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = sites

@@ -17,7 +17,7 @@
 // that the 规划方案 card is read-only.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CHROMIUM_PATH, Failure, fail, launch, mapSettled, reporter, waitFor } from './common.mjs';
+import { CHROMIUM_PATH, fail, launch, mapSettled, reporter, runScript, waitFor } from './common.mjs';
 
 const [baseArg, shotArg] = process.argv.slice(2);
 if (!baseArg || !shotArg) {
@@ -812,24 +812,4 @@ async function testPlans(page) {
   ok('EN/中文: the plans card follows the language switch');
 }
 
-const guard = setTimeout(() => {
-  console.error(`[browser] FAIL: the whole test took more than 240 s`);
-  browser?.close().finally(() => process.exit(1));
-}, 240000);
-
-try {
-  await run();
-  console.log(`browser: ${passed()} passed, 0 failed`);
-  await browser?.close();
-  clearTimeout(guard);
-  process.exit(0);
-} catch (e) {
-  console.error(`[browser] FAIL: ${e instanceof Failure ? e.message : e?.stack ?? e}`);
-  if (problems.length && !(e instanceof Failure && /browser error/.test(e.message))) {
-    console.error(`[browser] browser errors seen:\n  ${problems.join('\n  ')}`);
-  }
-  console.log(`browser: ${passed()} passed, 1 failed`);
-  await browser?.close().catch(() => {});
-  clearTimeout(guard);
-  process.exit(1);
-}
+await runScript('browser', run, { limitS: 240, passed, browser: () => browser, problems });

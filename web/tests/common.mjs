@@ -68,3 +68,31 @@ export function mapSettled(page) {
       }),
   );
 }
+
+/**
+ * Runs a test script's `run()` under a whole-test time guard, prints the summary and exits:
+ * 0 when every step passed, 1 on the first failure (with the browser errors seen, if any).
+ * `browser()` gives the browser to close, `problems` the console errors collected.
+ */
+export async function runScript(tag, run, { limitS, passed, browser, problems }) {
+  const guard = setTimeout(() => {
+    console.error(`[${tag}] FAIL: the whole test took more than ${limitS} s`);
+    browser()?.close().finally(() => process.exit(1));
+  }, limitS * 1000);
+  try {
+    await run();
+    console.log(`${tag}: ${passed()} passed, 0 failed`);
+    await browser()?.close();
+    clearTimeout(guard);
+    process.exit(0);
+  } catch (e) {
+    console.error(`[${tag}] FAIL: ${e instanceof Failure ? e.message : e?.stack ?? e}`);
+    if (problems.length && !(e instanceof Failure && /browser error/.test(e.message))) {
+      console.error(`[${tag}] browser errors seen:\n  ${problems.join('\n  ')}`);
+    }
+    console.log(`${tag}: ${passed()} passed, 1 failed`);
+    await browser()?.close().catch(() => {});
+    clearTimeout(guard);
+    process.exit(1);
+  }
+}

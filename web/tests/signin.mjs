@@ -14,7 +14,7 @@
 // failure, on an uncaught page exception or an unexpected console error; 2 on bad arguments.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CHROMIUM_PATH, Failure, fail, launch, reporter, waitFor } from './common.mjs';
+import { CHROMIUM_PATH, fail, launch, reporter, runScript, waitFor } from './common.mjs';
 
 const [baseArg, shotArg] = process.argv.slice(2);
 const token = (process.env.LIANCUN_TOKEN ?? '').trim();
@@ -209,24 +209,4 @@ async function run() {
   if (problems.length) fail(`${problems.length} browser error(s):\n  ${problems.join('\n  ')}`);
 }
 
-const guard = setTimeout(() => {
-  console.error('[signin] FAIL: the whole test took more than 180 s');
-  browser?.close().finally(() => process.exit(1));
-}, 180000);
-
-try {
-  await run();
-  console.log(`signin: ${passed()} passed, 0 failed`);
-  await browser?.close();
-  clearTimeout(guard);
-  process.exit(0);
-} catch (e) {
-  console.error(`[signin] FAIL: ${e instanceof Failure ? e.message : e?.stack ?? e}`);
-  if (problems.length && !(e instanceof Failure && /browser error/.test(e.message))) {
-    console.error(`[signin] browser errors seen:\n  ${problems.join('\n  ')}`);
-  }
-  console.log(`signin: ${passed()} passed, 1 failed`);
-  await browser?.close().catch(() => {});
-  clearTimeout(guard);
-  process.exit(1);
-}
+await runScript('signin', run, { limitS: 180, passed, browser: () => browser, problems });
