@@ -964,11 +964,9 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     // The radius of new sites: the request's, else the kind's table radius (minutes in time
     // mode). Existing facilities follow the same rule as `coverage` (`reach_of`).
     let table = req.kind.as_deref().and_then(|k| data.radius_of(k));
-    let radius = match (req.distance, req.radius_m) {
-        (Distance::Time | Distance::Walk, _) => req.minutes,
-        (_, Some(r)) => Some(r),
-        (_, None) => table.map(|t| t.radius_m),
-    };
+    // A new site has no radius of its own: the same rule with none.
+    let new_reach = reach_of(req.radius_m, req.minutes, req.distance, None, table);
+    let radius = new_reach.map(|(r, _)| r);
     let model = match req.model.as_str() {
         "lscp" | "mclp" if radius.is_none() && req.distance.is_time() => {
             return Err(input(
@@ -1023,14 +1021,6 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         ));
     }
     // Candidates: existing facilities first (fixed open), then the new sites.
-    let new_reach = radius.map(|r| {
-        let from = match (req.distance, req.radius_m) {
-            (Distance::Time | Distance::Walk, _) => "request (minutes)",
-            (_, Some(_)) => "request",
-            (_, None) => "service radius table",
-        };
-        (r, from)
-    });
     let mut sites: Vec<Site> = fixed_sites
         .iter()
         .map(|&f| {
