@@ -18,7 +18,8 @@
 #                         what is left of it after the build; `timeout` kills the run at
 #                         TIME_LIMIT + GRACE (default 60) s. liancun gets --time-limit when its
 #                         `locate` help mentions it.
-#   MODELS="lscp mclp pmedian pcenter"   SOLVERS="cbc highs"
+#   MODELS="lscp mclp pmedian pcenter"   SOLVERS="cbc highs" (SOLVERS="": liancun only, no spopt
+#                         needed; direct_peers.py then adds HiGHS and CP-SAT called directly)
 #   RADIUS=3000           metres (LSCP, MCLP)
 #   P=…                   facilities for MCLP/p-median/p-center (default round(N/20) per size)
 #   GAP_REL=0             relative MIP gap for CBC and HiGHS ('default' = each solver's own:
@@ -39,7 +40,7 @@ out=${RESULTS:-$here/bench/locate/results}
 limit=${TIME_LIMIT:-900}
 grace=${GRACE:-60}
 models=${MODELS:-lscp mclp pmedian pcenter}
-solvers=${SOLVERS:-cbc highs}
+solvers=${SOLVERS-cbc highs}   # SOLVERS="" runs the liancun half only
 radius=${RADIUS:-3000}
 gap=${GAP_REL:-0}
 mem=${MEM_LIMIT_GB:-8}
@@ -49,7 +50,7 @@ util="$py $here/bench/locate/locate_util.py"
 peer="$here/bench/locate/spopt_locate.py"
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(200 2800); fi
 mkdir -p "$out" "$out/tmp"
-"$py" -c 'import spopt, pulp, highspy' 2>/dev/null || {
+[ -z "$solvers" ] || "$py" -c 'import spopt, pulp, highspy' 2>/dev/null || {
   echo "peer venv lacks spopt/PuLP/highspy: $py -m pip install -r $here/bench/peer/requirements.txt -r $here/bench/locate/requirements.txt" >&2; exit 1; }
 
 have_liancun=1

@@ -2,11 +2,11 @@
 """Stronger peers of `liancun locate`: HiGHS (highspy) and OR-Tools CP-SAT called directly on sparse
 models of our own, no PuLP, no spopt. Same instance as compare.sh / spopt_locate.py.
 
-  direct_peers.py run   --points POINTS.csv --model {lscp,mclp,pmedian,pcenter} --solver {highs,cpsat}
+  direct_peers.py run   --points POINTS.csv --model {lscp,mclp,pmedian,pcenter} --solver {highs,highs-ipm,cpsat}
                         [--radius 3000] [--p N] [--time-limit 60] [--threads 1] [--workers 2]
                         [--cpsat-subsolver max_lp] [--pmedian-form {knn,knn-slack,dense}] [--k 30]
                         [--scale 1] [--mem-limit-gb 8] --out RESULT.json
-  direct_peers.py drive SIZE... [--time-limit 60] [--models ...] [--solvers highs cpsat]
+  direct_peers.py drive SIZE... [--time-limit 60] [--models ...] [--solvers highs highs-ipm cpsat]
                         [--pmedian-form knn [knn-slack dense]] [--results DIR] [--table FILE]
                         [--reuse] [--no-liancun] [--grace 60] [run options]
   direct_peers.py table SIZE... [--results DIR] [--table FILE] [--solvers …]   (rows from results on disk)
@@ -93,11 +93,15 @@ sys.path.insert(0, HERE)
 import locate_util as lu  # noqa: E402
 
 MODELS = lu.MODELS
-SOLVERS = ("highs", "cpsat")
+SOLVERS = ("highs", "highs-ipm", "cpsat")
+# highs-ipm: HiGHS with mip_lp_solver=ipm (the root LP by interior point + crossover), the setting
+# liancun uses; plain "highs" keeps HiGHS's default (dual simplex).
+HIGHS_MIP_LP = {"highs": None, "highs-ipm": "ipm"}
+highs_mip_lp = None
 MAXIMISE = {"mclp"}
 DENSE_MAX = 500
 PMEDIAN_FORMS = ("knn", "knn-slack", "dense")
-TOOL = {"highs": "HiGHS", "cpsat": "CP-SAT", "liancun": "liancun"}
+TOOL = {"highs": "HiGHS", "highs-ipm": "HiGHS · ipm root", "cpsat": "CP-SAT", "liancun": "liancun"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -206,6 +210,8 @@ def highs_solve(ncol, cost, lb, ub, integer, row_lb, row_ub, rows, cols, vals, n
     h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("time_limit", float(max(0.1, time_limit)))
+    if highs_mip_lp:
+        h.setOptionValue("mip_lp_solver", highs_mip_lp)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = ncol, nrow
     lp.col_cost_ = np.asarray(cost, dtype=float)
@@ -307,7 +313,7 @@ def solve_lscp(solver, xy, pop, a, deadline):
     n = len(xy)
     ci, cj = cover_pairs(xy, a.radius)
     tb = time.perf_counter()
-    if solver == "highs":
+    if solver.startswith("highs"):
         ms, x, det = highs_solve(n, np.ones(n), np.zeros(n), np.ones(n), [True] * n,
                                  np.ones(n), np.full(n, np.inf), ci, cj, np.ones(len(ci)), n,
                                  deadline - time.perf_counter(), a.threads)
@@ -334,7 +340,7 @@ def solve_mclp(solver, xy, pop, a, deadline):
     n, p = len(xy), a.p
     ci, cj = cover_pairs(xy, a.radius)
     tb = time.perf_counter()
-    if solver == "highs":
+    if solver.startswith("highs"):
         # columns y_0..y_{n-1}, z_0..z_{n-1}; rows i: z_i - sum_{N_i} y <= 0; row n: sum y = p
         rows = np.concatenate([ci, np.arange(n), np.full(n, n)])
         cols = np.concatenate([cj, n + np.arange(n), np.arange(n)])
@@ -389,7 +395,7 @@ def solve_pmedian(solver, xy, pop, a, deadline):
         note = "every demand-candidate pair (K >= N): full assignment model"
     npair = len(pi)
     tb = time.perf_counter()
-    if solver == "highs":
+    if solver.startswith("highs"):
         # columns: y (n), x (npair), [s (n)]; rows: assign (n), link x - y <= 0 (npair), sum y = p
         ns = n if slack else 0
         ncol = n + npair + ns
@@ -488,7 +494,7 @@ def pad_sites(xy, S, p):
 
 def cover_test(solver, n, p, ci, cj, a, time_left):
     """Do p sites cover every demand through the pairs (ci, cj)? -> (verdict, sites, details)."""
-    if solver == "highs":
+    if solver.startswith("highs"):
         rows = np.concatenate([ci, np.full(n, n)])
         cols = np.concatenate([cj, np.arange(n)])
         rl = np.concatenate([np.ones(n), [-np.inf]])
@@ -603,6 +609,8 @@ def cmd_run(a):
     n = len(codes)
     a.p = a.p or lu.default_p(n)
     t_read = time.perf_counter()
+    global highs_mip_lp
+    highs_mip_lp = HIGHS_MIP_LP.get(a.solver)
     try:
         r = SOLVE[a.model](a.solver, xy, pop, a, deadline)
     except MemoryError:
