@@ -1025,3 +1025,108 @@ fn csv_with_wkt_in_gbk_and_field_mapping_via_the_cli() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("unrecognised CRS"), "{}", stderr(&o));
 }
+
+#[test]
+fn garbled_text_negative_counts_empty_names_and_crowded_villages_are_caught() {
+    let dir = temp_dir("garbled");
+    let mut ws = Workspace::open(&dir.join("w.gpkg")).unwrap();
+    let gbk = fixture("shp/villages_gbk.shp");
+    let good = run_import(&mut ws, &gbk, &ImportOptions::new(LayerKind::Villages)).unwrap();
+    assert!(good.committed, "{}", good.render());
+
+    // GBK bytes read as UTF-8: refused (not 导入成功 with garbled names and null counts), the
+    // message names the field and the encoding that works, and the stored villages stay.
+    let mut options = ImportOptions::new(LayerKind::Villages);
+    options.read.encoding = Some("utf-8".into());
+    let report = run_import(&mut ws, &gbk, &options).unwrap();
+    assert!(!report.committed, "{}", report.render());
+    let garbled: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == "undecodable-text")
+        .collect();
+    assert_eq!(garbled.len(), 3, "one per feature: {}", report.render());
+    assert_eq!(garbled[0].feature, "feature #1");
+    assert!(
+        garbled[0].message.contains("--encoding gbk") && garbled[0].message.contains("UTF-8"),
+        "{}",
+        garbled[0].message
+    );
+    assert_eq!(
+        text_column(&ws, LayerKind::Villages, "name"),
+        ["朱家户村", "桑家峪村", "车场村"],
+        "the refused import left the villages as they were"
+    );
+
+    // A GBK CSV without --encoding is detected as GBK (it is not UTF-8) and says so.
+    let csv = "code,name,population,WKT\n370323109222,朱家户村,1203,\"POLYGON((118 36,118.01 36,118.01 36.01,118 36.01,118 36))\"\n";
+    let file = dir.join("gbk.csv");
+    std::fs::write(&file, encoding_rs::GBK.encode(csv).0).unwrap();
+    let mut options = ImportOptions::new(LayerKind::Villages);
+    options.crs = Some(Crs::Epsg(4490));
+    let report = run_import(&mut ws, &file, &options).unwrap();
+    assert!(report.committed, "{}", report.render());
+    assert!(
+        report.notes.iter().any(|n| n.contains("read as GBK")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(text_column(&ws, LayerKind::Villages, "name"), ["朱家户村"]);
+    // The same CSV forced to UTF-8 names GBK as the fix.
+    options.read.encoding = Some("utf-8".into());
+    let report = run_import(&mut ws, &file, &options).unwrap();
+    assert!(!report.committed);
+    assert_eq!(report.count_kind("undecodable-text"), 1);
+    assert!(report.render().contains("--encoding gbk"), "{}", report.render());
+
+    // Negative counts and blank names are errors naming the feature; a village of a million
+    // people on about 1 km² is a warning (a unit error, most likely).
+    let file = dir.join("bad.geojson");
+    write_geojson(
+        &file,
+        &[
+            (
+                r#"{"code":"370323109001","name":"甲村","population":-5}"#,
+                &square(118.0, 36.0, 0.01),
+            ),
+            (
+                r#"{"code":"370323109002","name":"  ","population":800}"#,
+                &square(118.01, 36.0, 0.01),
+            ),
+            (
+                r#"{"code":"370323109003","name":"丙村","households":-1}"#,
+                &square(118.02, 36.0, 0.01),
+            ),
+            (
+                r#"{"code":"370323109004","name":"丁村","population":1000000}"#,
+                &square(118.03, 36.0, 0.01),
+            ),
+        ],
+    );
+    let report = run_import(&mut ws, &file, &ImportOptions::new(LayerKind::Villages)).unwrap();
+    assert!(!report.committed);
+    let of = |kind: &str| -> Vec<&str> {
+        report
+            .problems
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.feature.as_str())
+            .collect()
+    };
+    assert_eq!(of("negative-value"), ["feature #1", "feature #3"], "{}", report.render());
+    assert_eq!(of("empty-name"), ["feature #2"]);
+    assert_eq!(of("implausible-density"), ["feature #4"]);
+    assert_eq!(report.count(Severity::Error), 3, "{}", report.render());
+    assert!(report.render().contains("population"));
+    // With the errors fixed, the crowded village alone does not stop the import.
+    write_geojson(
+        &file,
+        &[(
+            r#"{"code":"370323109004","name":"丁村","population":1000000}"#,
+            &square(118.03, 36.0, 0.01),
+        )],
+    );
+    let report = run_import(&mut ws, &file, &ImportOptions::new(LayerKind::Villages)).unwrap();
+    assert!(report.committed, "{}", report.render());
+    assert_eq!(report.count_kind("implausible-density"), 1);
+}

@@ -12,7 +12,7 @@ use geo::{Geometry, Point};
 
 use super::{
     CountingReader, FeatureSource, IngestError, Progress, RawFeature, ReadOptions,
-    SourceDescription, encoding_by_name, io_error,
+    SourceDescription, encoding::is_utf8_file, encoding_by_name, io_error,
 };
 use crate::domain::Value;
 
@@ -46,9 +46,17 @@ impl CsvSource {
         options: &ReadOptions,
         progress: Progress,
     ) -> Result<CsvSource, IngestError> {
-        let encoding = match &options.encoding {
-            Some(name) => encoding_by_name(name)?,
-            None => encoding_rs::UTF_8,
+        // Without --encoding: UTF-8 when the file is valid UTF-8, else GBK (what Excel saves
+        // on a Chinese Windows), and the report says so.
+        let (encoding, why) = match &options.encoding {
+            Some(name) => (encoding_by_name(name)?, "--encoding"),
+            None if is_utf8_file(path).map_err(|e| io_error(path, e))? => {
+                (encoding_rs::UTF_8, "valid UTF-8")
+            }
+            None => (
+                encoding_rs::GBK,
+                "not UTF-8; pass --encoding to override",
+            ),
         };
         progress.set_total(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
         let mut description = SourceDescription {
@@ -58,7 +66,7 @@ impl CsvSource {
         };
         description
             .notes
-            .push(format!("text read as {}", encoding.name()));
+            .push(format!("text read as {} ({why})", encoding.name()));
         Ok(CsvSource {
             path: path.to_path_buf(),
             encoding,

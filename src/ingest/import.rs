@@ -11,8 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use geo::{Area, Coord, Geometry, MultiPolygon};
+use geo::{Area, Coord, GeodesicArea, Geometry, MultiPolygon};
 
+use super::encoding::REPLACEMENT;
 use super::fields::{FieldMapper, coerce, normalise_village_code};
 use super::{IngestError, Progress, RawFeature, ReadOptions, SourceDescription, open_source};
 use crate::domain::{GeometryFamily, LayerKind, Value, village_code_of};
@@ -300,6 +301,34 @@ fn map_attributes(
             continue;
         };
         match coerce(&fields[i], value) {
+            Ok(v) if NON_NEGATIVE.contains(&fields[i].name)
+                && v.as_f64().is_some_and(|x| x < 0.0) =>
+            {
+                findings.add(
+                    Severity::Error,
+                    "negative-value",
+                    label(),
+                    format!(
+                        "{} ({}, from '{source_name}') 为负数 {} / is negative: a count or measure cannot be below 0",
+                        fields[i].name,
+                        fields[i].label_zh,
+                        v.as_f64().unwrap_or_default()
+                    ),
+                );
+            }
+            Ok(v) if layer == LayerKind::Villages
+                && fields[i].name == "name"
+                && v.as_str().is_none_or(|t| t.trim().is_empty()) =>
+            {
+                findings.add(
+                    Severity::Error,
+                    "empty-name",
+                    label(),
+                    format!(
+                        "村名为空 the village name (from '{source_name}') is empty: every village needs a name on the map and in the plans"
+                    ),
+                );
+            }
             Ok(v) => canonical_values[i] = v,
             Err(reason) => findings.add(
                 Severity::Error,
@@ -314,6 +343,22 @@ fn map_attributes(
     }
     (canonical_values, mapped.extras)
 }
+
+/// Persons per km² above which a village's population is reported as implausible: above the
+/// densest urban district in China (上海市黄浦区, about 32,000 per km² in the 2020 census), so
+/// a village beyond it points to a unit error (hectares taken for km², 户数 × 10 in 人口).
+const MAX_VILLAGE_DENSITY: f64 = 50_000.0;
+
+/// Canonical counts and measures that cannot be negative.
+const NON_NEGATIVE: &[&str] = &[
+    "population",
+    "households",
+    "party_members",
+    "capacity",
+    "radius_m",
+    "speed",
+    "tbmj",
+];
 
 /// Features travel from the reader thread in batches of this size.
 const BATCH: usize = 512;
@@ -448,6 +493,13 @@ pub fn import(
     let village_ref_idx = fields
         .iter()
         .position(|f| f.name == "village_code" || f.name == "zldwdm");
+    let population_idx = fields.iter().position(|f| f.name == "population");
+    // The encoding the reader used for text (from its notes), and the one that would decode the
+    // file cleanly, found once when the first garbled text turns up.
+    let text_encoding = ["UTF-8", "GBK", "gb18030", "Big5"]
+        .into_iter()
+        .find(|e| description.notes.iter().any(|n| n.contains(&format!("read as {e}"))));
+    let mut clean: Option<Option<&'static str>> = None;
     let required_idx = layer
         .required_field()
         .and_then(|r| fields.iter().position(|f| f.name == r));
@@ -470,8 +522,44 @@ pub fn import(
         let label = || super::feature_label(row, id.as_deref());
         let errors_before = findings.errors();
         findings.merge(feature_findings);
+        if let Some((name, _)) = properties.iter().find(|(name, v)| {
+            name.contains(REPLACEMENT) || v.as_str().is_some_and(|t| t.contains(REPLACEMENT))
+        }) {
+            let hint = match *clean.get_or_insert_with(|| super::encoding::clean_encoding(path)) {
+                Some(e) => format!("改用 --encoding {e} 重新导入 / re-import with --encoding {e}"),
+                None => "请用 --encoding 指定文件的编码（如 gbk、utf-8） / name the file's encoding with --encoding (e.g. gbk, utf-8)".into(),
+            };
+            findings.add(
+                Severity::Error,
+                "undecodable-text",
+                label(),
+                format!(
+                    "字段 '{name}' 有按所选编码 ({}) 无法解码的字节，文本会成为乱码：{hint} / field '{name}' has bytes that do not decode as {}, so its text would be garbled",
+                    text_encoding.unwrap_or("?"),
+                    text_encoding.unwrap_or("?"),
+                ),
+            );
+        }
         let (mut canonical_values, extras) =
             map_attributes(properties, layer, &mut mapper, &label, &mut findings);
+        if layer == LayerKind::Villages
+            && let (Some(pi), Some(Geometry::MultiPolygon(mp))) = (population_idx, &geometry)
+            && let Some(population) = canonical_values[pi].as_f64()
+        {
+            let km2 = mp.geodesic_area_unsigned() / 1e6;
+            if km2 > 0.0 && population / km2 > MAX_VILLAGE_DENSITY {
+                findings.add(
+                    Severity::Warning,
+                    "implausible-density",
+                    label(),
+                    format!(
+                        "人口密度 {:.0} 人/km²（人口 {population}，面积 {km2:.3} km²）高于 {MAX_VILLAGE_DENSITY} 人/km²：请检查人口字段或面积单位 / density {:.0} per km² (population {population}, area {km2:.3} km²) is above {MAX_VILLAGE_DENSITY} per km²: check the population field or the geometry's units",
+                        population / km2,
+                        population / km2
+                    ),
+                );
+            }
+        }
         let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len() + extras.len());
         if let Some(ci) = code_idx.filter(|_| layer == LayerKind::Villages) {
             match canonical_values[ci].as_str().map(normalise_village_code) {

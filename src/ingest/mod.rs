@@ -6,6 +6,7 @@
 //! repair, atomic write) and produces the [`import::ImportReport`].
 
 pub mod csv;
+pub mod encoding;
 pub mod fields;
 pub mod geojson;
 pub mod geojson_feature;

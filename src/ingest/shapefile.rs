@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use dbase::FieldValue;
 use geo::Geometry;
 
+use super::encoding::is_utf8_file;
 use super::{
     FeatureSource, IngestError, Progress, RawFeature, ReadOptions, SourceDescription,
     encoding_by_name, io_error,
@@ -23,28 +24,6 @@ pub struct ShapefileSource {
     encoding: &'static encoding_rs::Encoding,
     description: SourceDescription,
     progress: Progress,
-}
-
-/// Whether a file's bytes are valid UTF-8, read in chunks.
-fn is_utf8_file(path: &Path) -> std::io::Result<bool> {
-    let mut file = BufReader::new(File::open(path)?);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(carry.is_empty());
-        }
-        carry.extend_from_slice(&buf[..n]);
-        match std::str::from_utf8(&carry) {
-            Ok(_) => carry.clear(),
-            Err(e) if e.error_len().is_none() => {
-                // A character split by the chunk boundary: keep its bytes for the next round.
-                carry.drain(..e.valid_up_to());
-            }
-            Err(_) => return Ok(false),
-        }
-    }
 }
 
 impl ShapefileSource {
