@@ -251,12 +251,15 @@ enum Command {
         zoning: Option<PathBuf>,
         #[arg(long)]
         zone: Option<String>,
-        /// Or: every village of a township (9-digit code)
+        /// Or: every village of a township (its 9-digit code or its name, e.g. 悦庄镇)
         #[arg(long)]
         town: Option<String>,
         /// strength=0.4,centrality=0.3,facilities=0.15,industry=0.15
         #[arg(long, value_name = "TERM=W,…")]
         weights: Option<String>,
+        /// json: the full breakdown; csv: one row per village with the four parts
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -463,6 +466,33 @@ impl ZoneArgs {
             ..Default::default()
         })
     }
+}
+
+/// The center ranking as CSV: one row per village, best first, with the four parts.
+fn centers_csv(r: &liancun::location::CenterRanking) -> String {
+    use liancun::report::csv_text;
+    let mut out = String::from(
+        "排名 rank,村代码 code,村名 name,总分 score,实力 strength,区位 centrality,设施 facilities,产业 industry,集体收入(万元) income,人口 population,人口加权平均距离(km) mean_distance_km,设施数 facilities_count,主导产业 industry_name\n",
+    );
+    for c in &r.candidates {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            c.rank,
+            csv_text(&c.code),
+            csv_text(&c.name),
+            c.score,
+            c.strength.score,
+            c.centrality.score,
+            c.facilities.score,
+            c.industry.score,
+            c.strength.collective_income,
+            c.strength.population,
+            c.centrality.mean_distance_km,
+            c.facilities.count,
+            csv_text(&c.industry.industry),
+        ));
+    }
+    out
 }
 
 fn write_output(out: Option<&Path>, text: &str) -> Result<()> {
@@ -1149,31 +1179,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             zone,
             town,
             weights,
+            format,
             out,
         } => {
             use liancun::location::*;
             let ws = open_existing(&workspace)?;
             let data = LocationData::load(&ws, LoadParcels::default())?;
-            let mut members: Vec<usize> = Vec::new();
-            for code in &villages {
-                match data.village(code) {
-                    Some(v) => members.push(v),
-                    None => {
-                        eprintln!(
-                            "错误 error (villages): 村代码 {code} 不在工作区 / unknown village code {code}"
-                        );
-                        return Ok(ExitCode::from(2));
-                    }
+            let mut members: Vec<usize> = if villages.is_empty() && town.is_none() {
+                Vec::new()
+            } else {
+                match center_members(&data, &villages, town.as_deref()) {
+                    Ok(m) => m,
+                    Err(e) => return location_failure(e),
                 }
-            }
-            if let Some(t) = &town {
-                members
-                    .extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
-                if members.is_empty() {
-                    eprintln!("错误 error (town): 乡镇 {t} 没有村 / no village in town {t}");
-                    return Ok(ExitCode::from(2));
-                }
-            }
+            };
             if let (Some(path), Some(zone)) = (&zoning, &zone) {
                 let zdata = liancun::zones::ZoningData::load(&ws, &Default::default())?;
                 let text = std::fs::read_to_string(path)
@@ -1218,18 +1237,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            let body = match rank_centers(&data, &members, w) {
-                Ok(b) => b,
+            let ranking = match rank_centers(&data, &members, w) {
+                Ok(r) => r,
                 Err(e) => return location_failure(e),
             };
-            write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
-            if let Some(top) = body["candidates"].get(0) {
-                eprintln!(
-                    "首选 top: {} {} ({})",
-                    top["name"].as_str().unwrap_or(""),
-                    top["code"].as_str().unwrap_or(""),
-                    top["score"]
-                );
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&ranking)?,
+                Format::Csv => centers_csv(&ranking),
+            };
+            write_output(out.as_deref(), &text)?;
+            if let Some(top) = ranking.candidates.first() {
+                eprintln!("首选 top: {} {} ({})", top.name, top.code, top.score);
             }
             Ok(ExitCode::SUCCESS)
         }

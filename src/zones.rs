@@ -62,6 +62,18 @@ pub struct ZoningData {
     /// How strong villages were chosen, in words.
     pub strong_rule: String,
     pub index_of_code: HashMap<String, usize>,
+    /// Township names by township code (from the villages' `town` field), for what people read.
+    pub town_names: HashMap<String, String>,
+}
+
+impl ZoningData {
+    /// A village's township as people say it: its name, or its code when the layer has none.
+    pub fn town_name(&self, v: usize) -> &str {
+        let code = &self.villages[v].town_code;
+        self.town_names
+            .get(code)
+            .map_or(code.as_str(), String::as_str)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +141,7 @@ impl ZoningData {
             (Vec::new(), Vec::new(), Vec::new());
         let mut flags = Vec::new();
         let mut index_of_code = HashMap::new();
+        let mut town_names: HashMap<String, String> = HashMap::new();
         for (i, f) in rows.into_iter().enumerate() {
             let code = text(&f.values, col("code"));
             let lonlat = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
@@ -164,16 +177,21 @@ impl ZoningData {
                 _ => None,
             }));
             index_of_code.insert(code.clone(), i);
+            let town_code = {
+                let t = text(&f.values, col("town_code"));
+                if t.is_empty() {
+                    code.get(..9).unwrap_or("").to_string()
+                } else {
+                    t
+                }
+            };
+            let town = text(&f.values, col("town"));
+            if !town.is_empty() {
+                town_names.entry(town_code.clone()).or_insert(town);
+            }
             villages.push(ZoningVillage {
                 name: text(&f.values, col("name")),
-                town_code: {
-                    let t = text(&f.values, col("town_code"));
-                    if t.is_empty() {
-                        code.get(..9).unwrap_or("").to_string()
-                    } else {
-                        t
-                    }
-                },
+                town_code,
                 population: num(&f.values, col("population")).unwrap_or(0.0),
                 income: num(&f.values, col("collective_income")).unwrap_or(0.0),
                 industry: text(&f.values, col("industry")),
@@ -271,6 +289,7 @@ impl ZoningData {
         let graph = ContiguityGraph::build(&metric_polygons, &opts.contiguity);
         let members = load_members(ws, &to_metric, &villages, &metric_polygons, &index_of_code)?;
         Ok(ZoningData {
+            town_names,
             villages,
             metric_polygons,
             lonlat_polygons,
@@ -563,7 +582,13 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
                 .filter(|m| z.members.contains(&m.village))
                 .map(|m| json!({"name": m.name, "kind": m.kind, "village": data.villages[m.village].code, "located_by": m.how}))
                 .collect();
-            let binding: Vec<String> = z.binding.iter().map(|b| format!("{b:?}")).collect();
+            // Codes with their parameter (the client words them), plus both wordings for
+            // readers without the web map's dictionary.
+            let binding: Vec<Json> = z
+                .binding
+                .iter()
+                .map(|b| json!({"code": b.code(), "value": b.value(), "zh": b.text_zh(), "en": b.text_en()}))
+                .collect();
             json!({
                 "id": zone_id(i),
                 "colour": colours[i],

@@ -1077,7 +1077,11 @@ fn garbled_text_negative_counts_empty_names_and_crowded_villages_are_caught() {
     let report = run_import(&mut ws, &file, &options).unwrap();
     assert!(!report.committed);
     assert_eq!(report.count_kind("undecodable-text"), 1);
-    assert!(report.render().contains("--encoding gbk"), "{}", report.render());
+    assert!(
+        report.render().contains("--encoding gbk"),
+        "{}",
+        report.render()
+    );
 
     // Negative counts and blank names are errors naming the feature; a village of a million
     // people on about 1 km² is a warning (a unit error, most likely).
@@ -1113,7 +1117,12 @@ fn garbled_text_negative_counts_empty_names_and_crowded_villages_are_caught() {
             .map(|p| p.feature.as_str())
             .collect()
     };
-    assert_eq!(of("negative-value"), ["feature #1", "feature #3"], "{}", report.render());
+    assert_eq!(
+        of("negative-value"),
+        ["feature #1", "feature #3"],
+        "{}",
+        report.render()
+    );
     assert_eq!(of("empty-name"), ["feature #2"]);
     assert_eq!(of("implausible-density"), ["feature #4"]);
     assert_eq!(report.count(Severity::Error), 3, "{}", report.render());

@@ -241,6 +241,30 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         "strength=0,centrality=1,facilities=0,industry=0",
     ]);
     assert_eq!(c2["candidates"][0]["code"], median);
+    // The township by its name (悦庄镇, as planners say it) ranks the same villages; the CSV has
+    // one row per village in the same order, with the parts as columns.
+    let town_name = villages["villages"][0]["town"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!town_name.is_empty() && !town_name.starts_with(|c: char| c.is_ascii_digit()));
+    let by_name = run_json(&["centers", "-w", w, "--town", &town_name]);
+    assert_eq!(by_name["candidates"], c["candidates"]);
+    let o = liancun(&["centers", "-w", w, "--town", &town_name, "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("排名 rank,村代码 code,村名 name,总分 score,实力 strength"));
+    assert_eq!(rows.len(), cands.len() + 1);
+    for (row, cand) in rows[1..].iter().zip(cands) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[1], cand["code"].as_str().unwrap());
+        assert_eq!(cells[2], cand["name"].as_str().unwrap());
+        assert_eq!(
+            cells[3].parse::<f64>().unwrap(),
+            cand["score"].as_f64().unwrap()
+        );
+    }
 
     // The radius table: edit, read back, reset.
     let t = run_json(&[
@@ -327,6 +351,7 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
             vec!["centers", "-w", w, "--villages", "999999999999"],
             "999999999999",
         ),
+        (vec!["centers", "-w", w, "--town", "不存在镇"], "不存在镇"),
         (vec!["radii", "-w", w, "--set", "卫生室=0"], "radius"),
     ] {
         let o = liancun(&args);

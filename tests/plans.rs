@@ -677,6 +677,19 @@ async fn exports_dissolve_members_exactly_and_open_in_gdal() {
     unique.dedup();
     assert_eq!(unique.len(), codes.len());
     assert_eq!(codes.len(), data.villages.len());
+    // 乡镇 holds the township's name (what a planner reads), 乡镇代码 its code.
+    let header: Vec<&str> = members.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[6..8], ["乡镇", "乡镇代码"]);
+    for line in members.lines().skip(1).filter(|l| l.contains(",行政村,")) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let v = data.index_of_code[cells[4]];
+        assert_eq!(cells[6], data.town_name(v));
+        assert!(
+            cells[6].ends_with('镇') || cells[6].ends_with('乡') || cells[6].ends_with("街道"),
+            "{line}"
+        );
+        assert_eq!(cells[7], data.villages[v].town_code);
+    }
     let stats = std::fs::read_to_string(dir.join("s.csv")).unwrap();
     assert!(
         stats.lines().next().unwrap().contains("01耕地(ha)"),

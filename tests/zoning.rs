@@ -352,6 +352,31 @@ fn cli_contiguity_propose_evaluate_on_the_demo_county() {
             .iter()
             .all(|z| !z["explanation"].as_str().unwrap().is_empty())
     );
+    // Binding constraints are message codes with their parameter and both wordings, never a
+    // Rust debug name such as `AtMaxMembers(12)`.
+    let codes = [
+        "at_max_members",
+        "at_min_members",
+        "near_floor",
+        "near_ceiling",
+        "single_strong",
+        "whole_group",
+        "within_town",
+        "locked",
+    ];
+    let bindings: Vec<&Json> = zones
+        .iter()
+        .flat_map(|z| z["binding"].as_array().unwrap())
+        .collect();
+    assert!(!bindings.is_empty(), "some zone is shaped by a bound");
+    for b in bindings {
+        assert!(codes.contains(&b["code"].as_str().unwrap()), "{b}");
+        assert!(!b["zh"].as_str().unwrap().is_empty() && !b["en"].as_str().unwrap().is_empty());
+        if b["code"] == "at_max_members" {
+            let v = b["value"].as_f64().unwrap();
+            assert!(b["zh"].as_str().unwrap().contains(&format!("{v}")), "{b}");
+        }
+    }
     assert!(zones.iter().all(|z| {
         z["strong_villages"]
             .as_array()

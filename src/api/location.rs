@@ -7,7 +7,7 @@
 //! - `POST /analysis/locate` `{"model", "radius_m"?, "minutes"?, "p"?, "demand"?, "candidates"?,
 //!   "kind"?, "capacity"?, "given"?: [{"name","lon","lat"}], "method"?, "time_limit_s"?,
 //!   "distance"?, "service_areas"?}`.
-//! - `POST /analysis/centers` `{"villages": [codes]} | {"town": code}`, `"weights"?`.
+//! - `POST /analysis/centers` `{"villages": [codes]} | {"town": code or name}`, `"weights"?`.
 //!
 //! A bad or infeasible request is `422` problem+json whose `field` names the parameter at fault
 //! (`radius`, `p`, `kind`, `capacity`, …); malformed JSON is `400`.
@@ -29,7 +29,8 @@ use super::features::json_response;
 use crate::engine::location::{LocateError, Method};
 use crate::location::{
     CandidateMode, CenterWeights, CoverageRequest, DemandMode, Distance, LoadParcels,
-    LocateRequest, LocationData, LocationError, coverage, locate, rank_centers, service_radii,
+    LocateRequest, LocationData, LocationError, center_members, coverage, locate, rank_centers,
+    service_radii,
 };
 
 fn failure(e: LocationError) -> ApiError {
@@ -313,29 +314,10 @@ pub async fn centers_handler(
         .jobs
         .run(caller.role.is_some(), move || {
             let data = load(&state, LoadParcels::default())?;
-            let mut members = Vec::new();
-            for code in &b.villages {
-                members.push(data.village(code).ok_or_else(|| {
-                    failure(LocationError::Input {
-                        field: "villages",
-                        message: format!("村代码 {code} 不在工作区 / unknown village code {code}"),
-                    })
-                })?);
-            }
-            if let Some(t) = &b.town {
-                let before = members.len();
-                members
-                    .extend((0..data.villages.len()).filter(|&v| &data.villages[v].town_code == t));
-                if members.len() == before {
-                    return Err(failure(LocationError::Input {
-                        field: "town",
-                        message: format!("乡镇 {t} 没有村 / no village in town {t}"),
-                    }));
-                }
-            }
-            members.sort_unstable();
-            members.dedup();
-            rank_centers(&data, &members, b.weights.unwrap_or_default()).map_err(failure)
+            let members = center_members(&data, &b.villages, b.town.as_deref()).map_err(failure)?;
+            let ranking =
+                rank_centers(&data, &members, b.weights.unwrap_or_default()).map_err(failure)?;
+            Ok(serde_json::to_value(ranking).expect("a ranking serialises"))
         })
         .await?;
     Ok(json_response("application/json", body))

@@ -53,10 +53,7 @@ impl CsvSource {
             None if is_utf8_file(path).map_err(|e| io_error(path, e))? => {
                 (encoding_rs::UTF_8, "valid UTF-8")
             }
-            None => (
-                encoding_rs::GBK,
-                "not UTF-8; pass --encoding to override",
-            ),
+            None => (encoding_rs::GBK, "not UTF-8; pass --encoding to override"),
         };
         progress.set_total(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
         let mut description = SourceDescription {

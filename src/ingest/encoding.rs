@@ -95,7 +95,11 @@ fn dbf_text(bytes: &[u8]) -> std::io::Result<Vec<Vec<u8>>> {
     if record_len == 0 {
         return Ok(pieces);
     }
-    for record in bytes.get(header_len..).unwrap_or(&[]).chunks_exact(record_len) {
+    for record in bytes
+        .get(header_len..)
+        .unwrap_or(&[])
+        .chunks_exact(record_len)
+    {
         for &(start, len) in &text_fields {
             if let Some(v) = record.get(start..start + len) {
                 pieces.push(v.to_vec());
@@ -129,7 +133,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (gbk, _, _) = GB18030.encode("名称,人口\n悦庄村,1200\n");
         let files = [
-            ("utf8.csv", "名称,人口\n悦庄村,1200\n".as_bytes().to_vec(), Some("utf-8")),
+            (
+                "utf8.csv",
+                "名称,人口\n悦庄村,1200\n".as_bytes().to_vec(),
+                Some("utf-8"),
+            ),
             ("gbk.csv", gbk.into_owned(), Some("gbk")),
             // 0x80 alone is neither UTF-8 nor a GB18030 lead byte with a valid trail.
             ("broken.csv", b"a,b\n\x80\xff,1\n".to_vec(), None),

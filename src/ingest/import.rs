@@ -301,8 +301,9 @@ fn map_attributes(
             continue;
         };
         match coerce(&fields[i], value) {
-            Ok(v) if NON_NEGATIVE.contains(&fields[i].name)
-                && v.as_f64().is_some_and(|x| x < 0.0) =>
+            Ok(v)
+                if NON_NEGATIVE.contains(&fields[i].name)
+                    && v.as_f64().is_some_and(|x| x < 0.0) =>
             {
                 findings.add(
                     Severity::Error,
@@ -316,9 +317,10 @@ fn map_attributes(
                     ),
                 );
             }
-            Ok(v) if layer == LayerKind::Villages
-                && fields[i].name == "name"
-                && v.as_str().is_none_or(|t| t.trim().is_empty()) =>
+            Ok(v)
+                if layer == LayerKind::Villages
+                    && fields[i].name == "name"
+                    && v.as_str().is_none_or(|t| t.trim().is_empty()) =>
             {
                 findings.add(
                     Severity::Error,
@@ -496,9 +498,12 @@ pub fn import(
     let population_idx = fields.iter().position(|f| f.name == "population");
     // The encoding the reader used for text (from its notes), and the one that would decode the
     // file cleanly, found once when the first garbled text turns up.
-    let text_encoding = ["UTF-8", "GBK", "gb18030", "Big5"]
-        .into_iter()
-        .find(|e| description.notes.iter().any(|n| n.contains(&format!("read as {e}"))));
+    let text_encoding = ["UTF-8", "GBK", "gb18030", "Big5"].into_iter().find(|e| {
+        description
+            .notes
+            .iter()
+            .any(|n| n.contains(&format!("read as {e}")))
+    });
     let mut clean: Option<Option<&'static str>> = None;
     let required_idx = layer
         .required_field()

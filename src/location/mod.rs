@@ -227,6 +227,8 @@ pub struct LocVillage {
     pub code: String,
     pub name: String,
     pub town_code: String,
+    /// The township's name ("" when the layer has none).
+    pub town: String,
     pub population: f64,
     pub income: f64,
     pub party_members: Option<f64>,
@@ -318,6 +320,7 @@ impl LocationData {
                     }
                 },
                 name: text(col("name")),
+                town: text(col("town")),
                 population: num(col("population")).unwrap_or(0.0),
                 income: num(col("collective_income")).unwrap_or(0.0),
                 party_members: num(col("party_members")),
@@ -941,8 +944,13 @@ impl Default for LocateRequest {
     }
 }
 
-/// Largest cost matrix (demand × candidates) built in memory: 50 M entries = 400 MB.
+/// Largest cost matrix (demand × candidates) a server request builds in memory: 50 M entries =
+/// 400 MB. The CLI, on the analyst's own machine, goes to [`MAX_PAIRS_CLI`].
 const MAX_PAIRS: usize = 50_000_000;
+/// Largest cost matrix for the CLI: 150 M entries = 1.2 GB, e.g. 10,000 villages × 10,000 sites
+/// plus what the solvers keep beside it (measured peak at 10,000 × 10,000: see
+/// bench/locate/README.md).
+const MAX_PAIRS_CLI: usize = 150_000_000;
 
 struct Site {
     name: String,
@@ -1110,11 +1118,17 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
     }
     let demand = demand_points(data, req.demand);
     let (n, m) = (demand.len(), sites.len());
-    if n.saturating_mul(m) > MAX_PAIRS {
+    // A server (which sets a MILP budget) keeps the smaller matrix cap.
+    let max_pairs = if req.max_milp_pairs.is_some() {
+        MAX_PAIRS
+    } else {
+        MAX_PAIRS_CLI
+    };
+    if n.saturating_mul(m) > max_pairs {
         return Err(input(
             "candidates",
             format!(
-                "{n} 个需求点 × {m} 个候选点超出内存上限 / {n} demands × {m} candidates is more than {MAX_PAIRS} pairs: use --demand centroid or fewer candidates"
+                "{n} 个需求点 × {m} 个候选点超出内存上限 / {n} demands × {m} candidates is more than {max_pairs} pairs: use --demand centroid or fewer candidates"
             ),
         ));
     }
@@ -1474,7 +1488,7 @@ fn location_json(
 // Key-village ranking
 
 /// Weights of the four parts of a candidate's score (normalised to sum 1).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CenterWeights {
     pub strength: f64,
@@ -1496,12 +1510,121 @@ impl Default for CenterWeights {
     }
 }
 
+/// The ranking of a set of villages as its key/center village: one typed report for the CLI
+/// (table, CSV, JSON) and the HTTP API (JSON).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CenterRanking {
+    /// How many villages were ranked.
+    pub villages: usize,
+    pub weights: CenterWeights,
+    pub weights_default: &'static str,
+    /// The member with the least population-weighted distance to the others.
+    pub one_median: VillageRef,
+    /// How distances were measured.
+    pub distance: String,
+    /// Best first.
+    pub candidates: Vec<CenterCandidate>,
+}
+
+/// A village named by code and name.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VillageRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// One ranked village: its total score (0–1, weighted) and the four parts it is made of.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CenterCandidate {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub score: f64,
+    pub strength: StrengthPart,
+    pub centrality: CentralityPart,
+    pub facilities: FacilitiesPart,
+    pub industry: IndustryPart,
+}
+
+/// 实力: income, population and party members against the strongest member.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StrengthPart {
+    pub score: f64,
+    pub collective_income: f64,
+    pub population: f64,
+    pub party_members: Option<f64>,
+    pub rule: &'static str,
+}
+
+/// 区位: how close the other members' people are.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CentralityPart {
+    pub score: f64,
+    pub weighted_distance_km: f64,
+    pub mean_distance_km: f64,
+    pub rule: &'static str,
+}
+
+/// 设施: the facilities in the village, against the best-equipped member.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FacilitiesPart {
+    pub score: f64,
+    pub count: usize,
+    pub kinds: BTreeMap<String, usize>,
+}
+
+/// 产业: the share of the members' people who share the village's leading industry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndustryPart {
+    pub score: f64,
+    pub industry: String,
+    pub rule: &'static str,
+}
+
+/// The villages to rank as a zone's center: the given codes plus, with `town`, every village of
+/// that township, named by its code or its name (悦庄镇). Shared by the CLI and the HTTP API so
+/// both accept and refuse the same things.
+pub fn center_members(
+    data: &LocationData,
+    codes: &[String],
+    town: Option<&str>,
+) -> Result<Vec<usize>, LocationError> {
+    let mut members = Vec::new();
+    for code in codes {
+        members.push(data.village(code).ok_or_else(|| {
+            input(
+                "villages",
+                format!("村代码 {code} 不在工作区 / unknown village code {code}"),
+            )
+        })?);
+    }
+    if let Some(t) = town {
+        let t = t.trim();
+        let before = members.len();
+        members.extend(
+            (0..data.villages.len())
+                .filter(|&v| data.villages[v].town_code == t || data.villages[v].town == t),
+        );
+        if members.len() == before {
+            return Err(input(
+                "town",
+                format!(
+                    "乡镇 {t} 没有村（按乡镇代码或名称） / no village in town {t} (by code or name)"
+                ),
+            ));
+        }
+    }
+    members.sort_unstable();
+    members.dedup();
+    Ok(members)
+}
+
 /// Ranks the villages of a zone (or any set) as its key/center village, with the breakdown.
 pub fn rank_centers(
     data: &LocationData,
     members: &[usize],
     weights: CenterWeights,
-) -> Result<Json, LocationError> {
+) -> Result<CenterRanking, LocationError> {
     if members.is_empty() {
         return Err(input("villages", "没有给出村 / no villages given"));
     }
@@ -1542,7 +1665,7 @@ pub fn rank_centers(
         .collect();
     let best_wdist = wdist.iter().copied().fold(f64::INFINITY, f64::min);
     let total_pop: f64 = vs.iter().map(|v| v.population).sum();
-    let mut rows: Vec<(f64, Json)> = vs
+    let mut rows: Vec<(f64, CenterCandidate)> = vs
         .iter()
         .enumerate()
         .map(|(k, v)| {
@@ -1553,53 +1676,84 @@ pub fn rank_centers(
                 (0.2, norm(v.party_members.unwrap_or(0.0), max_party)),
             ];
             let strength = parts.iter().map(|(a, b)| a * b).sum::<f64>();
-            let centrality = if wdist[k] > 0.0 { best_wdist / wdist[k] } else { 1.0 };
+            let centrality = if wdist[k] > 0.0 {
+                best_wdist / wdist[k]
+            } else {
+                1.0
+            };
             let facilities = norm(fac_count[k] as f64, max_fac as f64);
             let shared: f64 = vs
                 .iter()
                 .filter(|o| !v.industry.is_empty() && o.industry == v.industry)
                 .map(|o| o.population)
                 .sum();
-            let industry = if total_pop > 0.0 { shared / total_pop } else { 0.0 };
-            let total = (w[0] * strength + w[1] * centrality + w[2] * facilities + w[3] * industry) / wsum;
+            let industry = if total_pop > 0.0 {
+                shared / total_pop
+            } else {
+                0.0
+            };
+            let total =
+                (w[0] * strength + w[1] * centrality + w[2] * facilities + w[3] * industry) / wsum;
+            let mean_km = if total_pop > 0.0 {
+                wdist[k] / total_pop / 1000.0
+            } else {
+                0.0
+            };
             (
                 total,
-                json!({
-                    "code": v.code, "name": v.name,
-                    "score": round(total, 4),
-                    "strength": {"score": round(strength, 4), "collective_income": v.income, "population": v.population, "party_members": v.party_members,
-                                 "rule": "0.5×收入/最高收入 + 0.3×人口/最大人口 + 0.2×党员数/最多党员数"},
-                    "centrality": {"score": round(centrality, 4), "weighted_distance_km": round(wdist[k] / 1000.0, 3),
-                                   "mean_distance_km": round(if total_pop > 0.0 { wdist[k] / total_pop / 1000.0 } else { 0.0 }, 3),
-                                   "rule": "人口加权距离最小者（1-中位点）得 1，其余按最小值/本村值"},
-                    "facilities": {"score": round(facilities, 4), "count": fac_count[k], "kinds": fac_kinds[k]},
-                    "industry": {"score": round(industry, 4), "industry": v.industry,
-                                 "rule": "与本村主导产业相同的成员人口占比"},
-                }),
+                CenterCandidate {
+                    rank: 0,
+                    code: v.code.clone(),
+                    name: v.name.clone(),
+                    score: round(total, 4),
+                    strength: StrengthPart {
+                        score: round(strength, 4),
+                        collective_income: v.income,
+                        population: v.population,
+                        party_members: v.party_members,
+                        rule: "0.5×收入/最高收入 + 0.3×人口/最大人口 + 0.2×党员数/最多党员数",
+                    },
+                    centrality: CentralityPart {
+                        score: round(centrality, 4),
+                        weighted_distance_km: round(wdist[k] / 1000.0, 3),
+                        mean_distance_km: round(mean_km, 3),
+                        rule: "人口加权距离最小者（1-中位点）得 1，其余按最小值/本村值",
+                    },
+                    facilities: FacilitiesPart {
+                        score: round(facilities, 4),
+                        count: fac_count[k],
+                        kinds: fac_kinds[k].clone(),
+                    },
+                    industry: IndustryPart {
+                        score: round(industry, 4),
+                        industry: v.industry.clone(),
+                        rule: "与本村主导产业相同的成员人口占比",
+                    },
+                },
             )
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.1["code"].as_str().cmp(&b.1["code"].as_str()))
-    });
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
     let median = (0..vs.len())
         .min_by(|&a, &b| wdist[a].total_cmp(&wdist[b]))
         .expect("members");
-    let ranked: Vec<Json> = rows
+    let candidates: Vec<CenterCandidate> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, (_, mut j))| {
-            j["rank"] = json!(i + 1);
-            j
-        })
+        .map(|(i, (_, c))| CenterCandidate { rank: i + 1, ..c })
         .collect();
-    Ok(json!({
-        "villages": members.len(),
-        "weights": {"strength": weights.strength, "centrality": weights.centrality, "facilities": weights.facilities, "industry": weights.industry},
-        "weights_default": "liancun 默认：实力 0.4、区位 0.3、设施 0.15、产业 0.15 / liancun defaults: strength 0.4, centrality 0.3, facilities 0.15, industry 0.15",
-        "one_median": {"code": vs[median].code, "name": vs[median].name},
-        "distance": format!("straight line between interior points in EPSG:{}", data.metric_epsg),
-        "candidates": ranked,
-    }))
+    Ok(CenterRanking {
+        villages: members.len(),
+        weights,
+        weights_default: "liancun 默认：实力 0.4、区位 0.3、设施 0.15、产业 0.15 / liancun defaults: strength 0.4, centrality 0.3, facilities 0.15, industry 0.15",
+        one_median: VillageRef {
+            code: vs[median].code.clone(),
+            name: vs[median].name.clone(),
+        },
+        distance: format!(
+            "straight line between interior points in EPSG:{}",
+            data.metric_epsg
+        ),
+        candidates,
+    })
 }

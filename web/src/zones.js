@@ -225,14 +225,11 @@ export function constraintName(code) {
   return name === key ? String(code) : name;
 }
 
-/** A binding constraint as the server writes it (Rust Debug: `AtMaxMembers(10)`, `NearFloor(2000.0)`). */
+/** A binding constraint as the server writes it: `{code: "at_max_members", value: 10, zh, en}`. */
 function bindingText(b) {
-  const m = String(b).match(/^(\w+)(?:\((.*)\))?$/);
-  if (!m) return String(b);
-  const key = `b_${m[1]}`;
-  const v = m[2] != null && Number.isFinite(Number(m[2])) ? fmt(Number(m[2])) : m[2] ?? '';
-  const s = t(key, { v });
-  return s === key ? String(b) : s;
+  const key = `b_${b?.code}`;
+  const s = t(key, { v: b?.value != null ? fmt(Number(b.value)) : '' });
+  return s === key ? String(b?.[getLang()] ?? b?.zh ?? b?.code ?? b) : s;
 }
 
 export function violationText(v) {

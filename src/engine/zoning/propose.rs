@@ -158,6 +158,60 @@ pub enum Binding {
     Locked,
 }
 
+impl Binding {
+    /// The message code on the wire (the client words it in its language).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Binding::AtMaxMembers(_) => "at_max_members",
+            Binding::AtMinMembers(_) => "at_min_members",
+            Binding::NearFloor(_) => "near_floor",
+            Binding::NearCeiling(_) => "near_ceiling",
+            Binding::SingleStrong => "single_strong",
+            Binding::WholeGroup(_) => "whole_group",
+            Binding::WithinTown => "within_town",
+            Binding::Locked => "locked",
+        }
+    }
+    /// The code's parameter (a member count or a population), if it has one.
+    pub fn value(&self) -> Option<f64> {
+        match *self {
+            Binding::AtMaxMembers(m) | Binding::AtMinMembers(m) | Binding::WholeGroup(m) => {
+                Some(m as f64)
+            }
+            Binding::NearFloor(x) | Binding::NearCeiling(x) => Some(x.round()),
+            Binding::SingleStrong | Binding::WithinTown | Binding::Locked => None,
+        }
+    }
+    /// The Chinese wording (explanations, CLI).
+    pub fn text_zh(&self) -> String {
+        match self {
+            Binding::AtMaxMembers(m) => format!("成员数已达上限 {m}"),
+            Binding::AtMinMembers(m) => format!("成员数为下限 {m}"),
+            Binding::NearFloor(f) => format!("人口接近下限 {f:.0}"),
+            Binding::NearCeiling(c) => format!("人口接近上限 {c:.0}"),
+            Binding::SingleStrong => "仅含 1 个强村".into(),
+            Binding::WholeGroup(g) => format!("所在连通区域（{g} 个村）只够组成这一个片区"),
+            Binding::WithinTown => "限于本乡镇".into(),
+            Binding::Locked => "锁定片区，按现有方案保留".into(),
+        }
+    }
+    /// The English wording.
+    pub fn text_en(&self) -> String {
+        match self {
+            Binding::AtMaxMembers(m) => format!("at the maximum of {m} villages"),
+            Binding::AtMinMembers(m) => format!("at the minimum of {m} villages"),
+            Binding::NearFloor(f) => format!("population near the floor {f:.0}"),
+            Binding::NearCeiling(c) => format!("population near the ceiling {c:.0}"),
+            Binding::SingleStrong => "a single strong village".into(),
+            Binding::WholeGroup(g) => {
+                format!("its connected group ({g} villages) makes just this zone")
+            }
+            Binding::WithinTown => "kept within its township".into(),
+            Binding::Locked => "locked zone, kept as given".into(),
+        }
+    }
+}
+
 /// The four zone types of the design notes that a proposal can tell apart by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZoneType {
@@ -1229,16 +1283,7 @@ fn explain(
     );
     for bnd in binding {
         text.push('；');
-        text.push_str(&match bnd {
-            Binding::AtMaxMembers(m) => format!("成员数已达上限 {m}"),
-            Binding::AtMinMembers(m) => format!("成员数为下限 {m}"),
-            Binding::NearFloor(f) => format!("人口接近下限 {f:.0}"),
-            Binding::NearCeiling(c) => format!("人口接近上限 {c:.0}"),
-            Binding::SingleStrong => "仅含 1 个强村".into(),
-            Binding::WholeGroup(g) => format!("所在连通区域（{g} 个村）只够组成这一个片区"),
-            Binding::WithinTown => "限于本乡镇".into(),
-            Binding::Locked => "锁定片区，按现有方案保留".into(),
-        });
+        text.push_str(&bnd.text_zh());
     }
     text.push_str(&format!(
         " / key village {} ({}); {} adjacent villages, population {:.0}",
