@@ -397,7 +397,26 @@ fn apply_one(
                     ),
                 });
             }
+            // A zone still called after its old key village ("朱家户村片区", the default name)
+            // follows the new key; a name the planner chose stays.
+            let default_name = |code: &str| {
+                catalogue
+                    .villages
+                    .get(code)
+                    .map(|name| format!("{name}片区"))
+            };
+            let renamed = z
+                .key_village
+                .as_deref()
+                .and_then(default_name)
+                .filter(|old| *old == z.name)
+                .and(default_name(village));
             z.key_village = Some(village.clone());
+            if let Some(name) = renamed
+                && !plan.zones.iter().any(|other| other.name == name)
+            {
+                zone_mut(plan, i, zone)?.name = name;
+            }
         }
         Edit::Rename { zone, name } => {
             check_text(i, "name", name, MAX_NAME_CHARS, false)?;
@@ -796,6 +815,30 @@ mod tests {
             "村 B 从 Z001 调到 Z002；调整非村成员 1 个；改中心村 1 处 / village B moved Z001 → Z002; non-village members moved: 1; key villages changed: 1"
         );
         assert!(diff(&next, &next).is_empty());
+    }
+
+    #[test]
+    fn a_zone_named_after_its_key_village_follows_a_new_key() {
+        let mut p = plan();
+        p.zones[0].name = "B村片区".into(); // the default name: after key village B
+        p.zones[1].name = "东部片区".into(); // a name the planner chose
+        let next = apply_edits(
+            &p,
+            &[
+                Edit::SetKey {
+                    zone: "Z001".into(),
+                    village: "A".into(),
+                },
+                Edit::SetKey {
+                    zone: "Z002".into(),
+                    village: "D".into(),
+                },
+            ],
+            &catalogue(),
+        )
+        .unwrap();
+        assert_eq!(next.zones[0].name, "A村片区");
+        assert_eq!(next.zones[1].name, "东部片区", "a chosen name stays");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, Sense, SolvedModel};
 
-use super::{Instance, LocateError, cover};
+use super::{Instance, LocateError, cover, cover_search};
 
 pub struct MilpResult {
     pub new_sites: Vec<usize>,
@@ -264,8 +264,32 @@ pub fn lscp(
             assignment: vec![],
         });
     }
-    // The core gets its own greedy start (a start over the full problem may use dropped sites).
+    // The core gets its own start (a start over the full problem may use dropped sites): the
+    // greedy cover improved by the local search, given up to a third of the time. A cover as
+    // small as the packing bound is optimal without the solver.
     let greedy = cover::greedy(&core, inst.m);
+    let packing = cover::packing_bound(&core, inst.m);
+    let now = Instant::now();
+    let greedy = cover_search::improve_cover(
+        &core,
+        &greedy,
+        packing,
+        now + deadline.saturating_duration_since(now) / 3,
+        search_iterations(&core),
+        1,
+    );
+    if greedy.len() <= packing {
+        let mut new_sites: Vec<usize> = greedy.iter().chain(&core.forced).copied().collect();
+        new_sites.sort_unstable();
+        return Ok(MilpResult {
+            objective: new_sites.len() as f64,
+            new_sites,
+            bound: (packing + forced) as f64,
+            optimal: true,
+            timed_out: false,
+            assignment: vec![],
+        });
+    }
     let (col_of, site_of_col) = core_columns(&mut pb, &core, inst.m, 1.0);
     let start_cols: Vec<f64> = site_of_col
         .iter()
@@ -297,6 +321,12 @@ pub fn lscp(
         timed_out: o.timed_out,
         assignment: vec![],
     })
+}
+
+/// The local search's iteration cap for a core: enough to settle on village-scale instances,
+/// and a cap (not only the time) keeps its result the same from run to run.
+fn search_iterations(core: &cover::CoverCore) -> u64 {
+    (core.rows.len() as u64 * 2_000).clamp(200_000, 50_000_000)
 }
 
 /// One binary column per candidate left in the core (cost `cost`): the column of each site and
@@ -362,6 +392,20 @@ pub fn cover_with_p(
     // Disjoint demands beyond the budget answer "no" without the solver.
     if cover::packing_bound(&core, inst.m) > budget {
         return Ok(Some(None));
+    }
+    // The local search often finds a cover within the budget where the MILP would spend its
+    // whole share (it gets half of it).
+    let now = Instant::now();
+    let searched = cover_search::improve_cover(
+        &core,
+        &greedy,
+        budget,
+        now + deadline.saturating_duration_since(now) / 2,
+        search_iterations(&core),
+        1,
+    );
+    if searched.len() <= budget {
+        return Ok(Some(Some(with_forced(searched))));
     }
     let mut pb = RowProblem::default();
     let (col_of, site_of_col) = core_columns(&mut pb, &core, inst.m, 1.0);

@@ -14,7 +14,9 @@
 //!
 //! How each model is solved (`Method::Auto`):
 //! - LSCP and MCLP are exact MILPs in HiGHS over the sparse coverage sets (a village reaches a few
-//!   candidates within a service radius), started from a greedy solution.
+//!   candidates within a service radius). LSCP's core (after the classic reductions, `cover.rs`)
+//!   first gets a row-weighting local search (`cover_search.rs`) from the greedy cover, whose
+//!   result starts the MILP; the root LP is solved by interior point.
 //! - p-median: greedy construction, then fast vertex interchange (Whitaker's swap evaluation, one
 //!   O(n·m) pass per move) gives the incumbent. Then two threads side by side: an iterated local
 //!   search improves the incumbent, while the Lagrangian dual of the assignment constraints
@@ -31,6 +33,7 @@
 //! between the best solution and the best bound.
 
 mod cover;
+mod cover_search;
 mod heuristic;
 mod lagrangian;
 mod milp;
