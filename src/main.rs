@@ -945,6 +945,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let seconds = started.elapsed().as_secs_f64();
             let mut body = liancun::zones::proposal_json(&data, &proposal);
             body["seconds"] = serde_json::json!(seconds);
+            body["request"] = liancun::zones::request_echo(&request);
             write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
             if let Some(path) = geojson {
                 let fc = liancun::zones::proposal_geojson(&data, &proposal);

@@ -545,7 +545,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             println!(
                 "方案 {id} 第 {} 版：{} / plan {id} version {}",
                 record.head,
-                diff.summary(),
+                diff.summary_named(&plan::village_names(&data)),
                 record.head
             );
             print_warnings(&body);
@@ -604,13 +604,14 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                     None => return failure(StoreError::NoPlan(id).into()),
                 },
             };
+            let data = zoning_data(&ws)?;
             let actor = Actor::cli(who.author.as_deref());
-            match plan::restore(ws.store_mut(), id, base, version, &actor) {
+            match plan::restore(ws.store_mut(), &data, id, base, version, &actor) {
                 Ok((record, _, diff)) => {
                     println!(
                         "方案 {id} 第 {} 版 = 第 {version} 版：{} / plan {id} version {} restores version {version}",
                         record.head,
-                        diff.summary(),
+                        diff.summary_named(&plan::village_names(&data)),
                         record.head
                     );
                     Ok(ExitCode::SUCCESS)

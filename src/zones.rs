@@ -774,9 +774,27 @@ pub fn zones_geojson(data: &ZoningData, zones: &[(String, Vec<usize>, usize)]) -
     json!({"type": "FeatureCollection", "features": features})
 }
 
+/// The request a proposal answered, as a proposal file carries it (`"request"`): the fields that
+/// were given, without the output switch `geojson`. A plan created from the file takes its
+/// bounds from it, so the plan checks what the proposal was built for.
+pub fn request_echo(request: &ZoneRequest) -> Json {
+    let mut echo = serde_json::to_value(request).expect("a request serialises");
+    if let Json::Object(m) = &mut echo {
+        m.retain(|k, v| {
+            k != "geojson"
+                && !v.is_null()
+                && *v != Json::Bool(false)
+                && v.as_array().is_none_or(|a| !a.is_empty())
+        });
+    }
+    echo
+}
+
 /// The parameters of a proposal or evaluation as users give them (CLI flags or the HTTP body);
 /// every field is optional and the engine's defaults apply.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneRequest {
     pub zones: Option<usize>,
@@ -821,7 +839,9 @@ pub struct ZoneRequest {
     pub geojson: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsRequest {
     pub heterogeneity: Option<f64>,

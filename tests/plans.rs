@@ -294,6 +294,14 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
     assert_eq!(list.len(), 3);
     assert_eq!(list[0]["author"], "编辑乙");
     assert_eq!(list[1]["message"], "试调");
+    // The history says which village moved by its name, code beside it.
+    let summary = list[1]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("村 ")
+            && summary.contains(&format!("({moved}) 从 {from_zone} 调到 {to_zone}"))
+            && !summary.starts_with(&format!("村 {moved}")),
+        "{summary}"
+    );
     let (_, _, d) = send(&app, "GET", "/plans/1/diff?from=1&to=2", &[], "").await;
     let moved_list = d["changes"]["moved_villages"].as_array().unwrap();
     assert_eq!(moved_list.len(), 1, "{d}");
@@ -1285,4 +1293,76 @@ async fn one_zone_one_plan_sheets_are_searchable_pdfs_that_render() {
             colours.len()
         );
     }
+}
+
+#[test]
+fn a_plan_from_a_proposal_file_checks_the_proposal_bounds() {
+    let ws = demo_workspace("plan_from_proposal");
+    let w = ws.to_str().unwrap();
+    let dir = ws.parent().unwrap();
+    // A proposal with bounds unlike the defaults: every zone has 11–14 villages (default max 10).
+    let file = dir.join("proposal.json");
+    let o = liancun(&[
+        "zones",
+        "propose",
+        "-w",
+        w,
+        "--min-members",
+        "11",
+        "--max-members",
+        "14",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let proposal: Json = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(proposal["request"]["min_members"], 11);
+    assert_eq!(proposal["request"]["max_members"], 14);
+    assert!(proposal["request"].get("geojson").is_none());
+    // The same zoning without its request, for the contrast below.
+    let mut bare = proposal.clone();
+    bare.as_object_mut().unwrap().remove("request");
+    let bare_file = dir.join("bare.json");
+    std::fs::write(&bare_file, bare.to_string()).unwrap();
+    for (name, from) in [("提案方案", &file), ("无参数", &bare_file)] {
+        let o = liancun(&[
+            "plan",
+            "create",
+            "-w",
+            w,
+            "--name",
+            name,
+            "--from",
+            from.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let show = |id: &str| -> Json {
+        let o = liancun(&["plan", "show", "-w", w, "--plan", id, "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let violations = |plan: &Json| -> Vec<String> {
+        plan["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|z| z["violations"].as_array().unwrap())
+            .map(|v| v["constraint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // With the proposal's own bounds, the plan holds them all: no warning.
+    let with_request = show("1");
+    assert_eq!(violations(&with_request), Vec::<String>::new());
+    // Checked against the defaults instead, every zone is over the default maximum.
+    let zones = proposal["zones"].as_array().unwrap().len();
+    let defaults = violations(&show("2"));
+    assert_eq!(
+        defaults
+            .iter()
+            .filter(|c| c.as_str() == "max_members")
+            .count(),
+        zones,
+        "{defaults:?}"
+    );
 }

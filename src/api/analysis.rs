@@ -169,6 +169,7 @@ pub async fn propose_zones(
             };
             let mut out = proposal_json(&data, &proposal);
             out["seconds"] = json!(started.elapsed().as_secs_f64());
+            out["request"] = crate::zones::request_echo(&request);
             if geojson {
                 out["geojson"] = proposal_geojson(&data, &proposal);
             }

@@ -395,6 +395,7 @@ pub async fn edit(
                 .map_err(plan_error)?;
         let (record, content, diff) = plan::commit_edit(
             &mut *state.plan_store(),
+            &data,
             id,
             expected,
             (&before, &after),
@@ -428,7 +429,8 @@ fn written(
     let checked = plan::check(data, content).map_err(plan_error)?;
     let mut body = plan::plan_json(data, record, record.head, content, &checked);
     body["based_on"] = json!(base);
-    body["changes"] = json!({"summary": diff.summary(), "diff": diff});
+    body["changes"] =
+        json!({"summary": diff.summary_named(&plan::village_names(data)), "diff": diff});
     Ok((body, plan::etag(record.id, record.head)))
 }
 
@@ -620,13 +622,18 @@ pub async fn restore(
     let (body, etag) = blocking(move || {
         let expected = if_match(&headers, id, || head(&state, id))?;
         let data = zoning_data(&state)?;
-        let (record, content, diff) =
-            plan::restore(&mut *state.plan_store(), id, expected, body.version, &actor).map_err(
-                |e| match e {
-                    e @ PlanError::NoVersion { .. } => field_error("version", e.to_string()),
-                    other => plan_error(other),
-                },
-            )?;
+        let (record, content, diff) = plan::restore(
+            &mut *state.plan_store(),
+            &data,
+            id,
+            expected,
+            body.version,
+            &actor,
+        )
+        .map_err(|e| match e {
+            e @ PlanError::NoVersion { .. } => field_error("version", e.to_string()),
+            other => plan_error(other),
+        })?;
         written(&data, &record, expected, &content, &diff)
     })
     .await?;

@@ -199,6 +199,9 @@ pub struct Proposal {
     moves: u64,
     stopped_by_time_limit: bool,
     seconds: f64,
+    /// The request answered (the fields given), for a plan created from this proposal.
+    #[schema(value_type = Object)]
+    request: Json,
     geojson: Option<Json>,
 }
 

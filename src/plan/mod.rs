@@ -188,6 +188,15 @@ pub fn initial_content(
 ) -> Result<PlanContent, PlanError> {
     let mut content = PlanContent::new(name);
     content.params = params;
+    // A proposal file carries the request it answered: without parameters of its own, the plan
+    // takes those (else every bound the proposal was built for would be checked against the
+    // defaults, and flag zones the proposal made on purpose).
+    if let (Source::Zoning(text), true) = (source, content.params.is_empty())
+        && let Ok(Json::Object(file)) = serde_json::from_str::<Json>(text)
+        && let Some(Json::Object(request)) = file.get("request")
+    {
+        content.params = request.clone();
+    }
     let request = plan_request(&content)?;
     request.bounds()?;
     match source {
@@ -475,8 +484,18 @@ pub fn create(
     Ok(record)
 }
 
+/// Village code → name, for summaries people read.
+pub fn village_names(data: &ZoningData) -> HashMap<String, String> {
+    data.villages
+        .iter()
+        .map(|v| (v.code.clone(), v.name.clone()))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn commit(
     store: &mut dyn PlanStore,
+    data: &ZoningData,
     plan: i64,
     expected_head: i64,
     (before, after): (&PlanContent, &PlanContent),
@@ -485,7 +504,7 @@ fn commit(
     message: &str,
 ) -> Result<(PlanRecord, PlanDiff), PlanError> {
     let diff = model::diff(before, after);
-    let summary = diff.summary();
+    let summary = diff.summary_named(&village_names(data));
     let record = store.commit_version(
         plan,
         expected_head,
@@ -533,6 +552,7 @@ pub fn edit(
     let (before, after) = prepare_edit(store, data, plan, expected_head, edits)?;
     commit_edit(
         store,
+        data,
         plan,
         expected_head,
         (&before, &after),
@@ -571,6 +591,7 @@ pub fn prepare_edit(
 /// The second half of [`edit`]: stores the edited content as the next version.
 pub fn commit_edit(
     store: &mut dyn PlanStore,
+    data: &ZoningData,
     plan: i64,
     expected_head: i64,
     (before, after): (&PlanContent, &PlanContent),
@@ -579,6 +600,7 @@ pub fn commit_edit(
 ) -> Result<(PlanRecord, PlanContent, PlanDiff), PlanError> {
     let (record, diff) = commit(
         store,
+        data,
         plan,
         expected_head,
         (before, after),
@@ -592,6 +614,7 @@ pub fn commit_edit(
 /// Makes `version` the newest version again (as a new version; history is kept).
 pub fn restore(
     store: &mut dyn PlanStore,
+    data: &ZoningData,
     plan: i64,
     expected_head: i64,
     version: i64,
@@ -603,6 +626,7 @@ pub fn restore(
     let message = format!("恢复到版本 {version} / restored version {version}");
     let (record, diff) = commit(
         store,
+        data,
         plan,
         expected_head,
         (&before, &old),
@@ -629,5 +653,5 @@ pub fn diff_json(data: &ZoningData, from: (i64, &PlanContent), to: (i64, &PlanCo
             m["name"] = json!(n);
         }
     }
-    json!({"from": from.0, "to": to.0, "summary": d.summary(), "changes": j})
+    json!({"from": from.0, "to": to.0, "summary": d.summary_named(&village_names(data)), "changes": j})
 }

@@ -596,6 +596,16 @@ impl PlanDiff {
 
     /// A one-line summary for version lists: Chinese, then English.
     pub fn summary(&self) -> String {
+        self.summary_named(&HashMap::new())
+    }
+
+    /// The summary with village names (code → name) where people read it: "村 朱家户村
+    /// (370323109222) 从 Z001 调到 Z002".
+    pub fn summary_named(&self, village_names: &HashMap<String, String>) -> String {
+        let village = |code: &str| match village_names.get(code) {
+            Some(name) if !name.is_empty() => format!("{name} ({code})"),
+            _ => code.to_string(),
+        };
         let mut zh: Vec<String> = Vec::new();
         let mut en: Vec<String> = Vec::new();
         if self.moved_villages.len() == 1 {
@@ -603,13 +613,13 @@ impl PlanDiff {
             let (from, to) = (m.from.as_deref(), m.to.as_deref());
             zh.push(format!(
                 "村 {} 从 {} 调到 {}",
-                m.id,
+                village(&m.id),
                 from.unwrap_or("未分区"),
                 to.unwrap_or("未分区")
             ));
             en.push(format!(
                 "village {} moved {} → {}",
-                m.id,
+                village(&m.id),
                 from.unwrap_or("unassigned"),
                 to.unwrap_or("unassigned")
             ));
@@ -815,6 +825,12 @@ mod tests {
             "村 B 从 Z001 调到 Z002；调整非村成员 1 个；改中心村 1 处 / village B moved Z001 → Z002; non-village members moved: 1; key villages changed: 1"
         );
         assert!(diff(&next, &next).is_empty());
+        assert!(
+            d.summary_named(&catalogue().villages)
+                .starts_with("村 B村 (B) 从 Z001 调到 Z002；"),
+            "{}",
+            d.summary_named(&catalogue().villages)
+        );
     }
 
     #[test]

@@ -422,6 +422,9 @@ export class PlansCard {
     if (from === 'zoning') {
       const z = this.currentZoning();
       if (!z) return;
+      // The bounds the shown zoning was proposed or checked with, not the form as it is now
+      // (a box ticked since would flag zones the proposal made on purpose).
+      if (z.params && typeof z.params === 'object') body.params = { ...z.params };
       body.zoning = {
         zones: z.zones.map((zone) => {
           const out = { id: String(zone.id), members: zone.members ?? [] };

@@ -536,7 +536,10 @@ export class ZonesCard {
     }
     const abort = this.begin('evaluate');
     try {
-      await this.evaluate(parsed.zoning, { source: 'file', name: file.name, proposal: parsed.proposal, params: this.readParams() }, abort);
+      // A proposal file says which bounds it was made for; other files are checked with the form's.
+      const request = parsed.proposal?.request;
+      const params = request && typeof request === 'object' ? request : this.readParams();
+      await this.evaluate(parsed.zoning, { source: 'file', name: file.name, proposal: parsed.proposal, params }, abort);
     } catch (e) {
       this.fail(e, t('errEvaluate'), abort);
     } finally {
