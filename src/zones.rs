@@ -66,16 +66,6 @@ pub struct ZoningData {
     pub town_names: HashMap<String, String>,
 }
 
-impl ZoningData {
-    /// A village's township as people say it: its name, or its code when the layer has none.
-    pub fn town_name(&self, v: usize) -> &str {
-        let code = &self.villages[v].town_code;
-        self.town_names
-            .get(code)
-            .map_or(code.as_str(), String::as_str)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ZonesError {
     #[error("{0}")]
@@ -85,6 +75,14 @@ pub enum ZonesError {
 }
 
 impl ZoningData {
+    /// A village's township as people say it: its name, or its code when the layer has none.
+    pub fn town_name(&self, v: usize) -> &str {
+        let code = &self.villages[v].town_code;
+        self.town_names
+            .get(code)
+            .map_or(code.as_str(), String::as_str)
+    }
+
     pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<ZoningData, ZonesError> {
         let info = ws
             .store()

@@ -64,6 +64,7 @@ impl CsvSource {
         description
             .notes
             .push(format!("text read as {} ({why})", encoding.name()));
+        description.text_encoding = Some(encoding.name());
         Ok(CsvSource {
             path: path.to_path_buf(),
             encoding,

@@ -496,14 +496,9 @@ pub fn import(
         .iter()
         .position(|f| f.name == "village_code" || f.name == "zldwdm");
     let population_idx = fields.iter().position(|f| f.name == "population");
-    // The encoding the reader used for text (from its notes), and the one that would decode the
-    // file cleanly, found once when the first garbled text turns up.
-    let text_encoding = ["UTF-8", "GBK", "gb18030", "Big5"].into_iter().find(|e| {
-        description
-            .notes
-            .iter()
-            .any(|n| n.contains(&format!("read as {e}")))
-    });
+    // The one encoding that would decode the file cleanly, found once when the first garbled
+    // text turns up.
+    let text_encoding = description.text_encoding;
     let mut clean: Option<Option<&'static str>> = None;
     let required_idx = layer
         .required_field()

@@ -99,6 +99,9 @@ pub struct SourceDescription {
     pub crs_is_default: bool,
     /// Notes for the report (encoding chosen, layer picked …).
     pub notes: Vec<String>,
+    /// The encoding text attributes were decoded with (DBF, CSV); `None` for formats that are
+    /// UTF-8 by definition.
+    pub text_encoding: Option<&'static str>,
 }
 
 /// Options that change how a file is read.

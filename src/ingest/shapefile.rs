@@ -87,6 +87,7 @@ impl ShapefileSource {
                 encoding_rs::GBK
             }
         };
+        description.text_encoding = Some(encoding.name());
         Ok(ShapefileSource {
             path: path.to_path_buf(),
             encoding,
