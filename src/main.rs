@@ -342,6 +342,9 @@ struct ZoneArgs {
     /// Zones stay inside a township
     #[arg(long)]
     within_town: bool,
+    /// Zone only these townships (name or code; repeatable or comma-separated)
+    #[arg(long = "town", value_delimiter = ',', value_name = "TOWN")]
+    towns: Vec<String>,
     /// Do not require a strong village in every zone
     #[arg(long)]
     no_strong: bool,
@@ -451,6 +454,7 @@ impl ZoneArgs {
             pop_floor: self.pop_floor,
             pop_ceiling: self.pop_ceiling,
             within_town: self.within_town,
+            towns: self.towns.clone(),
             require_strong: self.no_strong.then_some(false),
             strong_share: self.strong_share,
             strong_in_town: self.strong_in_town,
@@ -935,12 +939,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let started = std::time::Instant::now();
-            let proposal = match liancun::zones::propose_request(&data, &request)? {
-                Ok(p) => p,
-                Err(f) => {
+            let proposal = match liancun::zones::propose_request(&data, &request) {
+                Ok(Ok(p)) => p,
+                Ok(Err(f)) => {
                     liancun::zones::print_failure(&f);
                     return Ok(ExitCode::from(2));
                 }
+                // A bad request (an unknown township, a bound out of range): exit 2, as every
+                // other refused input.
+                Err(liancun::zones::ZonesError::Input(m)) => {
+                    eprintln!("错误 error: {m}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
             };
             let seconds = started.elapsed().as_secs_f64();
             let mut body = liancun::zones::proposal_json(&data, &proposal);
@@ -1295,17 +1306,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let data = liancun::zones::ZoningData::load(&ws, &request.load_options()?)?;
             let text = std::fs::read_to_string(&zoning)
                 .with_context(|| format!("reading {}", zoning.display()))?;
-            let (zone_of, keys) = liancun::zones::parse_zoning(&data, &text)?;
-            let villages = request.evaluation_villages(&data)?;
-            let evaluation = liancun::engine::zoning::evaluate::evaluate(
-                &villages,
-                &data.graph,
-                &zone_of,
-                &keys,
-                &request.bounds()?,
-                &request.objective()?,
-                request.queen,
-            );
+            let evaluation = liancun::zones::evaluate_request(&data, &request, &text)?;
             let body = liancun::zones::evaluation_json(&data, &evaluation);
             let text = match format {
                 Format::Json => serde_json::to_string_pretty(&body)?,

@@ -138,9 +138,12 @@ pub enum PlanAction {
         /// pdf | svg | png (default: from the file name, else pdf)
         #[arg(long)]
         format: Option<String>,
-        /// a3 | a4 (landscape)
+        /// a3 | a4 (landscape), a3-portrait | a1-portrait
         #[arg(long, default_value = "a3")]
         paper: String,
+        /// 编制单位 printed in the title block (blank to fill in by hand)
+        #[arg(long, default_value = "")]
+        organization: String,
         #[arg(long, short)]
         out: PathBuf,
     },
@@ -158,6 +161,12 @@ pub enum PlanAction {
         /// Output file (.shp writes .shp/.shx/.dbf/.prj/.cpg beside it; .zip zips them)
         #[arg(long, short)]
         out: PathBuf,
+        /// Coordinates: 4490 (lon/lat), metric (the workspace's Gauss–Krüger zone) or EPSG:N
+        #[arg(long, default_value = "4490")]
+        crs: String,
+        /// Shapefile text: utf-8 or gbk
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
     },
 }
 
@@ -626,9 +635,10 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             zone,
             format,
             paper,
+            organization,
             out,
         } => {
-            use liancun::plan::sheet::{SheetFormat, render, sheet_input};
+            use liancun::plan::sheet::{SheetFormat, SheetOptions, render, sheet_input};
             use liancun::render::sheet::Paper;
             let format = format
                 .or_else(|| out.extension().and_then(|e| e.to_str()).map(str::to_string))
@@ -638,7 +648,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let Some(paper) = Paper::parse(&paper) else {
-                eprintln!("错误 error (paper): '{paper}': a3 or a4");
+                eprintln!("错误 error (paper): '{paper}': {}", Paper::NAMES);
                 return Ok(ExitCode::from(2));
             };
             let ws = open(&workspace)?;
@@ -654,7 +664,10 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 &stats,
                 (&record, v, &content),
                 zone.as_deref(),
-                paper,
+                &SheetOptions {
+                    paper,
+                    organization,
+                },
             ) {
                 Ok(i) => i,
                 Err(e) => return failure(e),
@@ -668,12 +681,26 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             version,
             format,
             out,
+            crs,
+            encoding,
         } => {
-            use liancun::plan::export::{ExportFormat, export_bytes, write_shapefile};
+            use liancun::plan::export::{
+                ExportCrs, ExportFormat, ExportOptions, ShapefileEncoding, export_bytes,
+                write_shapefile,
+            };
             let Some(kind) = ExportFormat::parse(&format) else {
                 eprintln!("错误 error (format): '{format}': {}", ExportFormat::NAMES);
                 return Ok(ExitCode::from(2));
             };
+            let Some(crs) = ExportCrs::parse(&crs) else {
+                eprintln!("错误 error (crs): '{crs}': {}", ExportCrs::NAMES);
+                return Ok(ExitCode::from(2));
+            };
+            let Some(encoding) = ShapefileEncoding::parse(&encoding) else {
+                eprintln!("错误 error (encoding): '{encoding}': utf-8 or gbk");
+                return Ok(ExitCode::from(2));
+            };
+            let options = ExportOptions { crs, encoding };
             let ws = open(&workspace)?;
             let data = zoning_data(&ws)?;
             let (_, v, content) = match plan::load(ws.store(), id, version) {
@@ -684,7 +711,12 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
             if kind == ExportFormat::Shapefile && !is_zip {
-                let files = write_shapefile(&data, &content, v, &out.with_extension("shp"))?;
+                let files =
+                    match write_shapefile(&data, &content, v, &out.with_extension("shp"), &options)
+                    {
+                        Ok(f) => f,
+                        Err(e) => return failure(e),
+                    };
                 for f in files {
                     eprintln!("已写出 wrote {}", f.display());
                 }
@@ -695,10 +727,11 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             } else {
                 None
             };
-            write_whole(
-                &out,
-                &export_bytes(&data, stats.as_ref(), &content, v, kind)?,
-            )?;
+            let bytes = match export_bytes(&data, stats.as_ref(), &content, v, kind, &options) {
+                Ok(b) => b,
+                Err(e) => return failure(e),
+            };
+            write_whole(&out, &bytes)?;
             Ok(ExitCode::SUCCESS)
         }
     }

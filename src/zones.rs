@@ -51,6 +51,7 @@ pub struct NonVillageMember {
 }
 
 /// Everything the zoning needs from a workspace.
+#[derive(Clone)]
 pub struct ZoningData {
     pub villages: Vec<ZoningVillage>,
     pub metric_polygons: Vec<MultiPolygon<f64>>,
@@ -64,6 +65,10 @@ pub struct ZoningData {
     pub index_of_code: HashMap<String, usize>,
     /// Township names by township code (from the villages' `town` field), for what people read.
     pub town_names: HashMap<String, String>,
+    /// The villages' own `strong` values, from which `strong` is resolved.
+    pub raw_strong: Vec<Option<bool>>,
+    /// What this data was loaded with.
+    pub options: LoadOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,133 @@ pub enum ZonesError {
 }
 
 impl ZoningData {
+    /// The villages of the townships named in `towns` (codes or names), ascending; `None` when
+    /// `towns` is empty (the whole county). An unknown township is an error naming the known ones.
+    pub fn town_villages(&self, towns: &[String]) -> Result<Option<Vec<usize>>, ZonesError> {
+        if towns.is_empty() {
+            return Ok(None);
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for t in towns {
+            let t = t.trim();
+            let known = self.villages.iter().any(|v| v.town_code == t);
+            let by_name = self
+                .town_names
+                .iter()
+                .filter(|(_, name)| name.as_str() == t)
+                .map(|(code, _)| code.as_str());
+            let mut found = false;
+            for code in by_name.chain(known.then_some(t)) {
+                codes.insert(code.to_string());
+                found = true;
+            }
+            if !found {
+                let mut names: Vec<&str> = self.town_names.values().map(String::as_str).collect();
+                names.sort_unstable();
+                return Err(ZonesError::Input(format!(
+                    "towns: 没有乡镇「{t}」/ no township '{t}' (乡镇: {})",
+                    names.join("、")
+                )));
+            }
+        }
+        Ok(Some(
+            (0..self.villages.len())
+                .filter(|&v| codes.contains(&self.villages[v].town_code))
+                .collect(),
+        ))
+    }
+
+    /// The villages `keep` (ascending indices) as a zoning of their own: the contiguity graph is
+    /// rebuilt over them; strong flags stay as the whole county resolved them.
+    pub fn restricted_to(&self, keep: &[usize], contiguity: &ContiguityParams) -> ZoningData {
+        let mut new_index = vec![None; self.villages.len()];
+        for (i, &v) in keep.iter().enumerate() {
+            new_index[v] = Some(i);
+        }
+        let metric_polygons: Vec<MultiPolygon<f64>> = keep
+            .iter()
+            .map(|&v| self.metric_polygons[v].clone())
+            .collect();
+        let villages: Vec<ZoningVillage> = keep.iter().map(|&v| self.villages[v].clone()).collect();
+        ZoningData {
+            graph: ContiguityGraph::build(&metric_polygons, contiguity),
+            lonlat_polygons: keep
+                .iter()
+                .map(|&v| self.lonlat_polygons[v].clone())
+                .collect(),
+            lonlat_anchors: keep.iter().map(|&v| self.lonlat_anchors[v]).collect(),
+            members: self
+                .members
+                .iter()
+                .filter_map(|m| {
+                    new_index[m.village].map(|village| NonVillageMember {
+                        village,
+                        ..m.clone()
+                    })
+                })
+                .collect(),
+            index_of_code: villages
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.code.clone(), i))
+                .collect(),
+            villages,
+            metric_polygons,
+            metric_epsg: self.metric_epsg,
+            strong_rule: self.strong_rule.clone(),
+            town_names: self.town_names.clone(),
+            raw_strong: keep.iter().map(|&v| self.raw_strong[v]).collect(),
+            options: LoadOptions {
+                contiguity: contiguity.clone(),
+                ..self.options.clone()
+            },
+        }
+    }
+
+    /// This data as `request` sees it: when the request picks strong villages or contiguity
+    /// otherwise than this data was loaded with (a plan made with a strong share of 0.3, checked
+    /// against the workspace's default data), the strong flags are resolved again and the
+    /// contiguity graph rebuilt. Attributes are kept as loaded (they weigh the objective, not
+    /// the bounds a check reports).
+    pub fn for_request(
+        &self,
+        request: &ZoneRequest,
+    ) -> Result<std::borrow::Cow<'_, ZoningData>, ZonesError> {
+        let wanted = LoadOptions {
+            attributes: self.options.attributes.clone(),
+            ..request.load_options()?
+        };
+        if wanted == self.options {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let mut villages = self.villages.clone();
+        let strong_rule = resolve_strong(
+            &mut villages,
+            &self.raw_strong,
+            &self.index_of_code,
+            &wanted,
+        )?;
+        let graph = if wanted.contiguity == self.options.contiguity {
+            self.graph.clone()
+        } else {
+            ContiguityGraph::build(&self.metric_polygons, &wanted.contiguity)
+        };
+        Ok(std::borrow::Cow::Owned(ZoningData {
+            villages,
+            metric_polygons: self.metric_polygons.clone(),
+            lonlat_polygons: self.lonlat_polygons.clone(),
+            lonlat_anchors: self.lonlat_anchors.clone(),
+            graph,
+            members: self.members.clone(),
+            metric_epsg: self.metric_epsg,
+            strong_rule,
+            index_of_code: self.index_of_code.clone(),
+            town_names: self.town_names.clone(),
+            raw_strong: self.raw_strong.clone(),
+            options: wanted,
+        }))
+    }
+
     /// A village's township as people say it: its name, or its code when the layer has none.
     pub fn town_name(&self, v: usize) -> &str {
         let code = &self.villages[v].town_code;
@@ -204,90 +336,13 @@ impl ZoningData {
             metric_polygons.push(metric);
             lonlat_polygons.push(lonlat);
         }
-        let share_rule = |s: f64| {
-            if opts.strong_in_town {
-                (
-                    StrongRule::TopIncomeShareInTown(s),
-                    format!(
-                        "各乡镇集体收入前 {:.0}% 为强村 / top {:.0}% by collective income within each township",
-                        s * 100.0,
-                        s * 100.0
-                    ),
-                )
-            } else {
-                (
-                    StrongRule::TopIncomeShare(s),
-                    format!(
-                        "集体收入前 {:.0}% 为强村 / top {:.0}% by collective income",
-                        s * 100.0,
-                        s * 100.0
-                    ),
-                )
-            }
-        };
-        let (rule, mut strong_rule) = match opts.strong_share {
-            _ if !opts.strong_codes.is_empty() => (
-                StrongRule::Flag,
-                format!(
-                    "指定的 {} 个强村 / the {} villages listed as strong",
-                    opts.strong_codes.len(),
-                    opts.strong_codes.len()
-                ),
-            ),
-            Some(s) => share_rule(s),
-            None if flags.contains(&Some(true)) && !opts.strong_in_town => (
-                StrongRule::Flag,
-                "村界图层的 strong（强村）字段 / the villages' strong flag".into(),
-            ),
-            None => {
-                let (r, text) = share_rule(DEFAULT_STRONG_SHARE);
-                let why = if opts.strong_in_town {
-                    ""
-                } else {
-                    "无强村字段，"
-                };
-                (r, format!("{why}{text}"))
-            }
-        };
-        let code_list = |list: &[String], what: &str| -> Result<Vec<usize>, ZonesError> {
-            list.iter()
-                .map(|c| {
-                    index_of_code.get(c.trim()).copied().ok_or_else(|| {
-                        ZonesError::Input(format!("{what}: 未知村代码 unknown village code {c}"))
-                    })
-                })
-                .collect()
-        };
-        if !opts.strong_codes.is_empty() {
-            flags = vec![Some(false); villages.len()];
-            for i in code_list(&opts.strong_codes, "strong_codes")? {
-                flags[i] = Some(true);
-            }
-        }
-        let extra = code_list(&opts.strong_extra, "strong_extra")?;
-        if !extra.is_empty() {
-            strong_rule.push_str(&format!(
-                "；另指定 {} 个强村 / plus {} villages designated strong",
-                extra.len(),
-                extra.len()
-            ));
-        }
-        let incomes: Vec<f64> = villages.iter().map(|v| v.income).collect();
-        let codes: Vec<String> = villages.iter().map(|v| v.code.clone()).collect();
-        let towns: Vec<String> = villages.iter().map(|v| v.town_code.clone()).collect();
-        for (v, s) in villages
-            .iter_mut()
-            .zip(strong_villages(&flags, &incomes, &codes, &towns, rule))
-        {
-            v.strong = s;
-        }
-        for i in extra {
-            villages[i].strong = true;
-        }
+        let strong_rule = resolve_strong(&mut villages, &flags, &index_of_code, opts)?;
         let graph = ContiguityGraph::build(&metric_polygons, &opts.contiguity);
         let members = load_members(ws, &to_metric, &villages, &metric_polygons, &index_of_code)?;
         Ok(ZoningData {
             town_names,
+            raw_strong: flags,
+            options: opts.clone(),
             villages,
             metric_polygons,
             lonlat_polygons,
@@ -333,6 +388,99 @@ impl ZoningData {
             )))
         }
     }
+}
+
+/// Which villages are strong under `opts` (a share of collective income, county-wide or per
+/// township, the data's flag, or listed codes, plus extra codes), set on `villages`; returns the
+/// rule in words. `raw_flags` are the villages' own `strong` values.
+fn resolve_strong(
+    villages: &mut [ZoningVillage],
+    raw_flags: &[Option<bool>],
+    index_of_code: &HashMap<String, usize>,
+    opts: &LoadOptions,
+) -> Result<String, ZonesError> {
+    let share_rule = |s: f64| {
+        if opts.strong_in_town {
+            (
+                StrongRule::TopIncomeShareInTown(s),
+                format!(
+                    "各乡镇集体收入前 {:.0}% 为强村 / top {:.0}% by collective income within each township",
+                    s * 100.0,
+                    s * 100.0
+                ),
+            )
+        } else {
+            (
+                StrongRule::TopIncomeShare(s),
+                format!(
+                    "集体收入前 {:.0}% 为强村 / top {:.0}% by collective income",
+                    s * 100.0,
+                    s * 100.0
+                ),
+            )
+        }
+    };
+    let (rule, mut strong_rule) = match opts.strong_share {
+        _ if !opts.strong_codes.is_empty() => (
+            StrongRule::Flag,
+            format!(
+                "指定的 {} 个强村 / the {} villages listed as strong",
+                opts.strong_codes.len(),
+                opts.strong_codes.len()
+            ),
+        ),
+        Some(s) => share_rule(s),
+        None if raw_flags.contains(&Some(true)) && !opts.strong_in_town => (
+            StrongRule::Flag,
+            "村界图层的 strong（强村）字段 / the villages' strong flag".into(),
+        ),
+        None => {
+            let (r, text) = share_rule(DEFAULT_STRONG_SHARE);
+            let why = if opts.strong_in_town {
+                ""
+            } else {
+                "无强村字段，"
+            };
+            (r, format!("{why}{text}"))
+        }
+    };
+    let code_list = |list: &[String], what: &str| -> Result<Vec<usize>, ZonesError> {
+        list.iter()
+            .map(|c| {
+                index_of_code.get(c.trim()).copied().ok_or_else(|| {
+                    ZonesError::Input(format!("{what}: 未知村代码 unknown village code {c}"))
+                })
+            })
+            .collect()
+    };
+    let mut flags = raw_flags.to_vec();
+    if !opts.strong_codes.is_empty() {
+        flags = vec![Some(false); villages.len()];
+        for i in code_list(&opts.strong_codes, "strong_codes")? {
+            flags[i] = Some(true);
+        }
+    }
+    let extra = code_list(&opts.strong_extra, "strong_extra")?;
+    if !extra.is_empty() {
+        strong_rule.push_str(&format!(
+            "；另指定 {} 个强村 / plus {} villages designated strong",
+            extra.len(),
+            extra.len()
+        ));
+    }
+    let incomes: Vec<f64> = villages.iter().map(|v| v.income).collect();
+    let codes: Vec<String> = villages.iter().map(|v| v.code.clone()).collect();
+    let towns: Vec<String> = villages.iter().map(|v| v.town_code.clone()).collect();
+    for (v, s) in villages
+        .iter_mut()
+        .zip(strong_villages(&flags, &incomes, &codes, &towns, rule))
+    {
+        v.strong = s;
+    }
+    for i in extra {
+        villages[i].strong = true;
+    }
+    Ok(strong_rule)
 }
 
 fn load_members(
@@ -827,6 +975,9 @@ pub struct ZoneRequest {
     pub industry_mode: Option<String>,
     #[serde(default)]
     pub queen: bool,
+    /// Zone only the villages of these townships (codes or names); empty: the whole county.
+    #[serde(default)]
+    pub towns: Vec<String>,
     pub tolerance_m: Option<f64>,
     pub bridge_m: Option<f64>,
     pub seed: Option<u64>,
@@ -986,6 +1137,25 @@ pub fn propose_request(
     data: &ZoningData,
     request: &ZoneRequest,
 ) -> Result<Result<Proposal, ZoningFailure>, ZonesError> {
+    let for_request = data.for_request(request)?;
+    let data: &ZoningData = &for_request;
+    if let Some(keep) = data.town_villages(&request.towns)? {
+        // Zone the townships on their own, then give the zones the county's village indices.
+        let sub = data.restricted_to(&keep, &request.load_options()?.contiguity);
+        let sub_request = ZoneRequest {
+            towns: Vec::new(),
+            ..request.clone()
+        };
+        return Ok(propose_request(&sub, &sub_request)?.map(|mut p| {
+            for z in &mut p.zones {
+                for m in &mut z.members {
+                    *m = keep[*m];
+                }
+                z.key_village = keep[z.key_village];
+            }
+            p
+        }));
+    }
     let params = request.propose_params(data)?;
     match propose(&data.villages, &data.graph, &params) {
         Ok(p) => Ok(Ok(p)),
@@ -1004,6 +1174,44 @@ pub fn propose_request(
             Ok(Err(failure(data, request, &e, &relaxed)))
         }
     }
+}
+
+/// Evaluates a zoning file's text (JSON or CSV) against a request; the CLI and HTTP both come
+/// through here. Villages outside the request's townships are not expected in any zone.
+pub fn evaluate_request(
+    data: &ZoningData,
+    request: &ZoneRequest,
+    text: &str,
+) -> Result<Evaluation, ZonesError> {
+    let (zone_of, keys) = parse_zoning(data, text)?;
+    evaluate_assignment(data, request, &(zone_of, keys))
+}
+
+/// Evaluates an assignment of villages to zones (with chosen key villages) against a request:
+/// strong villages and contiguity as the request picks them; villages outside its townships are
+/// not expected in any zone. Plans are checked through here too.
+pub fn evaluate_assignment(
+    data: &ZoningData,
+    request: &ZoneRequest,
+    (zone_of, keys): &ParsedZoning,
+) -> Result<Evaluation, ZonesError> {
+    let for_request = data.for_request(request)?;
+    let data: &ZoningData = &for_request;
+    let villages = request.evaluation_villages(data)?;
+    let mut evaluation = crate::engine::zoning::evaluate::evaluate(
+        &villages,
+        &data.graph,
+        zone_of,
+        keys,
+        &request.bounds()?,
+        &request.objective()?,
+        request.queen,
+    );
+    if let Some(keep) = data.town_villages(&request.towns)? {
+        let inside: std::collections::HashSet<usize> = keep.into_iter().collect();
+        evaluation.unassigned.retain(|v| inside.contains(v));
+    }
+    Ok(evaluation)
 }
 
 fn codes_of(data: &ZoningData, ids: &[usize]) -> Vec<String> {

@@ -1366,3 +1366,628 @@ fn a_plan_from_a_proposal_file_checks_the_proposal_bounds() {
         "{defaults:?}"
     );
 }
+
+/// `font-size="…"` values of an SVG, mm.
+fn font_sizes(svg: &str) -> Vec<f64> {
+    svg.split("font-size=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse::<f64>().unwrap())
+        .collect()
+}
+
+/// (kind, colour, planned) of every facility badge drawn on a sheet, map and legend.
+fn badges(svg: &str) -> Vec<(String, String, bool)> {
+    svg.split("<g class=\"facility")
+        .skip(1)
+        .map(|s| {
+            let attr = |name: &str| {
+                let start = s.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                s[start..start + s[start..].find('"').unwrap()].to_string()
+            };
+            (
+                attr("data-kind"),
+                attr("data-colour"),
+                s.starts_with(" planned"),
+            )
+        })
+        .collect()
+}
+
+fn sheet_svg(ws: &str, args: &[&str]) -> String {
+    let dir = std::path::Path::new(ws).parent().unwrap();
+    let out = dir.join("sheet.svg");
+    let mut all = vec![
+        "plan",
+        "sheet",
+        "-w",
+        ws,
+        "--plan",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let o = liancun(&all);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn sheets_follow_their_paper_size_and_the_shared_symbology() {
+    let ws = demo_workspace("sheets_paper");
+    let w = ws.to_str().unwrap();
+    let o = liancun(&["plan", "create", "-w", w, "--name", "出图"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table: Json = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/web/src/symbology.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let colour_of = |kind: &str| -> String {
+        table["facility_kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["value"] == kind)
+            .unwrap_or(&table["facility_other"])["color"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut seen: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for (paper, size) in [
+        ("a4", ("297mm", "210mm")),
+        ("a3", ("420mm", "297mm")),
+        ("a3-portrait", ("297mm", "420mm")),
+        ("a1-portrait", ("594mm", "841mm")),
+    ] {
+        for zone in [Some("Z002"), Some("Z005"), None] {
+            let mut args = vec!["--format", "svg", "--paper", paper];
+            if let Some(z) = zone {
+                args.extend(["--zone", z]);
+            }
+            let svg = sheet_svg(w, &args);
+            let what = format!("{paper} {zone:?}");
+            assert!(
+                svg.contains(&format!("width=\"{}\" height=\"{}\"", size.0, size.1)),
+                "{what}: paper size"
+            );
+            // Cap height ≥ 2 mm: no text below 3 mm (the font's capitals are ≥ 0.7 em).
+            let smallest = font_sizes(&svg).into_iter().fold(f64::MAX, f64::min);
+            assert!(smallest >= 3.0, "{what}: text at {smallest} mm");
+            assert!(svg.contains("编制单位") && svg.contains("图号") && svg.contains("公里网"));
+            let drawn = badges(&svg);
+            for (kind, colour, _) in &drawn {
+                assert_eq!(colour, &colour_of(kind), "{what}: {kind}");
+                seen.entry(kind.clone()).or_default().insert(colour.clone());
+                // Every kind on the map is in the legend too.
+                assert!(
+                    drawn.iter().filter(|(k, ..)| k == kind).count() >= 2,
+                    "{what}: {kind} drawn once"
+                );
+            }
+            if zone.is_some() {
+                assert!(!drawn.is_empty(), "{what}: no facilities");
+                // Only the zone's own facilities draw service circles, not every one in view.
+                let circles = svg.matches("class=\"service\"").count();
+                assert!(
+                    circles > 0 && circles < drawn.len() / 2,
+                    "{what}: {circles} circles for {} badges",
+                    drawn.len()
+                );
+            }
+        }
+    }
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.values().all(|c| c.len() == 1), "{seen:?}");
+
+    // A planned facility: drawn hollow in its kind's colour, with one more service circle.
+    let before = sheet_svg(w, &["--format", "svg", "--zone", "Z002"]);
+    let plan = stdout(&liancun(&[
+        "plan", "show", "-w", w, "--plan", "1", "--format", "json",
+    ]));
+    let plan: Json = serde_json::from_str(&plan).unwrap();
+    let member = plan["zones"][1]["members"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--facilities",
+        &format!("Z002=冷库@{member}:东片冷库"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = sheet_svg(
+        w,
+        &[
+            "--format",
+            "svg",
+            "--zone",
+            "Z002",
+            "--organization",
+            "沂源县自然资源局",
+        ],
+    );
+    assert_eq!(
+        after.matches("class=\"service\"").count(),
+        before.matches("class=\"service\"").count() + 1
+    );
+    let planned: Vec<_> = badges(&after).into_iter().filter(|b| b.2).collect();
+    assert!(
+        !planned.is_empty()
+            && planned
+                .iter()
+                .all(|b| b.0 == "冷库" && b.1 == colour_of("冷库"))
+    );
+    assert!(after.contains("规划设施") && after.contains("沂源县自然资源局"));
+    assert!(
+        after.contains("方案1-Z002-V2"),
+        "图号 names plan, zone and version"
+    );
+
+    // What a bad organisation or paper gets: the field named, nothing written.
+    let out = ws.parent().unwrap().join("bad.pdf");
+    for (args, field) in [
+        (vec!["--organization", "第一行\n第二行"], "(organization)"),
+        (vec!["--paper", "a0"], "(paper)"),
+    ] {
+        let mut all = vec![
+            "plan",
+            "sheet",
+            "-w",
+            w,
+            "--plan",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        all.extend(args);
+        let o = liancun(&all);
+        assert_eq!(o.status.code(), Some(2), "{field}");
+        assert!(stderr(&o).contains(field), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+
+    // The PDF has the paper's size.
+    if !require_tool("pdfinfo") {
+        return;
+    }
+    for (paper, pts) in [
+        ("a4", "841.89 x 595.276"),
+        ("a1-portrait", "1683.78 x 2383.94"),
+    ] {
+        let pdf = ws.parent().unwrap().join(format!("{paper}.pdf"));
+        let o = liancun(&[
+            "plan",
+            "sheet",
+            "-w",
+            w,
+            "--plan",
+            "1",
+            "--paper",
+            paper,
+            "-o",
+            pdf.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let info = std::process::Command::new("pdfinfo")
+            .arg(&pdf)
+            .output()
+            .unwrap();
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains(pts), "{paper}: {info}");
+    }
+}
+
+#[test]
+fn the_overview_draws_townships_and_marks_zones_that_break_a_bound() {
+    let ws = demo_workspace("sheets_overview");
+    let w = ws.to_str().unwrap();
+    let o = liancun(&["plan", "create", "-w", w, "--name", "总图"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clean = sheet_svg(w, &["--format", "svg"]);
+    assert!(!clean.contains("class=\"violation\""));
+    assert!(clean.contains("乡镇界"));
+    for town in ["悦庄镇", "南麻街道"] {
+        assert!(clean.contains(town), "township {town} not named");
+    }
+    // Move every member of the last zone into Z002: Z002 then has more than the 10 members the
+    // plan allows, a violation the overview must mark.
+    let plan: Json = serde_json::from_str(&stdout(&liancun(&[
+        "plan", "show", "-w", w, "--plan", "1", "--format", "json",
+    ])))
+    .unwrap();
+    let last = plan["zones"].as_array().unwrap().last().unwrap().clone();
+    let z2 = &plan["zones"][1];
+    assert_eq!(z2["id"], "Z002");
+    let moved = last["members"].as_array().unwrap();
+    assert!(z2["members"].as_array().unwrap().len() + moved.len() > 10);
+    let mut args = vec![
+        "plan".to_string(),
+        "edit".into(),
+        "-w".into(),
+        w.into(),
+        "--plan".into(),
+        "1".into(),
+    ];
+    for m in moved {
+        args.push("--move".into());
+        args.push(format!("{}=Z002", m["code"].as_str().unwrap()));
+    }
+    let o = liancun(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let broken = sheet_svg(w, &["--format", "svg", "--paper", "a3-portrait"]);
+    assert!(broken.contains("class=\"violation\""), "no violation mark");
+    assert!(broken.contains("违反约束的片区") && broken.contains("多于上限"));
+    assert!(broken.contains(z2["name"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn exports_in_gauss_kruger_or_any_epsg_and_gbk_shapefiles() {
+    let ws = demo_workspace("plans_export_crs");
+    let w = ws.to_str().unwrap();
+    let o = liancun(&["plan", "create", "-w", w, "--name", "导出方案"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = ws.parent().unwrap().to_path_buf();
+    let export = |args: &[&str], file: &str| {
+        let out = dir.join(file);
+        let mut all = vec![
+            "plan",
+            "export",
+            "-w",
+            w,
+            "--plan",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        (liancun(&all), out)
+    };
+
+    // GeoJSON in the workspace's Gauss–Krüger zone: named by its crs member, in metres, and the
+    // area of each polygon is the zone's area.
+    let (o, path) = export(&["--format", "geojson", "--crs", "metric"], "gk.geojson");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let gj: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let crs = gj["crs"]["properties"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(crs.starts_with("urn:ogc:def:crs:EPSG::45"), "{crs}");
+    for f in gj["features"].as_array().unwrap().iter().take(5) {
+        let g: geojson::Geometry = serde_json::from_value(f["geometry"].clone()).unwrap();
+        let g: geo::Geometry<f64> = g.try_into().unwrap();
+        let area_km2 = geo::Area::unsigned_area(&g) / 1e6;
+        let stated = f["properties"]["area_km2"].as_f64().unwrap();
+        assert!((area_km2 - stated).abs() < 0.01, "{area_km2} vs {stated}");
+        let first = geo::CoordsIter::coords_iter(&g).next().unwrap();
+        assert!(
+            first.x > 100_000.0 && first.y > 3_000_000.0,
+            "{first:?} not metres"
+        );
+    }
+
+    // A GBK Shapefile in the prefixed zone 39 (EPSG:4527), as bureaus deliver theirs.
+    let (o, shp) = export(
+        &["--format", "shp", "--crs", "EPSG:4527", "--encoding", "gbk"],
+        "gbk.shp",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(shp.with_extension("cpg")).unwrap(),
+        "GBK"
+    );
+    let prj = std::fs::read_to_string(shp.with_extension("prj")).unwrap();
+    assert!(prj.starts_with("PROJCS[") && prj.contains("39"), "{prj}");
+    let plan: Json = serde_json::from_str(&stdout(&liancun(&[
+        "plan", "show", "-w", w, "--plan", "1", "--format", "json",
+    ])))
+    .unwrap();
+    let zone_name = plan["zones"][1]["name"].as_str().unwrap().to_string();
+    let dbf = std::fs::read(shp.with_extension("dbf")).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&zone_name);
+    assert!(
+        dbf.windows(gbk.len()).any(|w| w == &gbk[..]),
+        "the zone name is stored in GBK"
+    );
+    let mut reader = shapefile::Reader::from_path(&shp).unwrap();
+    let (shape, _) = reader.iter_shapes_and_records().next().unwrap().unwrap();
+    let shapefile::Shape::Polygon(p) = shape else {
+        panic!("polygons")
+    };
+    assert!(
+        p.rings()[0].points()[0].x > 39_000_000.0,
+        "zone-prefixed eastings"
+    );
+
+    // A GeoPackage in EPSG:4527 declares it.
+    let (o, gpkg) = export(&["--format", "gpkg", "--crs", "4527"], "gk.gpkg");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let db = rusqlite::Connection::open(&gpkg).unwrap();
+    let srs: i64 = db
+        .query_row(
+            "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'zones'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(srs, 4527);
+    let name: String = db
+        .query_row(
+            "SELECT srs_name FROM gpkg_spatial_ref_sys WHERE srs_id = 4527",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(name.contains("zone 39"), "{name}");
+
+    // What bad options get: the field named, exit 2, no file written.
+    for (args, field, file) in [
+        (
+            vec!["--format", "shp", "--crs", "EPSG:999999"],
+            "(crs)",
+            "bad1.shp",
+        ),
+        (
+            vec!["--format", "geojson", "--crs", "north"],
+            "(crs)",
+            "bad2.geojson",
+        ),
+        (
+            vec!["--format", "geojson", "--encoding", "gbk"],
+            "(encoding)",
+            "bad3.geojson",
+        ),
+        (
+            vec!["--format", "csv", "--crs", "metric"],
+            "(crs)",
+            "bad4.csv",
+        ),
+        (
+            vec!["--format", "shp", "--encoding", "latin1"],
+            "(encoding)",
+            "bad5.shp",
+        ),
+    ] {
+        let (o, out) = export(&args, file);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(field), "{args:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{args:?} wrote a file");
+    }
+    // A name GBK cannot hold (𠀀, outside GBK) is refused rather than written as "&#131072;".
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--rename",
+        "Z002=𠀀村片区",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, out) = export(&["--format", "shp", "--encoding", "gbk"], "rare.shp");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("(encoding)") && stderr(&o).contains("Z002"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists() && !out.with_extension("dbf").exists());
+    // UTF-8 holds it.
+    let (o, _) = export(&["--format", "shp"], "rare-utf8.shp");
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Over HTTP: the same options as query parameters.
+    let app = router(Arc::new(
+        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+    ));
+    let (s, _, _) = send(
+        &app,
+        "GET",
+        "/plans/1/export?format=geojson&crs=metric",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // A parameter that does not parse is a 400; a CRS or encoding that does not fit the plan or
+    // the format is a 422 naming the field, as other plan inputs.
+    for (query, status, field) in [
+        ("format=shp&crs=north", StatusCode::BAD_REQUEST, None),
+        ("format=shp&encoding=big5", StatusCode::BAD_REQUEST, None),
+        (
+            "format=shp&crs=EPSG:999999",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("crs"),
+        ),
+        (
+            "format=stats&crs=metric",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("crs"),
+        ),
+        (
+            "format=shp&encoding=gbk",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("encoding"),
+        ),
+    ] {
+        let (s, _, body) = send(&app, "GET", &format!("/plans/1/export?{query}"), &[], "").await;
+        assert_eq!(s, status, "{query}: {body}");
+        if let Some(field) = field {
+            assert_eq!(body["field"], field, "{query}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_township_proposal_and_its_plan_check_that_township_only() {
+    let ws = demo_workspace("plans_township");
+    let w = ws.to_str().unwrap();
+    let dir = ws.parent().unwrap().to_path_buf();
+    let data = liancun::zones::ZoningData::load(
+        &Workspace::open(&ws).unwrap(),
+        &liancun::zones::LoadOptions::default(),
+    )
+    .unwrap();
+    let town = "悦庄镇";
+    let in_town: Vec<usize> = (0..data.villages.len())
+        .filter(|&v| data.town_name(v) == town)
+        .collect();
+    assert!(in_town.len() > 10, "{town} has {} villages", in_town.len());
+
+    // CLI: every village of the township in a zone, none from elsewhere; the bounds echoed.
+    let file = dir.join("town.json");
+    let o = liancun(&[
+        "zones",
+        "propose",
+        "-w",
+        w,
+        "--town",
+        town,
+        "--strong-share",
+        "0.3",
+        "--time-limit",
+        "20",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let proposal: Json = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(proposal["request"]["towns"], json!([town]));
+    assert_eq!(proposal["request"]["strong_share"], json!(0.3));
+    let mut placed: Vec<usize> = proposal["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|z| z["members"].as_array().unwrap().clone())
+        .map(|c| data.index_of_code[c.as_str().unwrap()])
+        .collect();
+    placed.sort_unstable();
+    assert_eq!(placed, in_town, "exactly the villages of {town}");
+
+    // A plan from that file checks the township only: no villages elsewhere "unassigned".
+    let o = liancun(&[
+        "plan",
+        "create",
+        "-w",
+        w,
+        "--name",
+        "悦庄镇方案",
+        "--from",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let show = |w: &str| -> Json {
+        serde_json::from_str(&stdout(&liancun(&[
+            "plan", "show", "-w", w, "--plan", "1", "--format", "json",
+        ])))
+        .unwrap()
+    };
+    let plan = show(w);
+    let warnings = plan["warnings"].as_array().unwrap();
+    // Strong villages as the plan's request picks them (share 0.3), not the default 0.2: the
+    // proposal put a strong village in every zone, and the plan's check agrees.
+    assert!(
+        warnings
+            .iter()
+            .all(|x| x["constraint"] != "unassigned" && x["constraint"] != "strong"),
+        "{warnings:?}"
+    );
+    assert_eq!(plan["unassigned"].as_array().unwrap().len(), 0);
+    // A village from another township moved in is named for what it is.
+    let outsider = (0..data.villages.len())
+        .find(|&v| data.town_name(v) != town)
+        .unwrap();
+    let o = liancun(&[
+        "plan",
+        "edit",
+        "-w",
+        w,
+        "--plan",
+        "1",
+        "--move",
+        &format!("{}=Z001", data.villages[outsider].code),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan = show(w);
+    let outside: Vec<&Json> = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["constraint"] == "outside_towns")
+        .collect();
+    assert_eq!(outside.len(), 1, "{:?}", plan["warnings"]);
+    assert!(
+        outside[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&data.villages[outsider].name)
+    );
+
+    // What an unknown township gets: exit 2 / 400 naming the field and the known townships.
+    let o = liancun(&[
+        "zones",
+        "propose",
+        "-w",
+        w,
+        "--town",
+        "火星镇",
+        "-o",
+        dir.join("x.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("towns") && stderr(&o).contains(town),
+        "{}",
+        stderr(&o)
+    );
+    let app = router(Arc::new(
+        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+    ));
+    let (s, _, body) = send(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        &[],
+        r#"{"towns": ["火星镇"]}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    // Over HTTP the same township proposal, and its evaluation leaves the rest of the county out.
+    let (s, _, body) = send(
+        &app,
+        "POST",
+        "/analysis/zones/propose",
+        &[],
+        &json!({"towns": [town], "strong_share": 0.3, "time_limit_s": 20}).to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let zoning = json!({"zones": body["zones"]});
+    let (s, _, evaluation) = send(
+        &app,
+        "POST",
+        "/analysis/zones/evaluate",
+        &[],
+        &json!({"zoning": zoning, "params": {"towns": [town], "strong_share": 0.3}}).to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{evaluation}");
+    assert_eq!(
+        evaluation["unassigned"].as_array().map_or(0, Vec::len),
+        0,
+        "{}",
+        evaluation["unassigned"]
+    );
+}

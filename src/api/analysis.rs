@@ -23,10 +23,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::features::json_response;
-use crate::engine::zoning::evaluate::evaluate;
 use crate::zones::{
     ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_geojson,
-    evaluation_json, parse_zoning, proposal_geojson, proposal_json, propose_request,
+    evaluation_json, proposal_geojson, proposal_json, propose_request,
 };
 
 fn zones_error(e: ZonesError) -> ApiError {
@@ -217,17 +216,7 @@ pub async fn evaluate_zones(
                 Json::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let (zone_of, keys) = parse_zoning(&data, &text).map_err(zones_error)?;
-            let villages = params.evaluation_villages(&data).map_err(zones_error)?;
-            let e = evaluate(
-                &villages,
-                &data.graph,
-                &zone_of,
-                &keys,
-                &params.bounds().map_err(zones_error)?,
-                &params.objective().map_err(zones_error)?,
-                params.queen,
-            );
+            let e = crate::zones::evaluate_request(&data, &params, &text).map_err(zones_error)?;
             let mut out = evaluation_json(&data, &e);
             out["seconds"] = json!(started.elapsed().as_secs_f64());
             if params.geojson {

@@ -12,7 +12,7 @@
 //!   `POST /plans/{id}/restore {"version"}` (editor, `If-Match`).
 //! - `GET /plans/{id}/export?format=geojson|gpkg|csv|stats[&version=]`: dissolved zones, the
 //!   member table, statistics per zone.
-//! - `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4[&version=]`: the
+//! - `GET /plans/{id}/sheet?zone=Z001&format=pdf|svg|png&paper=a3|a4|a3-portrait|a1-portrait[&organization=][&version=]`: the
 //!   one-zone-one-plan sheet (PDF with searchable text), or without `zone` the county overview.
 //! - `GET /audit?limit=` (admin): the audit log, newest first; `GET /auth/whoami`: the
 //!   caller's token name and role (`api/auth.rs`).
@@ -650,6 +650,8 @@ pub async fn restore(
         ("id" = i64, Path, description = "plan id"),
         ("format" = Option<crate::api::schemas::ExportFormat>, Query, description = "geojson (default), gpkg, shp, csv (members), stats"),
         ("version" = Option<i64>, Query, description = "version (default: the head)"),
+        ("crs" = Option<String>, Query, description = "4490 (default, lon/lat), metric (the workspace's Gauss–Krüger zone) or EPSG:N; geojson, gpkg and shp"),
+        ("encoding" = Option<String>, Query, description = "utf-8 (default) or gbk; shp only"),
     ),
     responses(
         (status = 200, description = "下载 / the file (Content-Disposition: attachment)", content(("application/geo+json"), ("application/geopackage+sqlite3"), ("application/zip"), ("text/csv"))),
@@ -662,14 +664,25 @@ pub async fn export(
     ApiPath(id): ApiPath<i64>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    use crate::plan::export::{ExportCrs, ExportOptions, ShapefileEncoding};
     let (mut format, mut version) = (None, None);
+    let mut options = ExportOptions::default();
     for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "format" => format = Some(v),
             "version" => version = Some(number(&k, &v)?),
+            "crs" => {
+                options.crs = ExportCrs::parse(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!("crs='{v}': {}", ExportCrs::NAMES))
+                })?
+            }
+            "encoding" => {
+                options.encoding = ShapefileEncoding::parse(&v)
+                    .ok_or_else(|| ApiError::bad_request(format!("encoding='{v}': utf-8 or gbk")))?
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter '{other}' (format, version)"
+                    "unknown parameter '{other}' (format, version, crs, encoding)"
                 )));
             }
         }
@@ -690,8 +703,8 @@ pub async fn export(
         } else {
             None
         };
-        let bytes =
-            plan::export::export_bytes(&data, stats, &content, v, kind).map_err(plan_error)?;
+        let bytes = plan::export::export_bytes(&data, stats, &content, v, kind, &options)
+            .map_err(plan_error)?;
         Ok((bytes, format!("plan-{id}-v{v}.{}", kind.extension())))
     })
     .await?;
@@ -716,7 +729,8 @@ pub async fn export(
         ("id" = i64, Path, description = "plan id"),
         ("zone" = Option<String>, Query, description = "zone id (e.g. Z001); without it the county overview"),
         ("format" = Option<crate::api::schemas::SheetFormat>, Query, description = "pdf (default), svg or png"),
-        ("paper" = Option<crate::api::schemas::Paper>, Query, description = "a3 (default) or a4"),
+        ("paper" = Option<crate::api::schemas::Paper>, Query, description = "a3 (default) or a4 landscape, a3-portrait or a1-portrait"),
+        ("organization" = Option<String>, Query, description = "编制单位 in the title block (at most 40 characters)"),
         ("version" = Option<i64>, Query, description = "version (default: the head)"),
     ),
     responses(
@@ -730,9 +744,10 @@ pub async fn sheet(
     ApiPath(id): ApiPath<i64>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    use crate::plan::sheet::{SheetFormat, render, sheet_input};
+    use crate::plan::sheet::{SheetFormat, SheetOptions, render, sheet_input};
     use crate::render::sheet::Paper;
-    let (mut zone, mut format, mut paper, mut version) = (None, SheetFormat::Pdf, Paper::A3, None);
+    let (mut zone, mut format, mut version) = (None, SheetFormat::Pdf, None);
+    let mut options = SheetOptions::default();
     for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "zone" => zone = Some(v),
@@ -742,13 +757,15 @@ pub async fn sheet(
                 })?
             }
             "paper" => {
-                paper = Paper::parse(&v)
-                    .ok_or_else(|| ApiError::bad_request(format!("paper='{v}': a3 or a4")))?
+                options.paper = Paper::parse(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!("paper='{v}': {}", Paper::NAMES))
+                })?
             }
+            "organization" => options.organization = v,
             "version" => version = Some(number(&k, &v)?),
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter '{other}' (zone, format, paper, version)"
+                    "unknown parameter '{other}' (zone, format, paper, organization, version)"
                 )));
             }
         }
@@ -766,7 +783,7 @@ pub async fn sheet(
             stats,
             (&record, v, &content),
             zone.as_deref(),
-            paper,
+            &options,
         )
         .map_err(|e| match e {
             PlanError::Input {

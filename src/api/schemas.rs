@@ -433,9 +433,14 @@ pub enum SheetFormat {
 }
 
 /// `paper` of `GET /plans/{id}/sheet`.
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[derive(ToSchema, serde::Serialize)]
 pub enum Paper {
+    #[serde(rename = "a3")]
     A3,
+    #[serde(rename = "a4")]
     A4,
+    #[serde(rename = "a3-portrait")]
+    A3Portrait,
+    #[serde(rename = "a1-portrait")]
+    A1Portrait,
 }

@@ -337,6 +337,22 @@ impl GaussKrugerAreaScale {
     }
 }
 
+/// An EPSG CRS as files describe it: its name, the OGC WKT 1 a GeoPackage stores and the ESRI
+/// WKT a Shapefile's .prj holds, both written by PROJ from its database.
+pub type CrsDefinition = proj_wkt::Definition;
+
+/// Looks an EPSG code up in PROJ's database.
+pub fn epsg_definition(epsg: u32) -> Result<CrsDefinition, CrsError> {
+    proj_wkt::epsg(epsg).map_err(|e| {
+        CrsError::Unrecognised(match e {
+            proj_wkt::LookupError::Unknown => format!("EPSG:{epsg}"),
+            proj_wkt::LookupError::NotACrs => {
+                format!("EPSG:{epsg} (不是平面或地理坐标系 / not a 2D geographic or projected CRS)")
+            }
+        })
+    })
+}
+
 /// A coordinate transformation between two CRSs in visualisation axis order, or the identity.
 pub struct Reprojector {
     from: String,
@@ -418,6 +434,7 @@ impl Reprojector {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     #[test]

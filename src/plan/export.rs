@@ -6,6 +6,11 @@
 //! so a zone's area equals the sum of its members' areas up to the gaps and overlaps between
 //! village boundaries. Tables are CSV in UTF-8 with a byte-order mark, which Excel needs to
 //! read Chinese text.
+//!
+//! Geometry files ([`ExportOptions`]) are written in CGCS2000 lon/lat by default, in the
+//! workspace's Gauss–Krüger zone (`metric`), or in any EPSG CRS PROJ knows; a Shapefile's text
+//! is UTF-8 or, on request, GBK (what older ArcGIS and bureau tools expect), refused with the
+//! zone and field named when a name has a character GBK cannot hold.
 
 use std::collections::BTreeMap;
 
@@ -87,20 +92,180 @@ pub fn dissolve(data: &ZoningData, content: &PlanContent) -> Result<Vec<Dissolve
     Ok(out)
 }
 
-/// The dissolved zones as GeoJSON (lon/lat) with the plan's name and version.
-pub fn zones_geojson(zones: &[DissolvedZone], plan: &str, version: i64) -> Json {
+/// The CRS exported geometries are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportCrs {
+    /// CGCS2000 lon/lat, EPSG:4490 (RFC 7946 order for GeoJSON).
+    #[default]
+    LonLat,
+    /// The workspace's metric CRS (its CGCS2000 3° Gauss–Krüger zone).
+    Metric,
+    Epsg(u32),
+}
+
+impl ExportCrs {
+    pub const NAMES: &'static str =
+        "4490 (default), metric (the workspace's Gauss–Krüger zone) or EPSG:N";
+
+    pub fn parse(text: &str) -> Option<ExportCrs> {
+        let t = text.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "" | "lonlat" | "cgcs2000" => return Some(ExportCrs::LonLat),
+            "metric" | "gk" | "gauss-kruger" => return Some(ExportCrs::Metric),
+            _ => {}
+        }
+        let code: u32 = t.strip_prefix("epsg:").unwrap_or(&t).parse().ok()?;
+        Some(if code == EPSG_CGCS2000 {
+            ExportCrs::LonLat
+        } else {
+            ExportCrs::Epsg(code)
+        })
+    }
+
+    /// The EPSG code for a workspace whose metric CRS is `metric_epsg`.
+    pub fn epsg(self, metric_epsg: u32) -> u32 {
+        match self {
+            ExportCrs::LonLat => EPSG_CGCS2000,
+            ExportCrs::Metric => metric_epsg,
+            ExportCrs::Epsg(code) => code,
+        }
+    }
+}
+
+/// The text encoding of a Shapefile's attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShapefileEncoding {
+    #[default]
+    Utf8,
+    Gbk,
+}
+
+impl ShapefileEncoding {
+    pub fn parse(text: &str) -> Option<ShapefileEncoding> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(ShapefileEncoding::Utf8),
+            "gbk" | "cp936" | "936" => Some(ShapefileEncoding::Gbk),
+            _ => None,
+        }
+    }
+
+    /// What the .cpg file says (GDAL and ArcGIS read both).
+    fn cpg(self) -> &'static str {
+        match self {
+            ShapefileEncoding::Utf8 => "UTF-8",
+            ShapefileEncoding::Gbk => "GBK",
+        }
+    }
+}
+
+/// How geometry files are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    pub crs: ExportCrs,
+    pub encoding: ShapefileEncoding,
+}
+
+impl ExportOptions {
+    /// Checks the options against the format: the CRS must be one PROJ knows, GBK is for
+    /// Shapefiles, and tables have no CRS.
+    pub fn validate(&self, format: ExportFormat, metric_epsg: u32) -> Result<(), PlanError> {
+        if self.encoding != ShapefileEncoding::Utf8 && format != ExportFormat::Shapefile {
+            return Err(PlanError::Input {
+                field: "encoding",
+                reason:
+                    "GBK 只用于 Shapefile（其余格式均为 UTF-8）/ GBK applies to shapefiles only"
+                        .into(),
+            });
+        }
+        let epsg = self.crs.epsg(metric_epsg);
+        if epsg != EPSG_CGCS2000 {
+            if matches!(format, ExportFormat::MembersCsv | ExportFormat::Statistics) {
+                return Err(PlanError::Input {
+                    field: "crs",
+                    reason: "表格没有坐标，无需坐标系 / tables carry no coordinates".into(),
+                });
+            }
+            crate::engine::crs::epsg_definition(epsg).map_err(|e| PlanError::Input {
+                field: "crs",
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The zones' polygons in the export CRS, with its definition (`None`: EPSG:4490).
+fn zones_in(
+    zones: &[DissolvedZone],
+    epsg: u32,
+    metric_epsg: u32,
+) -> Result<
+    (
+        Vec<MultiPolygon<f64>>,
+        Option<crate::engine::crs::CrsDefinition>,
+    ),
+    PlanError,
+> {
+    if epsg == EPSG_CGCS2000 {
+        return Ok((zones.iter().map(|z| z.lonlat.clone()).collect(), None));
+    }
+    let definition = crate::engine::crs::epsg_definition(epsg).map_err(|e| PlanError::Input {
+        field: "crs",
+        reason: e.to_string(),
+    })?;
+    if epsg == metric_epsg {
+        return Ok((
+            zones.iter().map(|z| z.metric.clone()).collect(),
+            Some(definition),
+        ));
+    }
+    let to = Reprojector::new(&Crs::Epsg(EPSG_CGCS2000), &Crs::Epsg(epsg))
+        .map_err(|e| PlanError::Zones(WorkspaceError::from(e).into()))?;
+    let mut out = Vec::with_capacity(zones.len());
+    for z in zones {
+        let mut g = geo::Geometry::MultiPolygon(z.lonlat.clone());
+        to.transform_geometry(&mut g)
+            .map_err(|e| PlanError::Input {
+                field: "crs",
+                reason: format!(
+                    "片区 {} 不在 EPSG:{epsg} 的范围内 / zone outside the CRS: {e}",
+                    z.id
+                ),
+            })?;
+        match g {
+            geo::Geometry::MultiPolygon(mp) => out.push(mp),
+            _ => unreachable!("a transformed multipolygon stays one"),
+        }
+    }
+    Ok((out, Some(definition)))
+}
+
+/// The dissolved zones as GeoJSON with the plan's name and version: RFC 7946 lon/lat, or in
+/// another CRS named by the (2008) `crs` member, which GDAL and QGIS read.
+pub fn zones_geojson(
+    zones: &[DissolvedZone],
+    plan: &str,
+    version: i64,
+    geometries: &[MultiPolygon<f64>],
+    crs: Option<u32>,
+) -> Json {
     let features: Vec<Json> = zones
         .iter()
-        .map(|z| {
+        .zip(geometries)
+        .map(|(z, g)| {
             json!({
                 "type": "Feature",
                 "id": z.id,
                 "properties": zone_properties(z, plan, version),
-                "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(z.lonlat.clone())),
+                "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(g.clone())),
             })
         })
         .collect();
-    json!({"type": "FeatureCollection", "name": plan, "features": features})
+    let mut out = json!({"type": "FeatureCollection", "name": plan, "features": features});
+    if let Some(epsg) = crs {
+        out["crs"] = json!({"type": "name", "properties": {"name": format!("urn:ogc:def:crs:EPSG::{epsg}")}});
+    }
+    out
 }
 
 /// The attributes of a dissolved zone (also the columns of the GeoPackage and Shapefile).
@@ -420,13 +585,23 @@ pub fn export_bytes(
     content: &PlanContent,
     version: i64,
     format: ExportFormat,
+    options: &ExportOptions,
 ) -> Result<Vec<u8>, PlanError> {
+    options.validate(format, data.metric_epsg)?;
     match format {
         ExportFormat::GeoJson => {
             let zones = dissolve(data, content)?;
-            Ok(zones_geojson(&zones, &content.name, version)
-                .to_string()
-                .into_bytes())
+            let epsg = options.crs.epsg(data.metric_epsg);
+            let (geometries, definition) = zones_in(&zones, epsg, data.metric_epsg)?;
+            Ok(zones_geojson(
+                &zones,
+                &content.name,
+                version,
+                &geometries,
+                definition.map(|d| d.epsg),
+            )
+            .to_string()
+            .into_bytes())
         }
         ExportFormat::MembersCsv => Ok(members_csv(data, content).into_bytes()),
         ExportFormat::Statistics => {
@@ -436,13 +611,13 @@ pub fn export_bytes(
         ExportFormat::GeoPackage => {
             let scratch = Scratch::new()?;
             let path = scratch.0.join("plan.gpkg");
-            write_geopackage(data, content, version, &path)?;
+            write_geopackage(data, content, version, &path, options)?;
             std::fs::read(&path).map_err(io)
         }
         ExportFormat::Shapefile => {
             let scratch = Scratch::new()?;
             let base = scratch.0.join("zones.shp");
-            let parts = write_shapefile(data, content, version, &base)?;
+            let parts = write_shapefile(data, content, version, &base, options)?;
             let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated);
@@ -467,10 +642,12 @@ pub fn write_geopackage(
     content: &PlanContent,
     version: i64,
     path: &std::path::Path,
+    options: &ExportOptions,
 ) -> Result<(), PlanError> {
     use crate::domain::{FieldType, Value};
     use crate::store::gpkg::ExportTable;
     let zones = dissolve(data, content)?;
+    let (geometries, srs) = zones_in(&zones, options.crs.epsg(data.metric_epsg), data.metric_epsg)?;
     let zone_columns: Vec<(String, FieldType)> = [
         ("zone_id", FieldType::Text),
         ("name", FieldType::Text),
@@ -488,9 +665,10 @@ pub fn write_geopackage(
     .collect();
     let zone_rows = zones
         .iter()
-        .map(|z| {
+        .zip(&geometries)
+        .map(|(z, g)| {
             (
-                Some(geo::Geometry::MultiPolygon(z.lonlat.clone())),
+                Some(geo::Geometry::MultiPolygon(g.clone())),
                 vec![
                     Value::Text(z.id.clone()),
                     Value::Text(z.name.clone()),
@@ -549,6 +727,7 @@ pub fn write_geopackage(
             geometry_type: Some("MULTIPOLYGON"),
             columns: zone_columns,
             rows: zone_rows,
+            srs,
         },
         ExportTable {
             name: "members".into(),
@@ -566,23 +745,58 @@ pub fn write_geopackage(
             .map(|(n, t)| (n.to_string(), t))
             .collect(),
             rows: member_rows,
+            srs: None,
         },
     ];
     crate::store::gpkg::write_geopackage(path, &tables).map_err(PlanError::Store)
 }
 
-/// Writes the zones as a Shapefile at `shp` (plus .shx, .dbf, .prj and a .cpg saying UTF-8);
-/// returns the files written.
+/// Writes the zones as a Shapefile at `shp` (plus .shx, .dbf, .prj and a .cpg naming the text
+/// encoding); returns the files written.
 pub fn write_shapefile(
     data: &ZoningData,
     content: &PlanContent,
     version: i64,
     shp: &std::path::Path,
+    options: &ExportOptions,
 ) -> Result<Vec<std::path::PathBuf>, PlanError> {
     use dbase::{FieldValue, Record, TableWriterBuilder};
+    options.validate(ExportFormat::Shapefile, data.metric_epsg)?;
     let zones = dissolve(data, content)?;
+    let epsg = options.crs.epsg(data.metric_epsg);
+    let (geometries, definition) = zones_in(&zones, epsg, data.metric_epsg)?;
+    if options.encoding == ShapefileEncoding::Gbk {
+        // GBK cannot hold every character (e.g. rare 生僻字 in names): refuse rather than write
+        // "&#…;" in their place.
+        for z in &zones {
+            for (field, text) in [
+                ("name", z.name.as_str()),
+                ("key_name", z.key_name.as_str()),
+                ("plan", content.name.as_str()),
+            ] {
+                if let Some(ch) = text
+                    .chars()
+                    .find(|c| encoding_rs::GBK.encode(&c.to_string()).2)
+                {
+                    return Err(PlanError::Input {
+                        field: "encoding",
+                        reason: format!(
+                            "片区 {} 的 {field}「{text}」含 GBK 无法表示的字符「{ch}」，请用 UTF-8 导出 / zone {}: {field} has a character GBK cannot hold; export as UTF-8",
+                            z.id, z.id
+                        ),
+                    });
+                }
+            }
+        }
+    }
     let name = |s: &str| dbase::FieldName::try_from(s).expect("short ASCII field name");
-    let builder = TableWriterBuilder::with_encoding(dbase::UnicodeLossy)
+    let builder = match options.encoding {
+        ShapefileEncoding::Utf8 => TableWriterBuilder::with_encoding(dbase::UnicodeLossy),
+        ShapefileEncoding::Gbk => {
+            TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(encoding_rs::GBK))
+        }
+    };
+    let builder = builder
         .add_character_field(name("zone_id"), 16)
         .add_character_field(name("name"), 254)
         .add_character_field(name("type"), 32)
@@ -594,8 +808,8 @@ pub fn write_shapefile(
         .add_character_field(name("plan"), 254)
         .add_numeric_field(name("version"), 8, 0);
     let mut writer = shapefile::Writer::from_path(shp, builder).map_err(io)?;
-    for z in &zones {
-        let polygon = shapefile::Polygon::from(z.lonlat.clone());
+    for (z, g) in zones.iter().zip(&geometries) {
+        let polygon = shapefile::Polygon::from(g.clone());
         let mut record = Record::default();
         let text = |s: &str| FieldValue::Character(Some(s.to_string()));
         record.insert("zone_id".into(), text(&z.id));
@@ -620,9 +834,10 @@ pub fn write_shapefile(
     }
     drop(writer);
     let prj = shp.with_extension("prj");
-    std::fs::write(&prj, crate::store::gpkg::WKT_4490).map_err(io)?;
+    let prj_text = definition.map_or(crate::store::gpkg::WKT_4490.to_string(), |d| d.esri_wkt);
+    std::fs::write(&prj, prj_text).map_err(io)?;
     let cpg = shp.with_extension("cpg");
-    std::fs::write(&cpg, "UTF-8").map_err(io)?;
+    std::fs::write(&cpg, options.encoding.cpg()).map_err(io)?;
     Ok(["shp", "shx", "dbf", "prj", "cpg"]
         .iter()
         .map(|e| shp.with_extension(e))

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value as Json, json};
 
-use crate::engine::zoning::evaluate::{Evaluation, evaluate};
+use crate::engine::zoning::evaluate::Evaluation;
 use crate::store::StoreError;
 use crate::store::plans::{AuditEntry, NewVersion, PlanRecord, PlanStore};
 use crate::zones::round;
@@ -199,6 +199,9 @@ pub fn initial_content(
     }
     let request = plan_request(&content)?;
     request.bounds()?;
+    // Zone types follow the strong villages of the plan's own request.
+    let for_plan = data.for_request(&request)?;
+    let data: &ZoningData = &for_plan;
     match source {
         Source::Empty => {}
         Source::Proposal => {
@@ -278,12 +281,36 @@ pub struct Checked {
 /// Evaluates a plan against its bounds and lists what a planner must look at.
 pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanError> {
     let request = plan_request(content)?;
+    // Strong villages and contiguity as the plan's own request chose them (a plan made with a
+    // strong share of 0.3 is not checked against the default 0.2).
+    let for_plan = data.for_request(&request)?;
+    let data: &ZoningData = &for_plan;
+    // A plan for some townships only expects their villages in zones.
+    let scope = data.town_villages(&request.towns)?.map(|keep| {
+        let mut inside = vec![false; data.villages.len()];
+        for v in keep {
+            inside[v] = true;
+        }
+        inside
+    });
+    let in_scope = |v: usize| scope.as_ref().is_none_or(|s| s[v]);
     let mut zone_of: Vec<Option<String>> = vec![None; data.villages.len()];
     let mut keys = BTreeMap::new();
     let mut warnings = Vec::new();
     for z in &content.zones {
         for code in &z.members {
             match data.index_of_code.get(code) {
+                Some(&v) if !in_scope(v) => {
+                    zone_of[v] = Some(z.id.clone());
+                    warnings.push(json!({
+                        "zone": z.id, "constraint": "outside_towns",
+                        "detail": format!(
+                            "{}（{code}）属{}，不在方案的乡镇范围内 / village outside the plan's townships",
+                            data.villages[v].name,
+                            data.town_name(v)
+                        ),
+                    }));
+                }
                 Some(&v) => zone_of[v] = Some(z.id.clone()),
                 None => warnings.push(json!({
                     "zone": z.id, "constraint": "unknown_village",
@@ -310,16 +337,7 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
             }));
         }
     }
-    let villages = request.evaluation_villages(data)?;
-    let evaluation = evaluate(
-        &villages,
-        &data.graph,
-        &zone_of,
-        &keys,
-        &request.bounds()?,
-        &request.objective()?,
-        request.queen,
-    );
+    let evaluation = crate::zones::evaluate_assignment(data, &request, &(zone_of, keys))?;
     for z in &evaluation.zones {
         for v in &z.violations {
             warnings.push(json!({"zone": z.id, "constraint": v.code(), "detail": v.describe()}));
@@ -353,6 +371,11 @@ pub fn plan_json(
     content: &PlanContent,
     checked: &Checked,
 ) -> Json {
+    // Which members are strong, as the plan's request picks them (as its check did).
+    let for_plan = plan_request(content)
+        .ok()
+        .and_then(|r| data.for_request(&r).ok());
+    let data: &ZoningData = for_plan.as_deref().unwrap_or(data);
     let by_id: HashMap<&str, &crate::engine::zoning::evaluate::ZoneEvaluation> = checked
         .evaluation
         .zones

@@ -1,6 +1,7 @@
 //! From a plan to its sheets: gathers what a one-zone-one-plan sheet or the county overview
 //! shows (member villages, the dissolved zone, neighbouring zones, 三调 parcels and greenhouses
-//! in view, facilities with their service radii, statistics, coverage of the members, sources)
+//! in view, facilities with their service radii, statistics, coverage of the members, sources,
+//! the title block; for the overview also township boundaries and the zones that break a bound)
 //! and hands it to [`crate::render::sheet`].
 
 use geo::{BoundingRect, Coord, MultiPolygon, Rect};
@@ -12,7 +13,9 @@ use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
 use crate::engine::geometry::to_multipolygon;
 use crate::engine::stats::VillageStatsReport;
 use crate::location::{LoadParcels, LocationData};
-use crate::render::sheet::{Paper, SheetFacility, SheetInput, SheetVillage, SheetZone, map_view};
+use crate::render::sheet::{
+    Paper, SheetFacility, SheetInput, SheetTownship, SheetVillage, SheetZone, TitleBlock, map_view,
+};
 use crate::store::FeatureStore;
 use crate::store::plans::PlanRecord;
 use crate::workspace::{Workspace, WorkspaceError};
@@ -51,6 +54,38 @@ impl SheetFormat {
             SheetFormat::Svg => "image/svg+xml",
             SheetFormat::Png => "image/png",
         }
+    }
+}
+
+/// How a sheet is printed.
+#[derive(Debug, Clone)]
+pub struct SheetOptions {
+    pub paper: Paper,
+    /// 编制单位 for the title block (blank: left to fill in by hand).
+    pub organization: String,
+}
+
+impl Default for SheetOptions {
+    fn default() -> Self {
+        SheetOptions {
+            paper: Paper::A3,
+            organization: String::new(),
+        }
+    }
+}
+
+impl SheetOptions {
+    /// Checks the organisation text (one line, printable, at most 40 characters).
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let o = &self.organization;
+        if o.chars().count() > 40 || o.chars().any(char::is_control) {
+            return Err(PlanError::Input {
+                field: "organization",
+                reason: "编制单位须为一行、不超过 40 个字符 / one line of at most 40 characters"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -151,18 +186,27 @@ fn sources(ws: &Workspace, metric_epsg: u32) -> Result<Vec<String>, PlanError> {
     let list: Vec<String> = layers
         .iter()
         .map(|l| {
+            // The file name is enough to find the source; whole paths crowd the sheet.
+            let file = l
+                .source
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(&l.source)
+                .split(" (")
+                .next()
+                .unwrap_or_default();
             format!(
                 "{} {}（{}）",
                 l.kind.label_zh(),
-                l.source,
+                file,
                 l.imported_at.get(..10).unwrap_or(&l.imported_at)
             )
         })
         .collect();
     Ok(vec![
-        format!("数据来源：{}", list.join("；")),
+        format!("数据来源：{}。", list.join("；")),
         format!(
-            "坐标系：CGCS2000，面积与距离按 3° 高斯–克吕格投影 EPSG:{metric_epsg} 计算；土地利用按第三次全国国土调查工作分类一级类着色。由 liancun 联村 生成。"
+            "面积与距离按 CGCS2000 3° 高斯–克吕格投影 EPSG:{metric_epsg} 计算；土地利用按第三次全国国土调查工作分类一级类着色。由 liancun 联村 生成。"
         ),
     ])
 }
@@ -174,20 +218,27 @@ pub fn sheet_input(
     stats: &VillageStatsReport,
     (record, version, content): (&PlanRecord, i64, &PlanContent),
     zone: Option<&str>,
-    paper: Paper,
+    options: &SheetOptions,
 ) -> Result<SheetInput, PlanError> {
+    options.validate()?;
+    let paper = options.paper;
     let metric_epsg = data.metric_epsg;
     let dissolved = dissolve(data, content)?;
     let colours = super::zone_colours(data, content);
-    let mut footer = vec![format!(
-        "方案：{} · 第 {version} 版（{} 修改于 {}）· 制图日期 {}",
-        content.name,
-        record.updated_by,
-        record.updated_at.get(..10).unwrap_or(&record.updated_at),
-        today()
-    )];
-    footer.extend(sources(ws, metric_epsg)?);
+    let footer = sources(ws, metric_epsg)?;
     let font_family = crate::render::font_family();
+    let title_block = |number: String| TitleBlock {
+        organization: options.organization.clone(),
+        plan: format!(
+            "{} · 第 {version} 版（{} {}）",
+            content.name,
+            record.updated_by,
+            record.updated_at.get(..10).unwrap_or(&record.updated_at)
+        ),
+        number,
+        date: today(),
+        crs: format!("CGCS2000 · EPSG:{metric_epsg}"),
+    };
 
     let Some(zone_id) = zone else {
         // County overview: every village filled by its zone's colour, zones outlined and named.
@@ -213,10 +264,25 @@ pub fn sheet_input(
                     anchor: vil.anchor,
                     colour: colours[z],
                     is_key: false,
+                    priority: vil.population,
                 }),
                 None => context.push(data.metric_polygons[v].clone()),
             }
         }
+        // What each zone breaks, in the plan's own bounds.
+        let checked = super::check(data, content)?;
+        let broken: std::collections::HashMap<&str, Vec<String>> = checked
+            .evaluation
+            .zones
+            .iter()
+            .filter(|z| !z.violations.is_empty())
+            .map(|z| {
+                (
+                    z.id.as_str(),
+                    z.violations.iter().map(|v| v.describe_zh()).collect(),
+                )
+            })
+            .collect();
         let zones: Vec<SheetZone> = dissolved
             .iter()
             .map(|d| {
@@ -227,10 +293,12 @@ pub fn sheet_input(
                     .and_then(|k| data.index_of_code.get(k))
                     .map(|&v| (data.villages[v].anchor, data.villages[v].name.clone()));
                 SheetZone {
+                    id: d.id.clone(),
                     label: d.name.clone(),
                     polygon: d.metric.clone(),
                     colour: colours[i],
                     key,
+                    violations: broken.get(d.id.as_str()).cloned().unwrap_or_default(),
                 }
             })
             .collect();
@@ -253,11 +321,18 @@ pub fn sheet_input(
                 table.push((t.label().into(), format!("{n} 个")));
             }
         }
+        let flagged: Vec<&SheetZone> = zones.iter().filter(|z| !z.violations.is_empty()).collect();
+        table.push(("约束检查".into(), String::new()));
+        table.push(("违反约束的片区".into(), format!("{} 个", flagged.len())));
+        for z in &flagged {
+            table.push((z.label.clone(), z.violations.join("；")));
+        }
         let list = content
             .zones
             .iter()
             .map(|z| format!("{} {}（{} 村）", z.id, z.name, z.members.len()))
             .collect();
+        let townships = townships(data);
         return Ok(SheetInput {
             paper,
             title: format!("{} · 片区总图", content.name),
@@ -275,11 +350,14 @@ pub fn sheet_input(
             fill_villages: true,
             zones,
             label_zones: true,
+            townships,
             greenhouses: Vec::new(),
             facilities: Vec::new(),
             table,
+            notes: String::new(),
             list_title: "片区".into(),
             list,
+            title_block: title_block(format!("方案{}-总图-V{version}", record.id)),
             footer,
             font_family,
         });
@@ -326,6 +404,7 @@ pub fn sheet_input(
             anchor: data.villages[v].anchor,
             colour: i,
             is_key: z.key_village.as_deref() == Some(data.villages[v].code.as_str()),
+            priority: data.villages[v].population,
         })
         .collect();
     let mut context: Vec<MultiPolygon<f64>> = dissolved
@@ -366,7 +445,8 @@ pub fn sheet_input(
     let in_view = |c: Coord<f64>| {
         c.x >= view.min().x && c.x <= view.max().x && c.y >= view.min().y && c.y <= view.max().y
     };
-    let facilities: Vec<SheetFacility> = location
+    // Existing facilities in view; only those inside the zone draw their service circles.
+    let mut facilities: Vec<SheetFacility> = location
         .facilities
         .iter()
         .filter(|f| in_view(f.point))
@@ -374,8 +454,25 @@ pub fn sheet_input(
             kind: f.kind.clone(),
             point: f.point,
             radius_m: radius(f),
+            service_circle: {
+                use geo::Intersects;
+                this.metric.intersects(&geo::Point(f.point))
+            },
+            planned: false,
         })
         .collect();
+    // Facilities the plan adds, at their village, with the kind's radius from the table.
+    for f in z.facilities.iter().filter(|f| f.status != "existing") {
+        if let Some(&v) = data.index_of_code.get(&f.village) {
+            facilities.push(SheetFacility {
+                kind: f.kind.clone(),
+                point: data.villages[v].anchor,
+                radius_m: location.radius_of(&f.kind).map(|r| r.radius_m),
+                service_circle: true,
+                planned: true,
+            });
+        }
+    }
 
     // Statistics of the members.
     let s = zone_statistics(data, stats, &members);
@@ -396,7 +493,12 @@ pub fn sheet_input(
         ("土地利用（公顷）".into(), String::new()),
     ];
     for (class, m2) in &s.land_use_m2 {
-        let name = crate::domain::landuse::class_of(class).unwrap_or(class);
+        // The short names of the shared symbology keep the rows on one line.
+        let name = crate::render::symbology::symbology()
+            .land_class(class)
+            .map(|c| c.short.as_str())
+            .or_else(|| crate::domain::landuse::class_of(class))
+            .unwrap_or(class);
         table.push((name.to_string(), format!("{:.1}", m2 / 1e4)));
     }
     table.push(("大棚".into(), String::new()));
@@ -472,9 +574,6 @@ pub fn sheet_input(
     }
     let mut list: Vec<String> = villages.iter().map(|v| v.name.clone()).collect();
     list.extend(z.other_members.iter().cloned());
-    if !z.notes.trim().is_empty() {
-        footer.insert(0, format!("备注：{}", z.notes.trim()));
-    }
     Ok(SheetInput {
         paper,
         title: format!("{} 一片一规划图", z.name),
@@ -490,20 +589,49 @@ pub fn sheet_input(
         villages,
         fill_villages: false,
         zones: vec![SheetZone {
+            id: z.id.clone(),
             label: z.name.clone(),
             polygon: this.metric.clone(),
             colour: 0,
             key: None,
+            violations: Vec::new(),
         }],
         label_zones: false,
+        townships: Vec::new(),
         greenhouses,
         facilities,
         table,
+        notes: z.notes.trim().to_string(),
         list_title: "成员".into(),
         list,
+        title_block: title_block(format!("方案{}-{}-V{version}", record.id, z.id)),
         footer,
         font_family,
     })
+}
+
+/// Township outlines (villages dissolved by township code) and names, for the overview.
+fn townships(data: &ZoningData) -> Vec<SheetTownship> {
+    let mut by_town: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (v, vil) in data.villages.iter().enumerate() {
+        if !vil.town_code.is_empty() {
+            by_town.entry(vil.town_code.as_str()).or_default().push(v);
+        }
+    }
+    if by_town.len() < 2 {
+        return Vec::new();
+    }
+    by_town
+        .into_values()
+        .map(|vs| {
+            let polygon: MultiPolygon<f64> =
+                geo::unary_union(vs.iter().flat_map(|&v| data.metric_polygons[v].0.iter()));
+            SheetTownship {
+                name: data.town_name(vs[0]).to_string(),
+                polygon,
+            }
+        })
+        .collect()
 }
 
 /// The sheet in the asked format.

@@ -11,6 +11,7 @@
 //! (its family name is read from the file).
 
 pub mod sheet;
+pub mod symbology;
 
 use std::sync::{Arc, OnceLock};
 

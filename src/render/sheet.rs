@@ -1,42 +1,82 @@
-//! The one-zone-one-plan sheet (一片一规划图) and the county overview, drawn as SVG in
-//! millimetres on A3 or A4 landscape.
+//! The one-zone-one-plan sheet (一片一规划图) and the county overview (片区总图), drawn as SVG in
+//! millimetres on A4 or A3 landscape, or A3 or A1 portrait.
 //!
-//! Layout: title and subtitle across the top; the map on the left (land use from the 三调
-//! parcels in the first-level class palette, neighbouring zones greyed, member villages outlined
-//! and named, the zone boundary, greenhouses, facilities with their service circles, the key
-//! village starred), with a scale bar (a round length, the ratio beside it) and a north arrow
-//! (Gauss–Krüger grid north); on the right the legend, the statistics table and the member list;
-//! plan, version, date, data sources and the CRS along the bottom.
+//! Layout ([`layout`]), worked out per paper size rather than one page shrunk to another: the
+//! title across the top; the map frame with a kilometre grid labelled outside its top and left
+//! edges, a scale bar (a round length and the ratio) and a north arrow (Gauss–Krüger grid
+//! north); the panel (right of the map in landscape, under it in portrait) flowing the legend,
+//! statistics, notes and lists through its columns; a title block (图签: 编制单位, plan and
+//! version, 图号, scale, CRS, date) in the panel's corner; data sources under the map.
 //!
-//! Input is in metric coordinates (the workspace's CGCS2000 Gauss–Krüger zone): the map is a
-//! plain scale transform, so distances on paper are true to the stated scale. Pure: the caller
-//! gathers the data ([`crate::plan::sheet`]).
+//! Map content: land use from the 三调 parcels, neighbouring zones greyed, member villages
+//! outlined in one style (the legend's), the zone boundary, greenhouses, facilities as badges in
+//! their kind's colour — only the zone's own and planned facilities draw service circles — and
+//! the key village starred. The overview fills villages by their zone's colour, draws township
+//! boundaries and names, and marks zones that break a bound. Every colour comes from the shared
+//! [`super::symbology`] table, so a kind looks the same on every sheet, in the legend and on the
+//! web map. Labels carry a white halo and are placed to avoid symbols and each other.
+//!
+//! Text is never smaller than [`MIN_TEXT_MM`] (font size), so its cap height stays at or above
+//! 2 mm on A4. Input is in metric coordinates (the workspace's CGCS2000 Gauss–Krüger zone): the
+//! map is a plain scale transform, so distances on paper are true to the stated scale. Pure: the
+//! caller gathers the data ([`crate::plan::sheet`]).
 
 use std::fmt::Write;
 
 use geo::{Coord, MultiPolygon, Rect};
 
-/// Paper sizes (landscape).
+use super::symbology::{KindStyle, symbology};
+
+/// Paper sizes and orientations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paper {
-    A3,
+    /// A4 landscape.
     A4,
+    /// A3 landscape.
+    A3,
+    A3Portrait,
+    A1Portrait,
 }
 
+/// The smallest font size on any sheet, mm. The sheet font's capitals and CJK ideographs stand at
+/// least 0.7 em tall, so text is at least 2.1 mm high (the issue asks ≥ 2 mm on A4).
+pub const MIN_TEXT_MM: f64 = 3.0;
+
 impl Paper {
+    /// What `parse` accepts, for error messages.
+    pub const NAMES: &'static str = "a3, a4, a3-portrait or a1-portrait";
+
     pub fn parse(text: &str) -> Option<Paper> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "a3" => Some(Paper::A3),
-            "a4" => Some(Paper::A4),
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "a3" | "a3-landscape" => Some(Paper::A3),
+            "a4" | "a4-landscape" => Some(Paper::A4),
+            "a3-portrait" | "a3p" => Some(Paper::A3Portrait),
+            "a1-portrait" | "a1p" | "a1" => Some(Paper::A1Portrait),
             _ => None,
         }
     }
 
-    /// Width and height in mm, landscape.
+    /// Width and height in mm, as the sheet is read.
     pub fn size_mm(self) -> (f64, f64) {
         match self {
             Paper::A3 => (420.0, 297.0),
             Paper::A4 => (297.0, 210.0),
+            Paper::A3Portrait => (297.0, 420.0),
+            Paper::A1Portrait => (594.0, 841.0),
+        }
+    }
+
+    pub fn is_portrait(self) -> bool {
+        matches!(self, Paper::A3Portrait | Paper::A1Portrait)
+    }
+
+    /// Type and line scale: A4 is set at the minimum sizes, larger sheets a little larger (they
+    /// are read from further away), A1 about twice.
+    fn type_scale(self) -> f64 {
+        match self {
+            Paper::A4 => 1.0,
+            Paper::A3 | Paper::A3Portrait => 1.15,
+            Paper::A1Portrait => 1.9,
         }
     }
 }
@@ -47,26 +87,58 @@ pub struct SheetVillage {
     pub name: String,
     pub polygon: MultiPolygon<f64>,
     pub anchor: Coord<f64>,
-    /// Colour index (members: position; overview: the zone's map colour).
+    /// Overview: the zone's map colour index (the fill).
     pub colour: usize,
     pub is_key: bool,
+    /// Labels are placed in this order, highest first (population).
+    pub priority: f64,
 }
 
-/// A facility with its service radius (metres), if known.
+/// A facility: an existing one from the facilities layer, or one the plan adds.
 #[derive(Debug, Clone)]
 pub struct SheetFacility {
     pub kind: String,
     pub point: Coord<f64>,
+    /// Service radius in metres, if known.
     pub radius_m: Option<f64>,
+    /// Draw its service circle: the zone's own facilities and planned ones only.
+    pub service_circle: bool,
+    /// Planned (规划), drawn hollow; otherwise existing (现状).
+    pub planned: bool,
 }
 
 /// An outlined, labelled area (a zone).
 #[derive(Debug, Clone)]
 pub struct SheetZone {
+    /// The zone's id (Z003), printed where its name does not fit.
+    pub id: String,
     pub label: String,
     pub polygon: MultiPolygon<f64>,
     pub colour: usize,
     pub key: Option<(Coord<f64>, String)>,
+    /// What the zone breaks (Chinese), marked on the overview.
+    pub violations: Vec<String>,
+}
+
+/// A township, outlined and named on the overview.
+#[derive(Debug, Clone)]
+pub struct SheetTownship {
+    pub name: String,
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// The title block (图签) in the panel's corner.
+#[derive(Debug, Clone, Default)]
+pub struct TitleBlock {
+    /// 编制单位 (left blank to fill in by hand when not given).
+    pub organization: String,
+    /// Plan name and version.
+    pub plan: String,
+    /// 图号.
+    pub number: String,
+    pub date: String,
+    /// The coordinate system in words.
+    pub crs: String,
 }
 
 /// Everything a sheet shows.
@@ -81,40 +153,27 @@ pub struct SheetInput {
     pub parcels: Vec<(MultiPolygon<f64>, String)>,
     /// Areas greyed out (neighbouring zones, villages outside).
     pub context: Vec<MultiPolygon<f64>>,
-    /// Villages outlined, filled with their colour when `fill_villages`.
+    /// Villages: outlined (zone sheet) or filled with their zone's colour (overview).
     pub villages: Vec<SheetVillage>,
     pub fill_villages: bool,
     /// Boundaries drawn bold (the zone; in the overview every zone, labelled).
     pub zones: Vec<SheetZone>,
     pub label_zones: bool,
+    pub townships: Vec<SheetTownship>,
     pub greenhouses: Vec<MultiPolygon<f64>>,
     pub facilities: Vec<SheetFacility>,
     /// Statistics table rows (label, value); a row with an empty value is a heading.
     pub table: Vec<(String, String)>,
+    /// Notes printed in the panel (the zone's 备注), if any.
+    pub notes: String,
     /// The heading and entries of the list under the table (member villages, or zones).
     pub list_title: String,
     pub list: Vec<String>,
-    /// Footer lines (plan and version, date, sources, CRS).
+    pub title_block: TitleBlock,
+    /// Lines under the map (data sources, how areas were computed).
     pub footer: Vec<String>,
     pub font_family: String,
 }
-
-/// 三调 first-level classes: code, name, colour (the palette of the web map, `web/src/palette.js`).
-pub const LAND_CLASSES: &[(&str, &str, &str)] = &[
-    ("00", "湿地", "#7ccbb9"),
-    ("01", "耕地", "#fbf3a0"),
-    ("02", "园地", "#f3c56b"),
-    ("03", "林地", "#5daa5f"),
-    ("04", "草地", "#b9dd84"),
-    ("05", "商业服务业用地", "#f08a8a"),
-    ("06", "工矿用地", "#c49a80"),
-    ("07", "住宅用地", "#e4685c"),
-    ("08", "公共管理与公共服务用地", "#ef9fcf"),
-    ("09", "特殊用地", "#a98fbd"),
-    ("10", "交通运输用地", "#b8b8b8"),
-    ("11", "水域及水利设施用地", "#8fcbef"),
-    ("12", "其他土地", "#dcd3bf"),
-];
 
 /// The first-level class of a 三调 code (wetland codes are class 00, as in 三调 工作分类).
 pub fn land_class(code: &str) -> &'static str {
@@ -122,31 +181,21 @@ pub fn land_class(code: &str) -> &'static str {
         return "00";
     }
     let prefix = code.trim().get(..2).unwrap_or("");
-    LAND_CLASSES
+    symbology()
+        .land_classes
         .iter()
-        .find(|(c, _, _)| *c == prefix)
-        .map_or("", |(c, _, _)| c)
+        .find(|c| c.cls == prefix)
+        .map_or("", |c| c.cls.as_str())
 }
 
-fn land_colour(class: &str) -> &'static str {
-    LAND_CLASSES
-        .iter()
-        .find(|(c, _, _)| *c == class)
-        .map_or("#e6e6e6", |(_, _, col)| col)
-}
-
-/// Distinct colours for member villages / zones.
-const COLOURS: &[&str] = &[
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-    "#bcbd22", "#7f7f7f",
-];
-/// Light fills for the overview's zones (neighbouring zones differ).
-const FILLS: &[&str] = &[
-    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
-];
-const FACILITY_COLOURS: &[&str] = &[
-    "#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#117a65", "#5d6d7e",
-];
+/// Member village outlines on a zone sheet (one style, the legend's).
+const MEMBER_LINE: &str = "#1d3557";
+/// Township boundaries on the overview.
+const TOWN_LINE: &str = "#5b4636";
+const CONTEXT_FILL: &str = "#9e9e9e";
+const GRID_LINE: &str = "#5f6b73";
+const TEXT: &str = "#1a1a1a";
+const TEXT_SOFT: &str = "#4a4a4a";
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -155,48 +204,176 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The map transform: metres → paper mm.
-struct MapFrame {
-    x0: f64,
-    y0: f64,
+/// Approximate width of `text` at font size `size` mm (CJK glyphs 1 em, others about half).
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { size * 0.55 } else { size })
+        .sum()
+}
+
+/// A box on paper, mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Area {
+    x: f64,
+    y: f64,
     w: f64,
     h: f64,
+}
+
+impl Area {
+    fn right(&self) -> f64 {
+        self.x + self.w
+    }
+    fn bottom(&self) -> f64 {
+        self.y + self.h
+    }
+    fn overlap(&self, o: &Area) -> f64 {
+        let w = self.right().min(o.right()) - self.x.max(o.x);
+        let h = self.bottom().min(o.bottom()) - self.y.max(o.y);
+        if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
+    }
+    fn inside(&self, o: &Area) -> bool {
+        self.x >= o.x && self.y >= o.y && self.right() <= o.right() && self.bottom() <= o.bottom()
+    }
+}
+
+/// Where everything goes on one paper size.
+#[derive(Debug, Clone)]
+struct Layout {
+    ts: f64,
+    margin: f64,
+    /// The map frame.
+    frame: Area,
+    /// Panel columns the legend, statistics and lists flow through, in order.
+    columns: Vec<Area>,
+    title_block: Area,
+    /// Lines under the map: left edge, first baseline, width, how many lines.
+    footer: (f64, f64, f64, usize),
+}
+
+/// The page plan of a paper size.
+fn layout(paper: Paper) -> Layout {
+    let (pw, ph) = paper.size_mm();
+    let ts = paper.type_scale();
+    let margin = 8.0 * ts;
+    let title_h = 16.0 * ts;
+    // Room for the grid labels above and left of the frame.
+    let gutter = 5.0 * ts;
+    let footer_lines = 2;
+    let footer_h = footer_lines as f64 * 3.8 * ts + 2.0 * ts;
+    let block_h = 6.0 * 5.0 * ts;
+    let gap = 5.0 * ts;
+    if !paper.is_portrait() {
+        let panel_w = pw * 0.3;
+        let frame = Area {
+            x: margin + gutter,
+            y: margin + title_h + gutter,
+            w: pw - 2.0 * margin - panel_w - gap - gutter,
+            h: ph - 2.0 * margin - title_h - gutter - footer_h,
+        };
+        let px = pw - margin - panel_w;
+        let title_block = Area {
+            x: px,
+            y: ph - margin - block_h,
+            w: panel_w,
+            h: block_h,
+        };
+        let col_gap = 4.0 * ts;
+        let col_w = (panel_w - col_gap) / 2.0;
+        let top = margin + title_h;
+        let columns = (0..2)
+            .map(|i| Area {
+                x: px + i as f64 * (col_w + col_gap),
+                y: top,
+                w: col_w,
+                h: title_block.y - 4.0 * ts - top,
+            })
+            .collect();
+        Layout {
+            ts,
+            margin,
+            frame,
+            columns,
+            title_block,
+            footer: (
+                margin,
+                frame.bottom() + 5.0 * ts,
+                frame.right() - margin,
+                footer_lines,
+            ),
+        }
+    } else {
+        let frame_w = pw - 2.0 * margin - gutter;
+        let frame = Area {
+            x: margin + gutter,
+            y: margin + title_h + gutter,
+            w: frame_w,
+            h: (ph - 2.0 * margin - title_h - gutter - footer_h) * 0.62,
+        };
+        let top = frame.bottom() + 6.0 * ts;
+        let bottom = ph - margin - footer_h;
+        let col_gap = 5.0 * ts;
+        let col_w = (pw - 2.0 * margin - 2.0 * col_gap) / 3.0;
+        let title_block = Area {
+            x: margin + 2.0 * (col_w + col_gap),
+            y: bottom - block_h,
+            w: col_w,
+            h: block_h,
+        };
+        let columns = (0..3)
+            .map(|i| Area {
+                x: margin + i as f64 * (col_w + col_gap),
+                y: top,
+                w: col_w,
+                h: if i == 2 {
+                    title_block.y - 4.0 * ts - top
+                } else {
+                    bottom - top
+                },
+            })
+            .collect();
+        Layout {
+            ts,
+            margin,
+            frame,
+            columns,
+            title_block,
+            footer: (margin, bottom + 5.0 * ts, pw - 2.0 * margin, footer_lines),
+        }
+    }
+}
+
+/// The map transform: metres → paper mm.
+struct MapFrame {
+    area: Area,
     min_x: f64,
     max_y: f64,
     /// mm per metre.
     s: f64,
-    dx: f64,
-    dy: f64,
 }
 
 impl MapFrame {
-    fn new(x0: f64, y0: f64, w: f64, h: f64, extent: Rect<f64>) -> MapFrame {
+    fn new(area: Area, extent: Rect<f64>) -> MapFrame {
         let pad = 0.06;
         let (ew, eh) = (extent.width().max(1.0), extent.height().max(1.0));
         let (ew, eh) = (ew * (1.0 + 2.0 * pad), eh * (1.0 + 2.0 * pad));
         // The largest round scale at which the extent fits.
-        let fit = 1000.0 / (w / ew).min(h / eh);
-        let denominator = nice_scale(fit);
-        let s = 1000.0 / denominator;
+        let fit = 1000.0 / (area.w / ew).min(area.h / eh);
+        let s = 1000.0 / nice_scale(fit);
         let cx = (extent.min().x + extent.max().x) / 2.0;
         let cy = (extent.min().y + extent.max().y) / 2.0;
         MapFrame {
-            x0,
-            y0,
-            w,
-            h,
-            min_x: cx - w / s / 2.0,
-            max_y: cy + h / s / 2.0,
+            area,
+            min_x: cx - area.w / s / 2.0,
+            max_y: cy + area.h / s / 2.0,
             s,
-            dx: 0.0,
-            dy: 0.0,
         }
     }
 
     fn xy(&self, c: Coord<f64>) -> (f64, f64) {
         (
-            self.x0 + self.dx + (c.x - self.min_x) * self.s,
-            self.y0 + self.dy + (self.max_y - c.y) * self.s,
+            self.area.x + (c.x - self.min_x) * self.s,
+            self.area.y + (self.max_y - c.y) * self.s,
         )
     }
 
@@ -205,10 +382,10 @@ impl MapFrame {
         Rect::new(
             Coord {
                 x: self.min_x,
-                y: self.max_y - self.h / self.s,
+                y: self.max_y - self.area.h / self.s,
             },
             Coord {
-                x: self.min_x + self.w / self.s,
+                x: self.min_x + self.area.w / self.s,
                 y: self.max_y,
             },
         )
@@ -237,12 +414,7 @@ impl MapFrame {
 
 /// The part of the world (metres) the map frame of `paper` shows for `extent`.
 pub fn map_view(paper: Paper, extent: Rect<f64>) -> Rect<f64> {
-    let (pw, ph) = paper.size_mm();
-    let k = pw / 420.0;
-    let margin = 10.0 * k;
-    let map_w = pw - 2.0 * margin - 112.0 * k - 6.0 * k;
-    let map_h = ph - 2.0 * margin - 22.0 * k - 16.0 * k;
-    MapFrame::new(margin, margin, map_w, map_h, extent).bounds()
+    MapFrame::new(layout(paper).frame, extent).bounds()
 }
 
 fn intersects(a: &Rect<f64>, b: &Rect<f64>) -> bool {
@@ -268,7 +440,7 @@ fn nice_scale(fit: f64) -> f64 {
         .unwrap_or(10.0 * base)
 }
 
-/// A round length for the scale bar: 1, 2 or 5 × 10^k metres, about `target` metres.
+/// A round length: 1, 2 or 5 × 10^k metres, at most `target` metres.
 fn nice_length(target: f64) -> f64 {
     let k = target.log10().floor();
     let base = 10f64.powf(k);
@@ -296,8 +468,192 @@ fn star(cx: f64, cy: f64, r: f64) -> String {
     d
 }
 
-/// Splits text into lines of at most `width` mm at font size `size` (CJK glyphs are 1 em wide,
-/// others about half).
+/// A facility badge: a disc in the kind's colour with its glyph in white (existing), or a white
+/// disc ringed in the colour with the glyph in the colour (planned) — the web map's badges.
+/// The group carries the kind and colour (`data-kind`, `data-colour`) so that tests can check a
+/// kind is drawn alike on every sheet and in the legend.
+fn badge(kind: &str, style: &KindStyle, cx: f64, cy: f64, r: f64, planned: bool) -> String {
+    let colour = style.color.as_str();
+    let (disc, ink) = if planned {
+        ("#ffffff", colour)
+    } else {
+        (colour, "#ffffff")
+    };
+    let mut out = format!(
+        r##"<g class="{}" data-kind="{}" data-colour="{colour}">"##,
+        if planned {
+            "facility planned"
+        } else {
+            "facility"
+        },
+        escape(kind)
+    );
+    let _ = write!(
+        out,
+        r##"<circle cx="{cx:.2}" cy="{cy:.2}" r="{r:.2}" fill="{disc}" stroke="{}" stroke-width="{:.2}"/>"##,
+        if planned { colour } else { "#ffffff" },
+        r * 0.22
+    );
+    let g = r * 0.62;
+    let glyph = match style.glyph.as_str() {
+        "star" => format!(
+            r##"<path d="{}" fill="{ink}"/>"##,
+            star(cx, cy + g * 0.08, g)
+        ),
+        "cross" => {
+            let a = g * 0.32;
+            format!(
+                r##"<path d="M{:.2} {:.2}h{:.2}v{:.2}h{:.2}v{:.2}h{:.2}v{:.2}h{:.2}v{:.2}h{:.2}v{:.2}h{:.2}Z" fill="{ink}"/>"##,
+                cx - a,
+                cy - g,
+                2.0 * a,
+                g - a,
+                g - a,
+                2.0 * a,
+                a - g,
+                g - a,
+                -2.0 * a,
+                a - g,
+                a - g,
+                -2.0 * a,
+                g - a
+            )
+        }
+        "heart" => format!(
+            r##"<path d="M{cx:.2} {:.2}L{:.2} {:.2}A{:.2} {:.2} 0 0 1 {cx:.2} {:.2}A{:.2} {:.2} 0 0 1 {:.2} {:.2}Z" fill="{ink}"/>"##,
+            cy + g * 0.85,
+            cx - g * 0.85,
+            cy - g * 0.05,
+            g * 0.43,
+            g * 0.43,
+            cy - g * 0.5,
+            g * 0.43,
+            g * 0.43,
+            cx + g * 0.85,
+            cy - g * 0.05
+        ),
+        "snow" => {
+            let mut d = String::new();
+            for i in 0..3 {
+                let a = std::f64::consts::PI / 3.0 * i as f64 + std::f64::consts::FRAC_PI_2;
+                let _ = write!(
+                    d,
+                    "M{:.2} {:.2}L{:.2} {:.2}",
+                    cx + g * a.cos(),
+                    cy + g * a.sin(),
+                    cx - g * a.cos(),
+                    cy - g * a.sin()
+                );
+            }
+            format!(
+                r##"<path d="{d}" stroke="{ink}" stroke-width="{:.2}" stroke-linecap="round"/>"##,
+                g * 0.28
+            )
+        }
+        "sprout" => format!(
+            r##"<path d="M{cx:.2} {:.2}V{:.2}" stroke="{ink}" stroke-width="{:.2}"/><ellipse cx="{:.2}" cy="{:.2}" rx="{:.2}" ry="{:.2}" fill="{ink}"/><ellipse cx="{:.2}" cy="{:.2}" rx="{:.2}" ry="{:.2}" fill="{ink}"/>"##,
+            cy + g,
+            cy - g * 0.2,
+            g * 0.25,
+            cx - g * 0.45,
+            cy - g * 0.35,
+            g * 0.45,
+            g * 0.28,
+            cx + g * 0.45,
+            cy - g * 0.55,
+            g * 0.45,
+            g * 0.28
+        ),
+        _ => format!(
+            r##"<circle cx="{cx:.2}" cy="{cy:.2}" r="{:.2}" fill="{ink}"/>"##,
+            g * 0.45
+        ),
+    };
+    out.push_str(&glyph);
+    out.push_str("</g>");
+    out
+}
+
+/// Text with a white halo (the stroke is painted under the fill).
+fn halo_text(svg: &mut String, (x, y): (f64, f64), size: f64, text: &str, extra: &str, halo: f64) {
+    let _ = write!(
+        svg,
+        r##"<text x="{x:.2}" y="{y:.2}" font-size="{size:.2}" text-anchor="middle" fill="{TEXT}" stroke="#ffffff" stroke-width="{halo:.2}" stroke-linejoin="round" paint-order="stroke"{extra}>{}</text>"##,
+        escape(text)
+    );
+}
+
+/// Greedy label placement: each label takes the first candidate position that stays in the frame
+/// and meets no symbol and no label placed before it; when every candidate collides it takes the
+/// one with the least overlap (a label is never dropped: the names are what the sheet is for).
+struct LabelPlacer {
+    frame: Area,
+    taken: Vec<Area>,
+}
+
+impl LabelPlacer {
+    /// Places a `w` × `h` label near (x, y) only where it meets nothing; returns its box.
+    fn try_place(&mut self, at: (f64, f64), w: f64, h: f64, clear_below: f64) -> Option<Area> {
+        let (best, cost) = self.best(at, w, h, clear_below);
+        if cost > 0.0 {
+            return None;
+        }
+        self.taken.push(best);
+        Some(best)
+    }
+
+    /// Places a `w` × `h` label near (x, y), overlapping as little as it must; returns its box.
+    fn place(&mut self, at: (f64, f64), w: f64, h: f64, clear_below: f64) -> Area {
+        let (best, _) = self.best(at, w, h, clear_below);
+        self.taken.push(best);
+        best
+    }
+
+    /// The best candidate box and how much it overlaps (0: nothing).
+    fn best(&self, (x, y): (f64, f64), w: f64, h: f64, clear_below: f64) -> (Area, f64) {
+        let gap = h * 0.25;
+        let centred = |dx: f64, dy: f64| Area {
+            x: x - w / 2.0 + dx,
+            y: y - h / 2.0 + dy,
+            w,
+            h,
+        };
+        let below = clear_below.max(0.0);
+        let candidates = [
+            centred(0.0, below),
+            centred(0.0, -(h + gap).max(below)),
+            centred(0.0, h + gap + below),
+            centred(w / 2.0 + gap + below, 0.0),
+            centred(-(w / 2.0 + gap + below), 0.0),
+            centred(w / 2.0 + gap, h + gap),
+            centred(-(w / 2.0 + gap), h + gap),
+            centred(w / 2.0 + gap, -(h + gap)),
+            centred(-(w / 2.0 + gap), -(h + gap)),
+            centred(0.0, 2.0 * (h + gap)),
+            centred(0.0, -2.0 * (h + gap)),
+        ];
+        let cost = |a: &Area| -> f64 {
+            let clash: f64 = self.taken.iter().map(|t| t.overlap(a)).sum();
+            let outside = if a.inside(&self.frame) { 0.0 } else { w * h };
+            clash + outside
+        };
+        let mut best = candidates[0];
+        let mut best_cost = f64::INFINITY;
+        for c in candidates {
+            let k = cost(&c);
+            if k < best_cost {
+                best_cost = k;
+                best = c;
+            }
+            if k <= 0.0 {
+                break;
+            }
+        }
+        (best, best_cost)
+    }
+}
+
+/// Splits text into lines of at most `width` mm at font size `size`.
 fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -317,19 +673,64 @@ fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
     lines
 }
 
+/// Places rows down the panel's columns, moving to the next column when one is full.
+struct Flow {
+    columns: Vec<Area>,
+    column: usize,
+    y: f64,
+    /// Rows that found no room.
+    dropped: usize,
+}
+
+impl Flow {
+    fn new(columns: Vec<Area>) -> Flow {
+        let y = columns[0].y;
+        Flow {
+            columns,
+            column: 0,
+            y,
+            dropped: 0,
+        }
+    }
+
+    /// Room for a row `h` high, keeping `keep` mm more with it (a heading keeps its first row):
+    /// the row's left edge, top and width; `None` when the panel is full.
+    fn take(&mut self, h: f64, keep: f64) -> Option<(f64, f64, f64)> {
+        loop {
+            let col = self.columns[self.column];
+            if self.y + h + keep <= col.bottom() + 1e-9 {
+                let top = self.y;
+                self.y += h;
+                return Some((col.x, top, col.w));
+            }
+            if self.column + 1 >= self.columns.len() {
+                self.dropped += 1;
+                return None;
+            }
+            self.column += 1;
+            self.y = self.columns[self.column].y;
+        }
+    }
+
+    /// Vertical space before a new section (none at the top of a column).
+    fn space(&mut self, h: f64) {
+        if self.y > self.columns[self.column].y + 1e-9 {
+            self.y += h;
+        }
+    }
+}
+
 /// Draws the sheet as an SVG document (mm units).
 pub fn sheet_svg(input: &SheetInput) -> String {
+    let sym = symbology();
     let (pw, ph) = input.paper.size_mm();
-    let k = pw / 420.0; // type scale: A4 is 0.71 of A3
-    let margin = 10.0 * k;
-    let title_h = 22.0 * k;
-    let footer_h = 16.0 * k;
-    let panel_w = 112.0 * k;
-    let map_w = pw - 2.0 * margin - panel_w - 6.0 * k;
-    let map_h = ph - 2.0 * margin - title_h - footer_h;
-    let frame = MapFrame::new(margin, margin + title_h, map_w, map_h, input.extent);
+    let page = layout(input.paper);
+    let ts = page.ts;
+    let frame = MapFrame::new(page.frame, input.extent);
+    let fa = frame.area;
     let view = frame.bounds();
     let font = escape(&input.font_family);
+    let body = MIN_TEXT_MM * ts;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -338,7 +739,7 @@ pub fn sheet_svg(input: &SheetInput) -> String {
     let _ = write!(
         svg,
         r##"<defs><clipPath id="map"><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/></clipPath><pattern id="gh" patternUnits="userSpaceOnUse" width="1.2" height="1.2" patternTransform="rotate(45)"><rect width="1.2" height="1.2" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="1.2" stroke="#6c7a89" stroke-width="0.35"/></pattern></defs>"##,
-        frame.x0, frame.y0, frame.w, frame.h
+        fa.x, fa.y, fa.w, fa.h
     );
     let _ = write!(
         svg,
@@ -346,29 +747,28 @@ pub fn sheet_svg(input: &SheetInput) -> String {
     );
 
     // Title.
+    let m = page.margin;
     let _ = write!(
         svg,
-        r##"<text x="{:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="#1a1a1a">{}</text>"##,
-        margin,
-        margin + 9.0 * k,
-        9.0 * k,
+        r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
+        m + 7.0 * ts,
+        7.0 * ts,
         escape(&input.title)
     );
     let _ = write!(
         svg,
-        r##"<text x="{:.2}" y="{:.2}" font-size="{:.2}" fill="#444444">{}</text>"##,
-        margin,
-        margin + 16.5 * k,
-        4.2 * k,
+        r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" fill="{TEXT_SOFT}">{}</text>"##,
+        m + 12.5 * ts,
+        3.6 * ts,
         escape(&input.subtitle)
     );
 
-    // Map.
+    // ---- Map ----
     let _ = write!(svg, r##"<g clip-path="url(#map)">"##);
     let _ = write!(
         svg,
         r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f4f4f2"/>"##,
-        frame.x0, frame.y0, frame.w, frame.h
+        fa.x, fa.y, fa.w, fa.h
     );
     let mut classes_present: Vec<&'static str> = Vec::new();
     for (polygon, code) in &input.parcels {
@@ -383,16 +783,16 @@ pub fn sheet_svg(input: &SheetInput) -> String {
             svg,
             r##"<path d="{}" fill="{}"/>"##,
             frame.path(polygon),
-            land_colour(class)
+            sym.land_colour(class)
         );
     }
     for polygon in &input.context {
         if bbox(polygon).is_some_and(|b| intersects(&b, &view)) {
             let _ = write!(
                 svg,
-                r##"<path d="{}" fill="#9e9e9e" fill-opacity="0.55" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
+                r##"<path d="{}" fill="{CONTEXT_FILL}" fill-opacity="0.55" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
                 frame.path(polygon),
-                0.3 * k
+                0.3 * ts
             );
         }
     }
@@ -402,168 +802,348 @@ pub fn sheet_svg(input: &SheetInput) -> String {
                 svg,
                 r##"<path d="{}" fill="url(#gh)" stroke="#34495e" stroke-width="{:.2}"/>"##,
                 frame.path(gh),
-                0.15 * k
+                0.15 * ts
             );
         }
     }
     for v in &input.villages {
-        let colour = COLOURS[v.colour % COLOURS.len()];
-        let fill = if input.fill_villages {
-            format!(
-                r##"fill="{}" fill-opacity="0.85""##,
-                FILLS[v.colour % FILLS.len()]
-            )
-        } else {
-            r##"fill="none""##.to_string()
-        };
-        let _ = write!(
-            svg,
-            r##"<path d="{}" {fill} stroke="{}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}" fill-rule="evenodd"/>"##,
-            frame.path(&v.polygon),
-            if input.fill_villages {
-                "#ffffff"
-            } else {
-                colour
-            },
-            if input.fill_villages {
-                0.2 * k
-            } else {
-                0.7 * k
-            },
-            2.0 * k,
-            0.8 * k
-        );
-    }
-    let mut kinds: Vec<String> = Vec::new();
-    for f in &input.facilities {
-        if !kinds.contains(&f.kind) {
-            kinds.push(f.kind.clone());
-        }
-    }
-    kinds.sort();
-    for f in &input.facilities {
-        let colour = FACILITY_COLOURS
-            [kinds.iter().position(|k| k == &f.kind).unwrap_or(0) % FACILITY_COLOURS.len()];
-        let (x, y) = frame.xy(f.point);
-        if let Some(r) = f.radius_m {
+        if input.fill_villages {
             let _ = write!(
                 svg,
-                r##"<circle cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{colour}" fill-opacity="0.06" stroke="{colour}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
+                r##"<path d="{}" fill="{}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
+                frame.path(&v.polygon),
+                sym.zone_colour(v.colour),
+                0.2 * ts
+            );
+        } else {
+            let _ = write!(
+                svg,
+                r##"<path d="{}" fill="none" stroke="{MEMBER_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}" fill-rule="evenodd"/>"##,
+                frame.path(&v.polygon),
+                0.6 * ts,
+                2.0 * ts,
+                0.8 * ts
+            );
+        }
+    }
+    for t in &input.townships {
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="none" stroke="{TOWN_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+            frame.path(&t.polygon),
+            0.9 * ts,
+            3.0 * ts,
+            0.9 * ts,
+            0.6 * ts,
+            0.9 * ts
+        );
+    }
+    // Service circles: the zone's own and planned facilities only.
+    for f in input.facilities.iter().filter(|f| f.service_circle) {
+        if let Some(r) = f.radius_m {
+            let colour = &sym.facility(&f.kind).color;
+            let (x, y) = frame.xy(f.point);
+            let _ = write!(
+                svg,
+                r##"<circle class="service" cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{colour}" fill-opacity="0.07" stroke="{colour}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
                 r * frame.s,
-                0.3 * k,
-                1.2 * k,
-                0.8 * k
+                0.35 * ts,
+                1.4 * ts,
+                0.8 * ts
             );
         }
     }
     for z in &input.zones {
         let _ = write!(
             svg,
-            r##"<path d="{}" fill="none" stroke="#c0392b" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+            r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
             frame.path(&z.polygon),
-            if input.label_zones { 0.6 * k } else { 1.3 * k }
+            sym.zone_line,
+            if input.label_zones {
+                0.5 * ts
+            } else {
+                1.2 * ts
+            }
         );
     }
-    for f in &input.facilities {
-        let colour = FACILITY_COLOURS
-            [kinds.iter().position(|k| k == &f.kind).unwrap_or(0) % FACILITY_COLOURS.len()];
-        let (x, y) = frame.xy(f.point);
+    // Violations (overview): the zone outlined in the violation colour.
+    for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
         let _ = write!(
             svg,
-            r##"<circle cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{colour}" stroke="#ffffff" stroke-width="{:.2}"/>"##,
-            1.1 * k,
-            0.3 * k
+            r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+            frame.path(&z.polygon),
+            sym.violation,
+            0.9 * ts
         );
     }
-    // Village names (members) and the key village's star.
-    let label = 2.6 * k;
-    for v in &input.villages {
-        let (x, y) = frame.xy(v.anchor);
-        if v.is_key {
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="#e31a1c" stroke="#ffffff" stroke-width="{:.2}"/>"##,
-                star(x, y, 2.6 * k),
-                0.3 * k
-            );
+    // The kilometre grid, over the land but under the symbols.
+    let grid = grid_lines(&frame);
+    for (is_x, _, p) in &grid {
+        let (x1, y1, x2, y2) = if *is_x {
+            (*p, fa.y, *p, fa.bottom())
+        } else {
+            (fa.x, *p, fa.right(), *p)
+        };
+        let _ = write!(
+            svg,
+            r##"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{GRID_LINE}" stroke-width="{:.2}" stroke-opacity="0.55"/>"##,
+            0.15 * ts
+        );
+    }
+
+    // Symbols; their boxes keep labels off them.
+    let mut placer = LabelPlacer {
+        frame: Area {
+            x: fa.x + 0.5,
+            y: fa.y + 0.5,
+            w: fa.w - 1.0,
+            h: fa.h - 1.0,
+        },
+        taken: Vec::new(),
+    };
+    // North arrow and scale bar (drawn after the labels, on top; reserved now).
+    let (nx, ny) = (fa.right() - 9.0 * ts, fa.y + 5.0 * ts);
+    placer.taken.push(Area {
+        x: nx - 4.0 * ts,
+        y: ny - 1.0 * ts,
+        w: 8.0 * ts,
+        h: 16.0 * ts,
+    });
+    let metres = nice_length(40.0 * ts / frame.s);
+    let bar = metres * frame.s;
+    let (bx, by) = (fa.x + 5.0 * ts, fa.bottom() - 7.0 * ts);
+    let scale_box = Area {
+        x: bx - 2.0 * ts,
+        y: by - 5.5 * ts,
+        w: bar + 40.0 * ts,
+        h: 10.5 * ts,
+    };
+    placer.taken.push(scale_box);
+    let badge_r = 1.5 * ts;
+    let mut facilities: Vec<&SheetFacility> = input.facilities.iter().collect();
+    // Planned facilities on top.
+    facilities.sort_by_key(|f| f.planned);
+    for f in &facilities {
+        let (x, y) = frame.xy(f.point);
+        if !(fa.x..=fa.right()).contains(&x) || !(fa.y..=fa.bottom()).contains(&y) {
+            continue;
         }
-        if !input.label_zones {
-            let _ = write!(
-                svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#111111"{}>{}</text>"##,
-                x,
-                y + if v.is_key { 5.2 * k } else { 1.0 * k },
-                if v.is_key { label * 1.15 } else { label },
+        svg.push_str(&badge(
+            &f.kind,
+            sym.facility(&f.kind),
+            x,
+            y,
+            badge_r,
+            f.planned,
+        ));
+        placer.taken.push(Area {
+            x: x - badge_r,
+            y: y - badge_r,
+            w: 2.0 * badge_r,
+            h: 2.0 * badge_r,
+        });
+    }
+    let star_r = 2.4 * ts;
+    let mut stars: Vec<(f64, f64)> = Vec::new();
+    for v in input.villages.iter().filter(|v| v.is_key) {
+        stars.push(frame.xy(v.anchor));
+    }
+    for z in &input.zones {
+        if let Some((c, _)) = &z.key {
+            stars.push(frame.xy(*c));
+        }
+    }
+    let star_size = if input.label_zones {
+        star_r * 0.7
+    } else {
+        star_r
+    };
+    for &(x, y) in &stars {
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="{:.2}"/>"##,
+            star(x, y, star_size),
+            sym.key_village,
+            0.2 * ts
+        );
+        placer.taken.push(Area {
+            x: x - star_size,
+            y: y - star_size,
+            w: 2.0 * star_size,
+            h: 2.0 * star_size,
+        });
+    }
+    // Violation marks: a red triangle with "!" at the zone's inner point.
+    let mut marks = 0;
+    for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
+        let Some(c) = ({
+            use geo::InteriorPoint;
+            z.polygon.interior_point()
+        }) else {
+            continue;
+        };
+        let (x, y) = frame.xy(c.0);
+        let (x, y) = (x + 3.5 * ts, y - 3.5 * ts);
+        let r = 2.2 * ts;
+        let _ = write!(
+            svg,
+            r##"<path class="violation" d="M{x:.2} {:.2}L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}" stroke="#ffffff" stroke-width="{:.2}"/><text x="{x:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" text-anchor="middle" fill="#ffffff">!</text>"##,
+            y - r,
+            x + r,
+            y + r * 0.8,
+            x - r,
+            y + r * 0.8,
+            sym.violation,
+            0.25 * ts,
+            y + r * 0.65,
+            body,
+        );
+        placer.taken.push(Area {
+            x: x - r,
+            y: y - r,
+            w: 2.0 * r,
+            h: 1.8 * r,
+        });
+        marks += 1;
+    }
+
+    // Labels, most important first.
+    let halo = 0.7 * ts;
+    let label_size = if input.paper == Paper::A4 {
+        body
+    } else {
+        3.2 * ts
+    };
+    if !input.label_zones {
+        let mut order: Vec<&SheetVillage> = input.villages.iter().collect();
+        order.sort_by(|a, b| {
+            b.is_key
+                .cmp(&a.is_key)
+                .then(b.priority.total_cmp(&a.priority))
+        });
+        for v in order {
+            let (x, y) = frame.xy(v.anchor);
+            let size = if v.is_key {
+                label_size * 1.15
+            } else {
+                label_size
+            };
+            let w = text_width(&v.name, size) + 0.6 * ts;
+            let h = size * 1.1;
+            let clear = if v.is_key { star_size + h / 2.0 } else { 0.0 };
+            let at = placer.place((x, y), w, h, clear);
+            halo_text(
+                &mut svg,
+                (at.x + at.w / 2.0, at.y + h * 0.82),
+                size,
+                &v.name,
                 if v.is_key {
                     r##" font-weight="bold""##
                 } else {
                     ""
                 },
-                escape(&v.name)
+                halo,
             );
         }
-    }
-    if input.label_zones {
+    } else {
+        // Townships first (larger, soft), then zones.
+        for t in &input.townships {
+            let Some(c) = ({
+                use geo::InteriorPoint;
+                t.polygon.interior_point()
+            }) else {
+                continue;
+            };
+            let size = 4.2 * ts;
+            let (w, h) = (text_width(&t.name, size) + ts, size * 1.1);
+            let at = placer.place(frame.xy(c.0), w, h, 0.0);
+            let _ = write!(
+                svg,
+                r##"<text x="{:.2}" y="{:.2}" font-size="{size:.2}" text-anchor="middle" fill="{TOWN_LINE}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{halo:.2}" stroke-linejoin="round" paint-order="stroke" letter-spacing="{:.2}">{}</text>"##,
+                at.x + at.w / 2.0,
+                at.y + h * 0.82,
+                0.4 * ts,
+                escape(&t.name)
+            );
+        }
         for z in &input.zones {
-            if let Some((c, _)) = &z.key {
-                let (x, y) = frame.xy(*c);
-                let _ = write!(
-                    svg,
-                    r##"<path d="{}" fill="#e31a1c" stroke="#ffffff" stroke-width="{:.2}"/>"##,
-                    star(x, y, 1.6 * k),
-                    0.2 * k
-                );
-            }
-            let centre = {
+            let Some(c) = ({
                 use geo::InteriorPoint;
                 z.polygon.interior_point()
+            }) else {
+                continue;
             };
-            if let Some(c) = centre {
-                let (x, y) = frame.xy(c.0);
-                let _ = write!(
-                    svg,
-                    r##"<text x="{x:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#111111">{}</text>"##,
-                    y + 3.6 * k,
-                    2.1 * k,
-                    escape(&z.label)
-                );
-            }
+            let (x, y) = frame.xy(c.0);
+            let size = body;
+            let h = size * 1.1;
+            let width = |t: &str| text_width(t, size) + 0.6 * ts;
+            // The name where it fits; else the zone's id (the panel lists ids with names).
+            let (text, at) = match placer.try_place((x, y + h), width(&z.label), h, 0.0) {
+                Some(at) => (z.label.as_str(), at),
+                None => (
+                    z.id.as_str(),
+                    placer.place((x, y + h), width(&z.id), h, 0.0),
+                ),
+            };
+            halo_text(
+                &mut svg,
+                (at.x + at.w / 2.0, at.y + h * 0.82),
+                size,
+                text,
+                "",
+                halo,
+            );
         }
     }
     let _ = write!(svg, "</g>");
     let _ = write!(
         svg,
         r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="none" stroke="#333333" stroke-width="{:.2}"/>"##,
-        frame.x0,
-        frame.y0,
-        frame.w,
-        frame.h,
-        0.4 * k
+        fa.x,
+        fa.y,
+        fa.w,
+        fa.h,
+        0.4 * ts
     );
+    // Grid labels outside the frame: eastings above, northings left (rotated), in km.
+    for (is_x, value, p) in &grid {
+        let text = grid_label(*value, grid_step(&grid));
+        if *is_x {
+            let _ = write!(
+                svg,
+                r##"<text x="{p:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}">{text}</text>"##,
+                fa.y - 1.2 * ts
+            );
+        } else {
+            let lx = fa.x - 1.2 * ts;
+            let _ = write!(
+                svg,
+                r##"<text x="{lx:.2}" y="{p:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}" transform="rotate(-90 {lx:.2} {p:.2})">{text}</text>"##
+            );
+        }
+    }
 
     // North arrow (grid north of the Gauss–Krüger zone).
-    let (nx, ny) = (frame.x0 + frame.w - 10.0 * k, frame.y0 + 6.0 * k);
     let _ = write!(
         svg,
-        r##"<path d="M{nx:.2} {ny:.2} L{:.2} {:.2} L{nx:.2} {:.2} L{:.2} {:.2} Z" fill="#222222"/><text x="{nx:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#222222">北</text>"##,
-        nx + 3.0 * k,
-        ny + 10.0 * k,
-        ny + 7.5 * k,
-        nx - 3.0 * k,
-        ny + 10.0 * k,
-        ny + 14.5 * k,
-        4.0 * k
+        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.8"/><path d="M{nx:.2} {ny:.2} L{:.2} {:.2} L{nx:.2} {:.2} L{:.2} {:.2} Z" fill="#222222"/><text x="{nx:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#222222">北</text>"##,
+        nx - 4.0 * ts,
+        ny - 1.0 * ts,
+        8.0 * ts,
+        16.0 * ts,
+        nx + 3.0 * ts,
+        ny + 9.0 * ts,
+        ny + 6.8 * ts,
+        nx - 3.0 * ts,
+        ny + 9.0 * ts,
+        ny + 13.8 * ts,
+        3.8 * ts
     );
     // Scale bar: a round length near 40 mm on paper, and the ratio.
-    let metres = nice_length(40.0 * k / frame.s);
-    let bar = metres * frame.s;
-    let (bx, by) = (frame.x0 + 6.0 * k, frame.y0 + frame.h - 7.0 * k);
     let _ = write!(
         svg,
-        r##"<rect x="{bx:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.85"/>"##,
-        by - 6.0 * k,
-        bar + 34.0 * k,
-        10.0 * k
+        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.85"/>"##,
+        scale_box.x, scale_box.y, scale_box.w, scale_box.h
     );
     for i in 0..4 {
         let _ = write!(
@@ -571,9 +1151,9 @@ pub fn sheet_svg(input: &SheetInput) -> String {
             r##"<rect x="{:.2}" y="{by:.2}" width="{:.2}" height="{:.2}" fill="{}" stroke="#222222" stroke-width="{:.2}"/>"##,
             bx + bar / 4.0 * i as f64,
             bar / 4.0,
-            1.4 * k,
+            1.4 * ts,
             if i % 2 == 0 { "#222222" } else { "#ffffff" },
-            0.2 * k
+            0.2 * ts
         );
     }
     let length_text = if metres >= 1000.0 {
@@ -584,216 +1164,454 @@ pub fn sheet_svg(input: &SheetInput) -> String {
     let ratio = (1000.0 / frame.s).round() as i64;
     let _ = write!(
         svg,
-        r##"<text x="{bx:.2}" y="{:.2}" font-size="{:.2}" fill="#222222">0</text><text x="{:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#222222">{length_text}</text><text x="{:.2}" y="{:.2}" font-size="{:.2}" fill="#222222">比例尺 1:{}</text>"##,
-        by - 1.2 * k,
-        2.4 * k,
+        r##"<text x="{bx:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">0</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">{length_text}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">比例尺 1:{}</text>"##,
+        by - 1.2 * ts,
         bx + bar,
-        by - 1.2 * k,
-        2.4 * k,
-        bx + bar + 3.0 * k,
-        by + 1.4 * k,
-        2.4 * k,
+        by - 1.2 * ts,
+        bx + bar + 9.0 * ts,
+        by + 1.5 * ts,
         group_digits(ratio)
     );
 
-    // Right panel: legend, statistics, list.
-    let px = margin + map_w + 6.0 * k;
-    let mut y = margin + title_h + 2.0 * k;
-    let heading = |svg: &mut String, y: &mut f64, text: &str| {
-        let _ = write!(
-            svg,
-            r##"<text x="{px:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="#1a1a1a">{}</text>"##,
-            *y + 4.0 * k,
-            4.0 * k,
-            escape(text)
-        );
-        *y += 6.5 * k;
+    // ---- Panel ----
+    let mut flow = Flow::new(page.columns.clone());
+    let heading_size = 4.0 * ts;
+    let heading_h = 6.2 * ts;
+    let row_h = body * 1.3;
+    let heading = |svg: &mut String, flow: &mut Flow, text: &str| {
+        flow.space(2.5 * ts);
+        if let Some((x, y, _)) = flow.take(heading_h, row_h) {
+            let _ = write!(
+                svg,
+                r##"<text x="{x:.2}" y="{:.2}" font-size="{heading_size:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
+                y + heading_size,
+                escape(text)
+            );
+        }
     };
-    heading(&mut svg, &mut y, "图例");
-    let row = 4.6 * k;
-    let sw = 6.0 * k;
-    let text_size = 2.8 * k;
+
+    // Legend: one entry per line, its text wrapped to the column.
+    heading(&mut svg, &mut flow, "图例");
+    let sw = 6.0 * ts;
     let mut legend: Vec<(String, String)> = Vec::new();
-    legend.push((
-        format!(r##"<line x1="0" y1="1.5" x2="{sw:.2}" y2="1.5" stroke="#c0392b" stroke-width="{:.2}"/>"##, 1.3 * k),
-        if input.label_zones { "片区界线".into() } else { "片区范围".into() },
-    ));
-    if !input.label_zones {
+    let line = |colour: &str, width: f64, dash: &str| {
+        format!(
+            r##"<line x1="0" y1="{:.2}" x2="{sw:.2}" y2="{:.2}" stroke="{colour}" stroke-width="{width:.2}"{dash}/>"##,
+            body * 0.5,
+            body * 0.5
+        )
+    };
+    let swatch = |fill: &str, extra: &str| {
+        format!(
+            r##"<rect width="{sw:.2}" height="{:.2}" fill="{fill}"{extra}/>"##,
+            body
+        )
+    };
+    if input.label_zones {
+        legend.push((line(&sym.zone_line, 0.5 * ts, ""), "片区界线".into()));
+        if !input.townships.is_empty() {
+            legend.push((
+                line(
+                    TOWN_LINE,
+                    0.9 * ts,
+                    &format!(
+                        r##" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}""##,
+                        3.0 * ts,
+                        0.9 * ts,
+                        0.6 * ts,
+                        0.9 * ts
+                    ),
+                ),
+                "乡镇界".into(),
+            ));
+        }
+        if marks > 0 {
+            legend.push((
+                format!(
+                    r##"<path d="M{:.2} 0L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}"/>"##,
+                    sw / 2.0,
+                    sw / 2.0 + body * 0.6,
+                    body,
+                    sw / 2.0 - body * 0.6,
+                    body,
+                    sym.violation
+                ),
+                "违反约束的片区（红线）".into(),
+            ));
+        }
+    } else {
+        legend.push((line(&sym.zone_line, 1.2 * ts, ""), "片区范围".into()));
         legend.push((
-            format!(r##"<line x1="0" y1="1.5" x2="{sw:.2}" y2="1.5" stroke="#1f77b4" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##, 0.7 * k, 2.0 * k, 0.8 * k),
+            line(
+                MEMBER_LINE,
+                0.6 * ts,
+                &format!(r##" stroke-dasharray="{:.2} {:.2}""##, 2.0 * ts, 0.8 * ts),
+            ),
             "成员村界".into(),
         ));
-        legend.push((
-            format!(r##"<rect width="{sw:.2}" height="3" fill="#9e9e9e" fill-opacity="0.55"/>"##),
-            "相邻片区".into(),
-        ));
+        if !input.context.is_empty() {
+            legend.push((
+                swatch(CONTEXT_FILL, r##" fill-opacity="0.55""##),
+                "相邻片区 / 片区外".into(),
+            ));
+        }
     }
     legend.push((
         format!(
-            r##"<path d="{}" fill="#e31a1c"/>"##,
-            star(sw / 2.0, 1.5, 1.8 * k)
+            r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="0.2"/>"##,
+            star(sw / 2.0, body * 0.5, body * 0.55),
+            sym.key_village
         ),
         "中心村".into(),
     ));
     if !input.greenhouses.is_empty() {
         legend.push((
-            format!(r##"<rect width="{sw:.2}" height="3" fill="url(#gh)" stroke="#34495e" stroke-width="0.15"/>"##),
+            swatch("url(#gh)", r##" stroke="#34495e" stroke-width="0.15""##),
             "大棚".into(),
         ));
     }
-    for (i, kind) in kinds.iter().enumerate() {
-        let colour = FACILITY_COLOURS[i % FACILITY_COLOURS.len()];
-        let radius = input
+    // Facility kinds in the table's order; kinds the table does not list share one entry.
+    let mut kinds: Vec<&str> = input.facilities.iter().map(|f| f.kind.as_str()).collect();
+    kinds.sort_by_key(|k| (sym.facility_rank(k), *k));
+    kinds.dedup();
+    let (known, others): (Vec<&str>, Vec<&str>) = kinds.iter().partition(|k| sym.knows_facility(k));
+    for kind in &known {
+        let radii: Vec<f64> = input
             .facilities
             .iter()
-            .find(|f| &f.kind == kind)
-            .and_then(|f| f.radius_m)
-            .map_or(String::new(), |r| format!(" · 半径{r:.0}米"));
+            .filter(|f| f.kind == *kind && f.service_circle)
+            .filter_map(|f| f.radius_m)
+            .collect();
+        let radius = match radii.first() {
+            Some(r) if radii.iter().all(|x| (x - r).abs() < 0.5) => {
+                format!("（服务半径 {r:.0} 米）")
+            }
+            Some(_) => "（服务半径按设施）".into(),
+            None => String::new(),
+        };
         legend.push((
-            format!(
-                r##"<circle cx="{:.2}" cy="1.5" r="{:.2}" fill="{colour}"/>"##,
+            badge(
+                kind,
+                sym.facility(kind),
                 sw / 2.0,
-                1.1 * k
+                body * 0.5,
+                badge_r,
+                false,
             ),
             format!("{kind}{radius}"),
         ));
     }
+    if !others.is_empty() {
+        legend.push((
+            badge(
+                others[0],
+                &sym.facility_other,
+                sw / 2.0,
+                body * 0.5,
+                badge_r,
+                false,
+            ),
+            format!("其他设施：{}", others.join("、")),
+        ));
+    }
+    if input.facilities.iter().any(|f| f.planned) {
+        let kind = input
+            .facilities
+            .iter()
+            .find(|f| f.planned)
+            .map_or("", |f| f.kind.as_str());
+        legend.push((
+            badge(
+                kind,
+                sym.facility(kind),
+                sw / 2.0,
+                body * 0.5,
+                badge_r,
+                true,
+            ),
+            "规划设施（空心）".into(),
+        ));
+    }
+    if input.facilities.iter().any(|f| f.service_circle) {
+        legend.push((
+            format!(
+                r##"<circle cx="{:.2}" cy="{:.2}" r="{:.2}" fill="none" stroke="{TEXT_SOFT}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
+                sw / 2.0,
+                body * 0.5,
+                body * 0.55,
+                0.35 * ts,
+                1.0 * ts,
+                0.6 * ts
+            ),
+            "服务半径（本片区及规划设施）".into(),
+        ));
+    }
     classes_present.sort();
     for class in &classes_present {
-        if let Some((_, name, colour)) = LAND_CLASSES.iter().find(|(c, _, _)| c == class) {
-            legend.push((
-                format!(r##"<rect width="{sw:.2}" height="3" fill="{colour}"/>"##),
-                name.to_string(),
-            ));
+        if let Some(c) = sym.land_class(class) {
+            legend.push((swatch(&c.color, ""), c.name.clone()));
         }
     }
-    // Two columns of legend entries.
-    let col_w = panel_w / 2.0;
-    let rows = legend.len().div_ceil(2);
-    for (i, (symbol, text)) in legend.iter().enumerate() {
-        let (cx, cy) = (px + (i / rows) as f64 * col_w, y + (i % rows) as f64 * row);
+    if let Some(step) = grid_step(&grid) {
+        legend.push((
+            line(GRID_LINE, 0.15 * ts, ""),
+            format!("公里网（间隔 {}）", length_words(step)),
+        ));
+    }
+    for (symbol, text) in &legend {
+        let lines = {
+            let w = flow.columns[flow.column].w - sw - 2.0 * ts;
+            wrap(text, body, w)
+        };
+        let h = (lines.len().max(1) as f64 * body * 1.15).max(body * 1.45);
+        let Some((x, y, _)) = flow.take(h, 0.0) else {
+            continue;
+        };
         let _ = write!(
             svg,
-            r##"<g transform="translate({cx:.2} {cy:.2})">{symbol}</g>"##
+            r##"<g transform="translate({x:.2} {:.2})">{symbol}</g>"##,
+            y + 0.1 * ts
         );
-        for (j, line) in wrap(text, text_size, col_w - sw - 3.0 * k)
-            .iter()
-            .take(2)
-            .enumerate()
-        {
+        for (j, l) in lines.iter().enumerate() {
             let _ = write!(
                 svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{text_size:.2}" fill="#222222">{}</text>"##,
-                cx + sw + 1.5 * k,
-                cy + 2.6 * k + j as f64 * text_size * 1.05,
-                escape(line)
+                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+                x + sw + 1.5 * ts,
+                y + body * 0.88 + j as f64 * body * 1.15,
+                escape(l)
             );
         }
     }
-    y += rows as f64 * row + 4.0 * k;
 
-    heading(&mut svg, &mut y, "统计");
-    let line_h = 3.9 * k;
+    // Statistics: label left, value right; a value that does not fit goes under its label.
+    heading(&mut svg, &mut flow, "统计");
     for (label, value) in &input.table {
+        let w = flow.columns[flow.column].w;
         if value.is_empty() {
-            let _ = write!(
-                svg,
-                r##"<text x="{px:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="#333333">{}</text>"##,
-                y + 2.8 * k,
-                text_size,
-                escape(label)
-            );
+            flow.space(1.0 * ts);
+            if let Some((x, y, _)) = flow.take(row_h, row_h) {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" font-weight="bold" fill="#333333">{}</text>"##,
+                    y + body * 0.95,
+                    escape(label)
+                );
+            }
+            continue;
+        }
+        let fits = text_width(label, body) + text_width(value, body) + 4.0 * ts <= w - 1.5 * ts;
+        // A value that does not fit beside its label goes under it, wrapped, right-aligned.
+        let value_lines = if fits {
+            vec![value.clone()]
         } else {
+            wrap(value, body, w - 4.0 * ts)
+        };
+        let h = row_h * (value_lines.len() + usize::from(!fits)) as f64;
+        let Some((x, y, w)) = flow.take(h, 0.0) else {
+            continue;
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text><line x1="{x:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#dddddd" stroke-width="0.15"/>"##,
+            x + 1.5 * ts,
+            y + body * 0.95,
+            escape(label),
+            y + h - 0.2 * ts,
+            x + w,
+            y + h - 0.2 * ts
+        );
+        let first = if fits { y } else { y + row_h };
+        for (i, l) in value_lines.iter().enumerate() {
             let _ = write!(
                 svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{text_size:.2}" fill="#222222">{}</text><text x="{:.2}" y="{:.2}" font-size="{text_size:.2}" text-anchor="end" fill="#222222">{}</text><line x1="{px:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#dddddd" stroke-width="0.15"/>"##,
-                px + 2.0 * k,
-                y + 2.8 * k,
-                escape(label),
-                px + panel_w,
-                y + 2.8 * k,
-                escape(value),
-                y + 3.6 * k,
-                px + panel_w,
-                y + 3.6 * k
+                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="end" fill="#222222">{}</text>"##,
+                x + w,
+                first + i as f64 * row_h + body * 0.95,
+                escape(l)
             );
         }
-        y += line_h;
     }
-    y += 2.0 * k;
-    heading(&mut svg, &mut y, &input.list_title);
-    let list_size = 2.6 * k;
-    let bottom = ph - margin - footer_h;
-    let lines = wrap_items(&input.list, list_size, panel_w);
-    let room = ((bottom - y) / (list_size * 1.3)).floor().max(0.0) as usize;
-    let shown = lines.len().min(room);
-    for (i, line) in lines.iter().take(shown).enumerate() {
+
+    // Notes, then the list (members or zones).
+    if !input.notes.trim().is_empty() {
+        heading(&mut svg, &mut flow, "备注");
+        let w = flow.columns[flow.column].w;
+        for l in wrap(input.notes.trim(), body, w) {
+            if let Some((x, y, _)) = flow.take(row_h, 0.0) {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+                    y + body * 0.95,
+                    escape(&l)
+                );
+            }
+        }
+    }
+    heading(&mut svg, &mut flow, &input.list_title);
+    let mut items = input.list.iter().peekable();
+    let mut shown = 0;
+    while items.peek().is_some() {
+        // Fill one line of the current column with whole items.
+        let w = flow.columns[flow.column].w;
+        let mut text = String::new();
+        let mut taken = 0;
+        while let Some(item) = items.peek() {
+            let piece = format!("{item}、");
+            if !text.is_empty() && text_width(&text, body) + text_width(&piece, body) > w {
+                break;
+            }
+            text.push_str(&piece);
+            items.next();
+            taken += 1;
+        }
+        if items.peek().is_none() {
+            text.pop();
+        }
+        let Some((x, y, _)) = flow.take(row_h, 0.0) else {
+            break;
+        };
+        shown += taken;
         let _ = write!(
             svg,
-            r##"<text x="{px:.2}" y="{:.2}" font-size="{list_size:.2}" fill="#222222">{}</text>"##,
-            y + 2.6 * k + i as f64 * list_size * 1.3,
-            escape(line)
+            r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+            y + body * 0.95,
+            escape(&text)
         );
     }
-    if shown < lines.len() {
+    if shown < input.list.len() || flow.dropped > 0 {
+        // No room left: say so in the last line of the last column.
+        let col = flow.columns[flow.columns.len() - 1];
         let _ = write!(
             svg,
-            r##"<text x="{px:.2}" y="{:.2}" font-size="{list_size:.2}" fill="#c0392b">… 余见成员表</text>"##,
-            y + 2.6 * k + shown as f64 * list_size * 1.3
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff"/><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{}">{}</text>"##,
+            col.x,
+            col.bottom() - row_h,
+            col.w,
+            row_h,
+            col.x,
+            col.bottom() - row_h + body * 0.95,
+            sym.violation,
+            wrap("… 余见导出的成员表与统计表", body, col.w)[0]
         );
     }
 
-    // Footer.
-    let fy = ph - margin - footer_h + 6.0 * k;
+    // Title block (图签).
+    let tb = page.title_block;
+    let tb_rows = [
+        ("编制单位", input.title_block.organization.as_str()),
+        ("方案", input.title_block.plan.as_str()),
+        ("图号", input.title_block.number.as_str()),
+        ("比例尺", &format!("1:{}", group_digits(ratio))),
+        ("坐标系", input.title_block.crs.as_str()),
+        ("制图日期", input.title_block.date.as_str()),
+    ];
+    let rh = tb.h / tb_rows.len() as f64;
+    let label_w = 18.0 * ts;
     let _ = write!(
         svg,
-        r##"<line x1="{margin:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#888888" stroke-width="0.2"/>"##,
-        fy - 3.5 * k,
-        pw - margin,
-        fy - 3.5 * k
+        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" stroke="#333333" stroke-width="{:.2}"/><line x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#333333" stroke-width="0.2"/>"##,
+        tb.x,
+        tb.y,
+        tb.w,
+        tb.h,
+        0.4 * ts,
+        tb.x + label_w,
+        tb.y,
+        tb.x + label_w,
+        tb.bottom()
     );
-    let footer_size = 2.4 * k;
-    let footer_lines: Vec<String> = input
-        .footer
-        .iter()
-        .flat_map(|l| wrap(l, footer_size, pw - 2.0 * margin))
-        .collect();
-    for (i, line) in footer_lines.iter().take(4).enumerate() {
+    for (i, (label, value)) in tb_rows.iter().enumerate() {
+        let y = tb.y + i as f64 * rh;
+        if i > 0 {
+            let _ = write!(
+                svg,
+                r##"<line x1="{:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#333333" stroke-width="0.2"/>"##,
+                tb.x,
+                tb.right()
+            );
+        }
+        let value = wrap(value, body, tb.w - label_w - 3.0 * ts)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         let _ = write!(
             svg,
-            r##"<text x="{margin:.2}" y="{:.2}" font-size="{footer_size:.2}" fill="#555555">{}</text>"##,
-            fy + i as f64 * 3.0 * k,
-            escape(line)
+            r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT_SOFT}">{label}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT}">{}</text>"##,
+            tb.x + 1.5 * ts,
+            y + rh / 2.0 + body * 0.36,
+            tb.x + label_w + 1.5 * ts,
+            y + rh / 2.0 + body * 0.36,
+            escape(&value)
+        );
+    }
+
+    // Under the map: sources and method, as many lines as there is room for.
+    let (fx, fy, fw, n) = page.footer;
+    let lines: Vec<String> = input
+        .footer
+        .iter()
+        .flat_map(|l| wrap(l, body, fw))
+        .collect();
+    for (i, l) in lines.iter().take(n).enumerate() {
+        let text = if i + 1 == n && lines.len() > n {
+            let mut t: String = l
+                .chars()
+                .take(l.chars().count().saturating_sub(1))
+                .collect();
+            t.push('…');
+            t
+        } else {
+            l.clone()
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{fx:.2}" y="{:.2}" font-size="{body:.2}" fill="#555555">{}</text>"##,
+            fy + i as f64 * body * 1.25,
+            escape(&text)
         );
     }
     svg.push_str("</svg>");
     svg
 }
 
-/// Joins items with 、 into lines of at most `width` mm, never splitting an item.
-fn wrap_items(items: &[String], size: f64, width: f64) -> Vec<String> {
-    let measure = |t: &str| {
-        t.chars()
-            .map(|c| if c.is_ascii() { size * 0.55 } else { size })
-            .sum::<f64>()
-    };
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for (i, item) in items.iter().enumerate() {
-        let piece = if i + 1 < items.len() {
-            format!("{item}、")
-        } else {
-            item.clone()
-        };
-        if !line.is_empty() && measure(&line) + measure(&piece) > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        line.push_str(&piece);
+/// Grid lines inside the frame: (is an easting, value in metres, position on paper in mm).
+fn grid_lines(frame: &MapFrame) -> Vec<(bool, f64, f64)> {
+    let view = frame.bounds();
+    let step = nice_length(view.width().max(view.height()) / 5.0).max(100.0);
+    let mut out = Vec::new();
+    let mut x = (view.min().x / step).ceil() * step;
+    while x < view.max().x {
+        out.push((true, x, frame.xy(Coord { x, y: 0.0 }).0));
+        x += step;
     }
-    if !line.is_empty() {
-        lines.push(line);
+    let mut y = (view.min().y / step).ceil() * step;
+    while y < view.max().y {
+        out.push((false, y, frame.xy(Coord { x: 0.0, y }).1));
+        y += step;
     }
-    lines
+    out
+}
+
+fn grid_step(grid: &[(bool, f64, f64)]) -> Option<f64> {
+    let xs: Vec<f64> = grid.iter().filter(|g| g.0).map(|g| g.1).collect();
+    xs.windows(2).map(|w| w[1] - w[0]).next()
+}
+
+/// A grid value in kilometres, with the decimals the step needs.
+fn grid_label(value: f64, step: Option<f64>) -> String {
+    if step.unwrap_or(1000.0) >= 1000.0 {
+        format!("{:.0}", value / 1000.0)
+    } else {
+        format!("{:.1}", value / 1000.0)
+    }
+}
+
+fn length_words(metres: f64) -> String {
+    if metres >= 1000.0 {
+        format!("{} 千米", metres / 1000.0)
+    } else {
+        format!("{metres} 米")
+    }
 }
 
 fn group_digits(n: i64) -> String {
@@ -818,8 +1636,6 @@ mod tests {
         assert_eq!(nice_scale(37_284.0), 40_000.0);
         assert_eq!(nice_scale(20_000.0), 20_000.0);
         assert_eq!(nice_scale(52_731.0), 60_000.0);
-        let items: Vec<String> = ["甲村", "乙村", "丙庄村"].map(String::from).to_vec();
-        assert_eq!(wrap_items(&items, 1.0, 6.5), vec!["甲村、乙村、", "丙庄村"]);
         assert_eq!(nice_length(999.0), 500.0);
         assert_eq!(nice_length(10.0), 10.0);
         assert_eq!(group_digits(50000), "50,000");
@@ -829,5 +1645,84 @@ mod tests {
         assert_eq!(land_class("0702"), "07");
         assert_eq!(land_class("1106"), "00");
         assert_eq!(escape("a<b&\"c\""), "a&lt;b&amp;&quot;c&quot;");
+        assert_eq!(grid_label(4_012_000.0, Some(1000.0)), "4012");
+        assert_eq!(grid_label(512_500.0, Some(500.0)), "512.5");
+        assert_eq!(Paper::parse("A3-Portrait"), Some(Paper::A3Portrait));
+        assert_eq!(Paper::parse("a1"), Some(Paper::A1Portrait));
+        assert_eq!(Paper::parse("a0"), None);
+    }
+
+    #[test]
+    fn every_layout_fits_its_paper() {
+        for paper in [Paper::A4, Paper::A3, Paper::A3Portrait, Paper::A1Portrait] {
+            let (pw, ph) = paper.size_mm();
+            let l = layout(paper);
+            let page = Area {
+                x: 0.0,
+                y: 0.0,
+                w: pw,
+                h: ph,
+            };
+            for a in l.columns.iter().chain([&l.frame, &l.title_block]) {
+                assert!(
+                    a.inside(&page) && a.w > 40.0 && a.h > 20.0,
+                    "{paper:?}: {a:?}"
+                );
+                assert_eq!(a.overlap(&l.frame) > 0.0, a == &l.frame, "{paper:?}: {a:?}");
+            }
+            for c in &l.columns {
+                assert_eq!(c.overlap(&l.title_block), 0.0, "{paper:?}");
+            }
+            assert!(
+                l.frame.w * l.frame.h > 0.4 * pw * ph,
+                "{paper:?}: the map is the sheet"
+            );
+        }
+    }
+
+    #[test]
+    fn labels_avoid_symbols_and_each_other_when_there_is_room() {
+        let mut placer = LabelPlacer {
+            frame: Area {
+                x: 0.0,
+                y: 0.0,
+                w: 100.0,
+                h: 100.0,
+            },
+            taken: vec![Area {
+                x: 48.0,
+                y: 48.0,
+                w: 4.0,
+                h: 4.0,
+            }],
+        };
+        // Three labels wanting the same spot, over a symbol.
+        let boxes: Vec<Area> = (0..3)
+            .map(|_| placer.place((50.0, 50.0), 12.0, 3.3, 0.0))
+            .collect();
+        for (i, a) in boxes.iter().enumerate() {
+            assert_eq!(a.overlap(&placer.taken[0]), 0.0, "label {i} on the symbol");
+            for b in &boxes[..i] {
+                assert_eq!(a.overlap(b), 0.0, "labels overlap");
+            }
+            assert!(a.inside(&placer.frame));
+        }
+        // With no room anywhere, it still places the label (least overlap), never drops it.
+        let mut crowded = LabelPlacer {
+            frame: Area {
+                x: 0.0,
+                y: 0.0,
+                w: 10.0,
+                h: 10.0,
+            },
+            taken: vec![Area {
+                x: 0.0,
+                y: 0.0,
+                w: 10.0,
+                h: 10.0,
+            }],
+        };
+        let a = crowded.place((5.0, 5.0), 4.0, 2.0, 0.0);
+        assert!(a.w == 4.0 && crowded.taken.len() == 2);
     }
 }

@@ -440,8 +440,10 @@ pub struct ExportTable {
     /// `MULTIPOLYGON`, `POINT` …, or `None` for an attribute table.
     pub geometry_type: Option<&'static str>,
     pub columns: Vec<(String, FieldType)>,
-    /// Geometries in EPSG:4490; values aligned with `columns`.
+    /// Geometries in `srs` (EPSG:4490 when `None`); values aligned with `columns`.
     pub rows: Vec<(Option<Geometry<f64>>, Vec<Value>)>,
+    /// The CRS of the geometries when not EPSG:4490.
+    pub srs: Option<crate::engine::crs::CrsDefinition>,
 }
 
 /// Writes a new, plain GeoPackage (no liancun tables) holding `tables`, in one transaction.
@@ -466,6 +468,14 @@ pub fn write_geopackage(path: &Path, tables: &[ExportTable]) -> Result<(), Store
     conn.execute_batch("BEGIN")?;
     let result = (|| -> Result<(), StoreError> {
         for t in tables {
+            let srs_id = t.srs.as_ref().map_or(SRS_ID, |d| d.epsg as i32);
+            if let Some(d) = &t.srs {
+                conn.execute(
+                    "INSERT OR IGNORE INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, organization_coordsys_id, definition, description)
+                     VALUES (?1, ?2, 'EPSG', ?2, ?3, ?1)",
+                    params![d.name, srs_id, d.wkt],
+                )?;
+            }
             let mut decl = vec!["fid INTEGER PRIMARY KEY AUTOINCREMENT".to_string()];
             if let Some(g) = t.geometry_type {
                 decl.push(format!("{GEOMETRY_COLUMN} {g}"));
@@ -500,7 +510,7 @@ pub fn write_geopackage(path: &Path, tables: &[ExportTable]) -> Result<(), Store
                     match geometry {
                         Some(g) => {
                             blob.clear();
-                            if let Some([a, b, c, d]) = encode_gpb(g, &mut blob)? {
+                            if let Some([a, b, c, d]) = encode_gpb_in(g, srs_id, &mut blob)? {
                                 bbox = Some(match bbox {
                                     None => [a, b, c, d],
                                     Some([x0, y0, x1, y1]) => {
@@ -538,12 +548,12 @@ pub fn write_geopackage(path: &Path, tables: &[ExportTable]) -> Result<(), Store
             conn.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
                  VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![t.name, data_type, t.description, min_x, min_y, max_x, max_y, t.geometry_type.map(|_| SRS_ID)],
+                params![t.name, data_type, t.description, min_x, min_y, max_x, max_y, t.geometry_type.map(|_| srs_id)],
             )?;
             if let Some(g) = t.geometry_type {
                 conn.execute(
                     "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, ?3, ?4, 0, 0)",
-                    params![t.name, GEOMETRY_COLUMN, g, SRS_ID],
+                    params![t.name, GEOMETRY_COLUMN, g, srs_id],
                 )?;
             }
         }
@@ -964,6 +974,15 @@ impl Drop for GpkgLayerWriter<'_> {
 /// Encodes `geom` as a GeoPackage geometry blob (little-endian, xy envelope) into `out`.
 /// Returns the envelope as [min_x, min_y, max_x, max_y].
 pub fn encode_gpb(geom: &Geometry<f64>, out: &mut Vec<u8>) -> Result<Option<[f64; 4]>, StoreError> {
+    encode_gpb_in(geom, SRS_ID, out)
+}
+
+/// [`encode_gpb`] with another spatial reference id in the header.
+fn encode_gpb_in(
+    geom: &Geometry<f64>,
+    srs_id: i32,
+    out: &mut Vec<u8>,
+) -> Result<Option<[f64; 4]>, StoreError> {
     let rect = geom.bounding_rect();
     out.extend_from_slice(b"GP");
     out.push(0); // version 1
@@ -971,7 +990,7 @@ pub fn encode_gpb(geom: &Geometry<f64>, out: &mut Vec<u8>) -> Result<Option<[f64
     // bit 0: little-endian header; bits 1-3: envelope kind (1 = xy); bit 4: empty.
     let flags: u8 = 0x01 | if empty { 0x10 } else { 0x02 };
     out.push(flags);
-    out.extend_from_slice(&SRS_ID.to_le_bytes());
+    out.extend_from_slice(&srs_id.to_le_bytes());
     if let Some(r) = rect {
         for v in [r.min().x, r.max().x, r.min().y, r.max().y] {
             out.extend_from_slice(&v.to_le_bytes());

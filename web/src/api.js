@@ -216,9 +216,18 @@ export const getPlanVersions = (id, opts) => getJson(`/plans/${encodeURIComponen
 /** `POST /plans/{id}/restore` `{version}` with If-Match → the new head (a copy of `version`). */
 export const restorePlan = (id, etag, version, opts) =>
   getJson(`/plans/${encodeURIComponent(id)}/restore`, { ...opts, method: 'POST', body: { version }, headers: { 'If-Match': etag } });
-/** The download URL of an export: geojson, gpkg, shp (zip), csv (members) or stats. */
-export const planExportUrl = (id, format, version) =>
-  apiUrl(`/plans/${encodeURIComponent(id)}/export?format=${encodeURIComponent(format)}${version != null ? `&version=${encodeURIComponent(version)}` : ''}`);
+/**
+ * The download URL of an export: geojson, gpkg, shp (zip), csv (members) or stats; `crs`
+ * (metric: the workspace's Gauss–Krüger zone, or EPSG:N) and `encoding` (gbk, shp only) optional.
+ */
+export function planExportUrl(id, format, version, { crs = null, encoding = null } = {}) {
+  const q = new URLSearchParams();
+  q.set('format', format);
+  if (version != null) q.set('version', version);
+  if (crs) q.set('crs', crs);
+  if (encoding) q.set('encoding', encoding);
+  return apiUrl(`/plans/${encodeURIComponent(id)}/export?${q}`);
+}
 /** The URL of a planning sheet (图件): one zone, or the county overview without `zone`. */
 export function planSheetUrl(id, { zone = null, format = 'pdf', paper = 'a3' } = {}) {
   const q = new URLSearchParams();

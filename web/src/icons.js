@@ -213,7 +213,7 @@ export function labelImage(text, { size = 12, weight = 500, color = '#26313b', h
 }
 
 /**
- * The 核心村 (key village) mark: a star with a dark outline and a white halo, deliberately not in a
+ * The 中心村 (key village) mark: a star with a dark outline and a white halo, deliberately not in a
  * round badge so that it does not read as the 党群服务中心 facility icon (a star in a red disc).
  */
 export function keyVillageCanvas(color, size = 22, ratio = 2) {

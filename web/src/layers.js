@@ -401,7 +401,7 @@ export function addLayers(map, { tilejson, villages, towns, basemap, mode }) {
     });
   }
 
-  // 核心村 stars on top of everything (points at the /villages centroids, set by showZoning()).
+  // 中心村 stars on top of everything (points at the /villages centroids, set by showZoning()).
   if (has('villages')) {
     map.addSource('zone-keys', { type: 'geojson', data: EMPTY_FC });
     map.addLayer({

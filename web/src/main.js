@@ -253,7 +253,11 @@ function villageZoneLine(v) {
 
 /** Shows a new zoning (null clears it): map overlay, "by zone" colouring, legend, open panel. */
 function applyZoning(zoning) {
+  const fresh = zoning && zoning !== app.zoning;
   app.zoning = zoning;
+  // A popup about the previous zoning (a village's zone, a zone's numbers) is stale now.
+  popup?.remove();
+  popup = null;
   const map = app.map?.getStyle() ? app.map : null;
   const zoneOption = modeSelect.querySelector('option[value="zone"]');
   zoneOption.disabled = !zoning;
@@ -264,6 +268,11 @@ function applyZoning(zoning) {
     else clearZoning(map);
   }
   legend.update({ zoning: zoning ? { bad: zoning.totals.violations > 0, unassigned: zoning.unassigned.length > 0 } : null });
+  // A new proposal or imported zoning is shown whole (a township's proposal zooms to it).
+  if (fresh && zoning.source !== 'plan') {
+    const byCode = new Map(app.villages.map((v) => [String(v.code), v]));
+    fitTo(villagesBbox([...zoning.zoneOf.keys()], byCode), { maxZoom: ZONE_FIT_MAX_ZOOM });
+  }
   // The panel follows: a zone that no longer exists closes it, a village gets its new zone line.
   const key = panel.customKey;
   if (key?.startsWith('zone:')) {

@@ -1,30 +1,19 @@
-// Colours of the map.
-//
+// Colours of the map. The colours a printed sheet shares (land use, facility kinds, zones, the
+// key village, violations) live in symbology.json, read by the server's sheet renderer too.
+
+import symbology from './symbology.json';
+
 // 三调 land-use palette (first-level classes, keyed by the first two digits of DLBM, 湿地 as class
 // 00). Source: the customary colours of the 土地利用现状图 of the Third National Land Survey —
 // 《第三次全国国土调查技术规程》TD/T 1055-2019, 附录 “土地利用现状图图式” (the 图示 standard the
 // 三调 maps follow, discussed in 《第三次全国国土调查土地利用现状图的优化设计》, 测绘地理信息,
 // html.rhhz.net/CHDLXX): 耕地 pale yellow, 园地 orange-yellow, 林地 green, 草地 yellow-green,
 // 湿地 blue-green, 商服 / 住宅 / 公共服务 reds and pinks, 工矿 brown, 特殊用地 purple-grey,
-// 交通 grey, 水域 light blue, 其他土地 beige-grey. The RGB values below follow those hues for
+// 交通 grey, 水域 light blue, 其他土地 beige-grey. The RGB values (symbology.json) follow those hues for
 // screen display; they are not copied from the 规程's CMYK table (which was not available when
 // this was written), so check them against the 规程's appendix before printing official maps.
-export const LAND_CLASSES = [
-  { cls: '00', name: '湿地', color: '#7ccbb9' },
-  { cls: '01', name: '耕地', color: '#fbf3a0' },
-  { cls: '02', name: '园地', color: '#f3c56b' },
-  { cls: '03', name: '林地', color: '#5daa5f' },
-  { cls: '04', name: '草地', color: '#b9dd84' },
-  { cls: '05', name: '商业服务业用地', color: '#f08a8a' },
-  { cls: '06', name: '工矿用地', color: '#c49a80' },
-  { cls: '07', name: '住宅用地', color: '#e4685c' },
-  { cls: '08', name: '公共管理与公共服务用地', color: '#ef9fcf' },
-  { cls: '09', name: '特殊用地', color: '#a98fbd' },
-  { cls: '10', name: '交通运输用地', color: '#b8b8b8' },
-  { cls: '11', name: '水域及水利设施用地', color: '#8fcbef' },
-  { cls: '12', name: '其他土地', color: '#dcd3bf' },
-];
-export const LAND_FALLBACK = '#e6e6e6';
+export const LAND_CLASSES = symbology.land_classes;
+export const LAND_FALLBACK = symbology.land_fallback;
 
 /** 三调 工作分类 puts these second-level codes in the 湿地 (00) first-level class. */
 export const WETLAND_CODES = ['0303', '0304', '0306', '0402', '0603', '1105', '1106', '1108'];
@@ -99,14 +88,8 @@ export const STRONG_COLOR = '#c8553d';
 export const NORMAL_COLOR = '#a7bfd1';
 
 // Facilities (设施): one colour and glyph per kind (icons drawn in icons.js).
-export const FACILITY_KINDS = [
-  { value: '党群服务中心', color: '#c8102e', glyph: 'star' },
-  { value: '卫生室', color: '#1f9e89', glyph: 'cross' },
-  { value: '养老服务中心', color: '#e07b24', glyph: 'heart' },
-  { value: '冷库', color: '#2f6fc4', glyph: 'snow' },
-  { value: '农事服务中心', color: '#6d8b1f', glyph: 'sprout' },
-];
-export const FACILITY_OTHER = { value: null, color: '#6b7280', glyph: 'dot' };
+export const FACILITY_KINDS = symbology.facility_kinds;
+export const FACILITY_OTHER = symbology.facility_other;
 
 // Other members (其他成员): enterprises, schools, communities.
 export const MEMBER_KINDS = [
@@ -137,21 +120,12 @@ export const BACKGROUND_COLOR = '#f4f2ec';
 // neighbouring zones differ (usually 0..5); the index picks one of these eight. Mid-light hues that
 // stay apart from each other under the village fill's opacity, and none of them red or grey: red
 // is kept for violations, grey for villages in no zone. Indices beyond 7 cycle.
-export const ZONE_COLORS = [
-  '#5fa8d3', // blue
-  '#f4a259', // orange
-  '#6cc08b', // green
-  '#a58fd0', // violet
-  '#f2cf5b', // yellow
-  '#4fc1b8', // teal
-  '#e892b8', // pink
-  '#b7a48b', // khaki
-];
-export const ZONE_LINE = '#22303c'; // dissolved zone outlines
+export const ZONE_COLORS = symbology.zone_colors;
+export const ZONE_LINE = symbology.zone_line; // dissolved zone outlines
 export const ZONE_SELECTED = '#1d5b87'; // the zone picked in the list (the page's accent)
-export const KEY_VILLAGE_COLOR = '#f5b301'; // 核心村 star
-export const VIOLATION_COLOR = '#d92d20'; // zones breaking a constraint, villages an error names
-export const UNASSIGNED_COLOR = '#d5d8dc'; // villages the zoning leaves out
+export const KEY_VILLAGE_COLOR = symbology.key_village; // 中心村 star
+export const VIOLATION_COLOR = symbology.violation; // zones breaking a constraint, villages an error names
+export const UNASSIGNED_COLOR = symbology.unassigned; // villages the zoning leaves out
 
 export function zoneColor(index) {
   const i = Number(index);

@@ -55,8 +55,12 @@ export function landUseClasses(v) {
     .sort((a, b) => b.area - a.area || order.indexOf(a.cls) - order.indexOf(b.cls));
 }
 
-export function statRow(label, valueHtml, testid) {
-  return `<div class="stat"><dt>${escapeHtml(label)}</dt><dd${testid ? ` data-testid="${testid}"` : ''}>${valueHtml}</dd></div>`;
+/** A statistic; `help` (optional) explains it to a planner on hover and under the label. */
+export function statRow(label, valueHtml, testid, help) {
+  const dt = help
+    ? `<dt title="${escapeHtml(help)}">${escapeHtml(label)} <span class="help-mark" aria-label="${escapeHtml(help)}">ⓘ</span></dt>`
+    : `<dt>${escapeHtml(label)}</dt>`;
+  return `<div class="stat">${dt}<dd${testid ? ` data-testid="${testid}"` : ''}>${valueHtml}</dd></div>`;
 }
 
 export function unit(key) {

@@ -36,6 +36,8 @@ const EXPORTS = [
   ['geojson', 'planExportGeojson'],
   ['gpkg', 'planExportGpkg'],
   ['shp', 'planExportShp'],
+  // What bureaus deliver and expect back: GBK text, their Gauss–Krüger zone.
+  ['shp', 'planExportShpGk', { crs: 'metric', encoding: 'gbk' }],
   ['csv', 'planExportCsv'],
   ['stats', 'planExportStats'],
 ];
@@ -386,7 +388,7 @@ export class PlansCard {
     try {
       const next = await editPlan(plan.id, plan.etag, edits, { signal: abort.signal });
       await this.showPlan(next, abort.signal);
-      this.flash(t('planSaved', { v: fmt(next.version) }));
+      this.flash('planSaved', { v: fmt(next.version) });
       return true;
     } catch (e) {
       if (abort.signal.aborted || e?.name === 'AbortError') return false;
@@ -404,7 +406,7 @@ export class PlansCard {
     try {
       const next = await restorePlan(plan.id, plan.etag, version, { signal: abort.signal });
       await this.showPlan(next, abort.signal);
-      this.flash(t('planRestored', { from: fmt(version), v: fmt(next.version) }));
+      this.flash('planRestored', { from: fmt(version), v: fmt(next.version) });
     } catch (e) {
       if (abort.signal.aborted || e?.name === 'AbortError') return;
       await this.writeFailed(e, abort);
@@ -686,10 +688,13 @@ export class PlansCard {
     }
   }
 
-  flash(text) {
-    this.flashEl.textContent = text;
+  /** A short note (message key and parameters), worded again when the language changes. */
+  flash(key, params) {
+    this.flashMsg = { key, params };
+    this.flashEl.textContent = t(key, params);
     clearTimeout(this.flashTimer);
     this.flashTimer = setTimeout(() => {
+      this.flashMsg = null;
       this.flashEl.textContent = '';
     }, 6000);
   }
@@ -709,6 +714,7 @@ export class PlansCard {
   }
 
   render() {
+    if (this.flashMsg) this.flashEl.textContent = t(this.flashMsg.key, this.flashMsg.params);
     this.renderToken();
     this.renderSelect();
     this.renderStatus();
@@ -872,7 +878,7 @@ export class PlansCard {
     const p = this.plan;
     if (!p) return;
     const exports = EXPORTS.map(
-      ([format, key]) => `<a class="pd-link" href="${escapeHtml(planExportUrl(p.id, format, p.version))}" download data-testid="plan-export-${format}">${escapeHtml(t(key))}</a>`,
+      ([format, key, opts]) => `<a class="pd-link" href="${escapeHtml(planExportUrl(p.id, format, p.version, opts))}" download data-testid="plan-export-${format}${opts ? '-gk' : ''}">${escapeHtml(t(key))}</a>`,
     );
     const sheet = (zone, format, paper, label) =>
       `<a class="pd-link" href="${escapeHtml(planSheetUrl(p.id, { zone, format, paper }))}" target="_blank" rel="noopener" data-testid="plan-sheet${zone ? '-zone' : ''}-${format}-${paper}">${label}</a>`;
@@ -884,7 +890,7 @@ export class PlansCard {
       <h4>${escapeHtml(t('planExports'))} <span class="muted">${escapeHtml(t('planVersionShort', { v: fmt(p.version) }))}</span></h4>
       <div class="pd-links">${exports.join('')}</div>
       <h4>${escapeHtml(t('planSheets'))}</h4>
-      <div class="pd-sheet"><span>${escapeHtml(t('planSheetCounty'))}</span>${sheet(null, 'pdf', 'a3', 'PDF A3')}${sheet(null, 'pdf', 'a4', 'PDF A4')}</div>
+      <div class="pd-sheet"><span>${escapeHtml(t('planSheetCounty'))}</span>${sheet(null, 'pdf', 'a3', 'PDF A3')}${sheet(null, 'pdf', 'a4', 'PDF A4')}${sheet(null, 'pdf', 'a3-portrait', escapeHtml(t('planSheetA3Portrait')))}${sheet(null, 'pdf', 'a1-portrait', escapeHtml(t('planSheetA1Portrait')))}</div>
       ${
         zones.length
           ? `<div class="pd-sheet"><select data-sheet-zone data-testid="plan-sheet-zone" aria-label="${escapeHtml(t('planSheetZone'))}">${zoneOptions.join('')}</select>

@@ -14,7 +14,9 @@ import { toast } from './toast.js';
 export const UNASSIGNED = '__unassigned';
 
 /** The bounds a proposal and its evaluation share; `seed` only steers the search. */
-const BOUND_FIELDS = ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'within_town', 'strong_in_town', 'strong_extra', 'mutual_aid'];
+// What an evaluation needs to check a zoning as it was proposed: the bounds, which villages are
+// strong, and the townships the zoning covers.
+const BOUND_FIELDS = ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'within_town', 'strong_in_town', 'strong_share', 'towns', 'strong_extra', 'mutual_aid'];
 
 // ---------------------------------------------------------------------------------------------
 // Zoning files
@@ -330,9 +332,9 @@ export function renderZoneDetail(zoning, id, byCode) {
     <dl class="stats">
       ${statRow(t('zonePopulation'), `${fmt(z.population)}${unit('unitPerson')}`, 'zone-detail-population')}
       ${statRow(t('zoneIncome'), incomeHtml(inc.total))}
-      ${statRow(t('zoneGini'), num(inc.gini, 3))}
+      ${statRow(t('zoneGini'), num(inc.gini, 3), 'zone-gini', t('zoneGiniHelp'))}
       ${statRow(t('zoneIncomeRange'), incomeRange)}
-      ${statRow(t('zoneCompactness'), num(z.compactness_polsby_popper, 3))}
+      ${statRow(t('zoneCompactness'), num(z.compactness_polsby_popper, 3), 'zone-compactness', t('zoneCompactnessHelp'))}
       ${statRow(t('zoneFarthest'), z.key_to_farthest_member_km == null ? '—' : `${num(z.key_to_farthest_member_km, 1)} <small>km</small>`)}
       ${statRow(t('zoneArea'), z.area_km2 == null ? '—' : `${num(z.area_km2, 1)} <small>km²</small>`)}
       ${statRow(t('zoneStrong'), num(strongN))}
@@ -419,6 +421,12 @@ export class ZonesCard {
     this.abort = null;
     this.byCodeCache = { list: null, map: new Map() };
 
+    this.constraintsBtn = document.getElementById('zones-constraints');
+    this.formOpen = false;
+    this.constraintsBtn.addEventListener('click', () => {
+      this.formOpen = !this.formOpen;
+      this.render();
+    });
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.propose();
@@ -458,12 +466,14 @@ export class ZonesCard {
   readParams() {
     const fd = new FormData(this.form);
     const out = {};
-    for (const k of ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'seed']) {
+    for (const k of ['min_members', 'max_members', 'pop_floor', 'pop_ceiling', 'seed', 'zones', 'strong_share']) {
       const raw = String(fd.get(k) ?? '').trim();
       if (!raw) continue;
       const n = Number(raw);
-      if (Number.isFinite(n)) out[k] = k === 'pop_floor' || k === 'pop_ceiling' ? n : Math.round(n);
+      if (Number.isFinite(n)) out[k] = ['pop_floor', 'pop_ceiling', 'strong_share'].includes(k) ? n : Math.round(n);
     }
+    const town = String(fd.get('towns') ?? '').trim();
+    if (town) out.towns = [town];
     out.within_town = fd.get('within_town') === 'on';
     if (fd.get('strong_in_town') === 'on') out.strong_in_town = true;
     // A relaxation adopted from a refused request (designated strong villages, mutual-aid
@@ -554,6 +564,7 @@ export class ZonesCard {
     const evaluation = await evaluateZones(zoning, bounds, { signal: abort.signal });
     if (abort.signal.aborted) return;
     this.zoning = buildZoning(evaluation, meta, this.byCode);
+    this.formOpen = false;
     this.active = null;
     this.render();
     this.list.scrollTop = 0;
@@ -628,9 +639,27 @@ export class ZonesCard {
   }
 
   render() {
+    this.renderTowns();
+    // The constraints fold once a zoning is shown, so that the zone list has room.
+    const folded = Boolean(this.zoning) && !this.formOpen;
+    this.form.classList.toggle('folded', folded);
+    this.constraintsBtn.hidden = !this.zoning;
+    this.constraintsBtn.setAttribute('aria-expanded', folded ? 'false' : 'true');
     this.clearBtn.disabled = !this.zoning && !this.busy;
     this.renderStatus();
     this.renderList();
+  }
+
+  /** The township choice: the whole county, or one township (from the /villages list). */
+  renderTowns() {
+    const select = this.form.elements.namedItem('towns');
+    if (!select) return;
+    const names = [...new Set((this.villages() ?? []).map((v) => v.town).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh'));
+    const have = [...select.options].slice(1).map((o) => o.value);
+    if (have.join('|') === names.join('|')) return;
+    const chosen = select.value;
+    select.innerHTML = `<option value="" data-i18n="wholeCounty">${escapeHtml(t('wholeCounty'))}</option>${names.map((n) => `<option value="${escapeHtml(n)}">${escapeHtml(n)}</option>`).join('')}`;
+    select.value = names.includes(chosen) ? chosen : '';
   }
 
   renderStatus() {

@@ -236,7 +236,14 @@ async function testZones(page) {
   if (r.mode !== 'zone') fail(`the colouring is "${r.mode}" after the proposal, expected "zone"`);
   if (!(r.outlines > 0)) fail('no zone outline rendered');
   if (!(r.zoned > 0) || r.zoned < r.villages * 0.9) fail(`only ${r.zoned} of ${r.villages} rendered villages carry a zone colour`);
-  ok(`proposal: ${nItems} zones listed ("${count}"), ${r.zoned}/${r.villages} rendered villages zone-coloured, ${r.outlines} outline features`);
+  // The constraints fold away so that the list shows more than a few zones at a time.
+  const inView = await page.evaluate(() => {
+    const list = document.querySelector('[data-testid="zone-list"]');
+    const item = list.querySelector('[data-testid="zone-item"]');
+    return item ? list.clientHeight / item.offsetHeight : 0;
+  });
+  if (inView < 5) fail(`the zone list shows ${inView.toFixed(1)} zones at a time`);
+  ok(`proposal: ${nItems} zones listed ("${count}"), ${r.zoned}/${r.villages} rendered villages zone-coloured, ${r.outlines} outline features, ${inView.toFixed(1)} zones in view`);
 
   // 7. A zone from the list: its detail in the panel, the map fitted to it.
   const first = zoneItems.first();
@@ -305,6 +312,7 @@ async function testZones(page) {
 
   // 10. An infeasible request: a toast naming the constraint, the villages outlined, nothing broken.
   expectInfeasible = true;
+  await openConstraints(page);
   await page.getByTestId('zones-pop-floor').fill('999999999');
   await page.getByTestId('zones-propose').click();
   await waitFor(page, () => [...document.querySelectorAll('[data-testid="toast"]')].some((el) => el.textContent.includes('人口下限')), null, 30000, 'a toast naming 人口下限');
@@ -322,6 +330,7 @@ async function testZones(page) {
   // 10b. The proof and its verified relaxations in the card: at most 3 villages per zone is
   // proven impossible; one click adopts the verified member ceiling (its value goes into the
   // form) and proposes again, which now succeeds.
+  await openConstraints(page);
   await page.getByTestId('zones-pop-floor').fill('');
   await page.getByTestId('zones-max-members').fill('3');
   expectInfeasible = true;
@@ -334,6 +343,7 @@ async function testZones(page) {
   const maxNow = Number(await page.getByTestId('zones-max-members').inputValue());
   if (!(maxNow > 3)) fail(`the adopted relaxation left the member ceiling at ${maxNow}`);
   ok(`relaxations: ${nRelax} offered for at most 3 villages per zone; "max_members" adopted with one click (now ${maxNow}), the proposal succeeds`);
+  await openConstraints(page);
   await page.getByTestId('zones-max-members').fill('10');
 
   // 11. Clear: back to the township colouring, no outlines.
@@ -545,6 +555,13 @@ async function testFacilities(page, villages, target) {
   if (r.areas || r.newSites.length || r.hatched || r.uncovered || r.covered) fail(`after 清除 the map still shows ${JSON.stringify(r)}`);
   if (r.mode !== 'town') fail(`the colouring is "${r.mode}" after 清除, expected "town"`);
   ok('清除: service areas, sites, coverage colours gone, colouring back to 按乡镇');
+}
+
+/** Opens the 片区方案 card's constraints when a shown zoning has folded them. */
+async function openConstraints(page) {
+  if (await page.evaluate(() => document.getElementById('zones-form').classList.contains('folded'))) {
+    await page.getByTestId('zones-constraints').click();
+  }
 }
 
 /** What the plans card and the map show of the plan loaded, from the page. */
@@ -796,13 +813,15 @@ async function testPlans(page) {
     out.sheets = [...document.querySelectorAll('[data-testid^="plan-sheet-"]')].map((a) => a.getAttribute('href'));
     return out;
   });
-  for (const f of ['geojson', 'gpkg', 'shp', 'csv', 'stats']) {
+  for (const f of ['geojson', 'gpkg', 'shp', 'shp-gk', 'csv', 'stats']) {
     if (!links[f]) fail(`no download link for ${f}`);
     if (links[f].status !== 200 || !(links[f].bytes > 0)) fail(`the ${f} link ${links[f].href} answered ${links[f].status} (${links[f].bytes} bytes)`);
   }
   if (!/^text\/csv/.test(links.csv.type) || !links.csv.head.includes('片区编号')) fail(`the member CSV is ${links.csv.type}, first line "${links.csv.head}"`);
   if (!links.sheets.some((h) => /\/sheet\?format=pdf&paper=a3$/.test(h)) || !links.sheets.some((h) => /\/sheet\?zone=Z\d+&format=pdf&paper=a4$/.test(h))) fail(`sheet links: ${JSON.stringify(links.sheets)}`);
-  ok(`downloads: ${['geojson', 'gpkg', 'shp', 'csv', 'stats'].map((f) => `${f} ${links[f].status} ${links[f].bytes} B`).join(', ')}; CSV "${links.csv.head.slice(0, 30)}…"; ${links.sheets.length} sheet links`);
+  if (!/crs=metric&encoding=gbk/.test(links['shp-gk'].href)) fail(`the GBK shapefile link is ${links['shp-gk'].href}`);
+  if (!links.sheets.some((h) => /paper=a3-portrait$/.test(h))) fail(`no A3 portrait overview: ${JSON.stringify(links.sheets)}`);
+  ok(`downloads: ${['geojson', 'gpkg', 'shp', 'shp-gk', 'csv', 'stats'].map((f) => `${f} ${links[f].status} ${links[f].bytes} B`).join(', ')}; CSV "${links.csv.head.slice(0, 30)}…"; ${links.sheets.length} sheet links`);
 
   // 26. English: the card and its version label switch too.
   await page.getByTestId('lang-switch').click();
@@ -810,6 +829,58 @@ async function testPlans(page) {
   await page.getByTestId('lang-switch').click();
   await waitFor(page, () => document.querySelector('[data-testid="plan-version"]').textContent.startsWith('第'), null, 5000, 'the plans card back in Chinese');
   ok('EN/中文: the plans card follows the language switch');
+
+  // 27. One township with a strong share: the proposal zones that township alone and the map
+  // zooms to it; a plan made from the shown zoning carries its bounds, so the plan's warnings are
+  // exactly the violations the proposal's own evaluation found (none for villages elsewhere).
+  await page.getByTestId('zones-toggle').click();
+  await waitFor(page, () => !document.querySelector('[data-testid="zones-card"]').classList.contains('collapsed'), null, 5000, 'the 片区方案 card to open');
+  const town = await page.evaluate(() => {
+    const counts = new Map();
+    for (const v of window.__liancun.villages) if (v.town) counts.set(v.town, (counts.get(v.town) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1])[0][0];
+  });
+  await openConstraints(page);
+  await page.getByTestId('zones-town').selectOption(town);
+  await page.getByTestId('zones-strong-share').fill('0.3');
+  await mapSettled(page);
+  const zoomBefore = await page.evaluate(() => window.__liancun.map.getZoom());
+  await page.getByTestId('zones-propose').click();
+  await waitFor(page, (t) => window.__liancun.zoning?.source === 'proposal' && window.__liancun.zoning.params?.towns?.[0] === t && !document.querySelector('[data-testid="zones-busy"]'), town, 60000, `the proposal for ${town}`);
+  await mapSettled(page);
+  const tz = await page.evaluate((t) => {
+    const { zoning, villages, map } = window.__liancun;
+    const byCode = new Map(villages.map((v) => [String(v.code), v]));
+    const codes = [...zoning.zoneOf.keys()];
+    return {
+      zones: zoning.zones.length,
+      placed: codes.length,
+      outside: codes.filter((c) => byCode.get(c)?.town !== t).length,
+      inTown: villages.filter((v) => v.town === t).length,
+      unassigned: zoning.unassigned.length,
+      share: zoning.params.strong_share,
+      violations: zoning.zones.flatMap((z) => (z.violations ?? []).map((v) => `${z.id}:${v.constraint}`)).sort(),
+      zoom: map.getZoom(),
+    };
+  }, town);
+  if (!(tz.zones > 0) || tz.outside !== 0 || tz.placed !== tz.inTown) fail(`the proposal for ${town}: ${JSON.stringify(tz)} (every village of ${town} and none elsewhere expected)`);
+  if (tz.unassigned !== 0) fail(`villages outside ${town} are reported unassigned: ${tz.unassigned}`);
+  if (tz.share !== 0.3) fail(`the strong share went out as ${tz.share}`);
+  if (!(tz.zoom > zoomBefore + 0.5)) fail(`the map did not zoom to ${town}: zoom ${zoomBefore.toFixed(2)} → ${tz.zoom.toFixed(2)}`);
+  ok(`${town} alone, 强村比例 0.3: ${tz.zones} zones over its ${tz.inTown} villages, none elsewhere; zoom ${zoomBefore.toFixed(1)} → ${tz.zoom.toFixed(1)}; ${tz.violations.length} violation(s)`);
+
+  await page.getByTestId('plans-toggle').click();
+  await waitFor(page, () => !document.querySelector('[data-testid="plans-card"]').classList.contains('collapsed'), null, 5000, 'the 规划方案 card to open');
+  await page.getByTestId('plans-new').click();
+  await page.getByTestId('plans-new-name').fill('乡镇片区方案');
+  await page.getByTestId('plans-new-from').selectOption('zoning');
+  await page.getByTestId('plans-create').click();
+  await waitFor(page, () => window.__liancun.plan?.name === '乡镇片区方案' && window.__liancun.plan.version === 1 && !document.querySelector('[data-testid="plans-busy"]'), null, 30000, 'the plan made from the township proposal');
+  st = await planState(page);
+  const planWarnings = st.warnings.map((w) => `${w.zone}:${w.constraint}`).sort();
+  if (st.zones !== tz.zones) fail(`the plan has ${st.zones} zones, the proposal ${tz.zones}`);
+  if (JSON.stringify(planWarnings) !== JSON.stringify(tz.violations)) fail(`the plan warns ${JSON.stringify(planWarnings)}, the proposal's own evaluation ${JSON.stringify(tz.violations)}`);
+  ok(`plan from the ${town} proposal: ${st.zones} zones, warnings ${JSON.stringify(planWarnings)} = the proposal's`);
 }
 
 await runScript('browser', run, { limitS: 240, passed, browser: () => browser, problems });

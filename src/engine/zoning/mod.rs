@@ -425,6 +425,16 @@ impl Violation {
         }
     }
 
+    /// The Chinese half of [`Violation::describe`], for what is printed on a sheet.
+    pub fn describe_zh(&self) -> String {
+        let text = self.describe();
+        let cut = text
+            .find(" / ")
+            .or_else(|| text.find(" not connected"))
+            .unwrap_or(text.len());
+        text[..cut].to_string()
+    }
+
     /// 中文 first, then English.
     pub fn describe(&self) -> String {
         match self {

@@ -1271,7 +1271,7 @@ fn explain(
         .map(|(i, c)| (p.industries[i].as_str(), *c))
         .unwrap_or(("", 0));
     let mut text = format!(
-        "以{}为核心村（{role}，{:.1} 万元）；{} 个村相邻连片，人口 {:.0}，集体收入合计 {:.1} 万元；主导产业{} {}/{}",
+        "以{}为中心村（{role}，{:.1} 万元）；{} 个村相邻连片，人口 {:.0}，集体收入合计 {:.1} 万元；主导产业{} {}/{}",
         kv.name,
         kv.income,
         members.len(),
