@@ -16,6 +16,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod ingest;
+pub mod lang;
 pub mod location;
 pub mod plan;
 pub mod render;

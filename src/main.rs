@@ -2,6 +2,21 @@
 //! arguments, call one library function, print the result. Exit codes: 0 success, 1 failure,
 //! 2 rejected input (an import whose validation found errors).
 
+/// `eprintln!` in the language chosen by `--lang` or the locale (messages are written
+/// "中文 / English"; see `liancun::lang`).
+macro_rules! note {
+    ($($arg:tt)*) => {
+        eprintln!("{}", liancun::lang::line(&format!($($arg)*)))
+    };
+}
+
+/// `println!` for a line a person reads (never for JSON, CSV or tables), in the chosen language.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        println!("{}", liancun::lang::line(&format!($($arg)*)))
+    };
+}
+
 mod plan_cli;
 
 use std::io::{BufWriter, Write};
@@ -37,6 +52,9 @@ use liancun::workspace::Workspace;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// 输出语言 Language of messages: zh, en or both (default: from LIANCUN_LANG or the locale)
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -518,6 +536,18 @@ fn write_output(out: Option<&Path>, text: &str) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.lang.as_deref().map(liancun::lang::Lang::parse) {
+        Some(Some(lang)) => liancun::lang::set(lang),
+        Some(None) => {
+            eprintln!(
+                "错误 error (lang): '{}': {}",
+                cli.lang.as_deref().unwrap_or_default(),
+                liancun::lang::Lang::NAMES
+            );
+            return ExitCode::from(2);
+        }
+        None => {}
+    }
     if !matches!(cli.command, Command::Serve { .. }) {
         // Rust ignores SIGPIPE, so printing into a closed pipe (`liancun plan list | head`)
         // panicked; a command-line tool should end quietly as other Unix tools do. The server
@@ -542,7 +572,7 @@ fn main() -> ExitCode {
                     message.push_str(&text);
                 }
             }
-            eprintln!("错误 error: {message}");
+            note!("错误 error: {message}");
             ExitCode::from(1)
         }
     }
@@ -629,7 +659,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             sink.flush()?;
             let t = &report.totals;
-            eprintln!(
+            note!(
                 "统计 stats: {} villages; parcels {:.0} m² of which unassigned {:.0} m² (reconciliation error {:.2e}); greenhouses {} ({} outside villages); facilities {} ({} outside villages); metric CRS EPSG:{metric}",
                 report.villages.len(),
                 t.parcel_area_m2,
@@ -654,7 +684,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             let n = ws.export_geojson(layer, &mut file)?;
             file.flush()?;
-            eprintln!("导出 exported {n} features of {layer} to {}", out.display());
+            note!(
+                "已导出 {layer} 的 {n} 个要素到 {} / exported {n} features of {layer} to {}",
+                out.display(),
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Info { workspace } => {
@@ -788,8 +822,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => {
                     let demo = PathBuf::from("data/demo.gpkg");
                     if !demo.exists() {
-                        eprintln!(
-                            "演示工作区不存在，正在生成 generating the demo workspace {} …",
+                        note!(
+                            "演示工作区不存在，正在生成 {} … / generating the demo workspace {} …",
+                            demo.display(),
                             demo.display()
                         );
                         run(Cli {
@@ -798,6 +833,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 seed: 2026,
                                 reference: PathBuf::from("data/reference"),
                             },
+                            lang: None,
                         })?;
                     }
                     demo
@@ -839,7 +875,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("listening on http://{addr}/");
                 use std::io::Write as _;
                 std::io::stdout().flush()?;
-                eprintln!(
+                note!(
                     "规划方案的编辑需要令牌 / editing plans needs a token: liancun token create -w {} --role editor",
                     path.display()
                 );
@@ -857,7 +893,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // Cancelled analyses stop at their next check; a HiGHS solve at its time limit.
             // The process does not wait longer than this for them.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-            eprintln!("已停止 / stopped");
+            note!("已停止 / stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Contiguity {
@@ -880,7 +916,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?;
             let g = &data.graph;
-            eprintln!(
+            note!(
                 "{} 个村，{} 条邻接边，{} 个连通区域，{} 个飞地 / {} villages, {} edges, {} components, {} exclaves",
                 g.n,
                 g.edges.len(),
@@ -948,7 +984,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 // A bad request (an unknown township, a bound out of range): exit 2, as every
                 // other refused input.
                 Err(liancun::zones::ZonesError::Input(m)) => {
-                    eprintln!("错误 error: {m}");
+                    note!("错误 error: {m}");
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into()),
@@ -963,7 +999,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(&path, serde_json::to_string(&fc)?)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            eprintln!(
+            note!(
                 "{} 个片区，目标值 {:.4}，用时 {seconds:.2} s{} / {} zones, objective {:.4}",
                 proposal.zones.len(),
                 proposal.terms.total,
@@ -1084,7 +1120,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let unit = body["objective_unit"].as_str().unwrap_or("");
-            eprintln!(
+            note!(
                 "{}: 目标值 {} {unit}（界 {} {unit}），差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {} {unit} (bound {} {unit}), gap {:.4} %, {}",
                 body["model"].as_str().unwrap_or(""),
                 body["objective"],
@@ -1172,7 +1208,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let t = &body["totals"];
-            eprintln!(
+            note!(
                 "{}：覆盖人口 {:.1}% ，覆盖村 {}/{} / covered population {:.1} %, villages {}/{}",
                 body["kind"].as_str().unwrap_or(""),
                 t["covered_share"].as_f64().unwrap_or(0.0) * 100.0,
@@ -1219,7 +1255,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
                 if members.len() == before {
-                    eprintln!(
+                    note!(
                         "错误 error (zone): {} 中没有片区 {zone} / no zone {zone} in the zoning",
                         path.display()
                     );
@@ -1259,7 +1295,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_output(out.as_deref(), &text)?;
             if let Some(top) = ranking.candidates.first() {
-                eprintln!("首选 top: {} {} ({})", top.name, top.code, top.score);
+                note!(
+                    "首选：{} {}（{}）/ top: {} {} ({})",
+                    top.name,
+                    top.code,
+                    top.score,
+                    top.name,
+                    top.code,
+                    top.score
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1351,7 +1395,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_output(out.as_deref(), &text)?;
             let t = &body["totals"];
-            eprintln!(
+            note!(
                 "{} 个片区：{} 个不连通，{} 处违反约束，异质性 {:.4} / {} zones, {} disconnected, {} violations",
                 t["zones"],
                 t["disconnected_zones"],
@@ -1467,7 +1511,7 @@ fn write_service_areas(path: Option<&Path>, body: &mut serde_json::Value) -> any
             .unwrap_or_else(|| serde_json::json!({"type": "FeatureCollection", "features": []}));
         std::fs::write(path, serde_json::to_string(&areas)?)
             .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!(
+        note!(
             "服务范围 / service areas: {} ({} features)",
             path.display(),
             areas["features"].as_array().map_or(0, |f| f.len())
@@ -1480,11 +1524,11 @@ fn location_failure(e: liancun::location::LocationError) -> Result<ExitCode> {
     use liancun::location::LocationError;
     match e {
         LocationError::Input { field, message } => {
-            eprintln!("错误 error ({field}): {message}");
+            note!("错误 error ({field}): {message}");
             Ok(ExitCode::from(2))
         }
         LocationError::Locate(liancun::engine::location::LocateError::BadParams(m)) => {
-            eprintln!("错误 error: {m}");
+            note!("错误 error: {m}");
             Ok(ExitCode::from(2))
         }
         other => Err(other.into()),

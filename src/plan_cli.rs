@@ -232,15 +232,15 @@ fn zoning_data(ws: &Workspace) -> Result<ZoningData> {
 fn failure(e: PlanError) -> Result<ExitCode> {
     match e {
         PlanError::Edit(e) => {
-            eprintln!("错误 error (edits[{}].{}): {}", e.index, e.field, e.reason);
+            note!("错误 error (edits[{}].{}): {}", e.index, e.field, e.reason);
             Ok(ExitCode::from(2))
         }
         PlanError::Input { field, reason } => {
-            eprintln!("错误 error ({field}): {reason}");
+            note!("错误 error ({field}): {reason}");
             Ok(ExitCode::from(2))
         }
         PlanError::Zones(liancun::zones::ZonesError::Input(m)) => {
-            eprintln!("错误 error (params): {m}");
+            note!("错误 error (params): {m}");
             Ok(ExitCode::from(2))
         }
         PlanError::Infeasible(f) => {
@@ -248,11 +248,11 @@ fn failure(e: PlanError) -> Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
         e @ (PlanError::NoVersion { .. } | PlanError::Store(StoreError::NoPlan(_))) => {
-            eprintln!("错误 error (plan): {e}");
+            note!("错误 error (plan): {e}");
             Ok(ExitCode::from(2))
         }
         PlanError::Store(e @ StoreError::Conflict { .. }) => {
-            eprintln!("错误 error (base): {e}");
+            note!("错误 error (base): {e}");
             Ok(ExitCode::from(3))
         }
         other => Err(other.into()),
@@ -264,7 +264,13 @@ fn write_whole(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let partial = out.with_extension("partial");
     std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, out).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("已写出 wrote {} ({} bytes)", out.display(), bytes.len());
+    note!(
+        "已写出 {}（{} 字节）/ wrote {} ({} bytes)",
+        out.display(),
+        bytes.len(),
+        out.display(),
+        bytes.len()
+    );
     Ok(())
 }
 
@@ -319,14 +325,15 @@ fn print_plan(data: &ZoningData, body: &Json) {
 fn print_warnings(body: &Json) {
     let warnings = body["warnings"].as_array().cloned().unwrap_or_default();
     if warnings.is_empty() {
-        println!("无警告 no warnings");
+        tell!("无警告 / no warnings");
     }
     for w in warnings {
         println!(
-            "警告 warning [{}] {}: {}",
+            "{} [{}] {}: {}",
+            liancun::lang::say("警告", "warning"),
             w["zone"].as_str().unwrap_or("—"),
             w["constraint"].as_str().unwrap_or(""),
-            w["detail"].as_str().unwrap_or("")
+            liancun::lang::pick(w["detail"].as_str().unwrap_or(""))
         );
     }
 }
@@ -365,7 +372,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 Some(text) => match serde_json::from_str(&text) {
                     Ok(Json::Object(m)) => m,
                     _ => {
-                        eprintln!(
+                        note!(
                             "错误 error (params): --params 应为 JSON 对象 / must be a JSON object"
                         );
                         return Ok(ExitCode::from(2));
@@ -381,7 +388,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             };
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 60 {
-                eprintln!("错误 error (name): 方案名称应为 1–60 个字 / 1–60 characters");
+                note!("错误 error (name): 方案名称应为 1–60 个字 / 1–60 characters");
                 return Ok(ExitCode::from(2));
             }
             let content = match plan::initial_content(&data, &name, &source, params) {
@@ -396,7 +403,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             let checked = plan::check(&data, &content)?;
             let body = plan::plan_json(&data, &record, record.head, &content, &checked);
             print_plan(&data, &body);
-            println!("已新建方案 created plan {}", record.id);
+            tell!("已新建方案 {} / created plan {}", record.id, record.id);
             Ok(ExitCode::SUCCESS)
         }
         PlanAction::List { workspace } => {
@@ -499,7 +506,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 let mut items = Vec::new();
                 for item in entries.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                     let Some((kind, at)) = item.split_once('@') else {
-                        eprintln!(
+                        note!(
                             "错误 error (facilities): '{item}': 应为 种类@村代码[:名称] / expected KIND@CODE[:NAME]"
                         );
                         return Ok(ExitCode::from(2));
@@ -529,7 +536,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 match serde_json::from_value::<Vec<Edit>>(array) {
                     Ok(more) => list.extend(more),
                     Err(e) => {
-                        eprintln!("错误 error (edits): {}: {e}", file.display());
+                        note!("错误 error (edits): {}: {e}", file.display());
                         return Ok(ExitCode::from(2));
                     }
                 }
@@ -551,7 +558,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 };
             let checked = plan::check(&data, &content)?;
             let body = plan::plan_json(&data, &record, record.head, &content, &checked);
-            println!(
+            tell!(
                 "方案 {id} 第 {} 版：{} / plan {id} version {}",
                 record.head,
                 diff.summary_named(&plan::village_names(&data)),
@@ -617,7 +624,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             let actor = Actor::cli(who.author.as_deref());
             match plan::restore(ws.store_mut(), &data, id, base, version, &actor) {
                 Ok((record, _, diff)) => {
-                    println!(
+                    tell!(
                         "方案 {id} 第 {} 版 = 第 {version} 版：{} / plan {id} version {} restores version {version}",
                         record.head,
                         diff.summary_named(&plan::village_names(&data)),
@@ -644,11 +651,11 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 .or_else(|| out.extension().and_then(|e| e.to_str()).map(str::to_string))
                 .unwrap_or_else(|| "pdf".into());
             let Some(kind) = SheetFormat::parse(&format) else {
-                eprintln!("错误 error (format): '{format}': pdf, svg or png");
+                note!("错误 error (format): '{format}': pdf, svg or png");
                 return Ok(ExitCode::from(2));
             };
             let Some(paper) = Paper::parse(&paper) else {
-                eprintln!("错误 error (paper): '{paper}': {}", Paper::NAMES);
+                note!("错误 error (paper): '{paper}': {}", Paper::NAMES);
                 return Ok(ExitCode::from(2));
             };
             let ws = open(&workspace)?;
@@ -689,15 +696,15 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 write_shapefile,
             };
             let Some(kind) = ExportFormat::parse(&format) else {
-                eprintln!("错误 error (format): '{format}': {}", ExportFormat::NAMES);
+                note!("错误 error (format): '{format}': {}", ExportFormat::NAMES);
                 return Ok(ExitCode::from(2));
             };
             let Some(crs) = ExportCrs::parse(&crs) else {
-                eprintln!("错误 error (crs): '{crs}': {}", ExportCrs::NAMES);
+                note!("错误 error (crs): '{crs}': {}", ExportCrs::NAMES);
                 return Ok(ExitCode::from(2));
             };
             let Some(encoding) = ShapefileEncoding::parse(&encoding) else {
-                eprintln!("错误 error (encoding): '{encoding}': utf-8 or gbk");
+                note!("错误 error (encoding): '{encoding}': utf-8 or gbk");
                 return Ok(ExitCode::from(2));
             };
             let options = ExportOptions { crs, encoding };
@@ -718,7 +725,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                         Err(e) => return failure(e),
                     };
                 for f in files {
-                    eprintln!("已写出 wrote {}", f.display());
+                    note!("已写出 {} / wrote {}", f.display(), f.display());
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -766,9 +773,14 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
                 &liancun::auth::token_hash(&token),
                 &audit("token.create", format!("{name} ({role})")),
             )?;
-            eprintln!(
+            note!(
                 "令牌 {} 「{}」角色 {}（只显示这一次，请妥善保存）/ token {} for '{}', role {} (shown once):",
-                record.id, record.name, role, record.id, record.name, role
+                record.id,
+                record.name,
+                role,
+                record.id,
+                record.name,
+                role
             );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
@@ -794,10 +806,10 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
                 .store_mut()
                 .revoke_token(id, &audit("token.revoke", format!("tokens/{id}")))?
             {
-                println!("已吊销令牌 {id} / revoked token {id}");
+                tell!("已吊销令牌 {id} / revoked token {id}");
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("错误 error (id): 没有有效的令牌 {id} / no live token {id}");
+                note!("错误 error (id): 没有有效的令牌 {id} / no live token {id}");
                 Ok(ExitCode::from(2))
             }
         }

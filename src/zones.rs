@@ -103,9 +103,9 @@ impl ZoningData {
             if !found {
                 let mut names: Vec<&str> = self.town_names.values().map(String::as_str).collect();
                 names.sort_unstable();
+                let names = names.join("、");
                 return Err(ZonesError::Input(format!(
-                    "towns: 没有乡镇「{t}」/ no township '{t}' (乡镇: {})",
-                    names.join("、")
+                    "towns: 没有乡镇「{t}」（现有：{names}）/ towns: no township '{t}' (known: {names})"
                 )));
             }
         }
@@ -771,6 +771,25 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
     })
 }
 
+/// A violated bound on the wire: its code, its numbers (the client words them in its own
+/// language) and both wordings.
+pub fn violation_json(v: &crate::engine::zoning::Violation) -> Json {
+    use crate::engine::zoning::Violation as V;
+    let params = match *v {
+        V::Disconnected { parts } => json!({"parts": parts}),
+        V::TooFewMembers { members, min } => json!({"members": members, "min": min}),
+        V::TooManyMembers { members, max } => json!({"members": members, "max": max}),
+        V::BelowFloor { population, floor } => json!({"population": population, "floor": floor}),
+        V::AboveCeiling {
+            population,
+            ceiling,
+        } => json!({"population": population, "ceiling": ceiling}),
+        V::NoStrongVillage => json!({}),
+        V::CrossesTowns { towns } => json!({"towns": towns}),
+    };
+    json!({"constraint": v.code(), "params": params, "detail": v.describe(), "zh": v.describe_zh()})
+}
+
 /// Evaluation as JSON (per zone and totals).
 pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
     let colours = map_colours(data, e.zones.iter().map(|z| z.members.clone()).collect());
@@ -786,7 +805,7 @@ pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
                 "key_village": village_ref(data, z.key_village),
                 "connected": z.parts == 1,
                 "parts": z.parts,
-                "violations": z.violations.iter().map(|v| json!({"constraint": v.code(), "detail": v.describe()})).collect::<Vec<_>>(),
+                "violations": z.violations.iter().map(violation_json).collect::<Vec<_>>(),
                 "population": z.population,
                 "income": {"total": round(z.income_total, 2), "min": z.income_min, "max": z.income_max, "gini": round(z.income_gini, 4)},
                 "strong_villages": z.strong_villages,
@@ -1412,6 +1431,7 @@ fn failure(
 /// certificates, and each verified relaxation with its CLI flags; the structured report goes
 /// to standard output as JSON.
 pub fn print_failure(f: &ZoningFailure) {
+    use crate::lang::{pick, say};
     let proven = f
         .report
         .get("proven")
@@ -1419,28 +1439,44 @@ pub fn print_failure(f: &ZoningFailure) {
         .unwrap_or(false);
     if proven {
         eprintln!(
-            "无法分区（已证明无解） infeasible, proven ({}): {}",
-            f.constraint, f.detail
+            "{} ({}): {}",
+            say("无法分区（已证明无解）", "infeasible, proven"),
+            f.constraint,
+            pick(&f.detail)
         );
     } else {
-        eprintln!("未找到分区 not found ({}): {}", f.constraint, f.detail);
+        eprintln!(
+            "{} ({}): {}",
+            say("未找到分区", "not found"),
+            f.constraint,
+            pick(&f.detail)
+        );
     }
     if let Some(Json::Array(certs)) = f.report.get("certificates") {
         for c in certs.iter().skip(1).take(5) {
-            eprintln!("  另 also: {}", c["detail"].as_str().unwrap_or(""));
+            eprintln!(
+                "  {}: {}",
+                say("另", "also"),
+                pick(c["detail"].as_str().unwrap_or(""))
+            );
         }
     }
     if let Some(Json::Array(list)) = f.report.get("relaxations") {
         if !list.is_empty() {
             eprintln!(
-                "可行的放宽（每项都已用实际分区验证） relaxations, each verified by a zoning:"
+                "{}:",
+                say(
+                    "可行的放宽（每项都已用实际分区验证）",
+                    "relaxations, each verified by a zoning"
+                )
             );
         }
         for r in list {
             eprintln!(
-                "  {}  → {} 个片区 zones   [{}]",
-                r["description"].as_str().unwrap_or(""),
+                "  {}  → {} {}   [{}]",
+                pick(r["description"].as_str().unwrap_or("")),
                 r["verified_zones"],
+                say("个片区", "zones"),
                 r["cli"].as_str().unwrap_or("")
             );
         }

@@ -753,7 +753,7 @@ fn plans_from_the_command_line() {
         "李四",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("已新建方案 created plan 1"));
+    assert!(stdout(&o).contains("已新建方案 1 / created plan 1"));
     // Bounds the county cannot meet: exit 2 naming the constraint, no plan stored.
     let o = liancun(&[
         "plan",
@@ -1934,6 +1934,51 @@ async fn a_township_proposal_and_its_plan_check_that_township_only() {
             .unwrap()
             .contains(&data.villages[outsider].name)
     );
+
+    // One language when asked (--lang, or the locale): each half of "中文 / English" alone.
+    let lang_run = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_liancun"));
+        c.env_remove("LIANCUN_LANG")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C.UTF-8");
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    let mars = ["zones", "propose", "-w", w, "--town", "火星镇"];
+    let o = lang_run(&[&mars[..], &["--lang", "en"]].concat(), None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: towns: no township '火星镇'") && !err.contains("没有乡镇"),
+        "{err}"
+    );
+    let o = lang_run(&mars, Some(("LANG", "zh_CN.UTF-8")));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("错误: towns: 没有乡镇「火星镇」") && !err.contains("no township"),
+        "{err}"
+    );
+    let o = lang_run(&mars, None);
+    assert!(
+        stderr(&o).contains("没有乡镇") && stderr(&o).contains("no township"),
+        "C locale: both"
+    );
+    let o = lang_run(
+        &[
+            "plan", "sheet", "-w", w, "--plan", "1", "--paper", "a0", "-o", "x.pdf", "--lang", "en",
+        ],
+        None,
+    );
+    assert_eq!(
+        stderr(&o).trim(),
+        "error (paper): 'a0': a3, a4, a3-portrait or a1-portrait"
+    );
+    let o = lang_run(&["plan", "list", "-w", w, "--lang", "fr"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(lang)"), "{}", stderr(&o));
 
     // What an unknown township gets: exit 2 / 400 naming the field and the known townships.
     let o = liancun(&[

@@ -340,7 +340,9 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
     let evaluation = crate::zones::evaluate_assignment(data, &request, &(zone_of, keys))?;
     for z in &evaluation.zones {
         for v in &z.violations {
-            warnings.push(json!({"zone": z.id, "constraint": v.code(), "detail": v.describe()}));
+            let mut w = crate::zones::violation_json(v);
+            w["zone"] = json!(z.id);
+            warnings.push(w);
         }
     }
     if !evaluation.unassigned.is_empty() {
@@ -349,6 +351,8 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
             "zone": null, "constraint": "unassigned",
             "detail": format!("{n} 个村未划入任何片区 / {n} villages are in no zone"),
             "villages": evaluation.unassigned.iter().take(50).map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+            // Names beside the codes: what a planner reads.
+            "village_names": evaluation.unassigned.iter().take(50).map(|&v| data.villages[v].name.clone()).collect::<Vec<_>>(),
         }));
     }
     Ok(Checked {
@@ -418,7 +422,7 @@ pub fn plan_json(
                 "area_km2": round(idx.iter().map(|&v| data.villages[v].area_m2).sum::<f64>() / 1e6, 3),
                 "connected": e.is_none_or(|e| e.parts <= 1),
                 "parts": e.map_or(0, |e| e.parts),
-                "violations": e.map_or(vec![], |e| e.violations.iter().map(|v| json!({"constraint": v.code(), "detail": v.describe()})).collect()),
+                "violations": e.map_or(vec![], |e| e.violations.iter().map(crate::zones::violation_json).collect()),
                 "key_to_farthest_member_km": e.map(|e| round(e.key_to_farthest_m / 1000.0, 3)),
             })
         })

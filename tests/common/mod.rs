@@ -21,6 +21,8 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// Runs the `liancun` binary with arguments.
 pub fn liancun(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_liancun"))
+        // Both languages, whatever the machine's locale: tests read either half.
+        .env("LIANCUN_LANG", "both")
         .args(args)
         .output()
         .expect("run liancun")
