@@ -22,7 +22,7 @@ use serde_json::{Value as Json, json};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::features::json_response;
+use super::extract::{json_response, parse_body};
 use crate::zones::{
     ZoneRequest, ZonesError, ZoningData, contiguity_geojson, contiguity_json, evaluation_geojson,
     evaluation_json, proposal_geojson, proposal_json, propose_request,
@@ -42,25 +42,6 @@ fn load(state: &AppState, request: &ZoneRequest) -> Result<Arc<ZoningData>, ApiE
 
 /// The proposal's search time when a request names none (the engine's default).
 const DEFAULT_SEARCH_S: f64 = 60.0;
-
-/// Parses a JSON request body of parameters (an empty body is `{}`); malformed → 400.
-pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "请求体不是有效的参数 JSON / the body is not valid parameters: {e}"
-        ))
-    })
-}
-
-/// Runs workspace-bound work on a blocking thread.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
-}
 
 /// `GET /analysis/contiguity`.
 #[utoipa::path(

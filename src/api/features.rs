@@ -17,6 +17,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiPath};
+use super::extract::{json_response, query_pairs};
 use crate::domain::{LayerKind, Value};
 use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
 use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree, for_each_coord_mut};
@@ -326,12 +327,6 @@ pub struct ItemsQuery {
     pub filters: Vec<(usize, String)>,
 }
 
-/// The decoded (key, value) pairs of a query string.
-pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("the query string cannot be decoded: {e}")))
-}
-
 /// Parses the query string of an items request; every problem is a 400 naming the parameter.
 pub fn parse_items_query(raw: Option<&str>, info: &LayerInfo) -> Result<ItemsQuery, ApiError> {
     let pairs = query_pairs(raw)?;
@@ -455,10 +450,6 @@ fn property_matches(value: &Value, want: &str) -> bool {
         },
         Value::Text(t) => t == want,
     }
-}
-
-pub(crate) fn json_response(content_type: &'static str, body: Json) -> Response {
-    ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
 }
 
 pub(crate) fn layer<'a>(snap: &'a super::Snapshot, id: &str) -> Result<&'a ServedLayer, ApiError> {
@@ -598,7 +589,7 @@ pub async fn collections(
     // Each plan's zones are a collection too.
     let (plans_state, plans_base) = (state.clone(), base.clone());
     list.extend(
-        super::analysis::blocking(move || {
+        super::extract::blocking(move || {
             super::plan_layers::collections(&plans_state, &plans_base)
         })
         .await?,

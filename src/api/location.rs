@@ -22,10 +22,10 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
-use super::analysis::parse_body as parse;
 use super::auth::Caller;
 use super::error::{ApiError, no_query};
-use super::features::json_response;
+use super::extract::json_response;
+use super::extract::parse_body as parse;
 use crate::engine::location::{LocateError, Method};
 use crate::location::{
     CandidateMode, CenterWeights, CoverageRequest, DemandMode, Distance, LoadParcels,

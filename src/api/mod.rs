@@ -5,6 +5,8 @@
 //! - Analyses: zones (`analysis`), facility coverage and location (`location`), run as bounded,
 //!   cancellable jobs (`jobs`).
 //! - Plans, tokens and the audit log (`plans`, `auth`).
+//! - Shared by every handler: reading queries and bodies, JSON responses, blocking work
+//!   (`extract`).
 //! - Around every route: request checks and problem+json errors (`guard`, `error`), the request
 //!   log and `/health`, `/metrics` (`ops`); the connection loop with timeouts (`server`).
 //! - The OpenAPI 3.1 document at `/api` (`openapi`, the answers' shapes in `schemas`).
@@ -15,6 +17,7 @@
 pub mod analysis;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod features;
 pub mod guard;
 pub mod jobs;

@@ -16,9 +16,9 @@ use geo::{BoundingRect, Geometry};
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use super::analysis::blocking;
 use super::error::ApiError;
-use super::features::json_response;
+use super::extract::blocking;
+use super::extract::json_response;
 use crate::domain::Value;
 use crate::engine::tiles::{CoordSpace, TileEncoder, TileId};
 use crate::plan;
@@ -186,7 +186,7 @@ pub async fn items(
     base: String,
     query: Option<String>,
 ) -> Result<Response, ApiError> {
-    let pairs = super::features::query_pairs(query.as_deref())?;
+    let pairs = super::extract::query_pairs(query.as_deref())?;
     let (mut bbox, mut limit) = (None, 1000usize);
     for (k, v) in pairs {
         match k.as_str() {

@@ -29,10 +29,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use super::analysis::{blocking, parse_body};
 use super::auth::Caller;
 use super::error::{ApiError, ApiPath};
-use super::features::{json_response, query_pairs};
+use super::extract::{blocking, json_response, number, parse_body, query_pairs};
 use crate::plan::{self, Actor, Edit, PlanError, Source};
 use crate::store::StoreError;
 use crate::store::plans::PlanStore;
@@ -147,12 +146,6 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
 
 fn json_body(status: StatusCode, body: &Json) -> Response {
     (status, json_response("application/json", body.clone())).into_response()
-}
-
-fn number(key: &str, value: &str) -> Result<i64, ApiError> {
-    value
-        .parse::<i64>()
-        .map_err(|_| ApiError::bad_request(format!("{key}='{value}' 不是整数 / is not an integer")))
 }
 
 /// The plan at a version as JSON, checked.

@@ -21,7 +21,8 @@ use serde_json::{Value as Json, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiPath, no_query};
-use super::features::{ServedLayer, base_url, json_response, layer};
+use super::extract::json_response;
+use super::features::{ServedLayer, base_url, layer};
 use crate::domain::{FieldType, LayerKind};
 use crate::engine::geometry::to_multipolygon;
 use crate::engine::simplify::SharedBorderSimplifier;

@@ -16,7 +16,8 @@ use serde_json::{Value as Json, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiPath, no_query};
-use super::features::{ServedLayer, json_response, value_json};
+use super::extract::json_response;
+use super::features::{ServedLayer, value_json};
 use crate::domain::{LayerKind, Value, landuse};
 use crate::engine::stats::VillageStats;
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiPath};
-use super::features::json_response;
+use super::extract::json_response;
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 
