@@ -363,6 +363,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // A refused input, wherever it surfaced: exit 2 naming the request field, as the
+            // HTTP API's problem documents do.
+            if let Some((field, message)) = refused_input(&e) {
+                note!("错误 error ({field}): {message}");
+                return ExitCode::from(2);
+            }
             // Our error types already include their cause in the message; print each link of
             // the chain only when it adds something.
             let mut message = String::new();
@@ -379,6 +385,34 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The request field and message of an error that is a refused input (not a failure).
+fn refused_input(e: &anyhow::Error) -> Option<(String, String)> {
+    use liancun::engine::location::LocateError;
+    use liancun::location::LocationError;
+    use liancun::plan::PlanError;
+    use liancun::zones::ZonesError;
+    if let Some(ZonesError::Input { field, message }) = e.downcast_ref::<ZonesError>() {
+        return Some((field.clone(), message.clone()));
+    }
+    if let Some(PlanError::Zones(ZonesError::Input { field, message })) = e.downcast_ref() {
+        return Some((format!("params.{field}"), message.clone()));
+    }
+    if let Some(PlanError::Input { field, reason }) = e.downcast_ref() {
+        return Some((field.to_string(), reason.clone()));
+    }
+    match e.downcast_ref::<LocationError>() {
+        Some(LocationError::Input { field, message })
+        | Some(LocationError::Locate(LocateError::BadParams { field, message })) => {
+            return Some((field.to_string(), message.clone()));
+        }
+        _ => {}
+    }
+    if let Some(f) = e.downcast_ref::<liancun::request::FieldError>() {
+        return Some((f.field.to_string(), f.message.clone()));
+    }
+    None
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

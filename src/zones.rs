@@ -75,8 +75,27 @@ pub struct ZoningData {
 pub enum ZonesError {
     #[error("{0}")]
     Workspace(#[from] WorkspaceError),
-    #[error("{0}")]
-    Input(String),
+    /// Bad input; `field` names the request field at fault as the request spells it.
+    #[error("{message}")]
+    Input { field: String, message: String },
+}
+
+impl ZonesError {
+    /// A bad-input error about `field`.
+    pub fn input(field: impl Into<String>, message: impl Into<String>) -> ZonesError {
+        ZonesError::Input {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The request field a bad input is about (`None` for other errors).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ZonesError::Input { field, .. } => Some(field),
+            ZonesError::Workspace(_) => None,
+        }
+    }
 }
 
 impl ZoningData {
@@ -104,9 +123,10 @@ impl ZoningData {
                 let mut names: Vec<&str> = self.town_names.values().map(String::as_str).collect();
                 names.sort_unstable();
                 let names = names.join("、");
-                return Err(ZonesError::Input(format!(
-                    "towns: 没有乡镇「{t}」（现有：{names}）/ towns: no township '{t}' (known: {names})"
-                )));
+                return Err(ZonesError::input(
+                    "towns",
+                    format!("没有乡镇「{t}」（现有：{names}）/ no township '{t}' (known: {names})"),
+                ));
             }
         }
         Ok(Some(
@@ -221,9 +241,9 @@ impl ZoningData {
             .layer(LayerKind::Villages)
             .map_err(WorkspaceError::from)?
             .ok_or_else(|| {
-                ZonesError::Input(
-                    "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE"
-                        .into(),
+                ZonesError::input(
+                    "workspace",
+                    "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE",
                 )
             })?;
         let col = |name: &str| info.column_index(name);
@@ -247,10 +267,13 @@ impl ZoningData {
                     })
                     .map(|c| c.name.as_str())
                     .collect();
-                return Err(ZonesError::Input(format!(
-                    "属性 '{a}' 不是村界图层的数值字段 / '{a}' is not a numeric column of the villages; numeric columns: {}",
-                    numeric.join(", ")
-                )));
+                return Err(ZonesError::input(
+                    "attributes",
+                    format!(
+                        "属性 '{a}' 不是村界图层的数值字段 / '{a}' is not a numeric column of the villages; numeric columns: {}",
+                        numeric.join(", ")
+                    ),
+                ));
             }
         }
         let metric_epsg = ws.metric_epsg()?;
@@ -275,10 +298,13 @@ impl ZoningData {
         for (i, f) in rows.into_iter().enumerate() {
             let code = text(&f.values, col("code"));
             let lonlat = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
-                ZonesError::Input(format!(
-                    "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
-                    f.fid
-                ))
+                ZonesError::input(
+                    "workspace",
+                    format!(
+                        "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
+                        f.fid
+                    ),
+                )
             })?;
             let mut metric = geo::Geometry::MultiPolygon(lonlat.clone());
             to_metric
@@ -377,15 +403,18 @@ impl ZoningData {
         if unknown.is_empty() {
             Ok(out)
         } else {
-            Err(ZonesError::Input(format!(
-                "{what}: 未知村代码 unknown village codes: {}",
-                unknown
-                    .iter()
-                    .take(10)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
+            Err(ZonesError::input(
+                what,
+                format!(
+                    "{what}: 未知村代码 unknown village codes: {}",
+                    unknown
+                        .iter()
+                        .take(10)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
         }
     }
 }
@@ -448,7 +477,7 @@ fn resolve_strong(
         list.iter()
             .map(|c| {
                 index_of_code.get(c.trim()).copied().ok_or_else(|| {
-                    ZonesError::Input(format!("{what}: 未知村代码 unknown village code {c}"))
+                    ZonesError::input(what, format!("{what}: 未知村代码 unknown village code {c}"))
                 })
             })
             .collect()
@@ -570,9 +599,10 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.starts_with('{') {
         let j: Json = serde_json::from_str(trimmed).map_err(|e| {
-            ZonesError::Input(format!(
-                "分区文件不是有效的 JSON / the zoning is not valid JSON: {e}"
-            ))
+            ZonesError::input(
+                "zoning",
+                format!("分区文件不是有效的 JSON / the zoning is not valid JSON: {e}"),
+            )
         })?;
         if let Some(zones) = j.get("zones").and_then(Json::as_array) {
             for (i, z) in zones.iter().enumerate() {
@@ -582,9 +612,10 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                     _ => format!("{}", i + 1),
                 };
                 let members = z["members"].as_array().ok_or_else(|| {
-                    ZonesError::Input(format!(
-                        "zones[{i}] 没有 members 数组 / has no members array"
-                    ))
+                    ZonesError::input(
+                        "zoning",
+                        format!("zones[{i}] 没有 members 数组 / has no members array"),
+                    )
                 })?;
                 for m in members {
                     let code = m
@@ -592,9 +623,12 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                         .map(str::to_string)
                         .or_else(|| m.get("code").and_then(Json::as_str).map(str::to_string));
                     let code = code.ok_or_else(|| {
-                        ZonesError::Input(format!(
-                            "zones[{i}].members: 成员应为村代码 / members must be village codes"
-                        ))
+                        ZonesError::input(
+                            "zoning",
+                            format!(
+                                "zones[{i}].members: 成员应为村代码 / members must be village codes"
+                            ),
+                        )
                     })?;
                     pairs.push((code, id.clone()));
                 }
@@ -607,7 +641,7 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
             }
         } else {
             let map = j.get("labels").unwrap_or(&j).as_object().ok_or_else(|| {
-                ZonesError::Input("分区 JSON 应为 {\"zones\": [...]}、{\"labels\": {...}} 或 {村代码: 片区} / expected zones, labels or a code→zone object".into())
+                ZonesError::input("zoning", "分区 JSON 应为 {\"zones\": [...]}、{\"labels\": {...}} 或 {村代码: 片区} / expected zones, labels or a code→zone object")
             })?;
             for (code, zone) in map {
                 let zone = match zone {
@@ -615,9 +649,10 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                     Json::Number(n) => n.to_string(),
                     Json::Null => continue,
                     other => {
-                        return Err(ZonesError::Input(format!(
-                            "村 {code}: 片区编号无效 / bad zone id {other}"
-                        )));
+                        return Err(ZonesError::input(
+                            "zoning",
+                            format!("村 {code}: 片区编号无效 / bad zone id {other}"),
+                        ));
                     }
                 };
                 pairs.push((code.clone(), zone));
@@ -636,12 +671,15 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                 continue; // header
             }
             if cells.len() < 2 || cells[0].is_empty() || cells[1].is_empty() {
-                return Err(ZonesError::Input(format!(
-                    "分区第 {} 行应为「村代码,片区」/ zoning line {} must be 'village code,zone': '{}'",
-                    line_no + 1,
-                    line_no + 1,
-                    line.chars().take(60).collect::<String>()
-                )));
+                return Err(ZonesError::input(
+                    "zoning",
+                    format!(
+                        "分区第 {} 行应为「村代码,片区」/ zoning line {} must be 'village code,zone': '{}'",
+                        line_no + 1,
+                        line_no + 1,
+                        line.chars().take(60).collect::<String>()
+                    ),
+                ));
             }
             pairs.push((cells[0].to_string(), cells[1].to_string()));
         }
@@ -654,9 +692,12 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
                 if let Some(prev) = &zone_of[v]
                     && prev != &zone
                 {
-                    return Err(ZonesError::Input(format!(
-                        "村 {code} 同时属于片区 {prev} 和 {zone} / village {code} is in two zones"
-                    )));
+                    return Err(ZonesError::input(
+                        "zoning",
+                        format!(
+                            "村 {code} 同时属于片区 {prev} 和 {zone} / village {code} is in two zones"
+                        ),
+                    ));
                 }
                 zone_of[v] = Some(zone);
             }
@@ -664,38 +705,40 @@ pub fn parse_zoning(data: &ZoningData, text: &str) -> Result<ParsedZoning, Zones
         }
     }
     if !unknown.is_empty() {
-        return Err(ZonesError::Input(format!(
-            "分区中有 {} 个未知村代码 / {} unknown village codes in the zoning: {}",
-            unknown.len(),
-            unknown.len(),
-            unknown
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(ZonesError::input(
+            "zoning",
+            format!(
+                "分区中有 {} 个未知村代码 / {} unknown village codes in the zoning: {}",
+                unknown.len(),
+                unknown.len(),
+                unknown
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     if zone_of.iter().all(Option::is_none) {
-        return Err(ZonesError::Input(
-            "分区没有给任何村分配片区 / the zoning assigns no village to a zone".into(),
+        return Err(ZonesError::input(
+            "zoning",
+            "分区没有给任何村分配片区 / the zoning assigns no village to a zone",
         ));
     }
     let mut key_of = BTreeMap::new();
     for (z, code) in keys {
         let v = data.index_of_code.get(&code).copied().ok_or_else(|| {
-            ZonesError::Input(format!(
-                "片区 {z} 的中心村 {code} 不在工作区 / zone {z}: unknown key village {code}"
-            ))
+            ZonesError::input(
+                "zoning",
+                format!(
+                    "片区 {z} 的中心村 {code} 不在工作区 / zone {z}: unknown key village {code}"
+                ),
+            )
         })?;
         key_of.insert(z, v);
     }
     Ok((zone_of, key_of))
-}
-
-fn village_ref(data: &ZoningData, v: usize) -> Json {
-    let vil = &data.villages[v];
-    json!({"code": vil.code, "name": vil.name})
 }
 
 /// `x` rounded to `digits` decimals (for JSON and tables).
@@ -704,138 +747,322 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// Proposal as JSON: zones with members (codes), key village, population, income, the
-/// constraints that bind and the explanation; the objective terms; the parameters' echo is the
-/// caller's.
-pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
+/// Why a zone has the shape it has: a constraint's code and parameter (the client words it),
+/// with both wordings for readers without the web map's dictionary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BindingReport {
+    pub code: &'static str,
+    pub value: Option<f64>,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A member that is not a village (a cooperative, an enterprise) and how it was placed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OtherMemberReport {
+    pub name: String,
+    pub kind: String,
+    /// The village code it belongs to.
+    pub village: String,
+    pub located_by: &'static str,
+}
+
+/// One zone of a proposal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProposedZone {
+    pub id: String,
+    /// Map colour index (neighbouring zones differ).
+    pub colour: usize,
+    pub key_village: String,
+    pub key_village_name: String,
+    /// Member village codes and names, in the same order.
+    pub members: Vec<String>,
+    pub member_names: Vec<String>,
+    pub strong_villages: Vec<String>,
+    pub population: f64,
+    pub collective_income: f64,
+    pub locked: bool,
+    pub zone_type: &'static str,
+    pub binding: Vec<BindingReport>,
+    pub explanation: String,
+    pub other_members: Vec<OtherMemberReport>,
+}
+
+/// A proposal as the CLI prints it and HTTP returns it; the request's echo, the time taken and
+/// the GeoJSON are the caller's to add.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProposalReport {
+    pub zones: Vec<ProposedZone>,
+    pub objective: ObjectiveReport,
+    pub zone_count_rule: String,
+    pub zones_upper_bound: usize,
+    pub strong_rule: String,
+    pub key_village_rule: &'static str,
+    pub stopped_by_time_limit: bool,
+    pub moves: usize,
+}
+
+/// How a zone's key village is chosen.
+pub const KEY_VILLAGE_RULE: &str = "片区内集体收入最高的强村（并列时取到其他成员距离之和最小者） / the strong member with the highest collective income (ties: the most central)";
+
+/// The report of a proposal: zones with members, key village, population, income, the
+/// constraints that bind and the explanation; the objective terms.
+pub fn proposal_report(data: &ZoningData, p: &Proposal) -> ProposalReport {
     let colours = map_colours(data, p.zones.iter().map(|z| z.members.clone()).collect());
-    let zones: Vec<Json> = p
+    let zones = p
         .zones
         .iter()
+        .zip(colours)
         .enumerate()
-        .map(|(i, z)| {
-            let pop: f64 = z.members.iter().map(|&v| data.villages[v].population).sum();
-            let income: f64 = z.members.iter().map(|&v| data.villages[v].income).sum();
-            let strong: Vec<&str> = z
-                .members
-                .iter()
-                .filter(|&&v| data.villages[v].strong)
-                .map(|&v| data.villages[v].code.as_str())
-                .collect();
-            let others: Vec<Json> = data
-                .members
-                .iter()
-                .filter(|m| z.members.contains(&m.village))
-                .map(|m| json!({"name": m.name, "kind": m.kind, "village": data.villages[m.village].code, "located_by": m.how}))
-                .collect();
-            // Codes with their parameter (the client words them), plus both wordings for
-            // readers without the web map's dictionary.
-            let binding: Vec<Json> = z
-                .binding
-                .iter()
-                .map(|b| json!({"code": b.code(), "value": b.value(), "zh": b.text_zh(), "en": b.text_en()}))
-                .collect();
-            json!({
-                "id": zone_id(i),
-                "colour": colours[i],
-                "key_village": data.villages[z.key_village].code,
-                "key_village_name": data.villages[z.key_village].name,
-                "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
-                "member_names": z.members.iter().map(|&v| data.villages[v].name.clone()).collect::<Vec<_>>(),
-                "strong_villages": strong,
-                "population": pop,
-                "collective_income": round(income, 2),
-                "locked": z.locked,
-                "zone_type": z.zone_type.name(),
-                "binding": binding,
-                "explanation": z.explanation,
-                "other_members": others,
-            })
+        .map(|(i, (z, colour))| {
+            let village = |v: usize| &data.villages[v];
+            ProposedZone {
+                id: zone_id(i),
+                colour,
+                key_village: village(z.key_village).code.clone(),
+                key_village_name: village(z.key_village).name.clone(),
+                members: data.codes(&z.members),
+                member_names: z.members.iter().map(|&v| village(v).name.clone()).collect(),
+                strong_villages: z
+                    .members
+                    .iter()
+                    .filter(|&&v| village(v).strong)
+                    .map(|&v| village(v).code.clone())
+                    .collect(),
+                population: z.members.iter().map(|&v| village(v).population).sum(),
+                collective_income: round(z.members.iter().map(|&v| village(v).income).sum(), 2),
+                locked: z.locked,
+                zone_type: z.zone_type.name(),
+                binding: z
+                    .binding
+                    .iter()
+                    .map(|b| BindingReport {
+                        code: b.code(),
+                        value: b.value(),
+                        zh: b.text_zh(),
+                        en: b.text_en(),
+                    })
+                    .collect(),
+                explanation: z.explanation.clone(),
+                other_members: data
+                    .members
+                    .iter()
+                    .filter(|m| z.members.contains(&m.village))
+                    .map(|m| OtherMemberReport {
+                        name: m.name.clone(),
+                        kind: m.kind.clone(),
+                        village: village(m.village).code.clone(),
+                        located_by: m.how,
+                    })
+                    .collect(),
+            }
         })
         .collect();
-    json!({
-        "zones": zones,
-        "objective": {
-            "total": p.terms.total,
-            "heterogeneity": p.terms.heterogeneity,
-            "industry": p.terms.industry,
-            "compactness": p.terms.compactness,
-            "balance": p.terms.balance,
-        },
-        "zone_count_rule": p.zone_count_rule,
-        "zones_upper_bound": p.zones_upper_bound,
-        "strong_rule": data.strong_rule,
-        "key_village_rule": "片区内集体收入最高的强村（并列时取到其他成员距离之和最小者） / the strong member with the highest collective income (ties: the most central)",
-        "stopped_by_time_limit": p.stopped_by_time_limit,
-        "moves": p.moves,
-    })
+    ProposalReport {
+        zones,
+        objective: ObjectiveReport::from(&p.terms),
+        zone_count_rule: p.zone_count_rule.clone(),
+        zones_upper_bound: p.zones_upper_bound,
+        strong_rule: data.strong_rule.clone(),
+        key_village_rule: KEY_VILLAGE_RULE,
+        stopped_by_time_limit: p.stopped_by_time_limit,
+        moves: p.moves,
+    }
+}
+
+/// Proposal as JSON ([`ProposalReport`]).
+pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
+    serde_json::to_value(proposal_report(data, p)).expect("reports serialise")
+}
+
+/// A village as people read it: its code and its name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VillageRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// The objective's terms as reported (lower is better).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ObjectiveReport {
+    pub total: f64,
+    pub heterogeneity: f64,
+    pub industry: f64,
+    pub compactness: f64,
+    pub balance: f64,
+}
+
+impl From<&crate::engine::zoning::ObjectiveTerms> for ObjectiveReport {
+    fn from(t: &crate::engine::zoning::ObjectiveTerms) -> Self {
+        ObjectiveReport {
+            total: t.total,
+            heterogeneity: t.heterogeneity,
+            industry: t.industry,
+            compactness: t.compactness,
+            balance: t.balance,
+        }
+    }
 }
 
 /// A violated bound on the wire: its code, its numbers (the client words them in its own
 /// language) and both wordings.
-pub fn violation_json(v: &crate::engine::zoning::Violation) -> Json {
-    use crate::engine::zoning::Violation as V;
-    let params = match *v {
-        V::Disconnected { parts } => json!({"parts": parts}),
-        V::TooFewMembers { members, min } => json!({"members": members, "min": min}),
-        V::TooManyMembers { members, max } => json!({"members": members, "max": max}),
-        V::BelowFloor { population, floor } => json!({"population": population, "floor": floor}),
-        V::AboveCeiling {
-            population,
-            ceiling,
-        } => json!({"population": population, "ceiling": ceiling}),
-        V::NoStrongVillage => json!({}),
-        V::CrossesTowns { towns } => json!({"towns": towns}),
-    };
-    json!({"constraint": v.code(), "params": params, "detail": v.describe(), "zh": v.describe_zh()})
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ViolationReport {
+    pub constraint: &'static str,
+    pub params: Json,
+    pub detail: String,
+    pub zh: String,
 }
 
-/// Evaluation as JSON (per zone and totals).
-pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
+/// A zone's collective income (万元): total, smallest and largest member, Gini.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IncomeReport {
+    pub total: f64,
+    pub min: f64,
+    pub max: f64,
+    pub gini: f64,
+}
+
+/// One zone of an evaluated zoning.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvaluatedZone {
+    pub id: String,
+    /// Map colour index (neighbouring zones differ).
+    pub colour: usize,
+    /// Member village codes, ascending by village.
+    pub members: Vec<String>,
+    pub key_village: VillageRef,
+    pub connected: bool,
+    pub parts: usize,
+    pub violations: Vec<ViolationReport>,
+    pub population: f64,
+    pub income: IncomeReport,
+    pub strong_villages: usize,
+    pub heterogeneity: f64,
+    pub area_km2: f64,
+    pub compactness_polsby_popper: f64,
+    pub key_to_farthest_member_km: f64,
+}
+
+/// The whole zoning's totals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvaluationTotals {
+    pub zones: usize,
+    pub villages: usize,
+    /// Codes of villages in no zone.
+    pub unassigned: Vec<String>,
+    pub heterogeneity: f64,
+    pub disconnected_zones: usize,
+    pub violations: usize,
+    pub zones_with_violations: usize,
+    pub objective: ObjectiveReport,
+}
+
+/// An evaluated zoning as the CLI prints it and HTTP returns it (`zones evaluate`,
+/// `POST /analysis/zones/evaluate`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvaluationReport {
+    pub zones: Vec<EvaluatedZone>,
+    pub totals: EvaluationTotals,
+    pub strong_rule: String,
+}
+
+impl ViolationReport {
+    pub fn new(v: &crate::engine::zoning::Violation) -> ViolationReport {
+        use crate::engine::zoning::Violation as V;
+        let params = match *v {
+            V::Disconnected { parts } => json!({"parts": parts}),
+            V::TooFewMembers { members, min } => json!({"members": members, "min": min}),
+            V::TooManyMembers { members, max } => json!({"members": members, "max": max}),
+            V::BelowFloor { population, floor } => {
+                json!({"population": population, "floor": floor})
+            }
+            V::AboveCeiling {
+                population,
+                ceiling,
+            } => json!({"population": population, "ceiling": ceiling}),
+            V::NoStrongVillage => json!({}),
+            V::CrossesTowns { towns } => json!({"towns": towns}),
+        };
+        ViolationReport {
+            constraint: v.code(),
+            params,
+            detail: v.describe(),
+            zh: v.describe_zh(),
+        }
+    }
+}
+
+/// A violated bound as JSON ([`ViolationReport`]).
+pub fn violation_json(v: &crate::engine::zoning::Violation) -> Json {
+    serde_json::to_value(ViolationReport::new(v)).expect("reports serialise")
+}
+
+impl ZoningData {
+    /// A village's code and name.
+    pub fn village_ref(&self, v: usize) -> VillageRef {
+        VillageRef {
+            code: self.villages[v].code.clone(),
+            name: self.villages[v].name.clone(),
+        }
+    }
+
+    fn codes(&self, villages: &[usize]) -> Vec<String> {
+        villages
+            .iter()
+            .map(|&v| self.villages[v].code.clone())
+            .collect()
+    }
+}
+
+/// The report of an evaluation: per zone and totals.
+pub fn evaluation_report(data: &ZoningData, e: &Evaluation) -> EvaluationReport {
     let colours = map_colours(data, e.zones.iter().map(|z| z.members.clone()).collect());
-    let zones: Vec<Json> = e
+    let zones = e
         .zones
         .iter()
-        .zip(&colours)
-        .map(|(z, colour)| {
-            json!({
-                "id": z.id,
-                "colour": colour,
-                "members": z.members.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
-                "key_village": village_ref(data, z.key_village),
-                "connected": z.parts == 1,
-                "parts": z.parts,
-                "violations": z.violations.iter().map(violation_json).collect::<Vec<_>>(),
-                "population": z.population,
-                "income": {"total": round(z.income_total, 2), "min": z.income_min, "max": z.income_max, "gini": round(z.income_gini, 4)},
-                "strong_villages": z.strong_villages,
-                "heterogeneity": z.heterogeneity,
-                "area_km2": round(z.area_m2 / 1e6, 3),
-                "compactness_polsby_popper": round(z.polsby_popper, 4),
-                "key_to_farthest_member_km": round(z.key_to_farthest_m / 1000.0, 3),
-            })
+        .zip(colours)
+        .map(|(z, colour)| EvaluatedZone {
+            id: z.id.clone(),
+            colour,
+            members: data.codes(&z.members),
+            key_village: data.village_ref(z.key_village),
+            connected: z.parts == 1,
+            parts: z.parts,
+            violations: z.violations.iter().map(ViolationReport::new).collect(),
+            population: z.population,
+            income: IncomeReport {
+                total: round(z.income_total, 2),
+                min: z.income_min,
+                max: z.income_max,
+                gini: round(z.income_gini, 4),
+            },
+            strong_villages: z.strong_villages,
+            heterogeneity: z.heterogeneity,
+            area_km2: round(z.area_m2 / 1e6, 3),
+            compactness_polsby_popper: round(z.polsby_popper, 4),
+            key_to_farthest_member_km: round(z.key_to_farthest_m / 1000.0, 3),
         })
         .collect();
-    json!({
-        "zones": zones,
-        "totals": {
-            "zones": e.zones.len(),
-            "villages": data.villages.len(),
-            "unassigned": e.unassigned.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
-            "heterogeneity": e.heterogeneity,
-            "disconnected_zones": e.disconnected_zones,
-            "violations": e.violations,
-            "zones_with_violations": e.zones_with_violations,
-            "objective": {
-                "total": e.terms.total,
-                "heterogeneity": e.terms.heterogeneity,
-                "industry": e.terms.industry,
-                "compactness": e.terms.compactness,
-                "balance": e.terms.balance,
-            },
+    EvaluationReport {
+        zones,
+        totals: EvaluationTotals {
+            zones: e.zones.len(),
+            villages: data.villages.len(),
+            unassigned: data.codes(&e.unassigned),
+            heterogeneity: e.heterogeneity,
+            disconnected_zones: e.disconnected_zones,
+            violations: e.violations,
+            zones_with_violations: e.zones_with_violations,
+            objective: ObjectiveReport::from(&e.terms),
         },
-        "strong_rule": data.strong_rule,
-    })
+        strong_rule: data.strong_rule.clone(),
+    }
+}
+
+/// Evaluation as JSON ([`EvaluationReport`]).
+pub fn evaluation_json(data: &ZoningData, e: &Evaluation) -> Json {
+    serde_json::to_value(evaluation_report(data, e)).expect("reports serialise")
 }
 
 /// The contiguity graph as JSON: edges with shared length and kind, islands, exclaves.
@@ -1020,9 +1247,10 @@ pub struct WeightsRequest {
 
 fn check(name: &str, x: Option<f64>, min: f64) -> Result<Option<f64>, ZonesError> {
     match x {
-        Some(v) if !v.is_finite() || v < min => Err(ZonesError::Input(format!(
-            "{name} = {v}: 应为不小于 {min} 的数 / must be a number ≥ {min}"
-        ))),
+        Some(v) if !v.is_finite() || v < min => Err(ZonesError::input(
+            name,
+            format!("{name} = {v}: 应为不小于 {min} 的数 / must be a number ≥ {min}"),
+        )),
         other => Ok(other),
     }
 }
@@ -1048,8 +1276,9 @@ impl ZoneRequest {
     pub fn load_options(&self) -> Result<LoadOptions, ZonesError> {
         let share = check("strong_share", self.strong_share, 0.0)?;
         if share.is_some_and(|s| s > 1.0) {
-            return Err(ZonesError::Input(
-                "strong_share 应在 0–1 之间 / must be between 0 and 1".into(),
+            return Err(ZonesError::input(
+                "strong_share",
+                "strong_share 应在 0–1 之间 / must be between 0 and 1",
             ));
         }
         Ok(LoadOptions {
@@ -1086,9 +1315,12 @@ impl ZoneRequest {
             None | Some("similar") => IndustryMode::Similar,
             Some("complementary") => IndustryMode::Complementary,
             Some(other) => {
-                return Err(ZonesError::Input(format!(
-                    "industry_mode '{other}': 应为 similar 或 complementary / must be similar or complementary"
-                )));
+                return Err(ZonesError::input(
+                    "industry_mode",
+                    format!(
+                        "industry_mode '{other}': 应为 similar 或 complementary / must be similar or complementary"
+                    ),
+                ));
             }
         };
         let het_default = if self.attributes.is_empty() { 0.0 } else { 1.0 };
@@ -1113,11 +1345,10 @@ impl ZoneRequest {
             .enumerate()
             .map(|(i, codes)| data.indices(codes, &format!("locked[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
+        // The server has checked its own cap already (`JobLimits::check_time_limit`).
         let time_limit =
-            check("time_limit_s", self.time_limit_s, 0.0)?.map_or(Ok(d.time_limit), |t| {
-                std::time::Duration::try_from_secs_f64(t)
-                    .map_err(|_| ZonesError::Input(format!("time_limit_s = {t}: 太大 / too large")))
-            })?;
+            crate::request::time_limit(self.time_limit_s, d.time_limit.as_secs_f64(), None)
+                .map_err(|e| ZonesError::input(e.field, e.message))?;
         let mutual_aid = data.indices(&self.mutual_aid, "mutual_aid")?;
         Ok(crate::engine::zoning::propose::ProposeParams {
             bounds: self.bounds()?,
@@ -1178,7 +1409,7 @@ pub fn propose_request(
     let params = request.propose_params(data)?;
     match propose(&data.villages, &data.graph, &params) {
         Ok(p) => Ok(Ok(p)),
-        Err(ZoningError::BadParams(m)) => Err(ZonesError::Input(m)),
+        Err(ZoningError::BadParams { field, message }) => Err(ZonesError::input(field, message)),
         Err(e) => {
             let relaxed = match &e {
                 ZoningError::Infeasible(certs) => {
@@ -1413,7 +1644,7 @@ fn failure(
             report.insert("zones".into(), Json::Array(zs));
             report.insert("relaxations".into(), json!([]));
         }
-        ZoningError::BadParams(_) => {}
+        ZoningError::BadParams { .. } => {}
     }
     ZoningFailure {
         constraint: e.constraint().to_string(),
@@ -1421,7 +1652,7 @@ fn failure(
         villages: match e {
             ZoningError::Infeasible(c) => codes_of(data, &c[0].villages),
             ZoningError::NotFound { villages, .. } => codes_of(data, villages),
-            ZoningError::BadParams(_) => Vec::new(),
+            ZoningError::BadParams { .. } => Vec::new(),
         },
         report,
     }

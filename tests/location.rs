@@ -525,7 +525,7 @@ fn network_distances_isochrones_and_what_bad_roads_get() {
             "--radius",
             "800",
         ],
-        "radius",
+        "radius_m",
     );
     fails_naming(
         &["coverage", "-w", w, "--kind", "卫生室", "--minutes", "5"],
@@ -734,12 +734,12 @@ mod http {
             (
                 "/analysis/locate",
                 r#"{"model": "lscp", "radius_m": 0}"#,
-                "radius",
+                "radius_m",
             ),
             (
                 "/analysis/locate",
                 r#"{"model": "lscp", "radius_m": -3, "demand": "centroid"}"#,
-                "radius",
+                "radius_m",
             ),
             (
                 "/analysis/locate",
@@ -764,7 +764,7 @@ mod http {
             (
                 "/analysis/locate",
                 r#"{"model": "lscp", "radius_m": 5, "demand": "centroid"}"#,
-                "radius",
+                "radius_m",
             ),
             (
                 "/analysis/locate",
@@ -780,7 +780,7 @@ mod http {
             (
                 "/analysis/coverage",
                 r#"{"kind": "卫生室", "radius_m": 0}"#,
-                "radius",
+                "radius_m",
             ),
             (
                 "/analysis/coverage",
@@ -795,7 +795,7 @@ mod http {
             (
                 "/analysis/locate",
                 r#"{"model": "mclp", "p": 2, "distance": "time", "radius_m": 900}"#,
-                "radius",
+                "radius_m",
             ),
             ("/analysis/centers", r#"{"villages": ["1"]}"#, "villages"),
             ("/analysis/centers", r#"{}"#, "villages"),

@@ -112,7 +112,7 @@ fn every_oracle_case_is_matched() {
                     }
                 }
                 "infeasible" => match got {
-                    Err(LocateError::Infeasible { .. }) | Err(LocateError::BadParams(_)) => {}
+                    Err(LocateError::Infeasible { .. }) | Err(LocateError::BadParams { .. }) => {}
                     other => panic!("{name} {method:?}: expected a refusal, got {other:?}"),
                 },
                 other => panic!("{name}: status {other}"),

@@ -46,56 +46,151 @@ fn zones(plan: &Json) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn roles_versions_conflicts_warnings_and_restore_over_http() {
-    let ws = demo_workspace("plans_http");
-    let viewer = token(&ws, "viewer", "查看员");
-    let editor_a = token(&ws, "editor", "编辑甲");
-    let editor_b = token(&ws, "editor", "编辑乙");
-    let admin = token(&ws, "admin", "管理员");
+/// A demo workspace with four tokens and the router over it; each test gets its own.
+struct Scene {
+    ws: std::path::PathBuf,
+    app: axum::Router,
+    viewer: String,
+    /// Editor A (编辑甲) and editor B (编辑乙), as `Bearer …` headers.
+    a: String,
+    b: String,
+    admin: String,
+}
+
+const CREATE: &str = r#"{"name": "2026 联村片区方案", "from": "proposal", "message": "初稿"}"#;
+
+fn scene(name: &str) -> Scene {
+    let ws = demo_workspace(name);
+    let viewer = bearer(&token(&ws, "viewer", "查看员"));
+    let a = bearer(&token(&ws, "editor", "编辑甲"));
+    let b = bearer(&token(&ws, "editor", "编辑乙"));
+    let admin = bearer(&token(&ws, "admin", "管理员"));
     let app = router(Arc::new(
         AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
     ));
-    let (a, b) = (bearer(&editor_a), bearer(&editor_b));
-    let create = r#"{"name": "2026 联村片区方案", "from": "proposal", "message": "初稿"}"#;
+    Scene {
+        ws,
+        app,
+        viewer,
+        a,
+        b,
+        admin,
+    }
+}
 
-    // Writing needs an editor: none → 401 with a challenge, a viewer → 403, nonsense → 401.
-    let (s, h, e) = send(&app, "POST", "/plans", &[], create).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
+/// Plan 1 as editor A created it from the proposal: its ETag, body and zones.
+struct Created {
+    v1: String,
+    plan: Json,
+    before: Vec<(String, Vec<String>)>,
+}
+
+async fn create_plan(s: &Scene) -> Created {
+    let (status, h, plan) =
+        send(&s.app, "POST", "/plans", &[("authorization", &s.a)], CREATE).await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
+    let before = zones(&plan);
+    Created {
+        v1: etag(&h),
+        plan,
+        before,
+    }
+}
+
+/// Version 2: editor A moved the first zone's first village into the last zone (far away).
+struct Moved {
+    v2: String,
+    plan: Json,
+    moved: String,
+    from_zone: String,
+    to_zone: String,
+}
+
+fn move_edit(c: &Created) -> (String, String, String, String) {
+    let (from_zone, members) = &c.before[0];
+    let moved = members[0].clone();
+    let to_zone = c.before.last().unwrap().0.clone();
+    let edit =
+        json!({"edits": [{"op": "move", "village": moved, "to": to_zone}], "message": "试调"})
+            .to_string();
+    (edit, moved, from_zone.clone(), to_zone)
+}
+
+async fn move_village(s: &Scene, c: &Created) -> Moved {
+    let (edit, moved, from_zone, to_zone) = move_edit(c);
+    let (status, h, plan) = send(
+        &s.app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &s.a), ("if-match", &c.v1)],
+        &edit,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    Moved {
+        v2: etag(&h),
+        plan,
+        moved,
+        from_zone,
+        to_zone,
+    }
+}
+
+fn rename_edit(m: &Moved) -> String {
+    json!({"edits": [{"op": "rename", "zone": m.from_zone, "name": "乙的名字"}]}).to_string()
+}
+
+/// Version 3: editor B renamed the first zone on top of version 2.
+async fn rename_by_b(s: &Scene, m: &Moved) -> String {
+    let (status, h, e) = send(
+        &s.app,
+        "PATCH",
+        "/plans/1",
+        &[("authorization", &s.b), ("if-match", &m.v2)],
+        &rename_edit(m),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    etag(&h)
+}
+
+#[tokio::test]
+async fn writing_a_plan_needs_an_editor_token() {
+    let s = scene("plans_roles");
+    let app = &s.app;
+    // None → 401 with a challenge, a viewer → 403, nonsense → 401.
+    let (st, h, e) = send(app, "POST", "/plans", &[], CREATE).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{e}");
     assert!(h.get("www-authenticate").is_some());
     assert_eq!(e["status"], 401);
-    let (s, _, e) = send(
-        &app,
+    let (st, _, e) = send(
+        app,
         "POST",
         "/plans",
-        &[("authorization", &bearer(&viewer))],
-        create,
+        &[("authorization", &s.viewer)],
+        CREATE,
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
     assert!(e["detail"].as_str().unwrap().contains("viewer"), "{e}");
-    let (s, _, _) = send(
-        &app,
-        "POST",
-        "/plans",
-        &[("authorization", "Bearer lc_nonsense")],
-        create,
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _, _) = send(
-        &app,
-        "POST",
-        "/plans",
-        &[("authorization", "Basic eDp5")],
-        create,
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    for header in ["Bearer lc_nonsense", "Basic eDp5"] {
+        let (st, _, _) = send(app, "POST", "/plans", &[("authorization", header)], CREATE).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{header}");
+    }
+    let (_, _, list) = send(app, "GET", "/plans", &[], "").await;
+    assert_eq!(
+        list["plans"].as_array().unwrap().len(),
+        0,
+        "refusals stored nothing"
+    );
+}
 
-    // An editor creates it: 201, Location, ETag of version 1; every village is in a zone.
-    let (s, h, plan) = send(&app, "POST", "/plans", &[("authorization", &a)], create).await;
-    assert_eq!(s, StatusCode::CREATED, "{plan}");
+#[tokio::test]
+async fn an_editor_creates_a_plan_that_anyone_reads_and_revalidates() {
+    let s = scene("plans_create");
+    let (st, h, plan) = send(&s.app, "POST", "/plans", &[("authorization", &s.a)], CREATE).await;
+    // 201, Location, ETag of version 1; every village is in a zone.
+    assert_eq!(st, StatusCode::CREATED, "{plan}");
     assert_eq!(h.get("location").unwrap(), "/plans/1");
     let v1 = etag(&h);
     assert_eq!(v1, "\"plan-1-v1\"");
@@ -109,42 +204,39 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
     );
     let before = zones(&plan);
     assert!(before.len() > 10);
-
     // Reading is public by default; the ETag revalidates.
-    let (s, h, shown) = send(&app, "GET", "/plans/1", &[], "").await;
-    assert_eq!(s, StatusCode::OK);
+    let (st, h, shown) = send(&s.app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(st, StatusCode::OK);
     assert_eq!(etag(&h), v1);
     assert_eq!(zones(&shown), before);
-    let (s, _, _) = send(&app, "GET", "/plans/1", &[("if-none-match", &v1)], "").await;
-    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    let (st, _, _) = send(&s.app, "GET", "/plans/1", &[("if-none-match", &v1)], "").await;
+    assert_eq!(st, StatusCode::NOT_MODIFIED);
+}
 
-    // Move a village of the first zone into the last zone (far away): the last zone breaks in
-    // two and the plan says so.
-    let (from_zone, members) = &before[0];
-    let moved = members[0].clone();
-    let to_zone = before.last().unwrap().0.clone();
-    let edit =
-        json!({"edits": [{"op": "move", "village": moved, "to": to_zone}], "message": "试调"})
-            .to_string();
-    let (s, _, e) = send(&app, "PATCH", "/plans/1", &[("authorization", &a)], &edit).await;
-    assert_eq!(s, StatusCode::PRECONDITION_REQUIRED, "no If-Match: {e}");
-    let (s, h, v2plan) = send(
-        &app,
+#[tokio::test]
+async fn an_edit_that_splits_a_zone_is_flagged_and_recolours_only_its_neighbours() {
+    let s = scene("plans_edit");
+    let c = create_plan(&s).await;
+    let (edit, moved, from_zone, to_zone) = move_edit(&c);
+    let (st, _, e) = send(
+        &s.app,
         "PATCH",
         "/plans/1",
-        &[("authorization", &a), ("if-match", &v1)],
+        &[("authorization", &s.a)],
         &edit,
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v2plan}");
-    let v2 = etag(&h);
-    assert_eq!(v2, "\"plan-1-v2\"");
+    assert_eq!(st, StatusCode::PRECONDITION_REQUIRED, "no If-Match: {e}");
+    let m = move_village(&s, &c).await;
+    assert_eq!(m.v2, "\"plan-1-v2\"");
+    let v2plan = &m.plan;
     assert_eq!(v2plan["updated_by"], "编辑甲");
     assert_eq!(v2plan["based_on"], 1);
     assert_eq!(
         v2plan["changes"]["diff"]["moved_villages"][0]["id"],
         moved.as_str()
     );
+    // The last zone breaks in two and the plan says so.
     let warnings = v2plan["warnings"].as_array().unwrap();
     assert!(
         warnings
@@ -152,7 +244,7 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             .any(|w| w["zone"] == to_zone.as_str() && w["constraint"] == "disconnected"),
         "{warnings:?}"
     );
-    let after = zones(&v2plan);
+    let after = zones(v2plan);
     // Colours stay put: only zones touching the moved village may change colour.
     let colour_of = |plan: &Json| -> Vec<(String, u64)> {
         plan["zones"]
@@ -167,45 +259,36 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             })
             .collect()
     };
-    let recoloured: Vec<String> = colour_of(&plan)
+    let recoloured: Vec<String> = colour_of(&c.plan)
         .into_iter()
-        .zip(colour_of(&v2plan))
+        .zip(colour_of(v2plan))
         .filter(|(a, b)| a.1 != b.1)
         .map(|(a, _)| a.0)
         .collect();
     assert!(recoloured.len() <= 2, "recoloured {recoloured:?}");
-    assert!(
-        !after
-            .iter()
-            .find(|z| &z.0 == from_zone)
-            .unwrap()
-            .1
-            .contains(&moved)
-    );
-    assert!(
-        after
-            .iter()
-            .find(|z| z.0 == to_zone)
-            .unwrap()
-            .1
-            .contains(&moved)
-    );
+    let members_of = |zone: &str| &after.iter().find(|z| z.0 == zone).unwrap().1;
+    assert!(!members_of(&from_zone).contains(&moved));
+    assert!(members_of(&to_zone).contains(&moved));
+}
 
+#[tokio::test]
+async fn a_stale_editor_is_refused_and_edits_after_reloading() {
+    let s = scene("plans_conflict");
+    let c = create_plan(&s).await;
+    let m = move_village(&s, &c).await;
     // Editor B still holds version 1: refused with 412, nothing of B's lands.
-    let rename =
-        json!({"edits": [{"op": "rename", "zone": from_zone, "name": "乙的名字"}]}).to_string();
-    let (s, _, e) = send(
-        &app,
+    let (st, _, e) = send(
+        &s.app,
         "PATCH",
         "/plans/1",
-        &[("authorization", &b), ("if-match", &v1)],
-        &rename,
+        &[("authorization", &s.b), ("if-match", &c.v1)],
+        &rename_edit(&m),
     )
     .await;
-    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{e}");
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED, "{e}");
     assert!(e["detail"].as_str().unwrap().contains("version 2"), "{e}");
-    let (_, h, now) = send(&app, "GET", "/plans/1", &[], "").await;
-    assert_eq!(etag(&h), v2);
+    let (_, h, now) = send(&s.app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(etag(&h), m.v2);
     assert!(
         now["zones"]
             .as_array()
@@ -214,18 +297,17 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             .all(|z| z["name"] != "乙的名字")
     );
     // B reloads and edits on top of version 2.
-    let (s, h, _) = send(
-        &app,
-        "PATCH",
-        "/plans/1",
-        &[("authorization", &b), ("if-match", &v2)],
-        &rename,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let v3 = etag(&h);
+    let v3 = rename_by_b(&s, &m).await;
+    assert_eq!(v3, "\"plan-1-v3\"");
+}
 
-    // Bad edits: 422 naming the edit and field; nothing written (the ETag stays).
+#[tokio::test]
+async fn bad_edits_name_the_edit_and_field_and_write_nothing() {
+    let s = scene("plans_bad_edits");
+    let c = create_plan(&s).await;
+    let m = move_village(&s, &c).await;
+    let (a, from_zone, moved) = (&s.a, &m.from_zone, &m.moved);
+    // 422 naming the edit and field; nothing written (the ETag stays).
     for (edits, field) in [
         (
             json!([{"op": "move", "village": "370323999999", "to": from_zone}]),
@@ -246,50 +328,59 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
         (json!([]), "edits[0].op"),
     ] {
         let body = json!({"edits": edits}).to_string();
-        let (s, _, e) = send(
-            &app,
+        let (st, _, e) = send(
+            &s.app,
             "PATCH",
             "/plans/1",
-            &[("authorization", &a), ("if-match", &v3)],
+            &[("authorization", a), ("if-match", &m.v2)],
             &body,
         )
         .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{edits}: {e}");
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{edits}: {e}");
         assert_eq!(e["field"], field, "{e}");
     }
-    let (s, _, _) = send(
-        &app,
+    let (st, _, _) = send(
+        &s.app,
         "PATCH",
         "/plans/1",
-        &[("authorization", &a), ("if-match", &v3)],
+        &[("authorization", a), ("if-match", &m.v2)],
         r#"{"edits": [{"op": "explode"}]}"#,
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _, _) = send(
-        &app,
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let rename = rename_edit(&m);
+    let (st, _, _) = send(
+        &s.app,
         "PATCH",
         "/plans/1",
-        &[("authorization", &a), ("if-match", "\"plan-2-v3\"")],
+        &[("authorization", a), ("if-match", "\"plan-2-v2\"")],
         &rename,
     )
     .await;
-    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "another plan's ETag");
-    let (s, _, _) = send(
-        &app,
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED, "another plan's ETag");
+    let (st, _, _) = send(
+        &s.app,
         "PATCH",
         "/plans/9",
-        &[("authorization", &a), ("if-match", "*")],
+        &[("authorization", a), ("if-match", "*")],
         &rename,
     )
     .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, h, _) = send(&app, "GET", "/plans/1", &[], "").await;
-    assert_eq!(etag(&h), v3, "refused edits wrote nothing");
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, h, _) = send(&s.app, "GET", "/plans/1", &[], "").await;
+    assert_eq!(etag(&h), m.v2, "refused edits wrote nothing");
+}
 
-    // History: who, when, what; the diff names the moved village; restore brings version 1 back.
-    let (s, _, versions) = send(&app, "GET", "/plans/1/versions", &[], "").await;
-    assert_eq!(s, StatusCode::OK);
+#[tokio::test]
+async fn history_names_the_moved_village_and_restore_brings_version_one_back() {
+    let s = scene("plans_history");
+    let c = create_plan(&s).await;
+    let m = move_village(&s, &c).await;
+    let v3 = rename_by_b(&s, &m).await;
+    let (moved, from_zone, to_zone) = (&m.moved, &m.from_zone, &m.to_zone);
+    // Who, when, what.
+    let (st, _, versions) = send(&s.app, "GET", "/plans/1/versions", &[], "").await;
+    assert_eq!(st, StatusCode::OK);
     let list = versions["versions"].as_array().unwrap();
     assert_eq!(list.len(), 3);
     assert_eq!(list[0]["author"], "编辑乙");
@@ -302,39 +393,42 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             && !summary.starts_with(&format!("村 {moved}")),
         "{summary}"
     );
-    let (_, _, d) = send(&app, "GET", "/plans/1/diff?from=1&to=2", &[], "").await;
+    let (_, _, d) = send(&s.app, "GET", "/plans/1/diff?from=1&to=2", &[], "").await;
     let moved_list = d["changes"]["moved_villages"].as_array().unwrap();
     assert_eq!(moved_list.len(), 1, "{d}");
     assert_eq!(moved_list[0]["id"], moved.as_str());
     assert_eq!(moved_list[0]["to"], to_zone.as_str());
-    let (s, h, restored) = send(
-        &app,
+    let (st, h, restored) = send(
+        &s.app,
         "POST",
         "/plans/1/restore",
-        &[("authorization", &a), ("if-match", &v3)],
+        &[("authorization", &s.a), ("if-match", &v3)],
         r#"{"version": 1}"#,
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{restored}");
+    assert_eq!(st, StatusCode::OK, "{restored}");
     assert_eq!(etag(&h), "\"plan-1-v4\"");
-    assert_eq!(zones(&restored), before);
-    let (s, _, old) = send(&app, "GET", "/plans/1/versions/2", &[], "").await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(zones(&old), after, "history is kept");
-    let (s, _, e) = send(
-        &app,
+    assert_eq!(zones(&restored), c.before);
+    let (st, _, old) = send(&s.app, "GET", "/plans/1/versions/2", &[], "").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(zones(&old), zones(&m.plan), "history is kept");
+    let (st, _, e) = send(
+        &s.app,
         "POST",
         "/plans/1/restore",
-        &[("authorization", &a), ("if-match", "\"plan-1-v4\"")],
+        &[("authorization", &s.a), ("if-match", "\"plan-1-v4\"")],
         r#"{"version": 99}"#,
     )
     .await;
     assert_eq!(
-        (s, e["field"].as_str()),
+        (st, e["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("version"))
     );
+}
 
-    // Creating: bad names and sources are 422 naming the field.
+#[tokio::test]
+async fn bad_plan_creations_name_the_field_and_an_empty_plan_warns() {
+    let s = scene("plans_bad_create");
     for (body, field) in [
         (r#"{"name": ""}"#, "name"),
         (r#"{"name": "x", "from": "magic"}"#, "from"),
@@ -344,19 +438,19 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             "params",
         ),
     ] {
-        let (s, _, e) = send(&app, "POST", "/plans", &[("authorization", &a)], body).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        let (st, _, e) = send(&s.app, "POST", "/plans", &[("authorization", &s.a)], body).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
         assert_eq!(e["field"], field, "{e}");
     }
-    let (s, _, empty) = send(
-        &app,
+    let (st, _, empty) = send(
+        &s.app,
         "POST",
         "/plans",
-        &[("authorization", &a)],
+        &[("authorization", &s.a)],
         r#"{"name": "空白方案", "from": "empty"}"#,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(st, StatusCode::CREATED);
     assert!(
         empty["warnings"]
             .as_array()
@@ -364,42 +458,80 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             .iter()
             .any(|w| w["constraint"] == "unassigned")
     );
+}
 
-    // Deleting needs admin; the audit log (admin) has every write and the refusals.
-    let (s, _, _) = send(
-        &app,
+#[tokio::test]
+async fn deleting_needs_an_admin_and_the_audit_log_has_every_write_and_refusal() {
+    let s = scene("plans_audit");
+    let app = &s.app;
+    // Writes by both editors and refusals of anonymous and viewer callers.
+    let (st, _, _) = send(app, "POST", "/plans", &[], CREATE).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, _) = send(
+        app,
+        "POST",
+        "/plans",
+        &[("authorization", &s.viewer)],
+        CREATE,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let c = create_plan(&s).await;
+    let m = move_village(&s, &c).await;
+    let v3 = rename_by_b(&s, &m).await;
+    let (st, _, _) = send(
+        app,
+        "POST",
+        "/plans/1/restore",
+        &[("authorization", &s.a), ("if-match", &v3)],
+        r#"{"version": 1}"#,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _, _) = send(
+        app,
+        "POST",
+        "/plans",
+        &[("authorization", &s.a)],
+        r#"{"name": "空白方案", "from": "empty"}"#,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    // Deleting needs admin.
+    let (st, _, _) = send(
+        app,
         "DELETE",
         "/plans/2",
-        &[("authorization", &a), ("if-match", "\"plan-2-v1\"")],
+        &[("authorization", &s.a), ("if-match", "\"plan-2-v1\"")],
         "",
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let adm = bearer(&admin);
-    let (s, _, _) = send(
-        &app,
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = send(
+        app,
         "DELETE",
         "/plans/2",
-        &[("authorization", &adm), ("if-match", "\"plan-2-v1\"")],
+        &[("authorization", &s.admin), ("if-match", "\"plan-2-v1\"")],
         "",
     )
     .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, _, list) = send(&app, "GET", "/plans", &[], "").await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, _, list) = send(app, "GET", "/plans", &[], "").await;
     assert_eq!(list["plans"].as_array().unwrap().len(), 1);
-    let (s, _, _) = send(&app, "GET", "/audit", &[("authorization", &a)], "").await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The audit log is the admin's.
+    let (st, _, _) = send(app, "GET", "/audit", &[("authorization", &s.a)], "").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
     // Refusals are logged off the request path; give that a moment.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let (s, _, log) = send(
-        &app,
+    let (st, _, log) = send(
+        app,
         "GET",
         "/audit?limit=200",
-        &[("authorization", &adm)],
+        &[("authorization", &s.admin)],
         "",
     )
     .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(st, StatusCode::OK);
     let actions: Vec<(String, String)> = log["entries"]
         .as_array()
         .unwrap()
@@ -430,10 +562,15 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
             "{action} by {actor} missing from {actions:?}"
         );
     }
+}
 
-    // Who am I: the token's name and role; none is anonymous; a bad one is 401.
-    let (s, _, me) = send(&app, "GET", "/auth/whoami", &[("authorization", &b)], "").await;
-    assert_eq!(s, StatusCode::OK);
+#[tokio::test]
+async fn whoami_names_the_token_and_a_revoked_token_stops_at_once() {
+    let s = scene("plans_whoami");
+    let app = &s.app;
+    // The token's name and role; none is anonymous; a bad one is 401.
+    let (st, _, me) = send(app, "GET", "/auth/whoami", &[("authorization", &s.b)], "").await;
+    assert_eq!(st, StatusCode::OK);
     assert_eq!(
         (
             me["name"].as_str(),
@@ -443,10 +580,10 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
         (Some("编辑乙"), Some("editor"), Some(true))
     );
     let (_, _, me) = send(
-        &app,
+        app,
         "GET",
         "/auth/whoami",
-        &[("authorization", &bearer(&viewer))],
+        &[("authorization", &s.viewer)],
         "",
     )
     .await;
@@ -454,33 +591,37 @@ async fn roles_versions_conflicts_warnings_and_restore_over_http() {
         (me["role"].as_str(), me["can_edit"].as_bool()),
         (Some("viewer"), Some(false))
     );
-    let (_, _, me) = send(&app, "GET", "/auth/whoami", &[], "").await;
+    let (_, _, me) = send(app, "GET", "/auth/whoami", &[], "").await;
     assert_eq!(
         (me["name"].as_str(), me["role"].clone()),
         (Some("anonymous"), Json::Null)
     );
-    let (s, _, _) = send(
-        &app,
+    let (st, _, _) = send(
+        app,
         "GET",
         "/auth/whoami",
         &[("authorization", "Bearer lc_0")],
         "",
     )
     .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-
-    // A revoked token stops working at once.
-    let o = liancun(&["token", "revoke", "-w", ws.to_str().unwrap(), "--id", "2"]);
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // A revoked token stops working at once (token 2 is editor A's).
+    let c = create_plan(&s).await;
+    let o = liancun(&["token", "revoke", "-w", s.ws.to_str().unwrap(), "--id", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (s, _, _) = send(
-        &app,
+    let rename =
+        json!({"edits": [{"op": "rename", "zone": c.before[0].0, "name": "x"}]}).to_string();
+    let (st, _, _) = send(
+        app,
         "PATCH",
         "/plans/1",
-        &[("authorization", &a), ("if-match", "*")],
+        &[("authorization", &s.a), ("if-match", "*")],
         &rename,
     )
     .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, _) = send(app, "GET", "/auth/whoami", &[("authorization", &s.a)], "").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -1952,13 +2093,13 @@ async fn a_township_proposal_and_its_plan_check_that_township_only() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.starts_with("error: towns: no township '火星镇'") && !err.contains("没有乡镇"),
+        err.starts_with("error (towns): no township '火星镇'") && !err.contains("没有乡镇"),
         "{err}"
     );
     let o = lang_run(&mars, Some(("LANG", "zh_CN.UTF-8")));
     let err = stderr(&o);
     assert!(
-        err.starts_with("错误: towns: 没有乡镇「火星镇」") && !err.contains("no township"),
+        err.starts_with("错误 (towns): 没有乡镇「火星镇」") && !err.contains("no township"),
         "{err}"
     );
     let o = lang_run(&mars, None);

@@ -67,12 +67,12 @@ async fn time_limits_radii_and_minutes_beyond_the_servers_bounds_are_refused_by_
         (
             "/analysis/coverage",
             r#"{"kind": "卫生室", "radius_m": 2e7, "service_areas": true}"#,
-            "radius",
+            "radius_m",
         ),
         (
             "/analysis/coverage",
             r#"{"kind": "卫生室", "radius_m": 2e7, "distance": "network"}"#,
-            "radius",
+            "radius_m",
         ),
         (
             "/analysis/coverage",
@@ -82,7 +82,7 @@ async fn time_limits_radii_and_minutes_beyond_the_servers_bounds_are_refused_by_
         (
             "/analysis/locate",
             r#"{"model": "lscp", "radius_m": 1e12}"#,
-            "radius",
+            "radius_m",
         ),
         // Finding 3: 1,084 demand points × 1,118 construction parcels as an exact p-median
         // grew the server by 2.7 GB; the budget refuses it before it is built.

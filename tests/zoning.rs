@@ -264,11 +264,17 @@ fn infeasible_requests_name_the_constraint() {
     // Bad parameters are not infeasibility.
     assert!(matches!(
         run(&|p| p.bounds.min_members = 0),
-        Err(ZoningError::BadParams(_))
+        Err(ZoningError::BadParams {
+            field: "min_members",
+            ..
+        })
     ));
     assert!(matches!(
         run(&|p| p.locked = vec![vec![99]]),
-        Err(ZoningError::BadParams(_))
+        Err(ZoningError::BadParams {
+            field: "locked",
+            ..
+        })
     ));
 }
 
@@ -477,10 +483,13 @@ fn cli_contiguity_propose_evaluate_on_the_demo_county() {
         "--zoning",
         dir.join("unknown.json").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    // A refused input exits 2 naming the field, as every refused input does.
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(zoning)"), "{}", stderr(&o));
     assert!(stderr(&o).contains("999999999999"), "{}", stderr(&o));
     let o = liancun(&["zones", "propose", "-w", w, "--attributes", "name"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("(attributes)"), "{}", stderr(&o));
     assert!(stderr(&o).contains("numeric"), "{}", stderr(&o));
 }
 

@@ -30,7 +30,7 @@ use crate::zones::{
 
 fn zones_error(e: ZonesError) -> ApiError {
     match e {
-        ZonesError::Input(m) => ApiError::bad_request(m),
+        ZonesError::Input { field, message } => ApiError::bad_request(message).with_field(&field),
         ZonesError::Workspace(w) => ApiError::internal(w),
     }
 }

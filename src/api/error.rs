@@ -19,6 +19,12 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+impl From<crate::request::FieldError> for ApiError {
+    fn from(e: crate::request::FieldError) -> ApiError {
+        ApiError::field(e.field, e.message)
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError {
@@ -50,6 +56,19 @@ impl ApiError {
             extra: Some(extra),
             retry_after: None,
         }
+    }
+    /// 422 naming the request field at fault (`field` in the problem document).
+    pub fn field(field: &str, detail: impl Into<String>) -> ApiError {
+        let mut extra = serde_json::Map::new();
+        extra.insert("field".into(), json!(field));
+        ApiError::unprocessable(detail, extra)
+    }
+    /// Names the request field at fault in the problem document.
+    pub fn with_field(mut self, field: &str) -> ApiError {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert("field".into(), json!(field));
+        self
     }
     /// 422 for a zoning that could not be made: the failure's structured report (outcome,
     /// proven, constraint, villages, needed, available, certificates, relaxations) as members.

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::json;
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
@@ -61,23 +60,9 @@ impl JobLimits {
         requested: Option<f64>,
         analysis_default: f64,
     ) -> Result<f64, ApiError> {
-        match requested {
-            Some(t) if !(t.is_finite() && t > 0.0) => Err(field_error(
-                "time_limit_s",
-                format!(
-                    "time_limit_s = {t}: 应为正数（秒） / must be a positive number of seconds"
-                ),
-            )),
-            Some(t) if t > self.max_seconds => Err(field_error(
-                "time_limit_s",
-                format!(
-                    "time_limit_s = {t}: 本服务每次分析最多 {max} 秒 / this server allows at most {max} s per analysis (liancun serve --analysis-seconds)",
-                    max = self.max_seconds
-                ),
-            )),
-            Some(t) => Ok(t),
-            None => Ok(analysis_default.min(self.max_seconds)),
-        }
+        crate::request::time_limit(requested, analysis_default, Some(self.max_seconds))
+            .map(|d| d.as_secs_f64())
+            .map_err(ApiError::from)
     }
 
     /// The wall time after which a job is cancelled: its search time plus what proofs and
@@ -85,12 +70,6 @@ impl JobLimits {
     fn hard_limit(&self) -> Duration {
         Duration::from_secs_f64(self.max_seconds + self.max_seconds.min(20.0) + 10.0)
     }
-}
-
-fn field_error(field: &str, message: String) -> ApiError {
-    let mut extra = serde_json::Map::new();
-    extra.insert("field".into(), json!(field));
-    ApiError::unprocessable(message, extra)
 }
 
 /// The two pools and their counters.

@@ -40,23 +40,18 @@ fn failure(e: LocationError) -> ApiError {
             extra.insert("field".into(), json!(field));
             ApiError::unprocessable(message, extra)
         }
-        LocationError::Locate(LocateError::BadParams(m)) => {
-            let mut extra = serde_json::Map::new();
-            let field = if m.starts_with("p =") {
-                "p"
-            } else if m.contains("radius") {
-                "radius"
-            } else {
-                "params"
-            };
-            extra.insert("field".into(), json!(field));
-            ApiError::unprocessable(m, extra)
+        LocationError::Locate(LocateError::BadParams { field, message }) => {
+            ApiError::field(field, message)
         }
         LocationError::Locate(LocateError::Infeasible {
             constraint, detail, ..
         }) => {
             let mut extra = serde_json::Map::new();
-            extra.insert("field".into(), json!(constraint));
+            extra.insert(
+                "field".into(),
+                json!(crate::location::request_field(constraint)),
+            );
+            extra.insert("constraint".into(), json!(constraint));
             ApiError::unprocessable(detail, extra)
         }
         LocationError::Cancelled => ApiError::status(
@@ -166,6 +161,7 @@ pub async fn coverage_handler(
                     service_areas: b.service_areas,
                 },
             )
+            .map(|r| r.to_json())
             .map_err(failure)
         })
         .await?;
@@ -224,24 +220,13 @@ pub async fn locate_handler(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: LocateBody = parse(&body)?;
-    let field =
-        |field: &'static str, message: String| failure(LocationError::Input { field, message });
     let demand =
         DemandMode::parse(b.demand.as_deref().unwrap_or("residential")).map_err(failure)?;
     let candidates = CandidateMode::parse(b.candidates.as_deref().unwrap_or("representative"))
         .map_err(failure)?;
     let distance = Distance::parse(b.distance.as_deref().unwrap_or("straight")).map_err(failure)?;
-    let method = match b.method.as_deref().unwrap_or("auto") {
-        "auto" => Method::Auto,
-        "exact" => Method::Exact,
-        "heuristic" => Method::Heuristic,
-        other => {
-            return Err(field(
-                "method",
-                format!("method = '{other}': auto, exact or heuristic"),
-            ));
-        }
-    };
+    let method =
+        Method::parse(b.method.as_deref().unwrap_or("auto")).map_err(|e| failure(e.into()))?;
     let limit = state.jobs.limits.check_time_limit(b.time_limit_s, 60.0)?;
     let request = LocateRequest {
         model: b.model,
@@ -275,7 +260,9 @@ pub async fn locate_handler(
                     roads: distance.uses_roads(),
                 },
             )?;
-            locate(&data, &request).map_err(failure)
+            locate(&data, &request)
+                .map(|r| r.to_json())
+                .map_err(failure)
         })
         .await?;
     Ok(json_response("application/json", body))

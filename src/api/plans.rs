@@ -37,19 +37,15 @@ use crate::store::StoreError;
 use crate::store::plans::PlanStore;
 use crate::zones::ZonesError;
 
-fn field_error(field: &str, detail: impl Into<String>) -> ApiError {
-    let mut extra = serde_json::Map::new();
-    extra.insert("field".into(), json!(field));
-    ApiError::unprocessable(detail, extra)
-}
-
 fn plan_error(e: PlanError) -> ApiError {
     match e {
         PlanError::Edit(e) => {
-            field_error(&format!("edits[{}].{}", e.index, e.field), e.to_string())
+            ApiError::field(&format!("edits[{}].{}", e.index, e.field), e.to_string())
         }
-        PlanError::Input { field, reason } => field_error(field, format!("{field}: {reason}")),
-        PlanError::Zones(ZonesError::Input(m)) => field_error("params", m),
+        PlanError::Input { field, reason } => ApiError::field(field, format!("{field}: {reason}")),
+        PlanError::Zones(ZonesError::Input { field, message }) => {
+            ApiError::field(&format!("params.{field}"), message)
+        }
         PlanError::Zones(ZonesError::Workspace(w)) => ApiError::internal(w),
         PlanError::Infeasible(f) => ApiError::zoning_failure(*f),
         PlanError::Store(StoreError::NoPlan(id)) => {
@@ -82,7 +78,7 @@ fn zoning_data(state: &AppState) -> Result<Arc<crate::zones::ZoningData>, ApiErr
     state.plan_zoning_data().map_err(|e| {
         let e = e.to_string();
         if e.contains("no villages layer") {
-            field_error("villages", e)
+            ApiError::field("villages", e)
         } else {
             ApiError::internal(e)
         }
@@ -223,19 +219,13 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: CreateBody = parse_body(&body)?;
-    let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-        return Err(field_error(
-            "name",
-            "方案名称应为 1–60 个字，不含控制字符 / the plan name must be 1–60 characters without control characters",
-        ));
-    }
+    let name = crate::request::plan_name(&body.name)?;
     let source = match (body.from.as_deref(), body.zoning) {
         (Some("zoning") | None, Some(z)) => Source::Zoning(match z {
             Json::String(s) => s,
             Json::Object(_) => z.to_string(),
             other => {
-                return Err(field_error(
+                return Err(ApiError::field(
                     "zoning",
                     format!(
                         "zoning 应为分区文本（CSV/JSON）或对象，而不是 {other} / zoning must be zoning text (CSV or JSON) or an object"
@@ -244,7 +234,7 @@ pub async fn create(
             }
         }),
         (Some("zoning"), None) => {
-            return Err(field_error(
+            return Err(ApiError::field(
                 "zoning",
                 "from = zoning 需要 zoning 字段 / from = zoning needs a zoning",
             ));
@@ -252,7 +242,7 @@ pub async fn create(
         (Some("proposal") | None, None) => Source::Proposal,
         (Some("empty"), None) => Source::Empty,
         (Some(other), _) => {
-            return Err(field_error(
+            return Err(ApiError::field(
                 "from",
                 format!(
                     "from = '{other}': 应为 proposal、empty 或 zoning / must be proposal, empty or zoning"
@@ -265,7 +255,7 @@ pub async fn create(
         let requested = match params.get("time_limit_s") {
             None | Some(Json::Null) => None,
             Some(t) => Some(t.as_f64().ok_or_else(|| {
-                field_error("time_limit_s", "time_limit_s 应为数 / must be a number")
+                ApiError::field("time_limit_s", "time_limit_s 应为数 / must be a number")
             })?),
         };
         let limit = state.jobs.limits.check_time_limit(requested, 60.0)?;
@@ -369,7 +359,7 @@ pub async fn edit(
 ) -> Result<Response, ApiError> {
     let body: EditBody = parse_body(&body)?;
     if body.edits.len() > MAX_EDITS {
-        return Err(field_error(
+        return Err(ApiError::field(
             "edits",
             format!(
                 "一次最多 {MAX_EDITS} 项修改，收到 {} 项 / at most {MAX_EDITS} edits per request, got {}",
@@ -624,7 +614,7 @@ pub async fn restore(
             &actor,
         )
         .map_err(|e| match e {
-            e @ PlanError::NoVersion { .. } => field_error("version", e.to_string()),
+            e @ PlanError::NoVersion { .. } => ApiError::field("version", e.to_string()),
             other => plan_error(other),
         })?;
         written(&data, &record, expected, &content, &diff)

@@ -47,9 +47,14 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 Ok(c) => c,
                 Err(e) => return location_failure(e),
             };
-            if !(time_limit.is_finite() && time_limit > 0.0) {
-                anyhow::bail!("--time-limit {time_limit}: a positive number of seconds");
-            }
+            let method = match liancun::engine::location::Method::parse(&method) {
+                Ok(m) => m,
+                Err(e) => return location_failure(e.into()),
+            };
+            let time_limit = match liancun::request::time_limit(Some(time_limit), 60.0, None) {
+                Ok(t) => t,
+                Err(e) => return location_failure(e.into()),
+            };
             let request = LocateRequest {
                 model,
                 radius_m: radius,
@@ -62,9 +67,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 },
                 kind,
                 capacity,
-                method: parse_method(&method)?,
-                time_limit: std::time::Duration::try_from_secs_f64(time_limit)
-                    .map_err(|_| anyhow::anyhow!("--time-limit {time_limit}: too large"))?,
+                method,
+                time_limit,
                 distance,
                 minutes,
                 service_areas: areas.is_some(),
@@ -78,59 +82,57 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     roads: distance.uses_roads(),
                 },
             )?;
-            let mut body = match locate(&data, &request) {
-                Ok(b) => b,
+            let mut report = match locate(&data, &request) {
+                Ok(r) => r,
                 Err(e) => return location_failure(e),
             };
-            write_service_areas(areas.as_deref(), &mut body)?;
-            let farthest = format!("allocated_farthest_{}", distance.unit());
-            let radius_key = if distance.is_time() {
-                "minutes"
-            } else {
-                "radius_m"
-            };
-            let cell = |v: &serde_json::Value| match v {
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
+            write_service_areas(areas.as_deref(), report.take_service_areas())?;
+            let unit = report.unit;
+            let cell = |v: Option<f64>| {
+                v.map_or(String::new(), |x| serde_json::Value::from(x).to_string())
             };
             match format {
-                Format::Json => {
-                    write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
-                }
+                Format::Json => write_output(
+                    out.as_deref(),
+                    &serde_json::to_string_pretty(&report.to_json())?,
+                )?,
                 Format::Csv => {
                     let mut text = format!(
-                        "name,existing,village,lon,lat,allocated_population,{farthest},{radius_key},covered_population\n"
+                        "name,existing,village,lon,lat,allocated_population,allocated_farthest_{},{},covered_population\n",
+                        unit.suffix(),
+                        unit.reach_key()
                     );
-                    for f in body["facilities"].as_array().into_iter().flatten() {
+                    for f in &report.facilities {
+                        let [lon, lat] = f.lonlat.map_or([None, None], |[x, y]| [Some(x), Some(y)]);
                         text.push_str(&format!(
                             "{},{},{},{},{},{},{},{},{}\n",
-                            csv_field(f["name"].as_str().unwrap_or("")),
-                            f["existing"],
-                            csv_field(f["village"].as_str().unwrap_or("")),
-                            f["point"][0],
-                            f["point"][1],
-                            cell(&f["allocated_population"]),
-                            cell(&f[&farthest]),
-                            cell(&f[radius_key]),
-                            cell(&f["covered_population"]),
+                            csv_field(&f.name),
+                            f.existing,
+                            csv_field(f.village.as_deref().unwrap_or("")),
+                            cell(lon),
+                            cell(lat),
+                            cell(Some(f.allocated_population)),
+                            cell(Some(f.allocated_farthest)),
+                            cell(f.reach.as_ref().map(|r| r.reach)),
+                            cell(f.reach.as_ref().map(|r| r.covered_population)),
                         ));
                     }
                     write_output(out.as_deref(), &text)?;
                 }
             }
-            let unit = body["objective_unit"].as_str().unwrap_or("");
+            let unit = report.objective_unit;
+            let (objective, bound) = (
+                serde_json::Value::from(report.objective),
+                serde_json::Value::from(report.bound),
+            );
             note!(
-                "{}: 目标值 {} {unit}（界 {} {unit}），差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {} {unit} (bound {} {unit}), gap {:.4} %, {}",
-                body["model"].as_str().unwrap_or(""),
-                body["objective"],
-                body["bound"],
-                body["gap"].as_f64().unwrap_or(0.0) * 100.0,
-                body["method"].as_str().unwrap_or(""),
-                body["seconds"].as_f64().unwrap_or(0.0),
-                body["objective"],
-                body["bound"],
-                body["gap"].as_f64().unwrap_or(0.0) * 100.0,
-                body["method"].as_str().unwrap_or("")
+                "{}: 目标值 {objective} {unit}（界 {bound} {unit}），差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {objective} {unit} (bound {bound} {unit}), gap {:.4} %, {}",
+                report.model,
+                report.gap * 100.0,
+                report.method,
+                report.seconds,
+                report.gap * 100.0,
+                report.method
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -166,7 +168,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     roads: distance.uses_roads(),
                 },
             )?;
-            let mut body = match coverage(
+            let mut report = match coverage(
                 &data,
                 &CoverageRequest {
                     kind,
@@ -177,45 +179,47 @@ pub fn run(command: Command) -> Result<ExitCode> {
                     service_areas: areas.is_some(),
                 },
             ) {
-                Ok(b) => b,
+                Ok(r) => r,
                 Err(e) => return location_failure(e),
             };
-            write_service_areas(areas.as_deref(), &mut body)?;
-            let nearest = format!("nearest_{}", distance.unit());
+            write_service_areas(areas.as_deref(), report.take_service_areas())?;
+            let num = |x: f64| serde_json::Value::from(x).to_string();
             match format {
-                Format::Json => {
-                    write_output(out.as_deref(), &serde_json::to_string_pretty(&body)?)?
-                }
+                Format::Json => write_output(
+                    out.as_deref(),
+                    &serde_json::to_string_pretty(&report.to_json())?,
+                )?,
                 Format::Csv => {
                     let mut text = format!(
-                        "\u{feff}code,name,population,covered_population,covered_share,covered,nearest_facility,{nearest}\n",
+                        "\u{feff}code,name,population,covered_population,covered_share,covered,nearest_facility,nearest_{}\n",
+                        report.unit.suffix()
                     );
-                    for v in body["villages"].as_array().into_iter().flatten() {
+                    for v in &report.villages {
                         text.push_str(&format!(
                             "{},{},{},{},{},{},{},{}\n",
-                            csv_field(v["code"].as_str().unwrap_or("")),
-                            csv_field(v["name"].as_str().unwrap_or("")),
-                            v["population"],
-                            v["covered_population"],
-                            v["covered_share"],
-                            v["covered"],
-                            csv_field(v["nearest_facility"].as_str().unwrap_or("")),
-                            v[&nearest]
+                            csv_field(&v.code),
+                            csv_field(&v.name),
+                            num(v.population),
+                            num(v.covered_population),
+                            num(v.covered_share),
+                            v.covered,
+                            csv_field(v.nearest_facility.as_deref().unwrap_or("")),
+                            v.nearest.map_or("null".into(), num)
                         ));
                     }
                     write_output(out.as_deref(), &text)?;
                 }
             }
-            let t = &body["totals"];
+            let t = &report.totals;
             note!(
                 "{}：覆盖人口 {:.1}% ，覆盖村 {}/{} / covered population {:.1} %, villages {}/{}",
-                body["kind"].as_str().unwrap_or(""),
-                t["covered_share"].as_f64().unwrap_or(0.0) * 100.0,
-                t["villages_covered"],
-                t["villages"],
-                t["covered_share"].as_f64().unwrap_or(0.0) * 100.0,
-                t["villages_covered"],
-                t["villages"]
+                report.kind,
+                t.covered_share * 100.0,
+                t.villages_covered,
+                t.villages,
+                t.covered_share * 100.0,
+                t.villages_covered,
+                t.villages
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -381,16 +385,6 @@ fn centers_csv(r: &liancun::location::CenterRanking) -> String {
     out
 }
 
-fn parse_method(s: &str) -> Result<liancun::engine::location::Method> {
-    use liancun::engine::location::Method;
-    match s {
-        "auto" => Ok(Method::Auto),
-        "exact" => Ok(Method::Exact),
-        "heuristic" => Ok(Method::Heuristic),
-        other => anyhow::bail!("--method {other}: auto, exact or heuristic"),
-    }
-}
-
 /// Candidate sites from a CSV of name,lon,lat (a header row is skipped).
 fn read_given_sites(path: &Path) -> Result<Vec<(String, f64, f64)>> {
     let text =
@@ -416,11 +410,12 @@ fn read_given_sites(path: &Path) -> Result<Vec<(String, f64, f64)>> {
 }
 
 /// Moves `service_areas` out of an analysis answer into its own GeoJSON file, when asked for.
-fn write_service_areas(path: Option<&Path>, body: &mut serde_json::Value) -> anyhow::Result<()> {
+fn write_service_areas(
+    path: Option<&Path>,
+    areas: Option<serde_json::Value>,
+) -> anyhow::Result<()> {
     if let Some(path) = path {
-        let areas = body
-            .as_object_mut()
-            .and_then(|o| o.remove("service_areas"))
+        let areas = areas
             .unwrap_or_else(|| serde_json::json!({"type": "FeatureCollection", "features": []}));
         std::fs::write(path, serde_json::to_string(&areas)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -443,8 +438,20 @@ fn location_failure(e: liancun::location::LocationError) -> Result<ExitCode> {
             note!("错误 error ({field}): {message}");
             Ok(ExitCode::from(2))
         }
-        LocationError::Locate(liancun::engine::location::LocateError::BadParams(m)) => {
-            note!("错误 error: {m}");
+        LocationError::Locate(liancun::engine::location::LocateError::BadParams {
+            field,
+            message,
+        }) => {
+            note!("错误 error ({field}): {message}");
+            Ok(ExitCode::from(2))
+        }
+        LocationError::Locate(liancun::engine::location::LocateError::Infeasible {
+            constraint,
+            detail,
+            ..
+        }) => {
+            let field = liancun::location::request_field(constraint);
+            note!("错误 error ({field}): {detail}");
             Ok(ExitCode::from(2))
         }
         other => Err(other.into()),

@@ -239,8 +239,8 @@ fn failure(e: PlanError) -> Result<ExitCode> {
             note!("错误 error ({field}): {reason}");
             Ok(ExitCode::from(2))
         }
-        PlanError::Zones(liancun::zones::ZonesError::Input(m)) => {
-            note!("错误 error (params): {m}");
+        PlanError::Zones(liancun::zones::ZonesError::Input { field, message }) => {
+            note!("错误 error (params.{field}): {message}");
             Ok(ExitCode::from(2))
         }
         PlanError::Infeasible(f) => {
@@ -386,11 +386,13 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                     std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
                 ),
             };
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 60 {
-                note!("错误 error (name): 方案名称应为 1–60 个字 / 1–60 characters");
-                return Ok(ExitCode::from(2));
-            }
+            let name = match liancun::request::plan_name(&name) {
+                Ok(n) => n,
+                Err(e) => {
+                    note!("错误 error ({}): {}", e.field, e.message);
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let content = match plan::initial_content(&data, &name, &source, params) {
                 Ok(c) => c,
                 Err(e) => return failure(e),

@@ -101,8 +101,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 }
                 // A bad request (an unknown township, a bound out of range): exit 2, as every
                 // other refused input.
-                Err(liancun::zones::ZonesError::Input(m)) => {
-                    note!("错误 error: {m}");
+                Err(liancun::zones::ZonesError::Input { field, message }) => {
+                    note!("错误 error ({field}): {message}");
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into()),
@@ -146,10 +146,12 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let text = std::fs::read_to_string(&zoning)
                 .with_context(|| format!("reading {}", zoning.display()))?;
             let evaluation = liancun::zones::evaluate_request(&data, &request, &text)?;
-            let body = liancun::zones::evaluation_json(&data, &evaluation);
+            let report = liancun::zones::evaluation_report(&data, &evaluation);
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&body)?,
+                Format::Json => serde_json::to_string_pretty(&serde_json::to_value(&report)?)?,
                 Format::Csv => {
+                    // Numbers as JSON writes them (1234.0), the same in both formats.
+                    let num = |x: f64| serde_json::Value::from(x).to_string();
                     let mut w = csv::Writer::from_writer(Vec::new());
                     w.write_record([
                         "zone",
@@ -164,41 +166,37 @@ pub fn run(command: Command) -> Result<ExitCode> {
                         "compactness",
                         "key_to_farthest_km",
                     ])?;
-                    for z in body["zones"].as_array().into_iter().flatten() {
-                        let violations: Vec<String> = z["violations"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(|v| v["constraint"].as_str().unwrap_or("").to_string())
-                            .collect();
+                    for z in &report.zones {
+                        let violations: Vec<&str> =
+                            z.violations.iter().map(|v| v.constraint).collect();
                         w.write_record([
-                            csv_text(z["id"].as_str().unwrap_or("")).into_owned(),
-                            z["members"].as_array().map_or(0, Vec::len).to_string(),
-                            csv_text(z["key_village"]["code"].as_str().unwrap_or("")).into_owned(),
-                            z["connected"].to_string(),
+                            csv_text(&z.id).into_owned(),
+                            z.members.len().to_string(),
+                            csv_text(&z.key_village.code).into_owned(),
+                            z.connected.to_string(),
                             violations.join(";"),
-                            z["population"].to_string(),
-                            z["income"]["total"].to_string(),
-                            z["income"]["gini"].to_string(),
-                            z["heterogeneity"].to_string(),
-                            z["compactness_polsby_popper"].to_string(),
-                            z["key_to_farthest_member_km"].to_string(),
+                            num(z.population),
+                            num(z.income.total),
+                            num(z.income.gini),
+                            num(z.heterogeneity),
+                            num(z.compactness_polsby_popper),
+                            num(z.key_to_farthest_member_km),
                         ])?;
                     }
                     String::from_utf8(w.into_inner()?)?
                 }
             };
             write_output(out.as_deref(), &text)?;
-            let t = &body["totals"];
+            let t = &report.totals;
             note!(
                 "{} 个片区：{} 个不连通，{} 处违反约束，异质性 {:.4} / {} zones, {} disconnected, {} violations",
-                t["zones"],
-                t["disconnected_zones"],
-                t["violations"],
-                evaluation.heterogeneity,
-                t["zones"],
-                t["disconnected_zones"],
-                t["violations"]
+                t.zones,
+                t.disconnected_zones,
+                t.violations,
+                t.heterogeneity,
+                t.zones,
+                t.disconnected_zones,
+                t.violations
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -66,7 +66,16 @@ impl Distance {
 
     /// The unit of costs and radii: metres, or minutes for travel time.
     pub fn unit(self) -> &'static str {
-        if self.is_time() { "min" } else { "m" }
+        self.reach_unit().suffix()
+    }
+
+    /// Minutes for the time modes, metres otherwise.
+    pub fn reach_unit(self) -> super::ReachUnit {
+        if self.is_time() {
+            super::ReachUnit::Minutes
+        } else {
+            super::ReachUnit::Metres
+        }
     }
 
     pub fn uses_roads(self) -> bool {

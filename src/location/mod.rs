@@ -8,6 +8,7 @@
 //! layer they can be shortest paths along the roads, in metres or minutes (`distance.rs`).
 
 pub mod distance;
+mod report;
 
 use crate::zones::round;
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +26,10 @@ use crate::store::FeatureStore;
 use crate::workspace::{Workspace, WorkspaceError};
 pub use distance::Distance;
 use distance::{CostSpace, Place};
+pub use report::{
+    CoverageReport, CoverageTotals, CoveredVillage, FacilityReach, LocateReport, LocatedFacility,
+    ReachUnit,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocationError {
@@ -41,6 +46,23 @@ pub enum LocationError {
     /// The run was asked to stop (the client went away or the server's time limit passed).
     #[error("分析已停止 / the analysis was stopped before it finished")]
     Cancelled,
+}
+
+impl From<crate::request::FieldError> for LocationError {
+    fn from(e: crate::request::FieldError) -> LocationError {
+        LocationError::Input {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// The request field behind an engine constraint code (the radius is `radius_m` in a request).
+pub fn request_field(constraint: &'static str) -> &'static str {
+    match constraint {
+        "radius" => "radius_m",
+        other => other,
+    }
 }
 
 fn input(field: &'static str, message: impl Into<String>) -> LocationError {
@@ -211,7 +233,7 @@ fn check_radius(r: f64) -> Result<(), LocationError> {
         Ok(())
     } else {
         Err(input(
-            "radius",
+            "radius_m",
             format!(
                 "radius = {r}: 服务半径应为不超过 {MAX_RADIUS_M} 的正数（米） / the radius must be a positive number of metres, at most {MAX_RADIUS_M}"
             ),
@@ -514,11 +536,14 @@ impl LocationData {
 }
 
 fn lonlat(r: &Reprojector, p: Coord<f64>) -> Json {
+    json!(lonlat_pair(r, p))
+}
+
+/// Longitude and latitude to 7 decimals; `None` when the point cannot be transformed.
+fn lonlat_pair(r: &Reprojector, p: Coord<f64>) -> Option<[f64; 2]> {
     let mut c = [p];
-    if r.transform_coords(&mut c).is_err() {
-        return Json::Null;
-    }
-    json!([round(c[0].x, 7), round(c[0].y, 7)])
+    r.transform_coords(&mut c).ok()?;
+    Some([round(c[0].x, 7), round(c[0].y, 7)])
 }
 
 /// Where demand sits.
@@ -673,7 +698,7 @@ fn check_reach(
     }
     match distance {
         Distance::Time | Distance::Walk if radius_m.is_some() => Err(input(
-            "radius",
+            "radius_m",
             "按出行时间（distance time）时请给 minutes 而不是 radius_m / with distance time give minutes, not a radius in metres",
         )),
         Distance::Time | Distance::Walk if needed && minutes.is_none() => Err(input(
@@ -688,14 +713,17 @@ fn check_reach(
     }
 }
 
-pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, LocationError> {
+pub fn coverage(
+    data: &LocationData,
+    req: &CoverageRequest,
+) -> Result<CoverageReport, LocationError> {
     check_reach(req.radius_m, req.minutes, req.distance, true)?;
     let sites = data.check_kind(&req.kind)?;
     let table = data.radius_of(&req.kind);
     let reach = |f: &Facility| reach_of(req.radius_m, req.minutes, req.distance, f.radius_m, table);
     if sites.iter().any(|&f| reach(&data.facilities[f]).is_none()) {
         return Err(input(
-            "radius",
+            "radius_m",
             format!(
                 "'{}' 不在服务半径表中且设施没有 radius_m：请给出 --radius / kind '{}' has no radius in the table and its facilities no radius_m: give --radius",
                 req.kind, req.kind
@@ -746,26 +774,23 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             1.0
         }
     };
-    let nearest_key = format!("nearest_{}", req.distance.unit());
-    let villages: Vec<Json> = (0..n)
+    let unit = req.distance.reach_unit();
+    let villages: Vec<CoveredVillage> = (0..n)
         .map(|v| {
             let vil = &data.villages[v];
-            let mut row = json!({
-                "code": vil.code, "name": vil.name,
-                "population": vil.population,
-                "covered_population": round(covered[v], 1),
-                "covered_share": round(share(v), 4),
-                "covered": share(v) >= VILLAGE_COVERED_SHARE,
-                "nearest_facility": data.facilities.get(nearest_site[v]).map(|f| f.name.clone()),
-                "point": lonlat(&r, vil.point),
-            });
-            // Not reachable over the roads: no nearest facility and no distance (null).
-            row[&nearest_key] = if nearest[v].is_finite() {
-                json!(round(nearest[v], 1))
-            } else {
-                Json::Null
-            };
-            row
+            CoveredVillage {
+                code: vil.code.clone(),
+                name: vil.name.clone(),
+                population: vil.population,
+                covered_population: round(covered[v], 1),
+                covered_share: round(share(v), 4),
+                covered: share(v) >= VILLAGE_COVERED_SHARE,
+                nearest_facility: data.facilities.get(nearest_site[v]).map(|f| f.name.clone()),
+                lonlat: lonlat_pair(&r, vil.point),
+                // Not reachable over the roads: no nearest facility and no distance (null).
+                nearest: nearest[v].is_finite().then(|| round(nearest[v], 1)),
+                unit,
+            }
         })
         .collect();
     let mut uncovered: Vec<usize> = (0..n)
@@ -792,26 +817,30 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             j
         })
         .collect();
+    let totals = CoverageTotals {
+        facilities: sites.len(),
+        villages: n,
+        villages_covered: n - uncovered.len(),
+        population: round(total_pop, 1),
+        covered_population: round(total_covered, 1),
+        covered_share: round(
+            if total_pop > 0.0 {
+                total_covered / total_pop
+            } else {
+                1.0
+            },
+            4,
+        ),
+    };
     let mut out = json!({
-        "kind": req.kind,
         "radius_source": if req.radius_m.is_some() || req.minutes.is_some() { "request".to_string() } else { table.map(|t| t.source.clone()).unwrap_or_default() },
         "distance": space.distance.describe(data.metric_epsg),
         "distance_mode": req.distance.name(),
-        "unit": req.distance.unit(),
         "demand": req.demand.name(),
         "demand_points": points.len(),
         "village_covered_rule": format!("覆盖人口占比 ≥ {:.0}% 的村计为已覆盖 / a village is covered when ≥ {:.0}% of its population is", VILLAGE_COVERED_SHARE * 100.0, VILLAGE_COVERED_SHARE * 100.0),
-        "totals": {
-            "facilities": sites.len(),
-            "villages": n,
-            "villages_covered": n - uncovered.len(),
-            "population": round(total_pop, 1),
-            "covered_population": round(total_covered, 1),
-            "covered_share": round(if total_pop > 0.0 { total_covered / total_pop } else { 1.0 }, 4),
-        },
         "uncovered_villages": uncovered.iter().map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
         "facilities": facilities,
-        "villages": villages,
     });
     // One radius when every facility has the same; otherwise null and each facility's own.
     let radii: Vec<f64> = sites
@@ -845,7 +874,16 @@ pub fn coverage(data: &LocationData, req: &CoverageRequest) -> Result<Json, Loca
             .collect();
         out["service_areas"] = space.service_areas(data, &areas)?;
     }
-    Ok(out)
+    let Json::Object(other) = out else {
+        unreachable!("built as an object")
+    };
+    Ok(CoverageReport {
+        kind: req.kind.clone(),
+        unit,
+        totals,
+        villages,
+        other,
+    })
 }
 
 /// Each demand point as a place named by its village (for the messages about unreached ones).
@@ -962,7 +1000,7 @@ struct Site {
     reach: Option<(f64, &'static str)>,
 }
 
-pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, LocationError> {
+pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<LocateReport, LocationError> {
     let started = Instant::now();
     let fixed_sites: Vec<usize> = match &req.kind {
         Some(k) => data.check_kind(k)?,
@@ -987,7 +1025,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         }
         "lscp" | "mclp" if radius.is_none() => {
             return Err(input(
-                "radius",
+                "radius_m",
                 format!(
                     "{} 需要服务半径 --radius / {} needs a radius",
                     req.model, req.model
@@ -1263,7 +1301,7 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                 .collect();
             codes.dedup();
             LocationError::Input {
-                field: constraint,
+                field: request_field(constraint),
                 message: format!("{detail}: {}", codes.join(", ")),
             }
         }
@@ -1297,9 +1335,12 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
         built,
         started.elapsed().as_secs_f64(),
     )?;
-    out["distance"] = json!(space.distance.describe(data.metric_epsg));
-    out["distance_mode"] = json!(req.distance.name());
-    out["unit"] = json!(req.distance.unit());
+    out.other.insert(
+        "distance".into(),
+        json!(space.distance.describe(data.metric_epsg)),
+    );
+    out.other
+        .insert("distance_mode".into(), json!(req.distance.name()));
     if req.service_areas
         && let Model::Lscp { radius } | Model::Mclp { radius, .. } = model
     {
@@ -1320,7 +1361,8 @@ pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<Json, Location
                 )
             })
             .collect();
-        out["service_areas"] = space.service_areas(data, &areas)?;
+        out.other
+            .insert("service_areas".into(), space.service_areas(data, &areas)?);
     }
     Ok(out)
 }
@@ -1336,12 +1378,10 @@ fn location_json(
     model: Model,
     build_seconds: f64,
     seconds: f64,
-) -> Result<Json, LocationError> {
+) -> Result<LocateReport, LocationError> {
     let r = data.to_lonlat()?;
-    let unit = req.distance.unit();
     // Allocation: every demand goes to its nearest open site (who would use it). Coverage: the
     // demand within a site's own radius (LSCP, MCLP). The two are reported under their own names.
-    let farthest_key = format!("allocated_farthest_{unit}");
     let mut allocated = vec![0.0; inst.m];
     let mut allocated_demands = vec![0usize; inst.m];
     let mut farthest = vec![0.0f64; inst.m];
@@ -1354,39 +1394,40 @@ fn location_json(
         Model::Lscp { radius } | Model::Mclp { radius, .. } => Some(radius),
         _ => None,
     };
-    let radius_key = if req.distance.is_time() {
-        "minutes"
-    } else {
-        "radius_m"
-    };
-    let facilities: Vec<Json> = s
+    let unit = req.distance.reach_unit();
+    let facilities: Vec<LocatedFacility> = s
         .open
         .iter()
         .map(|&j| {
             let site = &sites[j];
-            let mut f = json!({
-                "name": site.name,
-                "existing": site.existing,
-                "village": site.village.map(|v| data.villages[v].code.clone()),
-                "village_name": site.village.map(|v| data.villages[v].name.clone()),
-                "point": lonlat(&r, site.point),
-                "x": round(site.point.x, 2), "y": round(site.point.y, 2),
-                "allocated_population": round(allocated[j], 1),
-                "allocated_demand_points": allocated_demands[j],
-                farthest_key.as_str(): round(farthest[j], 1),
-            });
-            if let Some(radius) = covering_radius {
-                let (reach, from) = site.reach.unwrap_or((radius, "request"));
-                let within: f64 = (0..inst.n)
-                    .filter(|&i| inst.covers(i, j, radius))
-                    .map(|i| inst.weights[i])
-                    .sum();
-                f[radius_key] = json!(reach);
-                f["radius_from"] = json!(from);
-                // May overlap with other sites' (the total counts each person once).
-                f["covered_population"] = json!(round(within, 1));
+            LocatedFacility {
+                name: site.name.clone(),
+                existing: site.existing,
+                village: site.village.map(|v| data.villages[v].code.clone()),
+                village_name: site.village.map(|v| data.villages[v].name.clone()),
+                lonlat: lonlat_pair(&r, site.point),
+                x: round(site.point.x, 2),
+                y: round(site.point.y, 2),
+                allocated_population: round(allocated[j], 1),
+                allocated_demand_points: allocated_demands[j],
+                allocated_farthest: round(farthest[j], 1),
+                reach: covering_radius.map(|radius| {
+                    let (reach, from) = site.reach.unwrap_or((radius, "request"));
+                    FacilityReach {
+                        reach,
+                        from,
+                        // May overlap with other sites' (the total counts each person once).
+                        covered_population: round(
+                            (0..inst.n)
+                                .filter(|&i| inst.covers(i, j, radius))
+                                .map(|i| inst.weights[i])
+                                .sum(),
+                            1,
+                        ),
+                    }
+                }),
+                unit,
             }
-            f
         })
         .collect();
     // Each village with the open facility serving most of its demand, and its mean distance.
@@ -1438,8 +1479,6 @@ fn location_json(
         _ => vec![],
     };
     let mut out = json!({
-        "model": model.name(),
-        "objective": s.objective,
         "objective_meaning": match model {
             Model::Lscp { .. } => "新设施数 / number of new facilities opened",
             Model::Mclp { .. } => "服务半径内人口 / population within the radius",
@@ -1448,15 +1487,10 @@ fn location_json(
             Model::PMedian { .. } => "人口加权距离之和（米·人） / total population-weighted distance (m)",
             Model::PCenter { .. } => "最远需求点到最近设施的距离（米） / the largest distance to the nearest facility (m)",
         },
-        "objective_unit": objective_unit(model, req.distance),
-        "bound": s.bound,
-        "gap": s.gap,
         "optimal": s.optimal,
-        "method": s.method,
         "stopped_by_time_limit": s.stopped_by_time_limit,
         "new_facilities": s.new_sites.len(),
         "existing_facilities": inst.fixed_open.len(),
-        "facilities": facilities,
         "villages": villages,
         "demand": req.demand.name(),
         "demand_points": inst.n,
@@ -1464,11 +1498,10 @@ fn location_json(
         "candidate_sites": inst.m - inst.fixed_open.len(),
         "distance": format!("straight line in EPSG:{}", data.metric_epsg),
         "seconds_build": build_seconds,
-        "seconds": seconds,
     });
     if let Some(radius) = covering_radius {
         // The new sites' radius; existing facilities may keep their own (`radius_rule`).
-        out[radius_key] = json!(radius);
+        out[unit.reach_key()] = json!(radius);
         out["radius_rule"] = json!(RADIUS_RULE);
         out["covered_population"] =
             json!(round(location::covered_weight(inst, &s.open, radius), 1));
@@ -1481,7 +1514,21 @@ fn location_json(
         let total: f64 = inst.weights.iter().sum();
         out["covered_share"] = json!(round(s.objective / total.max(1e-12), 6));
     }
-    Ok(out)
+    let Json::Object(other) = out else {
+        unreachable!("built as an object")
+    };
+    Ok(LocateReport {
+        model: model.name(),
+        objective: s.objective,
+        objective_unit: objective_unit(model, req.distance),
+        bound: s.bound,
+        gap: s.gap,
+        method: s.method.clone(),
+        seconds,
+        unit,
+        facilities,
+        other,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -720,353 +720,351 @@ impl Flow {
     }
 }
 
-/// Draws the sheet as an SVG document (mm units).
+/// Draws the sheet as an SVG document (mm units): the map (land, boundaries, grid, symbols,
+/// labels, north arrow and scale bar), then the panel (legend, statistics, list), the title
+/// block and the footer.
 pub fn sheet_svg(input: &SheetInput) -> String {
-    let sym = symbology();
-    let (pw, ph) = input.paper.size_mm();
-    let page = layout(input.paper);
-    let ts = page.ts;
-    let frame = MapFrame::new(page.frame, input.extent);
-    let fa = frame.area;
-    let view = frame.bounds();
-    let font = escape(&input.font_family);
-    let body = MIN_TEXT_MM * ts;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{pw}mm" height="{ph}mm" viewBox="0 0 {pw} {ph}" font-family="{font}, sans-serif">"##
-    );
-    let _ = write!(
-        svg,
-        r##"<defs><clipPath id="map"><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/></clipPath><pattern id="gh" patternUnits="userSpaceOnUse" width="1.2" height="1.2" patternTransform="rotate(45)"><rect width="1.2" height="1.2" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="1.2" stroke="#6c7a89" stroke-width="0.35"/></pattern></defs>"##,
-        fa.x, fa.y, fa.w, fa.h
-    );
-    let _ = write!(
-        svg,
-        r##"<rect width="{pw}" height="{ph}" fill="#ffffff"/>"##
-    );
+    let mut sheet = SheetPainter::new(input);
+    sheet.begin();
+    let classes_present = sheet.land_and_boundaries();
+    let grid = sheet.grid();
+    let furniture = sheet.furniture();
+    let mut placer = sheet.label_placer(&furniture);
+    let (star_size, marks) = sheet.symbols(&mut placer);
+    sheet.labels(&mut placer, star_size);
+    sheet.frame_and_grid_labels(&grid);
+    sheet.north_arrow(&furniture);
+    sheet.scale_bar(&furniture);
+    let mut flow = Flow::new(sheet.page.columns.clone());
+    sheet.legend(&mut flow, classes_present, marks, &grid);
+    sheet.statistics(&mut flow);
+    sheet.notes_and_list(&mut flow);
+    sheet.title_block(furniture.ratio);
+    sheet.footer();
+    sheet.svg.push_str("</svg>");
+    sheet.svg
+}
 
-    // Title.
-    let m = page.margin;
-    let _ = write!(
-        svg,
-        r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
-        m + 7.0 * ts,
-        7.0 * ts,
-        escape(&input.title)
-    );
-    let _ = write!(
-        svg,
-        r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" fill="{TEXT_SOFT}">{}</text>"##,
-        m + 12.5 * ts,
-        3.6 * ts,
-        escape(&input.subtitle)
-    );
+/// Facility badge radius on paper, mm at the A4 type scale.
+const BADGE_R_MM: f64 = 1.5;
 
-    // ---- Map ----
-    let _ = write!(svg, r##"<g clip-path="url(#map)">"##);
-    let _ = write!(
-        svg,
-        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f4f4f2"/>"##,
-        fa.x, fa.y, fa.w, fa.h
-    );
-    let mut classes_present: Vec<&'static str> = Vec::new();
-    for (polygon, code) in &input.parcels {
-        if !bbox(polygon).is_some_and(|b| intersects(&b, &view)) {
-            continue;
-        }
-        let class = land_class(code);
-        if !classes_present.contains(&class) {
-            classes_present.push(class);
-        }
+/// Where the north arrow and the scale bar go (reserved before the labels, drawn after them).
+#[derive(Clone, Copy)]
+struct Furniture {
+    /// North arrow tip.
+    nx: f64,
+    ny: f64,
+    /// Scale bar: its length in metres and on paper, its origin, its box and the ratio.
+    metres: f64,
+    bar: f64,
+    bx: f64,
+    by: f64,
+    scale_box: Area,
+    ratio: i64,
+}
+
+/// The sheet being drawn: the input, the page plan, the map transform and the SVG so far.
+struct SheetPainter<'a> {
+    input: &'a SheetInput,
+    sym: &'static super::symbology::Symbology,
+    page: Layout,
+    frame: MapFrame,
+    /// Type scale of the paper, and the body text size (mm).
+    ts: f64,
+    body: f64,
+    svg: String,
+}
+
+/// A panel heading (legend, statistics, …), kept with its first row.
+fn heading(svg: &mut String, flow: &mut Flow, ts: f64, text: &str) {
+    let heading_size = 4.0 * ts;
+    let heading_h = 6.2 * ts;
+    let row_h = MIN_TEXT_MM * ts * 1.3;
+    flow.space(2.5 * ts);
+    if let Some((x, y, _)) = flow.take(heading_h, row_h) {
         let _ = write!(
             svg,
-            r##"<path d="{}" fill="{}"/>"##,
-            frame.path(polygon),
-            sym.land_colour(class)
+            r##"<text x="{x:.2}" y="{:.2}" font-size="{heading_size:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
+            y + heading_size,
+            escape(text)
         );
     }
-    for polygon in &input.context {
-        if bbox(polygon).is_some_and(|b| intersects(&b, &view)) {
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="{CONTEXT_FILL}" fill-opacity="0.55" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
-                frame.path(polygon),
-                0.3 * ts
-            );
+}
+
+impl<'a> SheetPainter<'a> {
+    fn new(input: &'a SheetInput) -> Self {
+        let page = layout(input.paper);
+        let ts = page.ts;
+        let frame = MapFrame::new(page.frame, input.extent);
+        SheetPainter {
+            input,
+            sym: symbology(),
+            page,
+            frame,
+            ts,
+            body: MIN_TEXT_MM * ts,
+            svg: String::new(),
         }
     }
-    for gh in &input.greenhouses {
-        if bbox(gh).is_some_and(|b| intersects(&b, &view)) {
+
+    /// The document, its definitions, the white paper and the title.
+    fn begin(&mut self) {
+        let input = self.input;
+        let ts = self.ts;
+        let fa = self.frame.area;
+        let page = &self.page;
+        let svg = &mut self.svg;
+        let (pw, ph) = self.input.paper.size_mm();
+        let font = escape(&self.input.font_family);
+        let _ = write!(
+            svg,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{pw}mm" height="{ph}mm" viewBox="0 0 {pw} {ph}" font-family="{font}, sans-serif">"##
+        );
+        let _ = write!(
+            svg,
+            r##"<defs><clipPath id="map"><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/></clipPath><pattern id="gh" patternUnits="userSpaceOnUse" width="1.2" height="1.2" patternTransform="rotate(45)"><rect width="1.2" height="1.2" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="1.2" stroke="#6c7a89" stroke-width="0.35"/></pattern></defs>"##,
+            fa.x, fa.y, fa.w, fa.h
+        );
+        let _ = write!(
+            svg,
+            r##"<rect width="{pw}" height="{ph}" fill="#ffffff"/>"##
+        );
+
+        // Title.
+        let m = page.margin;
+        let _ = write!(
+            svg,
+            r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
+            m + 7.0 * ts,
+            7.0 * ts,
+            escape(&input.title)
+        );
+        let _ = write!(
+            svg,
+            r##"<text x="{m:.2}" y="{:.2}" font-size="{:.2}" fill="{TEXT_SOFT}">{}</text>"##,
+            m + 12.5 * ts,
+            3.6 * ts,
+            escape(&input.subtitle)
+        );
+    }
+
+    /// Opens the map group and draws land use, context, greenhouses, villages, townships,
+    /// service circles and zone outlines; returns the land classes drawn (for the legend).
+    fn land_and_boundaries(&mut self) -> Vec<&'static str> {
+        let input = self.input;
+        let sym = self.sym;
+        let ts = self.ts;
+        let frame = &self.frame;
+        let fa = self.frame.area;
+        let view = self.frame.bounds();
+        let svg = &mut self.svg;
+        // ---- Map ----
+        let _ = write!(svg, r##"<g clip-path="url(#map)">"##);
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f4f4f2"/>"##,
+            fa.x, fa.y, fa.w, fa.h
+        );
+        let mut classes_present: Vec<&'static str> = Vec::new();
+        for (polygon, code) in &input.parcels {
+            if !bbox(polygon).is_some_and(|b| intersects(&b, &view)) {
+                continue;
+            }
+            let class = land_class(code);
+            if !classes_present.contains(&class) {
+                classes_present.push(class);
+            }
             let _ = write!(
                 svg,
-                r##"<path d="{}" fill="url(#gh)" stroke="#34495e" stroke-width="{:.2}"/>"##,
-                frame.path(gh),
+                r##"<path d="{}" fill="{}"/>"##,
+                frame.path(polygon),
+                sym.land_colour(class)
+            );
+        }
+        for polygon in &input.context {
+            if bbox(polygon).is_some_and(|b| intersects(&b, &view)) {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{}" fill="{CONTEXT_FILL}" fill-opacity="0.55" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
+                    frame.path(polygon),
+                    0.3 * ts
+                );
+            }
+        }
+        for gh in &input.greenhouses {
+            if bbox(gh).is_some_and(|b| intersects(&b, &view)) {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{}" fill="url(#gh)" stroke="#34495e" stroke-width="{:.2}"/>"##,
+                    frame.path(gh),
+                    0.15 * ts
+                );
+            }
+        }
+        for v in &input.villages {
+            if input.fill_villages {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{}" fill="{}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
+                    frame.path(&v.polygon),
+                    sym.zone_colour(v.colour),
+                    0.2 * ts
+                );
+            } else {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{}" fill="none" stroke="{MEMBER_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}" fill-rule="evenodd"/>"##,
+                    frame.path(&v.polygon),
+                    0.6 * ts,
+                    2.0 * ts,
+                    0.8 * ts
+                );
+            }
+        }
+        for t in &input.townships {
+            let _ = write!(
+                svg,
+                r##"<path d="{}" fill="none" stroke="{TOWN_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+                frame.path(&t.polygon),
+                0.9 * ts,
+                3.0 * ts,
+                0.9 * ts,
+                0.6 * ts,
+                0.9 * ts
+            );
+        }
+        // Service circles: the zone's own and planned facilities only.
+        for f in input.facilities.iter().filter(|f| f.service_circle) {
+            if let Some(r) = f.radius_m {
+                let colour = &sym.facility(&f.kind).color;
+                let (x, y) = frame.xy(f.point);
+                let _ = write!(
+                    svg,
+                    r##"<circle class="service" cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{colour}" fill-opacity="0.07" stroke="{colour}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
+                    r * frame.s,
+                    0.35 * ts,
+                    1.4 * ts,
+                    0.8 * ts
+                );
+            }
+        }
+        for z in &input.zones {
+            let _ = write!(
+                svg,
+                r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+                frame.path(&z.polygon),
+                sym.zone_line,
+                if input.label_zones {
+                    0.5 * ts
+                } else {
+                    1.2 * ts
+                }
+            );
+        }
+        // Violations (overview): the zone outlined in the violation colour.
+        for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
+            let _ = write!(
+                svg,
+                r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
+                frame.path(&z.polygon),
+                sym.violation,
+                0.9 * ts
+            );
+        }
+        classes_present
+    }
+
+    /// The kilometre grid, over the land but under the symbols; returns its lines.
+    fn grid(&mut self) -> Vec<(bool, f64, f64)> {
+        let ts = self.ts;
+        let frame = &self.frame;
+        let fa = self.frame.area;
+        let svg = &mut self.svg;
+        // The kilometre grid, over the land but under the symbols.
+        let grid = grid_lines(frame);
+        for (is_x, _, p) in &grid {
+            let (x1, y1, x2, y2) = if *is_x {
+                (*p, fa.y, *p, fa.bottom())
+            } else {
+                (fa.x, *p, fa.right(), *p)
+            };
+            let _ = write!(
+                svg,
+                r##"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{GRID_LINE}" stroke-width="{:.2}" stroke-opacity="0.55"/>"##,
                 0.15 * ts
             );
         }
+
+        grid
     }
-    for v in &input.villages {
-        if input.fill_villages {
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="{}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{:.2}" fill-rule="evenodd"/>"##,
-                frame.path(&v.polygon),
-                sym.zone_colour(v.colour),
-                0.2 * ts
-            );
-        } else {
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="none" stroke="{MEMBER_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}" fill-rule="evenodd"/>"##,
-                frame.path(&v.polygon),
-                0.6 * ts,
-                2.0 * ts,
-                0.8 * ts
-            );
-        }
-    }
-    for t in &input.townships {
-        let _ = write!(
-            svg,
-            r##"<path d="{}" fill="none" stroke="{TOWN_LINE}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
-            frame.path(&t.polygon),
-            0.9 * ts,
-            3.0 * ts,
-            0.9 * ts,
-            0.6 * ts,
-            0.9 * ts
-        );
-    }
-    // Service circles: the zone's own and planned facilities only.
-    for f in input.facilities.iter().filter(|f| f.service_circle) {
-        if let Some(r) = f.radius_m {
-            let colour = &sym.facility(&f.kind).color;
+
+    /// Facility badges, key-village stars and violation marks; their boxes keep labels off
+    /// them. Returns the star size and how many violation marks were drawn.
+    fn symbols(&mut self, placer: &mut LabelPlacer) -> (f64, usize) {
+        let input = self.input;
+        let sym = self.sym;
+        let ts = self.ts;
+        let body = self.body;
+        let frame = &self.frame;
+        let fa = self.frame.area;
+        let svg = &mut self.svg;
+        let badge_r = BADGE_R_MM * ts;
+        let mut facilities: Vec<&SheetFacility> = input.facilities.iter().collect();
+        // Planned facilities on top.
+        facilities.sort_by_key(|f| f.planned);
+        for f in &facilities {
             let (x, y) = frame.xy(f.point);
-            let _ = write!(
-                svg,
-                r##"<circle class="service" cx="{x:.2}" cy="{y:.2}" r="{:.2}" fill="{colour}" fill-opacity="0.07" stroke="{colour}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
-                r * frame.s,
-                0.35 * ts,
-                1.4 * ts,
-                0.8 * ts
-            );
-        }
-    }
-    for z in &input.zones {
-        let _ = write!(
-            svg,
-            r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
-            frame.path(&z.polygon),
-            sym.zone_line,
-            if input.label_zones {
-                0.5 * ts
-            } else {
-                1.2 * ts
-            }
-        );
-    }
-    // Violations (overview): the zone outlined in the violation colour.
-    for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
-        let _ = write!(
-            svg,
-            r##"<path d="{}" fill="none" stroke="{}" stroke-width="{:.2}" stroke-linejoin="round" fill-rule="evenodd"/>"##,
-            frame.path(&z.polygon),
-            sym.violation,
-            0.9 * ts
-        );
-    }
-    // The kilometre grid, over the land but under the symbols.
-    let grid = grid_lines(&frame);
-    for (is_x, _, p) in &grid {
-        let (x1, y1, x2, y2) = if *is_x {
-            (*p, fa.y, *p, fa.bottom())
-        } else {
-            (fa.x, *p, fa.right(), *p)
-        };
-        let _ = write!(
-            svg,
-            r##"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{GRID_LINE}" stroke-width="{:.2}" stroke-opacity="0.55"/>"##,
-            0.15 * ts
-        );
-    }
-
-    // Symbols; their boxes keep labels off them.
-    let mut placer = LabelPlacer {
-        frame: Area {
-            x: fa.x + 0.5,
-            y: fa.y + 0.5,
-            w: fa.w - 1.0,
-            h: fa.h - 1.0,
-        },
-        taken: Vec::new(),
-    };
-    // North arrow and scale bar (drawn after the labels, on top; reserved now).
-    let (nx, ny) = (fa.right() - 9.0 * ts, fa.y + 5.0 * ts);
-    placer.taken.push(Area {
-        x: nx - 4.0 * ts,
-        y: ny - 1.0 * ts,
-        w: 8.0 * ts,
-        h: 16.0 * ts,
-    });
-    let metres = nice_length(40.0 * ts / frame.s);
-    let bar = metres * frame.s;
-    let (bx, by) = (fa.x + 5.0 * ts, fa.bottom() - 7.0 * ts);
-    let scale_box = Area {
-        x: bx - 2.0 * ts,
-        y: by - 5.5 * ts,
-        w: bar + 40.0 * ts,
-        h: 10.5 * ts,
-    };
-    placer.taken.push(scale_box);
-    let badge_r = 1.5 * ts;
-    let mut facilities: Vec<&SheetFacility> = input.facilities.iter().collect();
-    // Planned facilities on top.
-    facilities.sort_by_key(|f| f.planned);
-    for f in &facilities {
-        let (x, y) = frame.xy(f.point);
-        if !(fa.x..=fa.right()).contains(&x) || !(fa.y..=fa.bottom()).contains(&y) {
-            continue;
-        }
-        svg.push_str(&badge(
-            &f.kind,
-            sym.facility(&f.kind),
-            x,
-            y,
-            badge_r,
-            f.planned,
-        ));
-        placer.taken.push(Area {
-            x: x - badge_r,
-            y: y - badge_r,
-            w: 2.0 * badge_r,
-            h: 2.0 * badge_r,
-        });
-    }
-    let star_r = 2.4 * ts;
-    let mut stars: Vec<(f64, f64)> = Vec::new();
-    for v in input.villages.iter().filter(|v| v.is_key) {
-        stars.push(frame.xy(v.anchor));
-    }
-    for z in &input.zones {
-        if let Some((c, _)) = &z.key {
-            stars.push(frame.xy(*c));
-        }
-    }
-    let star_size = if input.label_zones {
-        star_r * 0.7
-    } else {
-        star_r
-    };
-    for &(x, y) in &stars {
-        let _ = write!(
-            svg,
-            r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="{:.2}"/>"##,
-            star(x, y, star_size),
-            sym.key_village,
-            0.2 * ts
-        );
-        placer.taken.push(Area {
-            x: x - star_size,
-            y: y - star_size,
-            w: 2.0 * star_size,
-            h: 2.0 * star_size,
-        });
-    }
-    // Violation marks: a red triangle with "!" at the zone's inner point.
-    let mut marks = 0;
-    for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
-        let Some(c) = ({
-            use geo::InteriorPoint;
-            z.polygon.interior_point()
-        }) else {
-            continue;
-        };
-        let (x, y) = frame.xy(c.0);
-        let (x, y) = (x + 3.5 * ts, y - 3.5 * ts);
-        let r = 2.2 * ts;
-        let _ = write!(
-            svg,
-            r##"<path class="violation" d="M{x:.2} {:.2}L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}" stroke="#ffffff" stroke-width="{:.2}"/><text x="{x:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" text-anchor="middle" fill="#ffffff">!</text>"##,
-            y - r,
-            x + r,
-            y + r * 0.8,
-            x - r,
-            y + r * 0.8,
-            sym.violation,
-            0.25 * ts,
-            y + r * 0.65,
-            body,
-        );
-        placer.taken.push(Area {
-            x: x - r,
-            y: y - r,
-            w: 2.0 * r,
-            h: 1.8 * r,
-        });
-        marks += 1;
-    }
-
-    // Labels, most important first.
-    let halo = 0.7 * ts;
-    let label_size = if input.paper == Paper::A4 {
-        body
-    } else {
-        3.2 * ts
-    };
-    if !input.label_zones {
-        let mut order: Vec<&SheetVillage> = input.villages.iter().collect();
-        order.sort_by(|a, b| {
-            b.is_key
-                .cmp(&a.is_key)
-                .then(b.priority.total_cmp(&a.priority))
-        });
-        for v in order {
-            let (x, y) = frame.xy(v.anchor);
-            let size = if v.is_key {
-                label_size * 1.15
-            } else {
-                label_size
-            };
-            let w = text_width(&v.name, size) + 0.6 * ts;
-            let h = size * 1.1;
-            let clear = if v.is_key { star_size + h / 2.0 } else { 0.0 };
-            let at = placer.place((x, y), w, h, clear);
-            halo_text(
-                &mut svg,
-                (at.x + at.w / 2.0, at.y + h * 0.82),
-                size,
-                &v.name,
-                if v.is_key {
-                    r##" font-weight="bold""##
-                } else {
-                    ""
-                },
-                halo,
-            );
-        }
-    } else {
-        // Townships first (larger, soft), then zones.
-        for t in &input.townships {
-            let Some(c) = ({
-                use geo::InteriorPoint;
-                t.polygon.interior_point()
-            }) else {
+            if !(fa.x..=fa.right()).contains(&x) || !(fa.y..=fa.bottom()).contains(&y) {
                 continue;
-            };
-            let size = 4.2 * ts;
-            let (w, h) = (text_width(&t.name, size) + ts, size * 1.1);
-            let at = placer.place(frame.xy(c.0), w, h, 0.0);
-            let _ = write!(
-                svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{size:.2}" text-anchor="middle" fill="{TOWN_LINE}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{halo:.2}" stroke-linejoin="round" paint-order="stroke" letter-spacing="{:.2}">{}</text>"##,
-                at.x + at.w / 2.0,
-                at.y + h * 0.82,
-                0.4 * ts,
-                escape(&t.name)
-            );
+            }
+            svg.push_str(&badge(
+                &f.kind,
+                sym.facility(&f.kind),
+                x,
+                y,
+                badge_r,
+                f.planned,
+            ));
+            placer.taken.push(Area {
+                x: x - badge_r,
+                y: y - badge_r,
+                w: 2.0 * badge_r,
+                h: 2.0 * badge_r,
+            });
+        }
+        let star_r = 2.4 * ts;
+        let mut stars: Vec<(f64, f64)> = Vec::new();
+        for v in input.villages.iter().filter(|v| v.is_key) {
+            stars.push(frame.xy(v.anchor));
         }
         for z in &input.zones {
+            if let Some((c, _)) = &z.key {
+                stars.push(frame.xy(*c));
+            }
+        }
+        let star_size = if input.label_zones {
+            star_r * 0.7
+        } else {
+            star_r
+        };
+        for &(x, y) in &stars {
+            let _ = write!(
+                svg,
+                r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="{:.2}"/>"##,
+                star(x, y, star_size),
+                sym.key_village,
+                0.2 * ts
+            );
+            placer.taken.push(Area {
+                x: x - star_size,
+                y: y - star_size,
+                w: 2.0 * star_size,
+                h: 2.0 * star_size,
+            });
+        }
+        // Violation marks: a red triangle with "!" at the zone's inner point.
+        let mut marks = 0;
+        for z in input.zones.iter().filter(|z| !z.violations.is_empty()) {
             let Some(c) = ({
                 use geo::InteriorPoint;
                 z.polygon.interior_point()
@@ -1074,266 +1072,395 @@ pub fn sheet_svg(input: &SheetInput) -> String {
                 continue;
             };
             let (x, y) = frame.xy(c.0);
-            let size = body;
-            let h = size * 1.1;
-            let width = |t: &str| text_width(t, size) + 0.6 * ts;
-            // The name where it fits; else the zone's id (the panel lists ids with names).
-            let (text, at) = match placer.try_place((x, y + h), width(&z.label), h, 0.0) {
-                Some(at) => (z.label.as_str(), at),
-                None => (
-                    z.id.as_str(),
-                    placer.place((x, y + h), width(&z.id), h, 0.0),
-                ),
-            };
-            halo_text(
-                &mut svg,
-                (at.x + at.w / 2.0, at.y + h * 0.82),
-                size,
-                text,
-                "",
-                halo,
-            );
-        }
-    }
-    let _ = write!(svg, "</g>");
-    let _ = write!(
-        svg,
-        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="none" stroke="#333333" stroke-width="{:.2}"/>"##,
-        fa.x,
-        fa.y,
-        fa.w,
-        fa.h,
-        0.4 * ts
-    );
-    // Grid labels outside the frame: eastings above, northings left (rotated), in km.
-    for (is_x, value, p) in &grid {
-        let text = grid_label(*value, grid_step(&grid));
-        if *is_x {
+            let (x, y) = (x + 3.5 * ts, y - 3.5 * ts);
+            let r = 2.2 * ts;
             let _ = write!(
                 svg,
-                r##"<text x="{p:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}">{text}</text>"##,
-                fa.y - 1.2 * ts
+                r##"<path class="violation" d="M{x:.2} {:.2}L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}" stroke="#ffffff" stroke-width="{:.2}"/><text x="{x:.2}" y="{:.2}" font-size="{:.2}" font-weight="bold" text-anchor="middle" fill="#ffffff">!</text>"##,
+                y - r,
+                x + r,
+                y + r * 0.8,
+                x - r,
+                y + r * 0.8,
+                sym.violation,
+                0.25 * ts,
+                y + r * 0.65,
+                body,
             );
-        } else {
-            let lx = fa.x - 1.2 * ts;
-            let _ = write!(
-                svg,
-                r##"<text x="{lx:.2}" y="{p:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}" transform="rotate(-90 {lx:.2} {p:.2})">{text}</text>"##
-            );
+            placer.taken.push(Area {
+                x: x - r,
+                y: y - r,
+                w: 2.0 * r,
+                h: 1.8 * r,
+            });
+            marks += 1;
         }
+
+        (star_size, marks)
     }
 
-    // North arrow (grid north of the Gauss–Krüger zone).
-    let _ = write!(
-        svg,
-        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.8"/><path d="M{nx:.2} {ny:.2} L{:.2} {:.2} L{nx:.2} {:.2} L{:.2} {:.2} Z" fill="#222222"/><text x="{nx:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#222222">北</text>"##,
-        nx - 4.0 * ts,
-        ny - 1.0 * ts,
-        8.0 * ts,
-        16.0 * ts,
-        nx + 3.0 * ts,
-        ny + 9.0 * ts,
-        ny + 6.8 * ts,
-        nx - 3.0 * ts,
-        ny + 9.0 * ts,
-        ny + 13.8 * ts,
-        3.8 * ts
-    );
-    // Scale bar: a round length near 40 mm on paper, and the ratio.
-    let _ = write!(
-        svg,
-        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.85"/>"##,
-        scale_box.x, scale_box.y, scale_box.w, scale_box.h
-    );
-    for i in 0..4 {
+    /// Labels, most important first (villages; or townships and zones on the overview), then
+    /// closes the map group.
+    fn labels(&mut self, placer: &mut LabelPlacer, star_size: f64) {
+        let input = self.input;
+        let ts = self.ts;
+        let body = self.body;
+        let frame = &self.frame;
+        let svg = &mut self.svg;
+        // Labels, most important first.
+        let halo = 0.7 * ts;
+        let label_size = if input.paper == Paper::A4 {
+            body
+        } else {
+            3.2 * ts
+        };
+        if !input.label_zones {
+            let mut order: Vec<&SheetVillage> = input.villages.iter().collect();
+            order.sort_by(|a, b| {
+                b.is_key
+                    .cmp(&a.is_key)
+                    .then(b.priority.total_cmp(&a.priority))
+            });
+            for v in order {
+                let (x, y) = frame.xy(v.anchor);
+                let size = if v.is_key {
+                    label_size * 1.15
+                } else {
+                    label_size
+                };
+                let w = text_width(&v.name, size) + 0.6 * ts;
+                let h = size * 1.1;
+                let clear = if v.is_key { star_size + h / 2.0 } else { 0.0 };
+                let at = placer.place((x, y), w, h, clear);
+                halo_text(
+                    svg,
+                    (at.x + at.w / 2.0, at.y + h * 0.82),
+                    size,
+                    &v.name,
+                    if v.is_key {
+                        r##" font-weight="bold""##
+                    } else {
+                        ""
+                    },
+                    halo,
+                );
+            }
+        } else {
+            // Townships first (larger, soft), then zones.
+            for t in &input.townships {
+                let Some(c) = ({
+                    use geo::InteriorPoint;
+                    t.polygon.interior_point()
+                }) else {
+                    continue;
+                };
+                let size = 4.2 * ts;
+                let (w, h) = (text_width(&t.name, size) + ts, size * 1.1);
+                let at = placer.place(frame.xy(c.0), w, h, 0.0);
+                let _ = write!(
+                    svg,
+                    r##"<text x="{:.2}" y="{:.2}" font-size="{size:.2}" text-anchor="middle" fill="{TOWN_LINE}" fill-opacity="0.85" stroke="#ffffff" stroke-width="{halo:.2}" stroke-linejoin="round" paint-order="stroke" letter-spacing="{:.2}">{}</text>"##,
+                    at.x + at.w / 2.0,
+                    at.y + h * 0.82,
+                    0.4 * ts,
+                    escape(&t.name)
+                );
+            }
+            for z in &input.zones {
+                let Some(c) = ({
+                    use geo::InteriorPoint;
+                    z.polygon.interior_point()
+                }) else {
+                    continue;
+                };
+                let (x, y) = frame.xy(c.0);
+                let size = body;
+                let h = size * 1.1;
+                let width = |t: &str| text_width(t, size) + 0.6 * ts;
+                // The name where it fits; else the zone's id (the panel lists ids with names).
+                let (text, at) = match placer.try_place((x, y + h), width(&z.label), h, 0.0) {
+                    Some(at) => (z.label.as_str(), at),
+                    None => (
+                        z.id.as_str(),
+                        placer.place((x, y + h), width(&z.id), h, 0.0),
+                    ),
+                };
+                halo_text(
+                    svg,
+                    (at.x + at.w / 2.0, at.y + h * 0.82),
+                    size,
+                    text,
+                    "",
+                    halo,
+                );
+            }
+        }
+        let _ = write!(svg, "</g>");
+    }
+
+    /// The frame line and the grid labels outside it.
+    fn frame_and_grid_labels(&mut self, grid: &[(bool, f64, f64)]) {
+        let ts = self.ts;
+        let body = self.body;
+        let fa = self.frame.area;
+        let svg = &mut self.svg;
         let _ = write!(
             svg,
-            r##"<rect x="{:.2}" y="{by:.2}" width="{:.2}" height="{:.2}" fill="{}" stroke="#222222" stroke-width="{:.2}"/>"##,
-            bx + bar / 4.0 * i as f64,
-            bar / 4.0,
-            1.4 * ts,
-            if i % 2 == 0 { "#222222" } else { "#ffffff" },
-            0.2 * ts
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="none" stroke="#333333" stroke-width="{:.2}"/>"##,
+            fa.x,
+            fa.y,
+            fa.w,
+            fa.h,
+            0.4 * ts
+        );
+        // Grid labels outside the frame: eastings above, northings left (rotated), in km.
+        for (is_x, value, p) in grid {
+            let text = grid_label(*value, grid_step(grid));
+            if *is_x {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{p:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}">{text}</text>"##,
+                    fa.y - 1.2 * ts
+                );
+            } else {
+                let lx = fa.x - 1.2 * ts;
+                let _ = write!(
+                    svg,
+                    r##"<text x="{lx:.2}" y="{p:.2}" font-size="{body:.2}" text-anchor="middle" fill="{TEXT_SOFT}" transform="rotate(-90 {lx:.2} {p:.2})">{text}</text>"##
+                );
+            }
+        }
+    }
+
+    /// The north arrow in its reserved box.
+    fn north_arrow(&mut self, furniture: &Furniture) {
+        let ts = self.ts;
+        let svg = &mut self.svg;
+        let (nx, ny) = (furniture.nx, furniture.ny);
+        // North arrow (grid north of the Gauss–Krüger zone).
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.8"/><path d="M{nx:.2} {ny:.2} L{:.2} {:.2} L{nx:.2} {:.2} L{:.2} {:.2} Z" fill="#222222"/><text x="{nx:.2}" y="{:.2}" font-size="{:.2}" text-anchor="middle" fill="#222222">北</text>"##,
+            nx - 4.0 * ts,
+            ny - 1.0 * ts,
+            8.0 * ts,
+            16.0 * ts,
+            nx + 3.0 * ts,
+            ny + 9.0 * ts,
+            ny + 6.8 * ts,
+            nx - 3.0 * ts,
+            ny + 9.0 * ts,
+            ny + 13.8 * ts,
+            3.8 * ts
         );
     }
-    let length_text = if metres >= 1000.0 {
-        format!("{} 千米", metres / 1000.0)
-    } else {
-        format!("{metres} 米")
-    };
-    let ratio = (1000.0 / frame.s).round() as i64;
-    let _ = write!(
-        svg,
-        r##"<text x="{bx:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">0</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">{length_text}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">比例尺 1:{}</text>"##,
-        by - 1.2 * ts,
-        bx + bar,
-        by - 1.2 * ts,
-        bx + bar + 9.0 * ts,
-        by + 1.5 * ts,
-        group_digits(ratio)
-    );
 
-    // ---- Panel ----
-    let mut flow = Flow::new(page.columns.clone());
-    let heading_size = 4.0 * ts;
-    let heading_h = 6.2 * ts;
-    let row_h = body * 1.3;
-    let heading = |svg: &mut String, flow: &mut Flow, text: &str| {
-        flow.space(2.5 * ts);
-        if let Some((x, y, _)) = flow.take(heading_h, row_h) {
+    /// The scale bar in its reserved box.
+    fn scale_bar(&mut self, furniture: &Furniture) {
+        let ts = self.ts;
+        let body = self.body;
+        let svg = &mut self.svg;
+        let Furniture {
+            metres,
+            bar,
+            bx,
+            by,
+            scale_box,
+            ..
+        } = *furniture;
+        // Scale bar: a round length near 40 mm on paper, and the ratio.
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" fill-opacity="0.85"/>"##,
+            scale_box.x, scale_box.y, scale_box.w, scale_box.h
+        );
+        for i in 0..4 {
             let _ = write!(
                 svg,
-                r##"<text x="{x:.2}" y="{:.2}" font-size="{heading_size:.2}" font-weight="bold" fill="{TEXT}">{}</text>"##,
-                y + heading_size,
-                escape(text)
+                r##"<rect x="{:.2}" y="{by:.2}" width="{:.2}" height="{:.2}" fill="{}" stroke="#222222" stroke-width="{:.2}"/>"##,
+                bx + bar / 4.0 * i as f64,
+                bar / 4.0,
+                1.4 * ts,
+                if i % 2 == 0 { "#222222" } else { "#ffffff" },
+                0.2 * ts
             );
         }
-    };
+        let length_text = if metres >= 1000.0 {
+            format!("{} 千米", metres / 1000.0)
+        } else {
+            format!("{metres} 米")
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{bx:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">0</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="middle" fill="#222222">{length_text}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">比例尺 1:{}</text>"##,
+            by - 1.2 * ts,
+            bx + bar,
+            by - 1.2 * ts,
+            bx + bar + 9.0 * ts,
+            by + 1.5 * ts,
+            group_digits(furniture.ratio)
+        );
+    }
 
-    // Legend: one entry per line, its text wrapped to the column.
-    heading(&mut svg, &mut flow, "图例");
-    let sw = 6.0 * ts;
-    let mut legend: Vec<(String, String)> = Vec::new();
-    let line = |colour: &str, width: f64, dash: &str| {
-        format!(
-            r##"<line x1="0" y1="{:.2}" x2="{sw:.2}" y2="{:.2}" stroke="{colour}" stroke-width="{width:.2}"{dash}/>"##,
-            body * 0.5,
-            body * 0.5
-        )
-    };
-    let swatch = |fill: &str, extra: &str| {
-        format!(
-            r##"<rect width="{sw:.2}" height="{:.2}" fill="{fill}"{extra}/>"##,
-            body
-        )
-    };
-    if input.label_zones {
-        legend.push((line(&sym.zone_line, 0.5 * ts, ""), "片区界线".into()));
-        if !input.townships.is_empty() {
+    /// The legend: one entry per line, its text wrapped to the column.
+    fn legend(
+        &mut self,
+        flow: &mut Flow,
+        mut classes_present: Vec<&'static str>,
+        marks: usize,
+        grid: &[(bool, f64, f64)],
+    ) {
+        let input = self.input;
+        let sym = self.sym;
+        let ts = self.ts;
+        let body = self.body;
+        let badge_r = BADGE_R_MM * self.ts;
+        let svg = &mut self.svg;
+        // Legend: one entry per line, its text wrapped to the column.
+        heading(svg, flow, ts, "图例");
+        let sw = 6.0 * ts;
+        let mut legend: Vec<(String, String)> = Vec::new();
+        let line = |colour: &str, width: f64, dash: &str| {
+            format!(
+                r##"<line x1="0" y1="{:.2}" x2="{sw:.2}" y2="{:.2}" stroke="{colour}" stroke-width="{width:.2}"{dash}/>"##,
+                body * 0.5,
+                body * 0.5
+            )
+        };
+        let swatch = |fill: &str, extra: &str| {
+            format!(
+                r##"<rect width="{sw:.2}" height="{:.2}" fill="{fill}"{extra}/>"##,
+                body
+            )
+        };
+        if input.label_zones {
+            legend.push((line(&sym.zone_line, 0.5 * ts, ""), "片区界线".into()));
+            if !input.townships.is_empty() {
+                legend.push((
+                    line(
+                        TOWN_LINE,
+                        0.9 * ts,
+                        &format!(
+                            r##" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}""##,
+                            3.0 * ts,
+                            0.9 * ts,
+                            0.6 * ts,
+                            0.9 * ts
+                        ),
+                    ),
+                    "乡镇界".into(),
+                ));
+            }
+            if marks > 0 {
+                legend.push((
+                    format!(
+                        r##"<path d="M{:.2} 0L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}"/>"##,
+                        sw / 2.0,
+                        sw / 2.0 + body * 0.6,
+                        body,
+                        sw / 2.0 - body * 0.6,
+                        body,
+                        sym.violation
+                    ),
+                    "违反约束的片区（红线）".into(),
+                ));
+            }
+        } else {
+            legend.push((line(&sym.zone_line, 1.2 * ts, ""), "片区范围".into()));
             legend.push((
                 line(
-                    TOWN_LINE,
-                    0.9 * ts,
-                    &format!(
-                        r##" stroke-dasharray="{:.2} {:.2} {:.2} {:.2}""##,
-                        3.0 * ts,
-                        0.9 * ts,
-                        0.6 * ts,
-                        0.9 * ts
-                    ),
+                    MEMBER_LINE,
+                    0.6 * ts,
+                    &format!(r##" stroke-dasharray="{:.2} {:.2}""##, 2.0 * ts, 0.8 * ts),
                 ),
-                "乡镇界".into(),
+                "成员村界".into(),
             ));
-        }
-        if marks > 0 {
-            legend.push((
-                format!(
-                    r##"<path d="M{:.2} 0L{:.2} {:.2}L{:.2} {:.2}Z" fill="{}"/>"##,
-                    sw / 2.0,
-                    sw / 2.0 + body * 0.6,
-                    body,
-                    sw / 2.0 - body * 0.6,
-                    body,
-                    sym.violation
-                ),
-                "违反约束的片区（红线）".into(),
-            ));
-        }
-    } else {
-        legend.push((line(&sym.zone_line, 1.2 * ts, ""), "片区范围".into()));
-        legend.push((
-            line(
-                MEMBER_LINE,
-                0.6 * ts,
-                &format!(r##" stroke-dasharray="{:.2} {:.2}""##, 2.0 * ts, 0.8 * ts),
-            ),
-            "成员村界".into(),
-        ));
-        if !input.context.is_empty() {
-            legend.push((
-                swatch(CONTEXT_FILL, r##" fill-opacity="0.55""##),
-                "相邻片区 / 片区外".into(),
-            ));
-        }
-    }
-    legend.push((
-        format!(
-            r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="0.2"/>"##,
-            star(sw / 2.0, body * 0.5, body * 0.55),
-            sym.key_village
-        ),
-        "中心村".into(),
-    ));
-    if !input.greenhouses.is_empty() {
-        legend.push((
-            swatch("url(#gh)", r##" stroke="#34495e" stroke-width="0.15""##),
-            "大棚".into(),
-        ));
-    }
-    // Facility kinds in the table's order; kinds the table does not list share one entry.
-    let mut kinds: Vec<&str> = input.facilities.iter().map(|f| f.kind.as_str()).collect();
-    kinds.sort_by_key(|k| (sym.facility_rank(k), *k));
-    kinds.dedup();
-    let (known, others): (Vec<&str>, Vec<&str>) = kinds.iter().partition(|k| sym.knows_facility(k));
-    for kind in &known {
-        let radii: Vec<f64> = input
-            .facilities
-            .iter()
-            .filter(|f| f.kind == *kind && f.service_circle)
-            .filter_map(|f| f.radius_m)
-            .collect();
-        let radius = match radii.first() {
-            Some(r) if radii.iter().all(|x| (x - r).abs() < 0.5) => {
-                format!("（服务半径 {r:.0} 米）")
+            if !input.context.is_empty() {
+                legend.push((
+                    swatch(CONTEXT_FILL, r##" fill-opacity="0.55""##),
+                    "相邻片区 / 片区外".into(),
+                ));
             }
-            Some(_) => "（服务半径按设施）".into(),
-            None => String::new(),
-        };
+        }
         legend.push((
-            badge(
-                kind,
-                sym.facility(kind),
-                sw / 2.0,
-                body * 0.5,
-                badge_r,
-                false,
+            format!(
+                r##"<path d="{}" fill="{}" stroke="#7a5a00" stroke-width="0.2"/>"##,
+                star(sw / 2.0, body * 0.5, body * 0.55),
+                sym.key_village
             ),
-            format!("{kind}{radius}"),
+            "中心村".into(),
         ));
-    }
-    if !others.is_empty() {
-        legend.push((
-            badge(
-                others[0],
-                &sym.facility_other,
-                sw / 2.0,
-                body * 0.5,
-                badge_r,
-                false,
-            ),
-            format!("其他设施：{}", others.join("、")),
-        ));
-    }
-    if input.facilities.iter().any(|f| f.planned) {
-        let kind = input
-            .facilities
-            .iter()
-            .find(|f| f.planned)
-            .map_or("", |f| f.kind.as_str());
-        legend.push((
-            badge(
-                kind,
-                sym.facility(kind),
-                sw / 2.0,
-                body * 0.5,
-                badge_r,
-                true,
-            ),
-            "规划设施（空心）".into(),
-        ));
-    }
-    if input.facilities.iter().any(|f| f.service_circle) {
-        legend.push((
+        if !input.greenhouses.is_empty() {
+            legend.push((
+                swatch("url(#gh)", r##" stroke="#34495e" stroke-width="0.15""##),
+                "大棚".into(),
+            ));
+        }
+        // Facility kinds in the table's order; kinds the table does not list share one entry.
+        let mut kinds: Vec<&str> = input.facilities.iter().map(|f| f.kind.as_str()).collect();
+        kinds.sort_by_key(|k| (sym.facility_rank(k), *k));
+        kinds.dedup();
+        let (known, others): (Vec<&str>, Vec<&str>) =
+            kinds.iter().partition(|k| sym.knows_facility(k));
+        for kind in &known {
+            let radii: Vec<f64> = input
+                .facilities
+                .iter()
+                .filter(|f| f.kind == *kind && f.service_circle)
+                .filter_map(|f| f.radius_m)
+                .collect();
+            let radius = match radii.first() {
+                Some(r) if radii.iter().all(|x| (x - r).abs() < 0.5) => {
+                    format!("（服务半径 {r:.0} 米）")
+                }
+                Some(_) => "（服务半径按设施）".into(),
+                None => String::new(),
+            };
+            legend.push((
+                badge(
+                    kind,
+                    sym.facility(kind),
+                    sw / 2.0,
+                    body * 0.5,
+                    badge_r,
+                    false,
+                ),
+                format!("{kind}{radius}"),
+            ));
+        }
+        if !others.is_empty() {
+            legend.push((
+                badge(
+                    others[0],
+                    &sym.facility_other,
+                    sw / 2.0,
+                    body * 0.5,
+                    badge_r,
+                    false,
+                ),
+                format!("其他设施：{}", others.join("、")),
+            ));
+        }
+        if input.facilities.iter().any(|f| f.planned) {
+            let kind = input
+                .facilities
+                .iter()
+                .find(|f| f.planned)
+                .map_or("", |f| f.kind.as_str());
+            legend.push((
+                badge(
+                    kind,
+                    sym.facility(kind),
+                    sw / 2.0,
+                    body * 0.5,
+                    badge_r,
+                    true,
+                ),
+                "规划设施（空心）".into(),
+            ));
+        }
+        if input.facilities.iter().any(|f| f.service_circle) {
+            legend.push((
             format!(
                 r##"<circle cx="{:.2}" cy="{:.2}" r="{:.2}" fill="none" stroke="{TEXT_SOFT}" stroke-width="{:.2}" stroke-dasharray="{:.2} {:.2}"/>"##,
                 sw / 2.0,
@@ -1345,233 +1472,310 @@ pub fn sheet_svg(input: &SheetInput) -> String {
             ),
             "服务半径（本片区及规划设施）".into(),
         ));
-    }
-    classes_present.sort();
-    for class in &classes_present {
-        if let Some(c) = sym.land_class(class) {
-            legend.push((swatch(&c.color, ""), c.name.clone()));
         }
-    }
-    if let Some(step) = grid_step(&grid) {
-        legend.push((
-            line(GRID_LINE, 0.15 * ts, ""),
-            format!("公里网（间隔 {}）", length_words(step)),
-        ));
-    }
-    for (symbol, text) in &legend {
-        let lines = {
-            let w = flow.columns[flow.column].w - sw - 2.0 * ts;
-            wrap(text, body, w)
-        };
-        let h = (lines.len().max(1) as f64 * body * 1.15).max(body * 1.45);
-        let Some((x, y, _)) = flow.take(h, 0.0) else {
-            continue;
-        };
-        let _ = write!(
-            svg,
-            r##"<g transform="translate({x:.2} {:.2})">{symbol}</g>"##,
-            y + 0.1 * ts
-        );
-        for (j, l) in lines.iter().enumerate() {
+        classes_present.sort();
+        for class in &classes_present {
+            if let Some(c) = sym.land_class(class) {
+                legend.push((swatch(&c.color, ""), c.name.clone()));
+            }
+        }
+        if let Some(step) = grid_step(grid) {
+            legend.push((
+                line(GRID_LINE, 0.15 * ts, ""),
+                format!("公里网（间隔 {}）", length_words(step)),
+            ));
+        }
+        for (symbol, text) in &legend {
+            let lines = {
+                let w = flow.columns[flow.column].w - sw - 2.0 * ts;
+                wrap(text, body, w)
+            };
+            let h = (lines.len().max(1) as f64 * body * 1.15).max(body * 1.45);
+            let Some((x, y, _)) = flow.take(h, 0.0) else {
+                continue;
+            };
             let _ = write!(
                 svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
-                x + sw + 1.5 * ts,
-                y + body * 0.88 + j as f64 * body * 1.15,
-                escape(l)
+                r##"<g transform="translate({x:.2} {:.2})">{symbol}</g>"##,
+                y + 0.1 * ts
             );
+            for (j, l) in lines.iter().enumerate() {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+                    x + sw + 1.5 * ts,
+                    y + body * 0.88 + j as f64 * body * 1.15,
+                    escape(l)
+                );
+            }
         }
     }
 
-    // Statistics: label left, value right; a value that does not fit goes under its label.
-    heading(&mut svg, &mut flow, "统计");
-    for (label, value) in &input.table {
-        let w = flow.columns[flow.column].w;
-        if value.is_empty() {
-            flow.space(1.0 * ts);
-            if let Some((x, y, _)) = flow.take(row_h, row_h) {
-                let _ = write!(
-                    svg,
-                    r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" font-weight="bold" fill="#333333">{}</text>"##,
-                    y + body * 0.95,
-                    escape(label)
-                );
+    /// The statistics table.
+    fn statistics(&mut self, flow: &mut Flow) {
+        let input = self.input;
+        let ts = self.ts;
+        let body = self.body;
+        let row_h = self.body * 1.3;
+        let svg = &mut self.svg;
+        // Statistics: label left, value right; a value that does not fit goes under its label.
+        heading(svg, flow, ts, "统计");
+        for (label, value) in &input.table {
+            let w = flow.columns[flow.column].w;
+            if value.is_empty() {
+                flow.space(1.0 * ts);
+                if let Some((x, y, _)) = flow.take(row_h, row_h) {
+                    let _ = write!(
+                        svg,
+                        r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" font-weight="bold" fill="#333333">{}</text>"##,
+                        y + body * 0.95,
+                        escape(label)
+                    );
+                }
+                continue;
             }
-            continue;
-        }
-        let fits = text_width(label, body) + text_width(value, body) + 4.0 * ts <= w - 1.5 * ts;
-        // A value that does not fit beside its label goes under it, wrapped, right-aligned.
-        let value_lines = if fits {
-            vec![value.clone()]
-        } else {
-            wrap(value, body, w - 4.0 * ts)
-        };
-        let h = row_h * (value_lines.len() + usize::from(!fits)) as f64;
-        let Some((x, y, w)) = flow.take(h, 0.0) else {
-            continue;
-        };
-        let _ = write!(
-            svg,
-            r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text><line x1="{x:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#dddddd" stroke-width="0.15"/>"##,
-            x + 1.5 * ts,
-            y + body * 0.95,
-            escape(label),
-            y + h - 0.2 * ts,
-            x + w,
-            y + h - 0.2 * ts
-        );
-        let first = if fits { y } else { y + row_h };
-        for (i, l) in value_lines.iter().enumerate() {
+            let fits = text_width(label, body) + text_width(value, body) + 4.0 * ts <= w - 1.5 * ts;
+            // A value that does not fit beside its label goes under it, wrapped, right-aligned.
+            let value_lines = if fits {
+                vec![value.clone()]
+            } else {
+                wrap(value, body, w - 4.0 * ts)
+            };
+            let h = row_h * (value_lines.len() + usize::from(!fits)) as f64;
+            let Some((x, y, w)) = flow.take(h, 0.0) else {
+                continue;
+            };
             let _ = write!(
                 svg,
-                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="end" fill="#222222">{}</text>"##,
+                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text><line x1="{x:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#dddddd" stroke-width="0.15"/>"##,
+                x + 1.5 * ts,
+                y + body * 0.95,
+                escape(label),
+                y + h - 0.2 * ts,
                 x + w,
-                first + i as f64 * row_h + body * 0.95,
-                escape(l)
+                y + h - 0.2 * ts
             );
-        }
-    }
-
-    // Notes, then the list (members or zones).
-    if !input.notes.trim().is_empty() {
-        heading(&mut svg, &mut flow, "备注");
-        let w = flow.columns[flow.column].w;
-        for l in wrap(input.notes.trim(), body, w) {
-            if let Some((x, y, _)) = flow.take(row_h, 0.0) {
+            let first = if fits { y } else { y + row_h };
+            for (i, l) in value_lines.iter().enumerate() {
                 let _ = write!(
                     svg,
-                    r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
-                    y + body * 0.95,
-                    escape(&l)
+                    r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" text-anchor="end" fill="#222222">{}</text>"##,
+                    x + w,
+                    first + i as f64 * row_h + body * 0.95,
+                    escape(l)
                 );
             }
         }
     }
-    heading(&mut svg, &mut flow, &input.list_title);
-    let mut items = input.list.iter().peekable();
-    let mut shown = 0;
-    while items.peek().is_some() {
-        // Fill one line of the current column with whole items.
-        let w = flow.columns[flow.column].w;
-        let mut text = String::new();
-        let mut taken = 0;
-        while let Some(item) = items.peek() {
-            let piece = format!("{item}、");
-            if !text.is_empty() && text_width(&text, body) + text_width(&piece, body) > w {
-                break;
-            }
-            text.push_str(&piece);
-            items.next();
-            taken += 1;
-        }
-        if items.peek().is_none() {
-            text.pop();
-        }
-        let Some((x, y, _)) = flow.take(row_h, 0.0) else {
-            break;
-        };
-        shown += taken;
-        let _ = write!(
-            svg,
-            r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
-            y + body * 0.95,
-            escape(&text)
-        );
-    }
-    if shown < input.list.len() || flow.dropped > 0 {
-        // No room left: say so in the last line of the last column.
-        let col = flow.columns[flow.columns.len() - 1];
-        let _ = write!(
-            svg,
-            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff"/><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{}">{}</text>"##,
-            col.x,
-            col.bottom() - row_h,
-            col.w,
-            row_h,
-            col.x,
-            col.bottom() - row_h + body * 0.95,
-            sym.violation,
-            wrap("… 余见导出的成员表与统计表", body, col.w)[0]
-        );
-    }
 
-    // Title block (图签).
-    let tb = page.title_block;
-    let tb_rows = [
-        ("编制单位", input.title_block.organization.as_str()),
-        ("方案", input.title_block.plan.as_str()),
-        ("图号", input.title_block.number.as_str()),
-        ("比例尺", &format!("1:{}", group_digits(ratio))),
-        ("坐标系", input.title_block.crs.as_str()),
-        ("制图日期", input.title_block.date.as_str()),
-    ];
-    let rh = tb.h / tb_rows.len() as f64;
-    let label_w = 18.0 * ts;
-    let _ = write!(
-        svg,
-        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" stroke="#333333" stroke-width="{:.2}"/><line x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#333333" stroke-width="0.2"/>"##,
-        tb.x,
-        tb.y,
-        tb.w,
-        tb.h,
-        0.4 * ts,
-        tb.x + label_w,
-        tb.y,
-        tb.x + label_w,
-        tb.bottom()
-    );
-    for (i, (label, value)) in tb_rows.iter().enumerate() {
-        let y = tb.y + i as f64 * rh;
-        if i > 0 {
+    /// The zone's notes, then the list (members or zones).
+    fn notes_and_list(&mut self, flow: &mut Flow) {
+        let input = self.input;
+        let sym = self.sym;
+        let ts = self.ts;
+        let body = self.body;
+        let row_h = self.body * 1.3;
+        let svg = &mut self.svg;
+        // Notes, then the list (members or zones).
+        if !input.notes.trim().is_empty() {
+            heading(svg, flow, ts, "备注");
+            let w = flow.columns[flow.column].w;
+            for l in wrap(input.notes.trim(), body, w) {
+                if let Some((x, y, _)) = flow.take(row_h, 0.0) {
+                    let _ = write!(
+                        svg,
+                        r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+                        y + body * 0.95,
+                        escape(&l)
+                    );
+                }
+            }
+        }
+        heading(svg, flow, ts, &input.list_title);
+        let mut items = input.list.iter().peekable();
+        let mut shown = 0;
+        while items.peek().is_some() {
+            // Fill one line of the current column with whole items.
+            let w = flow.columns[flow.column].w;
+            let mut text = String::new();
+            let mut taken = 0;
+            while let Some(item) = items.peek() {
+                let piece = format!("{item}、");
+                if !text.is_empty() && text_width(&text, body) + text_width(&piece, body) > w {
+                    break;
+                }
+                text.push_str(&piece);
+                items.next();
+                taken += 1;
+            }
+            if items.peek().is_none() {
+                text.pop();
+            }
+            let Some((x, y, _)) = flow.take(row_h, 0.0) else {
+                break;
+            };
+            shown += taken;
             let _ = write!(
                 svg,
-                r##"<line x1="{:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#333333" stroke-width="0.2"/>"##,
-                tb.x,
-                tb.right()
+                r##"<text x="{x:.2}" y="{:.2}" font-size="{body:.2}" fill="#222222">{}</text>"##,
+                y + body * 0.95,
+                escape(&text)
             );
         }
-        let value = wrap(value, body, tb.w - label_w - 3.0 * ts)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let _ = write!(
-            svg,
-            r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT_SOFT}">{label}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT}">{}</text>"##,
-            tb.x + 1.5 * ts,
-            y + rh / 2.0 + body * 0.36,
-            tb.x + label_w + 1.5 * ts,
-            y + rh / 2.0 + body * 0.36,
-            escape(&value)
-        );
+        if shown < input.list.len() || flow.dropped > 0 {
+            // No room left: say so in the last line of the last column.
+            let col = flow.columns[flow.columns.len() - 1];
+            let _ = write!(
+                svg,
+                r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff"/><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{}">{}</text>"##,
+                col.x,
+                col.bottom() - row_h,
+                col.w,
+                row_h,
+                col.x,
+                col.bottom() - row_h + body * 0.95,
+                sym.violation,
+                wrap("… 余见导出的成员表与统计表", body, col.w)[0]
+            );
+        }
     }
 
-    // Under the map: sources and method, as many lines as there is room for.
-    let (fx, fy, fw, n) = page.footer;
-    let lines: Vec<String> = input
-        .footer
-        .iter()
-        .flat_map(|l| wrap(l, body, fw))
-        .collect();
-    for (i, l) in lines.iter().take(n).enumerate() {
-        let text = if i + 1 == n && lines.len() > n {
-            let mut t: String = l
-                .chars()
-                .take(l.chars().count().saturating_sub(1))
-                .collect();
-            t.push('…');
-            t
-        } else {
-            l.clone()
-        };
+    /// The title block (图签).
+    fn title_block(&mut self, ratio: i64) {
+        let input = self.input;
+        let ts = self.ts;
+        let body = self.body;
+        let page = &self.page;
+        let svg = &mut self.svg;
+        // Title block (图签).
+        let tb = page.title_block;
+        let tb_rows = [
+            ("编制单位", input.title_block.organization.as_str()),
+            ("方案", input.title_block.plan.as_str()),
+            ("图号", input.title_block.number.as_str()),
+            ("比例尺", &format!("1:{}", group_digits(ratio))),
+            ("坐标系", input.title_block.crs.as_str()),
+            ("制图日期", input.title_block.date.as_str()),
+        ];
+        let rh = tb.h / tb_rows.len() as f64;
+        let label_w = 18.0 * ts;
         let _ = write!(
             svg,
-            r##"<text x="{fx:.2}" y="{:.2}" font-size="{body:.2}" fill="#555555">{}</text>"##,
-            fy + i as f64 * body * 1.25,
-            escape(&text)
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#ffffff" stroke="#333333" stroke-width="{:.2}"/><line x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="#333333" stroke-width="0.2"/>"##,
+            tb.x,
+            tb.y,
+            tb.w,
+            tb.h,
+            0.4 * ts,
+            tb.x + label_w,
+            tb.y,
+            tb.x + label_w,
+            tb.bottom()
         );
+        for (i, (label, value)) in tb_rows.iter().enumerate() {
+            let y = tb.y + i as f64 * rh;
+            if i > 0 {
+                let _ = write!(
+                    svg,
+                    r##"<line x1="{:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#333333" stroke-width="0.2"/>"##,
+                    tb.x,
+                    tb.right()
+                );
+            }
+            let value = wrap(value, body, tb.w - label_w - 3.0 * ts)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let _ = write!(
+                svg,
+                r##"<text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT_SOFT}">{label}</text><text x="{:.2}" y="{:.2}" font-size="{body:.2}" fill="{TEXT}">{}</text>"##,
+                tb.x + 1.5 * ts,
+                y + rh / 2.0 + body * 0.36,
+                tb.x + label_w + 1.5 * ts,
+                y + rh / 2.0 + body * 0.36,
+                escape(&value)
+            );
+        }
     }
-    svg.push_str("</svg>");
-    svg
+
+    /// Sources and method under the map.
+    fn footer(&mut self) {
+        let input = self.input;
+        let body = self.body;
+        let page = &self.page;
+        let svg = &mut self.svg;
+        // Under the map: sources and method, as many lines as there is room for.
+        let (fx, fy, fw, n) = page.footer;
+        let lines: Vec<String> = input
+            .footer
+            .iter()
+            .flat_map(|l| wrap(l, body, fw))
+            .collect();
+        for (i, l) in lines.iter().take(n).enumerate() {
+            let text = if i + 1 == n && lines.len() > n {
+                let mut t: String = l
+                    .chars()
+                    .take(l.chars().count().saturating_sub(1))
+                    .collect();
+                t.push('…');
+                t
+            } else {
+                l.clone()
+            };
+            let _ = write!(
+                svg,
+                r##"<text x="{fx:.2}" y="{:.2}" font-size="{body:.2}" fill="#555555">{}</text>"##,
+                fy + i as f64 * body * 1.25,
+                escape(&text)
+            );
+        }
+    }
+
+    /// Where the north arrow and the scale bar go: a round length near 40 mm on paper.
+    fn furniture(&self) -> Furniture {
+        let (ts, fa, frame) = (self.ts, self.frame.area, &self.frame);
+        let metres = nice_length(40.0 * ts / frame.s);
+        let bar = metres * frame.s;
+        let (bx, by) = (fa.x + 5.0 * ts, fa.bottom() - 7.0 * ts);
+        Furniture {
+            nx: fa.right() - 9.0 * ts,
+            ny: fa.y + 5.0 * ts,
+            metres,
+            bar,
+            bx,
+            by,
+            scale_box: Area {
+                x: bx - 2.0 * ts,
+                y: by - 5.5 * ts,
+                w: bar + 40.0 * ts,
+                h: 10.5 * ts,
+            },
+            ratio: (1000.0 / frame.s).round() as i64,
+        }
+    }
+
+    /// A label placer over the map frame with the north arrow's and scale bar's boxes taken.
+    fn label_placer(&self, furniture: &Furniture) -> LabelPlacer {
+        let (ts, fa) = (self.ts, self.frame.area);
+        let (nx, ny) = (furniture.nx, furniture.ny);
+        LabelPlacer {
+            frame: Area {
+                x: fa.x + 0.5,
+                y: fa.y + 0.5,
+                w: fa.w - 1.0,
+                h: fa.h - 1.0,
+            },
+            taken: vec![
+                Area {
+                    x: nx - 4.0 * ts,
+                    y: ny - 1.0 * ts,
+                    w: 8.0 * ts,
+                    h: 16.0 * ts,
+                },
+                furniture.scale_box,
+            ],
+        }
+    }
 }
 
 /// Grid lines inside the frame: (is an easting, value in metres, position on paper in mm).

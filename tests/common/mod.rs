@@ -82,20 +82,48 @@ pub fn square(lon: f64, lat: f64, size: f64) -> String {
     )
 }
 
-/// Builds the demo county workspace in a fresh temporary directory.
+/// The demo county workspace in a fresh temporary directory: a copy of one built once per
+/// test binary (generating it takes seconds; copying a file, milliseconds), so each test still
+/// gets a workspace of its own to change.
 pub fn demo_workspace(name: &str) -> PathBuf {
+    static TEMPLATE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let dir = temp_dir(&format!("demo-template-{}", std::process::id()));
+        let ws = dir.join("demo.gpkg");
+        let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
+        let o = liancun(&[
+            "demo",
+            "-w",
+            ws.to_str().unwrap(),
+            "--reference",
+            &reference,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        ws
+    });
     let dir = temp_dir(name);
     let ws = dir.join("demo.gpkg");
-    let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
-    let o = liancun(&[
-        "demo",
-        "-w",
-        ws.to_str().unwrap(),
-        "--reference",
-        &reference,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::copy(template, &ws).unwrap();
+    // The demo's source files beside the workspace, as `liancun demo` leaves them.
+    if let Some(src) = template.parent().map(|d| d.join("demo"))
+        && src.is_dir()
+    {
+        copy_dir(&src, &dir.join("demo"));
+    }
     ws
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 /// A `liancun serve` process on a free port, killed when dropped.

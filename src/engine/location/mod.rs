@@ -111,6 +111,23 @@ pub enum Method {
     Heuristic,
 }
 
+impl Method {
+    /// The method a request names: `auto`, `exact` or `heuristic` (field `method`).
+    pub fn parse(s: &str) -> Result<Method, LocateError> {
+        match s {
+            "auto" => Ok(Method::Auto),
+            "exact" => Ok(Method::Exact),
+            "heuristic" => Ok(Method::Heuristic),
+            other => Err(LocateError::BadParams {
+                field: "method",
+                message: format!(
+                    "method = '{other}': 应为 auto、exact 或 heuristic / auto, exact or heuristic"
+                ),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Params {
     pub model: Model,
@@ -150,8 +167,12 @@ pub enum LocateError {
         detail: String,
         demands: Vec<usize>,
     },
-    #[error("{0}")]
-    BadParams(String),
+    /// A parameter out of range; `field` names it as the request spells it.
+    #[error("{message}")]
+    BadParams {
+        field: &'static str,
+        message: String,
+    },
     #[error("求解器错误 / solver error: {0}")]
     Solver(String),
 }
@@ -188,15 +209,18 @@ fn relative_gap(objective: f64, bound: f64, maximise: bool) -> f64 {
 }
 
 fn validate(inst: &Instance, params: &Params) -> Result<(), LocateError> {
-    let bad = |m: String| Err(LocateError::BadParams(m));
+    let bad = |field: &'static str, message: String| Err(LocateError::BadParams { field, message });
     if inst.weights.len() != inst.n || inst.cost.len() != inst.n * inst.m {
-        return bad("内部错误：矩阵尺寸不符 / internal: matrix size mismatch".into());
+        return bad(
+            "params",
+            "内部错误：矩阵尺寸不符 / internal: matrix size mismatch".into(),
+        );
     }
     if inst.n == 0 {
-        return bad("没有需求点 / no demand points".into());
+        return bad("demand", "没有需求点 / no demand points".into());
     }
     if inst.m == 0 {
-        return bad("没有候选点 / no candidate sites".into());
+        return bad("candidates", "没有候选点 / no candidate sites".into());
     }
     if let Some((i, w)) = inst
         .weights
@@ -204,9 +228,10 @@ fn validate(inst: &Instance, params: &Params) -> Result<(), LocateError> {
         .enumerate()
         .find(|(_, w)| !w.is_finite() || **w < 0.0)
     {
-        return bad(format!(
-            "需求点 {i} 的权重 {w} 无效 / demand {i} has an invalid weight {w}"
-        ));
+        return bad(
+            "demand",
+            format!("需求点 {i} 的权重 {w} 无效 / demand {i} has an invalid weight {w}"),
+        );
     }
     let free = inst.m - inst.fixed_open.len();
     let radius = match params.model {
@@ -216,29 +241,41 @@ fn validate(inst: &Instance, params: &Params) -> Result<(), LocateError> {
     if let Some(r) = radius
         && !(r.is_finite() && r > 0.0)
     {
-        return bad(format!(
-            "radius = {r}: 服务半径应为正数（米） / the radius must be a positive number of metres"
-        ));
+        return bad(
+            "radius_m",
+            format!(
+                "radius_m = {r}: 服务半径应为正数（米） / the radius must be a positive number of metres"
+            ),
+        );
     }
     match params.model {
         Model::Mclp { p, .. } | Model::PMedian { p } | Model::PCenter { p } => {
             if p == 0 && inst.fixed_open.is_empty() {
-                return bad("p = 0 且没有现有设施 / p = 0 and no existing facility".into());
+                return bad(
+                    "p",
+                    "p = 0 且没有现有设施 / p = 0 and no existing facility".into(),
+                );
             }
             if p > free {
-                return bad(format!(
-                    "p = {p} 大于可选候选点数 {free} / p = {p} is more than the {free} free candidate sites"
-                ));
+                return bad(
+                    "p",
+                    format!(
+                        "p = {p} 大于可选候选点数 {free} / p = {p} is more than the {free} free candidate sites"
+                    ),
+                );
             }
         }
         Model::Lscp { .. } => {}
     }
     if let Some(c) = &inst.capacities {
         if !matches!(params.model, Model::Lscp { .. } | Model::PMedian { .. }) {
-            return bad(format!(
-                "容量只用于 LSCP 与 p-median / capacities apply to lscp and pmedian, not {}",
-                params.model.name()
-            ));
+            return bad(
+                "capacity",
+                format!(
+                    "容量只用于 LSCP 与 p-median / capacities apply to lscp and pmedian, not {}",
+                    params.model.name()
+                ),
+            );
         }
         let total: f64 = c.iter().filter(|x| x.is_finite()).sum();
         let demand: f64 = inst.weights.iter().sum();

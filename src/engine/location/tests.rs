@@ -238,7 +238,7 @@ fn bad_parameters_are_named() {
     let mut rng = Rng::new(9);
     let inst = random_instance(&mut rng, 10, 5, 1);
     let bad = |model| match solve(&inst, &params(model, Method::Auto)) {
-        Err(LocateError::BadParams(m)) => m,
+        Err(LocateError::BadParams { message, .. }) => message,
         other => panic!("{model:?}: {other:?}"),
     };
     assert!(bad(Model::Lscp { radius: 0.0 }).contains("radius"));

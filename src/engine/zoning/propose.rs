@@ -130,8 +130,12 @@ pub enum ZoningError {
         villages: Vec<usize>,
         zones: Vec<(Vec<usize>, Vec<Violation>)>,
     },
-    #[error("{0}")]
-    BadParams(String),
+    /// A parameter out of range; `field` names it as the request spells it.
+    #[error("{message}")]
+    BadParams {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl ZoningError {
@@ -140,7 +144,7 @@ impl ZoningError {
         match self {
             ZoningError::Infeasible(c) => c.first().map_or("bounds", |c| c.constraint),
             ZoningError::NotFound { constraint, .. } => constraint,
-            ZoningError::BadParams(_) => "bad_params",
+            ZoningError::BadParams { .. } => "bad_params",
         }
     }
 }
@@ -334,12 +338,16 @@ pub fn propose(
     let mut counts: Vec<Count> = Vec::new();
     match params.zones {
         Some(total) => {
-            let free_k = total.checked_sub(params.locked.len()).ok_or_else(|| {
-                ZoningError::BadParams(format!(
-                    "片区数 {total} 少于锁定片区数 {} / fewer zones than locked zones",
-                    params.locked.len()
-                ))
-            })?;
+            let free_k =
+                total
+                    .checked_sub(params.locked.len())
+                    .ok_or_else(|| ZoningError::BadParams {
+                        field: "zones",
+                        message: format!(
+                            "片区数 {total} 少于锁定片区数 {} / fewer zones than locked zones",
+                            params.locked.len()
+                        ),
+                    })?;
             let (sum_lo, sum_hi): (usize, usize) =
                 groups.iter().fold((0, 0), |(l, h), g| (l + g.lo, h + g.hi));
             if free_k < sum_lo || free_k > sum_hi {
@@ -621,27 +629,33 @@ fn checked_leaders<'v>(
     let n = villages.len();
     let b = &params.bounds;
     if n == 0 {
-        return Err(ZoningError::BadParams(
-            "没有村可以分区 / no villages to zone".into(),
-        ));
+        return Err(ZoningError::BadParams {
+            field: "villages",
+            message: "没有村可以分区 / no villages to zone".into(),
+        });
     }
     if b.min_members == 0 || b.min_members > b.max_members {
-        return Err(ZoningError::BadParams(format!(
-            "成员数范围无效 / bad member range: min {} max {}",
-            b.min_members, b.max_members
-        )));
+        return Err(ZoningError::BadParams {
+            field: "min_members",
+            message: format!(
+                "成员数范围无效 / bad member range: min {} max {}",
+                b.min_members, b.max_members
+            ),
+        });
     }
     if let (Some(f), Some(c)) = (b.pop_floor, b.pop_ceiling)
         && f > c
     {
-        return Err(ZoningError::BadParams(format!(
-            "人口下限 {f} 高于上限 {c} / population floor above ceiling"
-        )));
+        return Err(ZoningError::BadParams {
+            field: "pop_floor",
+            message: format!("人口下限 {f} 高于上限 {c} / population floor above ceiling"),
+        });
     }
     if let Some(&v) = params.mutual_aid.iter().find(|&&v| v >= n) {
-        return Err(ZoningError::BadParams(format!(
-            "互助型片区牵头村 {v} 不存在 / unknown mutual-aid village {v}"
-        )));
+        return Err(ZoningError::BadParams {
+            field: "mutual_aid",
+            message: format!("互助型片区牵头村 {v} 不存在 / unknown mutual-aid village {v}"),
+        });
     }
     // Villages allowed to lead a zone count as strong for the search and the proofs; the zone
     // types are read from the real flags.
@@ -716,9 +730,12 @@ fn setup(
     for (z, members) in params.locked.iter().enumerate() {
         for &v in members {
             if v >= n || locked_zone[v] != usize::MAX {
-                return Err(ZoningError::BadParams(format!(
-                    "锁定片区 {z} 的成员无效或重复 / locked zone {z}: unknown or repeated village"
-                )));
+                return Err(ZoningError::BadParams {
+                    field: "locked",
+                    message: format!(
+                        "锁定片区 {z} 的成员无效或重复 / locked zone {z}: unknown or repeated village"
+                    ),
+                });
             }
             locked_zone[v] = z;
         }

@@ -255,7 +255,7 @@ pub fn relaxations(
                     });
                     break;
                 }
-                Err(ZoningError::BadParams(_)) => break,
+                Err(ZoningError::BadParams { .. }) => break,
                 Err(_) => {
                     let next_of = |list: &[usize]| {
                         spare.iter().copied().find(|v| !list.contains(v)).map(|v| {

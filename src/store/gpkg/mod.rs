@@ -4,10 +4,13 @@
 //! then the canonical and the kept source columns), registered in `gpkg_contents` and
 //! `gpkg_geometry_columns` with srs_id 4490, each with the R-tree spatial index extension
 //! (`rtree_<table>_geom` and its triggers, registered in `gpkg_extensions`). liancun's own
-//! bookkeeping lives in `liancun_layers` (provenance, data version) and `liancun_settings`.
+//! bookkeeping lives in `liancun_layers` (provenance, data version) and `liancun_settings`;
+//! plans, tokens and the audit log in the tables of [`plans`] (created here with the rest).
 //!
 //! The R-tree triggers call `ST_MinX` … `ST_IsEmpty`, which plain SQLite lacks; GDAL registers
 //! them when it opens the file, and [`GpkgStore`] registers its own implementations likewise.
+
+pub mod plans;
 
 use std::path::{Path, PathBuf};
 
@@ -129,10 +132,7 @@ impl GpkgStore {
     /// The GeoPackage core tables and, with `liancun`, the workspace's own tables.
     fn create_schema_with(&self, liancun: bool) -> Result<(), StoreError> {
         let liancun = if liancun {
-            format!(
-                "{LIANCUN_TABLES}{LIANCUN_CONTENTS}{}",
-                super::plans::PLAN_SCHEMA
-            )
+            format!("{LIANCUN_TABLES}{LIANCUN_CONTENTS}{}", plans::PLAN_SCHEMA)
         } else {
             String::new()
         };

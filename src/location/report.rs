@@ -1,0 +1,220 @@
+//! The answers of the location analyses as types, shared by the two front doors: the CLI
+//! prints its tables from these fields and HTTP serialises the same values. The rows people
+//! read (facilities, villages) and the headline numbers are typed; the rest of an answer
+//! (rules, counts, the village allocation, service areas) travels in `other` as it goes on the
+//! wire. Distance fields carry their unit in their key (`allocated_farthest_m` or `_min`,
+//! `radius_m` or `minutes`), so the rows serialise by hand.
+
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value as Json, json};
+
+/// The distance unit of an answer: metres or minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReachUnit {
+    Metres,
+    Minutes,
+}
+
+impl ReachUnit {
+    /// The unit as distance keys end (`m`, `min`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            ReachUnit::Metres => "m",
+            ReachUnit::Minutes => "min",
+        }
+    }
+
+    /// The key of a service radius in this unit.
+    pub fn reach_key(self) -> &'static str {
+        match self {
+            ReachUnit::Metres => "radius_m",
+            ReachUnit::Minutes => "minutes",
+        }
+    }
+}
+
+/// An open site's service radius (LSCP, MCLP): how far it reaches, where that number comes
+/// from, and the population within it (which may overlap other sites').
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacilityReach {
+    pub reach: f64,
+    pub from: &'static str,
+    pub covered_population: f64,
+}
+
+/// One open facility of a site selection: who it is, who it serves by allocation (each demand
+/// to its nearest open site) and, for covering models, who is within its reach.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedFacility {
+    pub name: String,
+    pub existing: bool,
+    pub village: Option<String>,
+    pub village_name: Option<String>,
+    /// Longitude and latitude (EPSG:4490); `None` when the point cannot be transformed.
+    pub lonlat: Option<[f64; 2]>,
+    /// Metric coordinates in the workspace's CRS.
+    pub x: f64,
+    pub y: f64,
+    pub allocated_population: f64,
+    pub allocated_demand_points: usize,
+    /// The farthest allocated demand, in `unit`.
+    pub allocated_farthest: f64,
+    pub reach: Option<FacilityReach>,
+    pub unit: ReachUnit,
+}
+
+impl LocatedFacility {
+    pub fn to_json(&self) -> Json {
+        let mut f = json!({
+            "name": self.name,
+            "existing": self.existing,
+            "village": self.village,
+            "village_name": self.village_name,
+            "point": self.lonlat,
+            "x": self.x,
+            "y": self.y,
+            "allocated_population": self.allocated_population,
+            "allocated_demand_points": self.allocated_demand_points,
+        });
+        f[format!("allocated_farthest_{}", self.unit.suffix())] = json!(self.allocated_farthest);
+        if let Some(r) = &self.reach {
+            f[self.unit.reach_key()] = json!(r.reach);
+            f["radius_from"] = json!(r.from);
+            f["covered_population"] = json!(r.covered_population);
+        }
+        f
+    }
+}
+
+impl Serialize for LocatedFacility {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// A site selection's answer (`locate`, `POST /analysis/locate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocateReport {
+    pub model: &'static str,
+    pub objective: f64,
+    pub objective_unit: &'static str,
+    pub bound: f64,
+    pub gap: f64,
+    pub method: String,
+    pub seconds: f64,
+    pub unit: ReachUnit,
+    pub facilities: Vec<LocatedFacility>,
+    /// The rest of the answer as it goes on the wire.
+    pub other: Map<String, Json>,
+}
+
+impl LocateReport {
+    pub fn to_json(&self) -> Json {
+        let mut out = self.other.clone();
+        out.insert("model".into(), json!(self.model));
+        out.insert("objective".into(), json!(self.objective));
+        out.insert("objective_unit".into(), json!(self.objective_unit));
+        out.insert("bound".into(), json!(self.bound));
+        out.insert("gap".into(), json!(self.gap));
+        out.insert("method".into(), json!(self.method));
+        out.insert("seconds".into(), json!(self.seconds));
+        out.insert("unit".into(), json!(self.unit.suffix()));
+        out.insert("facilities".into(), json!(self.facilities));
+        Json::Object(out)
+    }
+
+    /// Takes the service areas out of the answer (the CLI writes them to their own file).
+    pub fn take_service_areas(&mut self) -> Option<Json> {
+        self.other.remove("service_areas")
+    }
+}
+
+impl Serialize for LocateReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// One village of a coverage answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoveredVillage {
+    pub code: String,
+    pub name: String,
+    pub population: f64,
+    pub covered_population: f64,
+    pub covered_share: f64,
+    /// Counted covered (by the rule in the answer's `village_covered_rule`).
+    pub covered: bool,
+    pub nearest_facility: Option<String>,
+    pub lonlat: Option<[f64; 2]>,
+    /// The distance to the nearest facility in `unit`; `None`: not reachable over the roads.
+    pub nearest: Option<f64>,
+    pub unit: ReachUnit,
+}
+
+impl CoveredVillage {
+    pub fn to_json(&self) -> Json {
+        let mut row = json!({
+            "code": self.code,
+            "name": self.name,
+            "population": self.population,
+            "covered_population": self.covered_population,
+            "covered_share": self.covered_share,
+            "covered": self.covered,
+            "nearest_facility": self.nearest_facility,
+            "point": self.lonlat,
+        });
+        row[format!("nearest_{}", self.unit.suffix())] = json!(self.nearest);
+        row
+    }
+}
+
+impl Serialize for CoveredVillage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// A coverage answer's totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageTotals {
+    pub facilities: usize,
+    pub villages: usize,
+    pub villages_covered: usize,
+    pub population: f64,
+    pub covered_population: f64,
+    pub covered_share: f64,
+}
+
+/// A coverage answer (`coverage`, `POST /analysis/coverage`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageReport {
+    pub kind: String,
+    pub unit: ReachUnit,
+    pub totals: CoverageTotals,
+    pub villages: Vec<CoveredVillage>,
+    /// The rest of the answer as it goes on the wire.
+    pub other: Map<String, Json>,
+}
+
+impl CoverageReport {
+    pub fn to_json(&self) -> Json {
+        let mut out = self.other.clone();
+        out.insert("kind".into(), json!(self.kind));
+        out.insert("unit".into(), json!(self.unit.suffix()));
+        out.insert("totals".into(), json!(self.totals));
+        out.insert("villages".into(), json!(self.villages));
+        Json::Object(out)
+    }
+
+    /// Takes the service areas out of the answer (the CLI writes them to their own file).
+    pub fn take_service_areas(&mut self) -> Option<Json> {
+        self.other.remove("service_areas")
+    }
+}
+
+impl Serialize for CoverageReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
