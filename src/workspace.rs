@@ -12,7 +12,7 @@ use geo::{Geometry, InteriorPoint, MultiPolygon};
 use thiserror::Error;
 
 use crate::domain::village_code_of;
-use crate::domain::{LayerKind, Value};
+use crate::domain::{LayerKind, Value, Village, VillageColumns};
 use crate::engine::crs::{CrsError, GaussKrugerAreaScale, Reprojector, metric_epsg_for_lon};
 use crate::engine::geometry::to_multipolygon;
 use crate::engine::index::LayerIndex;
@@ -229,35 +229,60 @@ impl Workspace {
         })
     }
 
+    /// Every village of the villages layer with its canonical fields and both boundaries, read
+    /// one way for every analysis, and the layer's description. A village that is not a
+    /// polygon is an error naming it.
+    pub fn villages(&self) -> Result<(LayerInfo, Vec<Village>), WorkspaceError> {
+        let info = self.store.layer(LayerKind::Villages)?.ok_or_else(|| {
+            WorkspaceError::Missing(
+                "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE"
+                    .into(),
+            )
+        })?;
+        let columns = VillageColumns::new(|name| info.column_index(name));
+        let prepare = |f: StoredFeature, to_metric: &Reprojector| {
+            let Some(lonlat) = to_multipolygon(f.geometry.clone()) else {
+                let code = columns
+                    .code
+                    .and_then(|c| f.values[c].as_text())
+                    .unwrap_or_default();
+                return Err(WorkspaceError::Missing(format!(
+                    "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
+                    f.fid
+                )));
+            };
+            let mut metric = Geometry::MultiPolygon(lonlat.clone());
+            to_metric.transform_geometry(&mut metric)?;
+            let metric = to_multipolygon(metric).expect("still a multipolygon");
+            Ok(Village::from_row(&columns, f.fid, f.values, lonlat, metric))
+        };
+        let mut villages = Vec::with_capacity(info.feature_count as usize);
+        self.scan_prepared(LayerKind::Villages, &prepare, &mut |v| {
+            villages.push(v);
+            Ok(())
+        })?;
+        Ok((info, villages))
+    }
+
     /// Per-village statistics (see [`crate::engine::stats`]). Needs the villages layer; parcels,
     /// greenhouses and facilities are used when present.
     pub fn village_stats(&self) -> Result<VillageStatsReport, WorkspaceError> {
-        let villages = self.store.layer(LayerKind::Villages)?.ok_or_else(|| {
-            WorkspaceError::Missing(
-                "no villages layer: liancun import --layer villages FILE".into(),
-            )
-        })?;
+        let inputs = self
+            .villages()?
+            .1
+            .into_iter()
+            .map(|v| VillageInput {
+                population: v.whole_population(),
+                code: v.code,
+                name: v.name,
+                town: v.town,
+                geometry: v.metric,
+            })
+            .collect();
         let col = |info: &LayerInfo, name: &str| info.column_index(name);
-        let (code, name, town, population) = (
-            col(&villages, "code"),
-            col(&villages, "name"),
-            col(&villages, "town"),
-            col(&villages, "population"),
-        );
         let text = |values: &[Value], i: Option<usize>| {
             i.and_then(|i| values[i].as_text()).unwrap_or_default()
         };
-        let mut inputs = Vec::with_capacity(villages.feature_count as usize);
-        self.scan_metric(LayerKind::Villages, &mut |f| {
-            inputs.push(VillageInput {
-                code: text(&f.values, code),
-                name: text(&f.values, name),
-                town: text(&f.values, town),
-                population: population.and_then(|i| f.values[i].as_i64()),
-                geometry: to_multipolygon(f.geometry).unwrap_or_else(|| geo::MultiPolygon(vec![])),
-            });
-            Ok(())
-        })?;
         let mut builder = VillageStatsBuilder::new(inputs);
 
         if let Some(parcels) = self.store.layer(LayerKind::Parcels)? {

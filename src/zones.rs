@@ -9,10 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use geo::{Area, Coord, Euclidean, Length, MultiPolygon};
 use serde_json::{Value as Json, json};
 
-use crate::domain::{LayerKind, Value};
+use crate::domain::LayerKind;
 use crate::engine::contiguity::{ContiguityGraph, ContiguityParams, EdgeKind, anchor};
 use crate::engine::crs::Reprojector;
-use crate::engine::geometry::to_multipolygon;
 use crate::engine::zoning::certify::Certificate;
 use crate::engine::zoning::evaluate::Evaluation;
 use crate::engine::zoning::propose::{Proposal, ZoningError, propose};
@@ -236,16 +235,10 @@ impl ZoningData {
     }
 
     pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<ZoningData, ZonesError> {
-        let info = ws
-            .store()
-            .layer(LayerKind::Villages)
-            .map_err(WorkspaceError::from)?
-            .ok_or_else(|| {
-                ZonesError::input(
-                    "workspace",
-                    "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE",
-                )
-            })?;
+        let (info, rows) = ws.villages().map_err(|e| match e {
+            WorkspaceError::Missing(m) => ZonesError::input("workspace", m),
+            other => other.into(),
+        })?;
         let col = |name: &str| info.column_index(name);
         for a in &opts.attributes {
             let ok = info.columns.iter().any(|c| {
@@ -278,40 +271,17 @@ impl ZoningData {
         }
         let metric_epsg = ws.metric_epsg()?;
         let to_metric = Reprojector::to_metric(metric_epsg).map_err(WorkspaceError::from)?;
-        let mut rows = Vec::new();
-        ws.store()
-            .scan(LayerKind::Villages, &mut |f| {
-                rows.push(f);
-                Ok(())
-            })
-            .map_err(WorkspaceError::from)?;
-        let text = |vals: &[Value], c: Option<usize>| {
-            c.and_then(|c| vals[c].as_text()).unwrap_or_default()
-        };
-        let num = |vals: &[Value], c: Option<usize>| c.and_then(|c| vals[c].as_f64());
+        let attribute_columns: Vec<Option<usize>> =
+            opts.attributes.iter().map(|a| col(a)).collect();
         let mut villages = Vec::with_capacity(rows.len());
         let (mut metric_polygons, mut lonlat_polygons, mut lonlat_anchors) =
             (Vec::new(), Vec::new(), Vec::new());
         let mut flags = Vec::new();
         let mut index_of_code = HashMap::new();
         let mut town_names: HashMap<String, String> = HashMap::new();
-        for (i, f) in rows.into_iter().enumerate() {
-            let code = text(&f.values, col("code"));
-            let lonlat = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
-                ZonesError::input(
-                    "workspace",
-                    format!(
-                        "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
-                        f.fid
-                    ),
-                )
-            })?;
-            let mut metric = geo::Geometry::MultiPolygon(lonlat.clone());
-            to_metric
-                .transform_geometry(&mut metric)
-                .map_err(WorkspaceError::from)?;
-            let metric = to_multipolygon(metric).expect("still a multipolygon");
-            let perimeter: f64 = metric
+        for (i, v) in rows.into_iter().enumerate() {
+            let perimeter: f64 = v
+                .metric
                 .0
                 .iter()
                 .map(|p| {
@@ -322,45 +292,33 @@ impl ZoningData {
                             .sum::<f64>()
                 })
                 .sum();
-            let attributes = opts
-                .attributes
+            let attributes = attribute_columns
                 .iter()
-                .map(|a| num(&f.values, col(a)).unwrap_or(f64::NAN))
+                .map(|c| c.and_then(|c| v.values[c].as_f64()).unwrap_or(f64::NAN))
                 .collect();
-            flags.push(col("strong").and_then(|c| match &f.values[c] {
-                Value::Bool(b) => Some(*b),
-                Value::Int(i) => Some(*i != 0),
-                _ => None,
-            }));
-            index_of_code.insert(code.clone(), i);
-            let town_code = {
-                let t = text(&f.values, col("town_code"));
-                if t.is_empty() {
-                    code.get(..9).unwrap_or("").to_string()
-                } else {
-                    t
-                }
-            };
-            let town = text(&f.values, col("town"));
-            if !town.is_empty() {
-                town_names.entry(town_code.clone()).or_insert(town);
+            flags.push(v.strong_flag);
+            index_of_code.insert(v.code.clone(), i);
+            if !v.town.is_empty() {
+                town_names
+                    .entry(v.town_code.clone())
+                    .or_insert_with(|| v.town.clone());
             }
             villages.push(ZoningVillage {
-                name: text(&f.values, col("name")),
-                town_code,
-                population: num(&f.values, col("population")).unwrap_or(0.0),
-                income: num(&f.values, col("collective_income")).unwrap_or(0.0),
-                industry: text(&f.values, col("industry")),
+                name: v.name,
+                town_code: v.town_code,
+                population: v.population.unwrap_or(0.0),
+                income: v.collective_income.unwrap_or(0.0),
+                industry: v.industry,
                 strong: false,
-                anchor: anchor(&metric),
-                area_m2: metric.unsigned_area(),
+                anchor: anchor(&v.metric),
+                area_m2: v.metric.unsigned_area(),
                 perimeter_m: perimeter,
                 attributes,
-                code,
+                code: v.code,
             });
-            lonlat_anchors.push(anchor(&lonlat));
-            metric_polygons.push(metric);
-            lonlat_polygons.push(lonlat);
+            lonlat_anchors.push(anchor(&v.lonlat));
+            metric_polygons.push(v.metric);
+            lonlat_polygons.push(v.lonlat);
         }
         let strong_rule = resolve_strong(&mut villages, &flags, &index_of_code, opts)?;
         let graph = ContiguityGraph::build(&metric_polygons, &opts.contiguity);

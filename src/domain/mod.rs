@@ -1,15 +1,17 @@
-//! Domain types: the layers of a workspace, their canonical fields, attribute values and the
-//! 三调 land-use codes. No I/O and no serde here: readers, the store and the API convert to and
+//! Domain types: the layers of a workspace, their canonical fields, attribute values, the
+//! village every analysis reads and the 三调 land-use codes. No I/O and no serde here: readers, the store and the API convert to and
 //! from these types.
 
 pub mod landuse;
 pub mod layer;
 pub mod role;
 pub mod value;
+pub mod village;
 
 pub use layer::{FieldSpec, FieldType, GeometryFamily, LayerKind};
 pub use role::Role;
 pub use value::Value;
+pub use village::{Village, VillageColumns};
 
 /// The first 12 digits of a 坐落单位代码 (ZLDWDM) or village code: the village's statistical code.
 ///

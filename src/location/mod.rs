@@ -305,55 +305,35 @@ pub struct LoadParcels {
 
 impl LocationData {
     pub fn load(ws: &Workspace, parcels: LoadParcels) -> Result<LocationData, LocationError> {
-        let Some(info) = ws
-            .store()
-            .layer(LayerKind::Villages)
-            .map_err(WorkspaceError::from)?
-        else {
-            return Err(input(
-                "workspace",
-                "工作区没有村界图层 / no villages layer: liancun import --layer villages FILE",
-            ));
+        let rows = match ws.villages() {
+            Ok((_, rows)) => rows,
+            Err(WorkspaceError::Missing(m)) => return Err(input("workspace", m)),
+            Err(e) => return Err(e.into()),
         };
-        let col = |name: &str| info.column_index(name);
         let metric_epsg = ws.metric_epsg()?;
-        let mut villages = Vec::new();
         let mut index_of_code = HashMap::new();
-        ws.scan_metric(LayerKind::Villages, &mut |f| {
-            let text = |c: Option<usize>| c.and_then(|c| f.values[c].as_text()).unwrap_or_default();
-            let num = |c: Option<usize>| c.and_then(|c| f.values[c].as_f64());
-            let code = text(col("code"));
-            let polygon = to_multipolygon(f.geometry.clone()).ok_or_else(|| {
-                WorkspaceError::Missing(format!(
-                    "村 {code} (fid {}) 不是面 / village {code} is not a polygon",
-                    f.fid
-                ))
-            })?;
-            let centroid = polygon.centroid().map(|p| p.0).unwrap_or_default();
-            let point = polygon.interior_point().map(|p| p.0).unwrap_or(centroid);
-            index_of_code.insert(code.clone(), villages.len());
-            villages.push(LocVillage {
-                town_code: {
-                    let t = text(col("town_code"));
-                    if t.is_empty() {
-                        code.get(..9).unwrap_or("").to_string()
-                    } else {
-                        t
-                    }
-                },
-                name: text(col("name")),
-                town: text(col("town")),
-                population: num(col("population")).unwrap_or(0.0),
-                income: num(col("collective_income")).unwrap_or(0.0),
-                party_members: num(col("party_members")),
-                industry: text(col("industry")),
-                centroid,
-                point,
-                polygon,
-                code,
-            });
-            Ok(())
-        })?;
+        let villages: Vec<LocVillage> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let centroid = v.metric.centroid().map(|p| p.0).unwrap_or_default();
+                let point = v.metric.interior_point().map(|p| p.0).unwrap_or(centroid);
+                index_of_code.insert(v.code.clone(), i);
+                LocVillage {
+                    code: v.code,
+                    name: v.name,
+                    town_code: v.town_code,
+                    town: v.town,
+                    population: v.population.unwrap_or(0.0),
+                    income: v.collective_income.unwrap_or(0.0),
+                    party_members: v.party_members,
+                    industry: v.industry,
+                    centroid,
+                    point,
+                    polygon: v.metric,
+                }
+            })
+            .collect();
         let tree = envelope_tree(villages.iter().map(|v| &v.polygon));
         let containing = |p: Coord<f64>| -> Option<usize> {
             tree.locate_all_at_point(&[p.x, p.y])
