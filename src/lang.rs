@@ -9,19 +9,26 @@
 //! Messages in this code base follow one convention, which [`pick`] relies on: a sentence is
 //! written "中文 / English", the Chinese half first. Short labels are written with [`say`].
 
+#![warn(missing_docs)]
+
 use std::sync::OnceLock;
 
 /// Which language to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// Chinese only.
     Zh,
+    /// English only.
     En,
+    /// Both, as the messages are written (`中文 / English`).
     Both,
 }
 
 impl Lang {
+    /// The accepted names, for error messages.
     pub const NAMES: &'static str = "zh, en or both";
 
+    /// A language by name (`zh`, `en`, `both`, and locale names such as `zh_CN.UTF-8`).
     pub fn parse(text: &str) -> Option<Lang> {
         let t = text.trim().to_ascii_lowercase();
         if t.starts_with("zh") {

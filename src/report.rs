@@ -1,5 +1,7 @@
 //! Wire shapes of reports (JSON) — kept apart from the engine's domain types.
 
+#![warn(missing_docs)]
+
 use serde_json::{Value as Json, json};
 
 use crate::engine::stats::VillageStatsReport;

@@ -3,13 +3,17 @@
 //! came through. Each check names the field as the HTTP request spells it (`time_limit_s`,
 //! `name`); the CLI prints that name beside its message.
 
+#![warn(missing_docs)]
+
 use std::time::Duration;
 
 /// A request field that failed a check, and why (both languages).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct FieldError {
+    /// The field as the HTTP request spells it.
     pub field: &'static str,
+    /// What is wrong, in both languages.
     pub message: String,
 }
 

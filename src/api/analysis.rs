@@ -11,6 +11,8 @@
 //!
 //! Handlers parse, then run the engine on a blocking thread (the workspace is opened there).
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use axum::Extension;

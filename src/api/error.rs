@@ -1,6 +1,8 @@
 //! `application/problem+json` errors (RFC 9457). A 5xx never shows internals; the cause is
 //! written to the log (standard error) instead.
 
+#![warn(missing_docs)]
+
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};
@@ -10,8 +12,11 @@ use serde_json::json;
 /// An API error: status, short title and a detail that names the parameter and the reason.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status (also the document's `status`).
     pub status: StatusCode,
+    /// A short bilingual summary of the kind of problem.
     pub title: &'static str,
+    /// What went wrong with this request, naming the value at fault.
     pub detail: String,
     /// Extension members of the problem document (e.g. the constraint and villages involved).
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
@@ -26,6 +31,7 @@ impl From<crate::request::FieldError> for ApiError {
 }
 
 impl ApiError {
+    /// 400: the request cannot be read as asked.
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -35,6 +41,7 @@ impl ApiError {
             retry_after: None,
         }
     }
+    /// 404: no such resource.
     pub fn not_found(detail: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
@@ -88,6 +95,7 @@ impl ApiError {
             retry_after: None,
         }
     }
+    /// 500: logs the cause and tells the client only that the server failed.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         eprintln!("internal error: {cause}");
         ApiError {
@@ -126,6 +134,7 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The fallback handler: 404 naming the path.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no resource at {}", uri.path()))
 }

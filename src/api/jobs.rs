@@ -13,6 +13,8 @@
 //! - [`JobLimits::check_time_limit`] refuses a requested `time_limit_s` above the server's
 //!   limit (422 naming the field), so a request cannot ask for an hour on a public server.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -74,12 +76,15 @@ impl JobLimits {
 
 /// The two pools and their counters.
 pub struct Jobs {
+    /// The budget every job runs under.
     pub limits: JobLimits,
     with_token: Arc<Semaphore>,
     anonymous: Arc<Semaphore>,
     /// Jobs started, refused for want of a slot, and cancelled (client gone or hard limit).
     pub started: AtomicU64,
+    /// Requests answered 503 because no slot freed in time.
     pub busy: AtomicU64,
+    /// Jobs stopped before they finished.
     pub cancelled: AtomicU64,
     /// The flags of the jobs running now, by job number (to cancel them all at shutdown).
     running: std::sync::Mutex<std::collections::HashMap<u64, CancelFlag>>,
@@ -121,6 +126,7 @@ impl Drop for CancelOnDrop<'_> {
 }
 
 impl Jobs {
+    /// Two empty pools of `limits.slots` each.
     pub fn new(limits: JobLimits) -> Jobs {
         Jobs {
             with_token: Arc::new(Semaphore::new(limits.slots.max(1))),

@@ -2,6 +2,8 @@
 //! statistics: the canonical fields of one row of the villages layer, read one way, with its
 //! boundary in EPSG:4490 and in the workspace's metric CRS. `Workspace::villages` loads them.
 
+#![warn(missing_docs)]
+
 use geo::MultiPolygon;
 
 use super::Value;
@@ -9,14 +11,23 @@ use super::Value;
 /// Where the canonical fields sit in a villages layer's rows (`None`: the layer lacks it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VillageColumns {
+    /// `code`: the 12-digit village code.
     pub code: Option<usize>,
+    /// `name`.
     pub name: Option<usize>,
+    /// `town_code`: the 9-digit township code.
     pub town_code: Option<usize>,
+    /// `town`: the township's name.
     pub town: Option<usize>,
+    /// `population`.
     pub population: Option<usize>,
+    /// `collective_income` (万元).
     pub collective_income: Option<usize>,
+    /// `party_members`.
     pub party_members: Option<usize>,
+    /// `industry`: the main industry.
     pub industry: Option<usize>,
+    /// `strong`: the data's strong-village flag.
     pub strong: Option<usize>,
 }
 
@@ -44,21 +55,26 @@ pub struct Village {
     pub fid: i64,
     /// The 12-digit statistical code.
     pub code: String,
+    /// The village's name.
     pub name: String,
     /// The `town_code` field, else the village code's first 9 digits (the township level of
     /// GB/T 10114 codes).
     pub town_code: String,
     /// The township's name ("" when the layer has none).
     pub town: String,
+    /// Registered population.
     pub population: Option<f64>,
     /// 村集体经营性收入 (万元).
     pub collective_income: Option<f64>,
+    /// Party members (党员数).
     pub party_members: Option<f64>,
+    /// The main industry as the data words it.
     pub industry: String,
     /// The data's own strong-village flag, when it has one.
     pub strong_flag: Option<bool>,
     /// The boundary in EPSG:4490 and in the workspace's metric CRS.
     pub lonlat: MultiPolygon<f64>,
+    /// The boundary in the metric CRS (metres).
     pub metric: MultiPolygon<f64>,
     /// The whole row (for attributes chosen by name, e.g. zoning's heterogeneity columns).
     pub values: Vec<Value>,

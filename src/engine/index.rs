@@ -20,6 +20,8 @@
 //! assert_eq!(index.nearest(Point::new(13., 14.), 1)[0].1, 5.0);
 //! ```
 
+#![warn(missing_docs)]
+
 use geo::{Contains, Distance, Euclidean, Geometry, Intersects, Point, Rect};
 use rstar::RTree;
 
@@ -44,10 +46,12 @@ impl LayerIndex {
         }
     }
 
+    /// How many features the index holds.
     pub fn len(&self) -> usize {
         self.geometries.len()
     }
 
+    /// Whether the index holds no feature.
     pub fn is_empty(&self) -> bool {
         self.geometries.is_empty()
     }
@@ -62,6 +66,7 @@ impl LayerIndex {
         &self.geometries[slot]
     }
 
+    /// Every metric geometry, by slot.
     pub fn geometries(&self) -> &[Geometry<f64>] {
         &self.geometries
     }

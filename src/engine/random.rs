@@ -1,13 +1,18 @@
 //! A small seeded pseudo-random generator (SplitMix64): deterministic across platforms and
 //! releases, which a crate dependency would not promise.
 
+#![warn(missing_docs)]
+
+/// The generator's state.
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator started from `seed` (equal seeds give equal sequences).
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -3,6 +3,8 @@
 //! the location models need and the service areas the map draws (circles, or the reachable roads
 //! buffered, as isochrones).
 
+#![warn(missing_docs)]
+
 use geo::{Coord, MultiPolygon};
 use serde_json::{Value as Json, json};
 
@@ -35,6 +37,7 @@ pub enum Distance {
 pub const WALK_KMH: f64 = ACCESS_SPEED_KMH;
 
 impl Distance {
+    /// The mode a request names (field `distance`).
     pub fn parse(s: &str) -> Result<Distance, LocationError> {
         match s {
             "straight" | "euclidean" => Ok(Distance::Straight),
@@ -50,6 +53,7 @@ impl Distance {
         }
     }
 
+    /// The mode's name as requests spell it.
     pub fn name(self) -> &'static str {
         match self {
             Distance::Straight => "straight",
@@ -65,6 +69,7 @@ impl Distance {
     }
 
     /// The unit of costs and radii: metres, or minutes for travel time.
+    /// The unit's key suffix: `m` or `min`.
     pub fn unit(self) -> &'static str {
         self.reach_unit().suffix()
     }
@@ -78,6 +83,7 @@ impl Distance {
         }
     }
 
+    /// Whether the mode needs the roads layer.
     pub fn uses_roads(self) -> bool {
         self != Distance::Straight
     }
@@ -99,6 +105,7 @@ impl Distance {
         }
     }
 
+    /// How distances are measured, in words, for the answer.
     pub fn describe(self, epsg: u32) -> String {
         match self {
             Distance::Straight => format!("straight line in EPSG:{epsg} (m)"),
@@ -117,17 +124,21 @@ impl Distance {
 
 /// A named point that must be reached (a demand's village or a site's name), for messages.
 pub struct Place {
+    /// What messages call it.
     pub label: String,
+    /// Where it is (metres).
     pub point: Coord<f64>,
 }
 
 /// Distances between demands and sites under one `Distance` mode.
 pub struct CostSpace {
+    /// The mode distances are measured in.
     pub distance: Distance,
     network: Option<Network>,
 }
 
 impl CostSpace {
+    /// The space for a mode; road modes build the network from the roads layer.
     pub fn new(data: &LocationData, distance: Distance) -> Result<CostSpace, LocationError> {
         let network = if distance.uses_roads() {
             if data.roads.is_empty() {

@@ -23,16 +23,26 @@ static SHIPPED_FONT: &[u8] = include_bytes!("../../data/fonts/wqy-microhei.ttc")
 /// The family name SVG text asks for.
 pub const FONT_FAMILY: &str = "WenQuanYi Micro Hei";
 
+/// Why a sheet could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// The SVG the sheet drew does not parse (a bug, never the user's input).
     #[error("SVG 无法解析 / the sheet SVG does not parse: {0}")]
     Svg(String),
+    /// The PDF writer failed.
     #[error("PDF 生成失败 / cannot write the PDF: {0}")]
     Pdf(String),
+    /// The rasteriser failed.
     #[error("PNG 生成失败 / cannot write the PNG: {0}")]
     Png(String),
+    /// A font file that cannot be read or used.
     #[error("字体 / font {path}: {reason}")]
-    Font { path: String, reason: String },
+    Font {
+        /// The font file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 struct Fonts {

@@ -15,6 +15,8 @@
 //!   adjacent zones that keep the donor connected, priced incrementally from per-zone running
 //!   sums on objective + penalty; steepest descent, then simulated annealing, then descent.
 
+#![warn(missing_docs)]
+
 use std::collections::VecDeque;
 use std::time::Instant;
 

@@ -116,6 +116,7 @@ impl GpkgStore {
         })
     }
 
+    /// The GeoPackage file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -435,10 +436,13 @@ impl FeatureStore for GpkgStore {
 
 /// A table of an exported GeoPackage (features when it has a geometry type, else attributes).
 pub struct ExportTable {
+    /// The table's name in the file.
     pub name: String,
+    /// Its `gpkg_contents` description.
     pub description: String,
     /// `MULTIPOLYGON`, `POINT` …, or `None` for an attribute table.
     pub geometry_type: Option<&'static str>,
+    /// Attribute columns and their types.
     pub columns: Vec<(String, FieldType)>,
     /// Geometries in `srs` (EPSG:4490 when `None`); values aligned with `columns`.
     pub rows: Vec<(Option<Geometry<f64>>, Vec<Value>)>,

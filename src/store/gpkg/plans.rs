@@ -10,6 +10,8 @@
 //! leaves the previous head intact. Commits check the head the caller read (optimistic
 //! locking): a stale one is [`StoreError::Conflict`] and changes nothing.
 
+#![warn(missing_docs)]
+
 use rusqlite::{OptionalExtension, params};
 
 use super::GpkgStore;
