@@ -284,46 +284,38 @@ fn zone_target(z: &str) -> Option<String> {
     (!z.is_empty()).then(|| z.to_string())
 }
 
-fn print_plan(data: &ZoningData, body: &Json) {
+fn print_plan(data: &ZoningData, plan: &plan::PlanReport) {
+    // Numbers as JSON writes them (12261.0), as the JSON format shows them.
+    let num = |x: f64| Json::from(x).to_string();
     println!(
         "方案 {} 「{}」 第 {} 版（{} {}）",
-        body["id"],
-        body["name"].as_str().unwrap_or(""),
-        body["version"],
-        body["updated_by"].as_str().unwrap_or(""),
-        body["updated_at"].as_str().unwrap_or("")
+        plan.id, plan.name, plan.version, plan.updated_by, plan.updated_at
     );
     println!("片区\t名称\t类型\t中心村\t村数\t人口\t面积(km²)\t连通");
-    for z in body["zones"].as_array().into_iter().flatten() {
+    for z in &plan.zones {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            z["id"].as_str().unwrap_or(""),
-            z["name"].as_str().unwrap_or(""),
-            z["type"].as_str().unwrap_or(""),
-            z["key_village"]["name"].as_str().unwrap_or("—"),
-            z["members"].as_array().map_or(0, |m| m.len()),
-            z["population"],
-            z["area_km2"],
-            if z["connected"].as_bool() == Some(true) {
-                "是"
-            } else {
-                "否"
-            },
+            z.id,
+            z.name,
+            z.zone_type,
+            z.key_village.as_ref().map_or("—", |k| k.name.as_str()),
+            z.members.len(),
+            num(z.population),
+            num(z.area_km2),
+            if z.connected { "是" } else { "否" },
         );
     }
-    let unassigned = body["unassigned"].as_array().map_or(0, |u| u.len());
     println!(
         "共 {} 个片区，{} 个村已划入，{} 个未划入（共 {} 个村）",
-        body["totals"]["zones"],
-        body["totals"]["assigned"],
-        unassigned,
+        plan.totals.zones,
+        plan.totals.assigned,
+        plan.unassigned.len(),
         data.villages.len()
     );
-    print_warnings(body);
+    print_warnings(&plan.warnings);
 }
 
-fn print_warnings(body: &Json) {
-    let warnings = body["warnings"].as_array().cloned().unwrap_or_default();
+fn print_warnings(warnings: &[plan::PlanWarning]) {
     if warnings.is_empty() {
         tell!("无警告 / no warnings");
     }
@@ -331,9 +323,9 @@ fn print_warnings(body: &Json) {
         println!(
             "{} [{}] {}: {}",
             liancun::lang::say("警告", "warning"),
-            w["zone"].as_str().unwrap_or("—"),
-            w["constraint"].as_str().unwrap_or(""),
-            liancun::lang::pick(w["detail"].as_str().unwrap_or(""))
+            w.zone.as_deref().unwrap_or("—"),
+            w.constraint,
+            liancun::lang::pick(&w.detail)
         );
     }
 }
@@ -343,7 +335,7 @@ fn show(
     data: &ZoningData,
     id: i64,
     version: Option<i64>,
-) -> Result<std::result::Result<Json, PlanError>> {
+) -> Result<std::result::Result<plan::PlanReport, PlanError>> {
     let loaded = match plan::load(store, id, version) {
         Ok(l) => l,
         Err(e) => return Ok(Err(e)),
@@ -353,7 +345,7 @@ fn show(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    Ok(Ok(plan::plan_json(data, &record, v, &content, &checked)))
+    Ok(Ok(plan::plan_report(data, &record, v, &content, &checked)))
 }
 
 pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
@@ -403,8 +395,8 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 Err(e) => return failure(e),
             };
             let checked = plan::check(&data, &content)?;
-            let body = plan::plan_json(&data, &record, record.head, &content, &checked);
-            print_plan(&data, &body);
+            let report = plan::plan_report(&data, &record, record.head, &content, &checked);
+            print_plan(&data, &report);
             tell!("已新建方案 {} / created plan {}", record.id, record.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -432,7 +424,10 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 Err(e) => return failure(e),
             };
             match format {
-                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
+                ShowFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::to_value(&body)?)?
+                ),
                 ShowFormat::Text => print_plan(&data, &body),
             }
             Ok(ExitCode::SUCCESS)
@@ -559,14 +554,13 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                     Err(e) => return failure(e),
                 };
             let checked = plan::check(&data, &content)?;
-            let body = plan::plan_json(&data, &record, record.head, &content, &checked);
             tell!(
                 "方案 {id} 第 {} 版：{} / plan {id} version {}",
                 record.head,
                 diff.summary_named(&plan::village_names(&data)),
                 record.head
             );
-            print_warnings(&body);
+            print_warnings(&checked.warnings);
             Ok(ExitCode::SUCCESS)
         }
         PlanAction::Versions {

@@ -275,7 +275,46 @@ fn recolour(data: &ZoningData, content: &mut PlanContent) {
 /// A plan's evaluation and the warnings it raises.
 pub struct Checked {
     pub evaluation: Evaluation,
-    pub warnings: Vec<Json>,
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// Something a planner must look at in a plan: a broken bound, a village outside the plan's
+/// townships or gone from the workspace, a zone without a key village or members, villages in
+/// no zone.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanWarning {
+    /// The zone it is about (`None`: the whole plan).
+    pub zone: Option<String>,
+    /// Its code: a bound's (`disconnected`, `max_members`, …) or `outside_towns`,
+    /// `unknown_village`, `key_village`, `empty`, `unassigned`.
+    pub constraint: &'static str,
+    /// Both languages.
+    pub detail: String,
+    /// A broken bound's numbers (the client words them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<Json>,
+    /// A broken bound's Chinese wording.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zh: Option<String>,
+    /// `unassigned`: the first 50 villages' codes and names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub villages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub village_names: Option<Vec<String>>,
+}
+
+impl PlanWarning {
+    fn new(zone: &str, constraint: &'static str, detail: impl Into<String>) -> PlanWarning {
+        PlanWarning {
+            zone: Some(zone.to_string()),
+            constraint,
+            detail: detail.into(),
+            params: None,
+            zh: None,
+            villages: None,
+            village_names: None,
+        }
+    }
 }
 
 /// Evaluates a plan against its bounds and lists what a planner must look at.
@@ -302,20 +341,22 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
             match data.index_of_code.get(code) {
                 Some(&v) if !in_scope(v) => {
                     zone_of[v] = Some(z.id.clone());
-                    warnings.push(json!({
-                        "zone": z.id, "constraint": "outside_towns",
-                        "detail": format!(
+                    warnings.push(PlanWarning::new(
+                        &z.id,
+                        "outside_towns",
+                        format!(
                             "{}（{code}）属{}，不在方案的乡镇范围内 / village outside the plan's townships",
                             data.villages[v].name,
                             data.town_name(v)
                         ),
-                    }));
+                    ));
                 }
                 Some(&v) => zone_of[v] = Some(z.id.clone()),
-                None => warnings.push(json!({
-                    "zone": z.id, "constraint": "unknown_village",
-                    "detail": format!("村 {code} 已不在工作区的村界图层中 / village {code} is no longer in the workspace"),
-                })),
+                None => warnings.push(PlanWarning::new(
+                    &z.id,
+                    "unknown_village",
+                    format!("村 {code} 已不在工作区的村界图层中 / village {code} is no longer in the workspace"),
+                )),
             }
         }
         match &z.key_village {
@@ -324,36 +365,56 @@ pub fn check(data: &ZoningData, content: &PlanContent) -> Result<Checked, PlanEr
                     keys.insert(z.id.clone(), v);
                 }
             }
-            None if !z.members.is_empty() => warnings.push(json!({
-                "zone": z.id, "constraint": "key_village",
-                "detail": "未指定中心村（统计中暂按集体收入最高的强村）/ no key village chosen (the strongest member stands in)",
-            })),
+            None if !z.members.is_empty() => warnings.push(PlanWarning::new(
+                &z.id,
+                "key_village",
+                "未指定中心村（统计中暂按集体收入最高的强村）/ no key village chosen (the strongest member stands in)",
+            )),
             None => {}
         }
         if z.members.is_empty() {
-            warnings.push(json!({
-                "zone": z.id, "constraint": "empty",
-                "detail": "片区没有成员村 / the zone has no member villages",
-            }));
+            warnings.push(PlanWarning::new(
+                &z.id,
+                "empty",
+                "片区没有成员村 / the zone has no member villages",
+            ));
         }
     }
     let evaluation = crate::zones::evaluate_assignment(data, &request, &(zone_of, keys))?;
     for z in &evaluation.zones {
         for v in &z.violations {
-            let mut w = crate::zones::violation_json(v);
-            w["zone"] = json!(z.id);
-            warnings.push(w);
+            let v = crate::zones::ViolationReport::new(v);
+            warnings.push(PlanWarning {
+                params: Some(v.params),
+                zh: Some(v.zh),
+                ..PlanWarning::new(&z.id, v.constraint, v.detail)
+            });
         }
     }
     if !evaluation.unassigned.is_empty() {
         let n = evaluation.unassigned.len();
-        warnings.push(json!({
-            "zone": null, "constraint": "unassigned",
-            "detail": format!("{n} 个村未划入任何片区 / {n} villages are in no zone"),
-            "villages": evaluation.unassigned.iter().take(50).map(|&v| data.villages[v].code.clone()).collect::<Vec<_>>(),
+        let first = &evaluation.unassigned[..n.min(50)];
+        warnings.push(PlanWarning {
+            zone: None,
+            villages: Some(
+                first
+                    .iter()
+                    .map(|&v| data.villages[v].code.clone())
+                    .collect(),
+            ),
             // Names beside the codes: what a planner reads.
-            "village_names": evaluation.unassigned.iter().take(50).map(|&v| data.villages[v].name.clone()).collect::<Vec<_>>(),
-        }));
+            village_names: Some(
+                first
+                    .iter()
+                    .map(|&v| data.villages[v].name.clone())
+                    .collect(),
+            ),
+            ..PlanWarning::new(
+                "",
+                "unassigned",
+                format!("{n} 个村未划入任何片区 / {n} villages are in no zone"),
+            )
+        });
     }
     Ok(Checked {
         evaluation,
@@ -366,15 +427,80 @@ pub fn etag(plan: i64, version: i64) -> String {
     format!("\"plan-{plan}-v{version}\"")
 }
 
-/// A plan as JSON: record, zones with members, statistics and violations, unassigned villages,
-/// warnings.
-pub fn plan_json(
+/// A member village as a plan shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanMember {
+    pub code: String,
+    pub name: String,
+    pub population: f64,
+    /// Strong as the plan's own request picks strong villages.
+    pub strong: bool,
+}
+
+/// One zone of a plan with its statistics and what it breaks.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanZoneReport {
+    pub id: String,
+    pub name: String,
+    /// The zone type's Chinese label (强村带动型 …).
+    #[serde(rename = "type")]
+    pub zone_type: &'static str,
+    pub colour: usize,
+    pub key_village: Option<crate::zones::VillageRef>,
+    pub members: Vec<PlanMember>,
+    pub other_members: Vec<String>,
+    pub facilities: Vec<model::PlanFacility>,
+    pub notes: String,
+    pub population: f64,
+    pub collective_income: f64,
+    pub area_km2: f64,
+    pub connected: bool,
+    pub parts: usize,
+    pub violations: Vec<crate::zones::ViolationReport>,
+    pub key_to_farthest_member_km: Option<f64>,
+}
+
+/// A plan's totals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanTotals {
+    pub zones: usize,
+    pub villages: usize,
+    pub assigned: usize,
+    pub disconnected_zones: usize,
+    pub violations: usize,
+    pub zones_with_violations: usize,
+}
+
+/// A plan as the CLI prints it and HTTP returns it: record, zones with members, statistics and
+/// violations, unassigned villages, warnings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanReport {
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    pub head: i64,
+    pub etag: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub params: serde_json::Map<String, Json>,
+    pub zones: Vec<PlanZoneReport>,
+    pub unassigned: Vec<crate::zones::VillageRef>,
+    pub other_members_unassigned: Vec<String>,
+    pub warnings: Vec<PlanWarning>,
+    pub totals: PlanTotals,
+    pub zone_types: [&'static str; 4],
+}
+
+/// The report of a plan at a version.
+pub fn plan_report(
     data: &ZoningData,
     record: &PlanRecord,
     version: i64,
     content: &PlanContent,
     checked: &Checked,
-) -> Json {
+) -> PlanReport {
     // Which members are strong, as the plan's request picks them (as its check did).
     let for_plan = plan_request(content)
         .ok()
@@ -386,75 +512,98 @@ pub fn plan_json(
         .iter()
         .map(|z| (z.id.as_str(), z))
         .collect();
-    let members_idx: Vec<Vec<usize>> = content
-        .zones
-        .iter()
-        .map(|z| data.known_indices(&z.members))
-        .collect();
     let colours = zone_colours(data, content);
-    let zones: Vec<Json> = content
+    let zones = content
         .zones
         .iter()
-        .zip(&members_idx)
-        .zip(&colours)
-        .map(|((z, idx), colour)| {
+        .zip(colours)
+        .map(|(z, colour)| {
+            let idx = data.known_indices(&z.members);
             let e = by_id.get(z.id.as_str());
-            let key = z
-                .key_village
-                .as_ref()
-                .and_then(|k| data.index_of_code.get(k))
-                .map(|&v| json!({"code": data.villages[v].code, "name": data.villages[v].name}));
-            json!({
-                "id": z.id,
-                "name": z.name,
-                "type": z.kind.label(),
-                "colour": colour,
-                "key_village": key,
-                "members": idx.iter().map(|&v| {
-                    let vil = &data.villages[v];
-                    json!({"code": vil.code, "name": vil.name, "population": vil.population, "strong": vil.strong})
-                }).collect::<Vec<_>>(),
-                "other_members": z.other_members,
-                "facilities": z.facilities,
-                "notes": z.notes,
-                "population": idx.iter().map(|&v| data.villages[v].population).sum::<f64>(),
-                "collective_income": round(idx.iter().map(|&v| data.villages[v].income).sum::<f64>(), 2),
-                "area_km2": round(idx.iter().map(|&v| data.villages[v].area_m2).sum::<f64>() / 1e6, 3),
-                "connected": e.is_none_or(|e| e.parts <= 1),
-                "parts": e.map_or(0, |e| e.parts),
-                "violations": e.map_or(vec![], |e| e.violations.iter().map(crate::zones::violation_json).collect()),
-                "key_to_farthest_member_km": e.map(|e| round(e.key_to_farthest_m / 1000.0, 3)),
-            })
+            let sum = |f: &dyn Fn(usize) -> f64| idx.iter().map(|&v| f(v)).sum::<f64>();
+            PlanZoneReport {
+                id: z.id.clone(),
+                name: z.name.clone(),
+                zone_type: z.kind.label(),
+                colour,
+                key_village: z
+                    .key_village
+                    .as_ref()
+                    .and_then(|k| data.index_of_code.get(k))
+                    .map(|&v| data.village_ref(v)),
+                members: idx
+                    .iter()
+                    .map(|&v| {
+                        let vil = &data.villages[v];
+                        PlanMember {
+                            code: vil.code.clone(),
+                            name: vil.name.clone(),
+                            population: vil.population,
+                            strong: vil.strong,
+                        }
+                    })
+                    .collect(),
+                other_members: z.other_members.clone(),
+                facilities: z.facilities.clone(),
+                notes: z.notes.clone(),
+                population: sum(&|v| data.villages[v].population),
+                collective_income: round(sum(&|v| data.villages[v].income), 2),
+                area_km2: round(sum(&|v| data.villages[v].area_m2) / 1e6, 3),
+                connected: e.is_none_or(|e| e.parts <= 1),
+                parts: e.map_or(0, |e| e.parts),
+                violations: e.map_or(vec![], |e| {
+                    e.violations
+                        .iter()
+                        .map(crate::zones::ViolationReport::new)
+                        .collect()
+                }),
+                key_to_farthest_member_km: e.map(|e| round(e.key_to_farthest_m / 1000.0, 3)),
+            }
         })
         .collect();
     let ev = &checked.evaluation;
-    json!({
-        "id": record.id,
-        "name": content.name,
-        "version": version,
-        "head": record.head,
-        "etag": etag(record.id, version),
-        "created_at": record.created_at,
-        "created_by": record.created_by,
-        "updated_at": record.updated_at,
-        "updated_by": record.updated_by,
-        "params": content.params,
-        "zones": zones,
-        "unassigned": ev.unassigned.iter().map(|&v| json!({"code": data.villages[v].code, "name": data.villages[v].name})).collect::<Vec<_>>(),
-        "other_members_unassigned": data.members.iter().map(|m| &m.name)
+    PlanReport {
+        id: record.id,
+        name: content.name.clone(),
+        version,
+        head: record.head,
+        etag: etag(record.id, version),
+        created_at: record.created_at.clone(),
+        created_by: record.created_by.clone(),
+        updated_at: record.updated_at.clone(),
+        updated_by: record.updated_by.clone(),
+        params: content.params.clone(),
+        zones,
+        unassigned: ev.unassigned.iter().map(|&v| data.village_ref(v)).collect(),
+        other_members_unassigned: data
+            .members
+            .iter()
+            .map(|m| m.name.clone())
             .filter(|n| !content.zones.iter().any(|z| z.other_members.contains(n)))
-            .collect::<Vec<_>>(),
-        "warnings": checked.warnings,
-        "totals": {
-            "zones": content.zones.len(),
-            "villages": data.villages.len(),
-            "assigned": data.villages.len() - ev.unassigned.len(),
-            "disconnected_zones": ev.disconnected_zones,
-            "violations": ev.violations,
-            "zones_with_violations": ev.zones_with_violations,
+            .collect(),
+        warnings: checked.warnings.clone(),
+        totals: PlanTotals {
+            zones: content.zones.len(),
+            villages: data.villages.len(),
+            assigned: data.villages.len() - ev.unassigned.len(),
+            disconnected_zones: ev.disconnected_zones,
+            violations: ev.violations,
+            zones_with_violations: ev.zones_with_violations,
         },
-        "zone_types": ZoneType::ALL.map(ZoneType::label),
-    })
+        zone_types: ZoneType::ALL.map(ZoneType::label),
+    }
+}
+
+/// A plan as JSON ([`PlanReport`]).
+pub fn plan_json(
+    data: &ZoningData,
+    record: &PlanRecord,
+    version: i64,
+    content: &PlanContent,
+    checked: &Checked,
+) -> Json {
+    serde_json::to_value(plan_report(data, record, version, content, checked))
+        .expect("reports serialise")
 }
 
 fn parse_content(plan: i64, version: i64, text: &str) -> Result<PlanContent, PlanError> {
