@@ -38,12 +38,22 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Json) {
     (status, content_type, json)
 }
 
-#[tokio::test]
-async fn ogc_api_features_core_on_the_demo_county() {
-    let ws_path = demo_workspace("api_core");
-    let ws = Workspace::open(&ws_path).unwrap();
-    let app = router(Arc::new(AppState::load(&ws, "test").unwrap()));
+/// The demo workspace the Features tests read (none of them writes).
+fn shared_demo() -> std::path::PathBuf {
+    static WS: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    WS.get_or_init(|| demo_workspace("api_core")).clone()
+}
 
+/// The workspace and a router over it.
+fn app() -> (Workspace, axum::Router) {
+    let ws = Workspace::open(&shared_demo()).unwrap();
+    let app = router(Arc::new(AppState::load(&ws, "test").unwrap()));
+    (ws, app)
+}
+
+#[tokio::test]
+async fn the_landing_page_conformance_and_openapi_describe_the_service() {
+    let (_ws, app) = app();
     let (status, _, landing) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     let rels: Vec<&str> = landing["links"]
@@ -117,6 +127,11 @@ async fn ogc_api_features_core_on_the_demo_county() {
             .to_string()
             .contains("ogcapi-features-1/1.0/conf/core")
     );
+}
+
+#[tokio::test]
+async fn collections_list_every_layer_with_its_extent() {
+    let (_ws, app) = app();
 
     let (_, _, collections) = get(&app, "/collections").await;
     let ids: Vec<&str> = collections["collections"]
@@ -139,7 +154,11 @@ async fn ogc_api_features_core_on_the_demo_county() {
     let (_, _, villages) = get(&app, "/collections/villages").await;
     let bbox = villages["extent"]["spatial"]["bbox"][0].as_array().unwrap();
     assert!(bbox[0].as_f64().unwrap() > 117.8 && bbox[2].as_f64().unwrap() < 118.6);
+}
 
+#[tokio::test]
+async fn paging_through_next_links_returns_each_feature_once() {
+    let (_ws, app) = app();
     // Default page, then every page through the next links: each feature exactly once.
     let (status, content_type, first) = get(&app, "/collections/villages/items").await;
     assert_eq!(
@@ -185,7 +204,11 @@ async fn ogc_api_features_core_on_the_demo_county() {
     sorted.dedup();
     assert_eq!((seen.len(), sorted.len()), (468, 468));
     assert_eq!(seen, sorted, "pages come in feature-id order");
+}
 
+#[tokio::test]
+async fn a_bbox_selects_exactly_the_parcels_a_brute_force_test_does() {
+    let (ws, app) = app();
     // bbox: the count equals a brute-force test of every parcel against the box.
     let (_, _, boxed) = get(
         &app,
@@ -209,7 +232,11 @@ async fn ogc_api_features_core_on_the_demo_county() {
     assert!(engine_count > 0);
     assert_eq!(engine_count, brute);
     assert_eq!(boxed["numberReturned"].as_u64(), Some(engine_count));
+}
 
+#[tokio::test]
+async fn attribute_filters_and_single_items() {
+    let (_ws, app) = app();
     // Attribute equality filter and a single item.
     let (_, _, town) = get(
         &app,
@@ -234,12 +261,20 @@ async fn ogc_api_features_core_on_the_demo_county() {
             .unwrap()
             .starts_with("370323")
     );
+}
 
+#[tokio::test]
+async fn limits_above_the_maximum_are_lowered() {
+    let (_ws, app) = app();
     // Limits above the maximum are lowered to it.
     let (status, _, big) = get(&app, "/collections/parcels/items?limit=99999999").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(big["numberReturned"].as_u64(), Some(10_000));
+}
 
+#[tokio::test]
+async fn bad_requests_get_problem_documents_never_a_5xx() {
+    let (_ws, app) = app();
     // Bad requests: 400/404 with problem+json, never a 5xx.
     for (uri, status, needle) in [
         (

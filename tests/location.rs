@@ -14,11 +14,16 @@ fn run_json(args: &[&str]) -> Json {
     serde_json::from_str(&stdout(&o)).unwrap()
 }
 
-#[test]
-fn locate_coverage_centers_and_radii_on_the_demo_county() {
-    let ws = demo_workspace("location_cli");
-    let w = ws.to_str().unwrap();
+/// The demo county for the tests that only read it.
+fn shared_demo() -> std::path::PathBuf {
+    static WS: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    WS.get_or_init(|| demo_workspace("location_cli")).clone()
+}
 
+#[test]
+fn pmedian_is_optimal_serves_everyone_and_beats_its_heuristic() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
     // p-median on village centroids: optimal, p sites, and the objective is what the sites give.
     let pm = run_json(&[
         "locate",
@@ -89,7 +94,12 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         "heuristic",
     ]);
     assert!(h["objective"].as_f64().unwrap() >= pm["objective"].as_f64().unwrap() * (1.0 - 1e-9));
+}
 
+#[test]
+fn lscp_and_mclp_agree_on_how_many_sites_cover_everyone() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
     // LSCP at 5 km covers everyone; MCLP with that many sites covers everyone too. (At 3 km the
     // demo is a hard set cover: about a minute of branch and bound in HiGHS.)
     let l = run_json(&[
@@ -141,7 +151,12 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
     ]);
     assert!(m_less["covered_share"].as_f64().unwrap() < 1.0);
     assert!(!m_less["uncovered_villages"].as_array().unwrap().is_empty());
+}
 
+#[test]
+fn pcenter_objective_is_the_farthest_allocated_demand() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
     // p-center: no demand farther than the objective from its nearest site.
     let pc = run_json(&[
         "locate",
@@ -167,7 +182,12 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         (worst - pc["objective"].as_f64().unwrap()).abs() < 0.5,
         "{pc}"
     );
+}
 
+#[test]
+fn existing_facilities_stay_open_and_coverage_recounts_its_villages() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
     // Existing 卫生室 stay open; residential demand; new sites come on top.
     let with_existing = run_json(&["locate", "mclp", "-w", w, "--kind", "卫生室", "--p", "5"]);
     let existing = with_existing["existing_facilities"].as_u64().unwrap();
@@ -215,7 +235,13 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         cov3["totals"]["covered_population"].as_f64()
             >= cov["totals"]["covered_population"].as_f64()
     );
+}
 
+#[test]
+fn centers_rank_a_township_by_code_or_name_in_json_and_csv() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
+    let villages = run_json(&["stats", "-w", w, "--format", "json"]);
     // Centers of a town: ranked, best first, with the breakdown.
     let town = villages["villages"][0]["code"].as_str().unwrap()[..9].to_string();
     let c = run_json(&["centers", "-w", w, "--town", &town]);
@@ -265,7 +291,12 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
             cand["score"].as_f64().unwrap()
         );
     }
+}
 
+#[test]
+fn the_radius_table_is_edited_read_back_and_reset() {
+    let ws = demo_workspace("location_radii");
+    let w = ws.to_str().unwrap();
     // The radius table: edit, read back, reset.
     let t = run_json(&[
         "radii",
@@ -304,7 +335,12 @@ fn locate_coverage_centers_and_radii_on_the_demo_county() {
         .unwrap()
         .clone();
     assert_eq!(row["radius_m"], 1000.0);
+}
 
+#[test]
+fn bad_location_input_exits_2_naming_the_field() {
+    let ws = shared_demo();
+    let w = ws.to_str().unwrap();
     // Bad input: exit 2 and a message naming the field.
     for (args, needle) in [
         (vec!["locate", "lscp", "-w", w, "--radius", "0"], "radius"),
