@@ -29,6 +29,17 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// A number as JSON writes it (`1234.0`, `0.5`, `null` for NaN), so CSV cells and JSON fields
+/// print the same value the same way.
+pub fn json_number(x: f64) -> String {
+    Json::from(x).to_string()
+}
+
+/// [`json_number`] for an optional value: an empty cell when absent.
+pub fn json_number_or_empty(x: Option<f64>) -> String {
+    x.map_or(String::new(), json_number)
+}
+
 /// The UTC civil date and time of `secs` seconds since the Unix epoch: (year, month, day, hour,
 /// minute, second), by Howard Hinnant's days-to-civil algorithm.
 pub fn utc_civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {

@@ -53,6 +53,29 @@ enum ParcelItem {
 pub struct Workspace {
     store: GpkgStore,
     path: std::path::PathBuf,
+    village_cache: Option<VillageCache>,
+}
+
+/// The villages of one workspace as last read, shared by the workspaces a server opens on the
+/// same file so that zoning, location and statistics read and project the layer once per data
+/// version (a re-import, or another metric CRS, loads them again).
+#[derive(Clone, Default)]
+pub struct VillageCache {
+    slot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<CachedVillages>>>>,
+    loads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CachedVillages {
+    info: LayerInfo,
+    metric_epsg: u32,
+    villages: Vec<Village>,
+}
+
+impl VillageCache {
+    /// How many times the villages were read from the store through this cache.
+    pub fn loads(&self) -> usize {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// One layer loaded into memory: its description, spatial index (metric) and attribute rows.
@@ -74,6 +97,7 @@ impl Workspace {
         Ok(Workspace {
             store: GpkgStore::open(path)?,
             path: path.to_path_buf(),
+            village_cache: None,
         })
     }
 
@@ -83,7 +107,14 @@ impl Workspace {
         Ok(Workspace {
             store: GpkgStore::open_read_only(path)?,
             path: path.to_path_buf(),
+            village_cache: None,
         })
+    }
+
+    /// This workspace reading its villages through `cache` (see [`VillageCache`]).
+    pub fn with_village_cache(mut self, cache: VillageCache) -> Workspace {
+        self.village_cache = Some(cache);
+        self
     }
 
     /// The workspace file.
@@ -239,6 +270,31 @@ impl Workspace {
                     .into(),
             )
         })?;
+        let Some(cache) = &self.village_cache else {
+            return self.read_villages(info);
+        };
+        let metric_epsg = self.metric_epsg()?;
+        // Held while loading: a second analysis waits for the first load instead of repeating it.
+        let mut slot = cache.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = slot
+            .as_ref()
+            .filter(|c| c.info == info && c.metric_epsg == metric_epsg)
+        {
+            return Ok((hit.info.clone(), hit.villages.clone()));
+        }
+        let (info, villages) = self.read_villages(info)?;
+        cache
+            .loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *slot = Some(std::sync::Arc::new(CachedVillages {
+            info: info.clone(),
+            metric_epsg,
+            villages: villages.clone(),
+        }));
+        Ok((info, villages))
+    }
+
+    fn read_villages(&self, info: LayerInfo) -> Result<(LayerInfo, Vec<Village>), WorkspaceError> {
         let columns = VillageColumns::new(|name| info.column_index(name));
         let prepare = |f: StoredFeature, to_metric: &Reprojector| {
             let Some(lonlat) = to_multipolygon(f.geometry.clone()) else {

@@ -605,3 +605,61 @@ fn gdal_lists_and_copies_every_collection() {
         assert!(extent(&stdout(&o)).is_some());
     }
 }
+
+/// Zoning (two ways of loading), site selection and statistics of one snapshot read the villages
+/// layer once; a re-import of the villages makes the next read load them again, with the new data.
+#[test]
+fn a_snapshot_reads_the_villages_once_per_data_version() {
+    let path = demo_workspace("api_village_cache");
+    let ws = Workspace::open(&path).unwrap();
+    let state = AppState::load(&ws, "test").unwrap();
+    let snap = state.snapshot();
+    let defaults = liancun::zones::LoadOptions::default();
+    let by_share = liancun::zones::LoadOptions {
+        strong_share: Some(0.3),
+        ..Default::default()
+    };
+    let zoning = snap.zoning_data(&defaults).unwrap();
+    snap.zoning_data(&by_share).unwrap();
+    snap.location_data(liancun::location::LoadParcels::default())
+        .unwrap();
+    snap.village_stats().unwrap();
+    assert_eq!(
+        snap.village_loads(),
+        1,
+        "four analyses, one read of the villages"
+    );
+
+    // Re-import the villages with one name changed: the same snapshot's next read sees it.
+    let exported = temp_dir("api_village_cache_export").join("villages.geojson");
+    let out = liancun(&[
+        "export",
+        "--workspace",
+        path.to_str().unwrap(),
+        "--layer",
+        "villages",
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut doc: Json = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    let first = &mut doc["features"][0]["properties"];
+    let code = first["code"].as_str().unwrap().to_string();
+    first["name"] = Json::from("改名村");
+    std::fs::write(&exported, doc.to_string()).unwrap();
+    let out = liancun(&[
+        "import",
+        "--workspace",
+        path.to_str().unwrap(),
+        "--layer",
+        "villages",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ws = snap.open().unwrap();
+    let (_, villages) = ws.villages().unwrap();
+    assert_eq!(snap.village_loads(), 2, "a new data version is read again");
+    let renamed = villages.iter().find(|v| v.code == code).unwrap();
+    assert_eq!(renamed.name, "改名村");
+    assert!(zoning.villages.iter().all(|v| v.name != "改名村"));
+}

@@ -54,6 +54,8 @@ pub struct Snapshot {
     pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
     workspace_path: PathBuf,
     stats: OnceLock<Result<VillageStatsReport, String>>,
+    /// The villages, read once for zoning, location and statistics alike.
+    villages: crate::workspace::VillageCache,
     /// Villages and their contiguity graph, by load options (a few at most).
     zoning: Mutex<HashMap<String, Arc<crate::zones::ZoningData>>>,
     /// Facilities, demand and candidates, by what parcels and roads they need.
@@ -80,6 +82,7 @@ impl Snapshot {
             tiles,
             workspace_path: workspace.path().to_path_buf(),
             stats: OnceLock::new(),
+            villages: crate::workspace::VillageCache::default(),
             zoning: Mutex::default(),
             location: Mutex::default(),
             plan_layers: plan_layers::PlanLayerCache::default(),
@@ -88,7 +91,13 @@ impl Snapshot {
 
     /// The workspace opened for reading (analyses never write).
     pub fn open(&self) -> Result<Workspace, WorkspaceError> {
-        Workspace::open_read_only(&self.workspace_path)
+        Ok(Workspace::open_read_only(&self.workspace_path)?
+            .with_village_cache(self.villages.clone()))
+    }
+
+    /// How many times this snapshot read the villages layer (once per data version).
+    pub fn village_loads(&self) -> usize {
+        self.villages.loads()
     }
 
     /// Per-village statistics, computed on first use (blocking: call it from a blocking task).

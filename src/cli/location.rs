@@ -88,9 +88,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             };
             write_service_areas(areas.as_deref(), report.take_service_areas())?;
             let unit = report.unit;
-            let cell = |v: Option<f64>| {
-                v.map_or(String::new(), |x| serde_json::Value::from(x).to_string())
-            };
+            let cell = liancun::report::json_number_or_empty;
             match format {
                 Format::Json => write_output(
                     out.as_deref(),
@@ -122,8 +120,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
             }
             let unit = report.objective_unit;
             let (objective, bound) = (
-                serde_json::Value::from(report.objective),
-                serde_json::Value::from(report.bound),
+                liancun::report::json_number(report.objective),
+                liancun::report::json_number(report.bound),
             );
             note!(
                 "{}: 目标值 {objective} {unit}（界 {bound} {unit}），差距 {:.4}% ，方法 {} ，用时 {:.2} s / objective {objective} {unit} (bound {bound} {unit}), gap {:.4} %, {}",
@@ -183,7 +181,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 Err(e) => return location_failure(e),
             };
             write_service_areas(areas.as_deref(), report.take_service_areas())?;
-            let num = |x: f64| serde_json::Value::from(x).to_string();
+            let num = liancun::report::json_number;
             match format {
                 Format::Json => write_output(
                     out.as_deref(),

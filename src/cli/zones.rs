@@ -151,7 +151,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 Format::Json => serde_json::to_string_pretty(&serde_json::to_value(&report)?)?,
                 Format::Csv => {
                     // Numbers as JSON writes them (1234.0), the same in both formats.
-                    let num = |x: f64| serde_json::Value::from(x).to_string();
+                    let num = liancun::report::json_number;
                     let mut w = csv::Writer::from_writer(Vec::new());
                     w.write_record([
                         "zone",
