@@ -32,7 +32,8 @@ pub enum WorkspaceError {
     /// An output file could not be written.
     #[error("cannot write output: {0}")]
     Io(#[from] std::io::Error),
-    /// The workspace lacks what the operation needs (an empty workspace, no villages layer, a village that is not a polygon); the message says which.
+    /// The workspace lacks what the operation needs (an empty workspace, no villages layer, a
+    /// village that is not a polygon); the message says which.
     #[error("{0}")]
     Missing(String),
 }

@@ -253,7 +253,8 @@ impl ZoningData {
             .map_or(code.as_str(), String::as_str)
     }
 
-    /// Loads the villages (metric and lon/lat), resolves the strong villages, builds the contiguity graph and places the non-village members.
+    /// Loads the villages (metric and lon/lat), resolves the strong villages, builds the contiguity
+    /// graph and places the non-village members.
     pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<ZoningData, ZonesError> {
         let (info, rows) = ws.villages().map_err(|e| match e {
             WorkspaceError::Missing(m) => ZonesError::input("workspace", m),
@@ -920,7 +921,8 @@ impl From<&crate::engine::zoning::ObjectiveTerms> for ObjectiveReport {
 /// language) and both wordings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ViolationReport {
-    /// The bound's code (`disconnected`, `min_members`, `max_members`, `pop_floor`, `pop_ceiling`, `strong`, `within_town`).
+    /// The bound's code (`disconnected`, `min_members`, `max_members`, `pop_floor`, `pop_ceiling`,
+    /// `strong`, `within_town`).
     pub constraint: &'static str,
     /// The bound's numbers, e.g. `{"members": 12, "max": 10}`.
     pub params: Json,
@@ -1247,7 +1249,8 @@ pub struct ZoneRequest {
     pub within_town: bool,
     /// Every zone must hold a strong village (default true).
     pub require_strong: Option<bool>,
-    /// Share (0–1) of villages counted strong by collective income (default: the data's `strong` flag, else 0.2).
+    /// Share (0–1) of villages counted strong by collective income (default: the data's `strong`
+    /// flag, else 0.2).
     pub strong_share: Option<f64>,
     /// The strong share is taken within each township.
     #[serde(default)]
@@ -1400,7 +1403,8 @@ impl ZoneRequest {
         })
     }
 
-    /// The proposal parameters of this request: bounds, objective, locked zones, mutual-aid villages, seed, time and effort.
+    /// The proposal parameters of this request: bounds, objective, locked zones, mutual-aid
+    /// villages, seed, time and effort.
     pub fn propose_params(
         &self,
         data: &ZoningData,
@@ -1448,7 +1452,8 @@ pub struct ZoningFailure {
     pub detail: String,
     /// Codes of the villages concerned.
     pub villages: Vec<String>,
-    /// The structured fields of the failure (outcome, certificates, relaxations, …), as on the wire.
+    /// The structured fields of the failure (outcome, certificates, relaxations, …), as on the
+    /// wire.
     pub report: serde_json::Map<String, Json>,
 }
 

@@ -193,7 +193,8 @@ impl ServedLayer {
 pub enum ApiCrs {
     /// OGC CRS84: WGS 84 / CGCS2000 lon/lat, longitude first.
     Crs84,
-    /// An EPSG code: 4326, 4490 (authority axis order, latitude first) or a CGCS2000 Gauss–Krüger code 4491–4554.
+    /// An EPSG code: 4326, 4490 (authority axis order, latitude first) or a CGCS2000 Gauss–Krüger
+    /// code 4491–4554.
     Epsg(u32),
 }
 
@@ -333,7 +334,8 @@ pub struct ItemsQuery {
     pub crs: ApiCrs,
     /// Features per page, at most [`MAX_LIMIT`].
     pub limit: usize,
-    /// The fid after which the page starts (the last fid of the previous page); `None` for the first page.
+    /// The fid after which the page starts (the last fid of the previous page); `None` for the
+    /// first page.
     pub cursor: Option<i64>,
     /// (column index, wanted text value).
     pub filters: Vec<(usize, String)>,
@@ -577,7 +579,8 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
     })
 }
 
-/// `GET /collections`: every layer of the workspace and every plan's zones (`plan-{id}`) as collections.
+/// `GET /collections`: every layer of the workspace and every plan's zones (`plan-{id}`) as
+/// collections.
 #[utoipa::path(
     get,
     path = "/collections",
@@ -648,7 +651,8 @@ pub async fn collection(
     ))
 }
 
-/// `GET /collections/{id}/items`: a page of features, filtered by `bbox` and attributes, in the requested CRS, with a `next` link.
+/// `GET /collections/{id}/items`: a page of features, filtered by `bbox` and attributes, in the
+/// requested CRS, with a `next` link.
 #[utoipa::path(
     get,
     path = "/collections/{id}/items",

@@ -37,7 +37,8 @@ pub struct PlanLayer {
     pub name: String,
     /// One dissolved zone per feature, in the plan's zone order (feature id = position + 1).
     pub features: Vec<ZoneFeature>,
-    /// Bounding box of all zones in CRS84 `[min lon, min lat, max lon, max lat]`; `None` when no zone has a geometry.
+    /// Bounding box of all zones in CRS84 `[min lon, min lat, max lon, max lat]`; `None` when no
+    /// zone has a geometry.
     pub bbox: Option<[f64; 4]>,
 }
 

@@ -326,7 +326,8 @@ pub struct MapConfig {
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]
 pub enum FeatureFormat {
-    /// Plain JSON (where a route has a non-GeoJSON answer; the features routes answer GeoJSON either way).
+    /// Plain JSON (where a route has a non-GeoJSON answer; the features routes answer GeoJSON
+    /// either way).
     Json,
     /// GeoJSON (`application/geo+json`).
     Geojson,

@@ -63,7 +63,8 @@ pub struct TileLayer {
 }
 
 impl TileLayer {
-    /// Prepares one served layer for tiling: for villages, their shared-border-simplified polygons in Web Mercator per zoom up to z14; the ETag seed for every layer.
+    /// Prepares one served layer for tiling: for villages, their shared-border-simplified polygons
+    /// in Web Mercator per zoom up to z14; the ETag seed for every layer.
     pub fn build(layer: &ServedLayer) -> TileLayer {
         let (minzoom, maxzoom) = zoom_range(layer.info.kind);
         let simplified = if layer.info.kind == LayerKind::Villages {

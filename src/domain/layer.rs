@@ -314,7 +314,8 @@ impl LayerKind {
         LayerKind::Members,
     ];
 
-    /// The lower-case name: the GeoPackage table, the OGC API collection id and the CLI's `--layer`.
+    /// The lower-case name: the GeoPackage table, the OGC API collection id and the CLI's
+    /// `--layer`.
     pub fn name(self) -> &'static str {
         match self {
             LayerKind::Villages => "villages",

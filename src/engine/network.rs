@@ -132,7 +132,8 @@ pub struct Network {
 }
 
 impl Network {
-    /// Builds the network from the roads' vertices (non-finite ones skipped); an error when no segment remains.
+    /// Builds the network from the roads' vertices (non-finite ones skipped); an error when no
+    /// segment remains.
     pub fn build(lines: &[RoadLine]) -> Result<Network, NetworkError> {
         let mut nodes: Vec<Coord<f64>> = Vec::new();
         let mut grid: HashMap<(i64, i64), Vec<u32>> = HashMap::new();

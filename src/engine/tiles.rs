@@ -148,7 +148,8 @@ pub struct TileEncoder {
 }
 
 impl TileEncoder {
-    /// Starts an empty tile `tile` with one layer named `layer_name` (extent [`EXTENT`], buffer [`BUFFER`]).
+    /// Starts an empty tile `tile` with one layer named `layer_name` (extent [`EXTENT`], buffer
+    /// [`BUFFER`]).
     pub fn new(tile: TileId, layer_name: &str) -> TileEncoder {
         let t = mvt::Tile::new(EXTENT);
         let layer = t.create_layer(layer_name);

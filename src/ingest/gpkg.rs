@@ -22,7 +22,8 @@ pub struct GpkgSource {
 }
 
 impl GpkgSource {
-    /// Opens the GeoPackage read-only and picks its feature table (`--source-layer`, or the only one).
+    /// Opens the GeoPackage read-only and picks its feature table (`--source-layer`, or the only
+    /// one).
     pub fn open(
         path: &Path,
         options: &ReadOptions,

@@ -307,7 +307,8 @@ pub struct Residential {
     pub area_m2: f64,
 }
 
-/// Everything the facility analyses read from a workspace: villages, facilities and, on request, residential and construction parcels and roads.
+/// Everything the facility analyses read from a workspace: villages, facilities and, on request,
+/// residential and construction parcels and roads.
 #[derive(Debug, Clone)]
 pub struct LocationData {
     /// Every village of the villages layer, in layer order.
@@ -734,7 +735,8 @@ fn check_reach(
     }
 }
 
-/// Coverage of a facility kind: which villages' people are within reach of a facility, per village and in total.
+/// Coverage of a facility kind: which villages' people are within reach of a facility, per village
+/// and in total.
 pub fn coverage(
     data: &LocationData,
     req: &CoverageRequest,
@@ -939,7 +941,8 @@ pub enum CandidateMode {
 }
 
 impl CandidateMode {
-    /// The candidate mode a request names: `centroid`, `representative` (`point`, `village`) or `construction`.
+    /// The candidate mode a request names: `centroid`, `representative` (`point`, `village`) or
+    /// `construction`.
     pub fn parse(s: &str) -> Result<CandidateMode, LocationError> {
         match s {
             "centroid" => Ok(CandidateMode::Centroid),
@@ -1033,7 +1036,8 @@ struct Site {
     reach: Option<(f64, &'static str)>,
 }
 
-/// Solves a site selection: builds demand, candidates and the cost matrix, solves the model and reports the open facilities.
+/// Solves a site selection: builds demand, candidates and the cost matrix, solves the model and
+/// reports the open facilities.
 pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<LocateReport, LocationError> {
     let started = Instant::now();
     let fixed_sites: Vec<usize> = match &req.kind {

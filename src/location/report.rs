@@ -41,7 +41,8 @@ impl ReachUnit {
 pub struct FacilityReach {
     /// The service radius, in the answer's unit.
     pub reach: f64,
-    /// Where the radius comes from: `request`, `request (minutes)`, `facility radius_m` or `service radius table`.
+    /// Where the radius comes from: `request`, `request (minutes)`, `facility radius_m` or `service
+    /// radius table`.
     pub from: &'static str,
     /// Population within the radius (may also be within other sites'), persons.
     pub covered_population: f64,

@@ -542,7 +542,8 @@ impl ExportFormat {
     /// What `parse` accepts, for error messages.
     pub const NAMES: &'static str = "geojson, gpkg, shp, csv (members) or stats";
 
-    /// The format a request names (aliases: `json`, `geopackage`, `shapefile`/`zip`, `members`, `statistics`).
+    /// The format a request names (aliases: `json`, `geopackage`, `shapefile`/`zip`, `members`,
+    /// `statistics`).
     pub fn parse(text: &str) -> Option<ExportFormat> {
         Some(match text.trim().to_ascii_lowercase().as_str() {
             "geojson" | "json" => ExportFormat::GeoJson,

@@ -498,7 +498,8 @@ pub struct PlanZoneReport {
     pub parts: usize,
     /// Every bound the zone breaks.
     pub violations: Vec<crate::zones::ViolationReport>,
-    /// From the key village to the farthest member, km (anchor to anchor); `None` for an empty zone.
+    /// From the key village to the farthest member, km (anchor to anchor); `None` for an empty
+    /// zone.
     pub key_to_farthest_member_km: Option<f64>,
 }
 

@@ -197,7 +197,8 @@ pub enum Edit {
         /// The target zone's id; `None` leaves the member unassigned.
         to: Option<String>,
     },
-    /// Makes a member village the zone's key (center) village; a zone named after its old key village follows the new one.
+    /// Makes a member village the zone's key (center) village; a zone named after its old key
+    /// village follows the new one.
     SetKey {
         /// The zone's id.
         zone: String,
@@ -215,7 +216,8 @@ pub enum Edit {
     SetType {
         /// The zone's id.
         zone: String,
-        /// The type: the Chinese label (e.g. 村村互助型) or the English variant name (e.g. `mutual_aid`).
+        /// The type: the Chinese label (e.g. 村村互助型) or the English variant name (e.g.
+        /// `mutual_aid`).
         #[serde(rename = "type")]
         kind: String,
     },

@@ -48,7 +48,8 @@ impl Paper {
     /// What `parse` accepts, for error messages.
     pub const NAMES: &'static str = "a3, a4, a3-portrait or a1-portrait";
 
-    /// The paper a request names: `a3`, `a4`, `a3-portrait` or `a1-portrait` (and short forms), any case.
+    /// The paper a request names: `a3`, `a4`, `a3-portrait` or `a1-portrait` (and short forms), any
+    /// case.
     pub fn parse(text: &str) -> Option<Paper> {
         match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "a3" | "a3-landscape" => Some(Paper::A3),

@@ -92,7 +92,8 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
-/// An API token as stored: its name and role (only the token's SHA-256 hash is kept, never the token).
+/// An API token as stored: its name and role (only the token's SHA-256 hash is kept, never the
+/// token).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRecord {
     /// The token's id (used to revoke it).

@@ -51,7 +51,8 @@ pub struct ZoneEvaluation {
     pub heterogeneity: f64,
     /// Total planar area of the members, m².
     pub area_m2: f64,
-    /// Polsby–Popper compactness 4πA/P² of the dissolved zone (1 for a disc, towards 0 when elongated).
+    /// Polsby–Popper compactness 4πA/P² of the dissolved zone (1 for a disc, towards 0 when
+    /// elongated).
     pub polsby_popper: f64,
     /// From the key village's anchor to the farthest member's anchor (m).
     pub key_to_farthest_m: f64,

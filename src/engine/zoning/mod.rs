@@ -466,7 +466,8 @@ pub enum Violation {
 }
 
 impl Violation {
-    /// The bound's name as requests spell it: `disconnected`, `min_members`, `max_members`, `pop_floor`, `pop_ceiling`, `strong` or `within_town`.
+    /// The bound's name as requests spell it: `disconnected`, `min_members`, `max_members`,
+    /// `pop_floor`, `pop_ceiling`, `strong` or `within_town`.
     pub fn code(&self) -> &'static str {
         match self {
             Violation::Disconnected { .. } => "disconnected",
