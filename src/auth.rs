@@ -11,8 +11,10 @@ use crate::domain::Role;
 /// Who may read: anyone (the default, for a bureau's intranet map) or holders of a viewer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReadAccess {
+    /// Anyone may read without a token (the default).
     #[default]
     Public,
+    /// Reading needs a viewer token (or a stronger one).
     Viewer,
 }
 

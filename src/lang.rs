@@ -9,8 +9,6 @@
 //! Messages in this code base follow one convention, which [`pick`] relies on: a sentence is
 //! written "中文 / English", the Chinese half first. Short labels are written with [`say`].
 
-#![warn(missing_docs)]
-
 use std::sync::OnceLock;
 
 /// Which language to print.

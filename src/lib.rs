@@ -19,6 +19,7 @@
 //!   the shared symbology), [`auth`] (tokens), [`lang`] (the CLI's message language).
 //! - [`api`]: the HTTP API and web map; the CLI lives in the binary (`src/main.rs`, `src/cli/`).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod auth;

@@ -1,7 +1,5 @@
 //! Wire shapes of reports (JSON) — kept apart from the engine's domain types.
 
-#![warn(missing_docs)]
-
 use serde_json::{Value as Json, json};
 
 use crate::engine::stats::VillageStatsReport;

@@ -3,8 +3,6 @@
 //! came through. Each check names the field as the HTTP request spells it (`time_limit_s`,
 //! `name`); the CLI prints that name beside its message.
 
-#![warn(missing_docs)]
-
 use std::time::Duration;
 
 /// A request field that failed a check, and why (both languages).

@@ -20,14 +20,20 @@ use crate::engine::stats::{VillageInput, VillageStatsBuilder, VillageStatsReport
 use crate::store::gpkg::GpkgStore;
 use crate::store::{FeatureStore, LayerInfo, StoreError, StoredFeature};
 
+/// Why a workspace operation failed.
 #[derive(Debug, Error)]
 pub enum WorkspaceError {
+    /// The store failed to read or write (see [`StoreError`]).
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A geometry could not be reprojected, or a CRS is not supported.
     #[error("{0}")]
     Crs(#[from] CrsError),
+    /// An output file could not be written.
     #[error("cannot write output: {0}")]
     Io(#[from] std::io::Error),
+    /// The workspace lacks what the operation needs (an empty workspace, no villages layer, a
+    /// village that is not a polygon); the message says which.
     #[error("{0}")]
     Missing(String),
 }
@@ -80,14 +86,19 @@ impl VillageCache {
 
 /// One layer loaded into memory: its description, spatial index (metric) and attribute rows.
 pub struct LoadedLayer {
+    /// The layer's description (kind, columns, feature count, extent, data version).
     pub info: LayerInfo,
+    /// The R-tree over the layer's geometries in the workspace's metric CRS.
     pub index: LayerIndex,
+    /// Attribute rows by slot, aligned with `info.columns`.
     pub values: Vec<Vec<Value>>,
 }
 
 /// The in-memory spatial engine of a workspace.
 pub struct Engine {
+    /// The metric CRS the geometries are in: a CGCS2000 3° Gauss–Krüger EPSG code (4534–4554).
     pub metric_epsg: u32,
+    /// Every imported layer, loaded, by kind.
     pub layers: BTreeMap<LayerKind, LoadedLayer>,
 }
 
@@ -122,10 +133,12 @@ impl Workspace {
         &self.path
     }
 
+    /// The GeoPackage store, for reading.
     pub fn store(&self) -> &GpkgStore {
         &self.store
     }
 
+    /// The GeoPackage store, for writing (imports, plans, tokens).
     pub fn store_mut(&mut self) -> &mut GpkgStore {
         &mut self.store
     }

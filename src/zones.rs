@@ -33,6 +33,7 @@ pub struct LoadOptions {
     pub strong_codes: Vec<String>,
     /// These villages are strong as well (added to the rule, e.g. a relaxation's designation).
     pub strong_extra: Vec<String>,
+    /// How the contiguity graph is built (tolerance, weak touches, bridging).
     pub contiguity: ContiguityParams,
 }
 
@@ -42,8 +43,11 @@ pub const DEFAULT_STRONG_SHARE: f64 = 0.2;
 /// An enterprise, community or school that joins the zone of its village.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonVillageMember {
+    /// The member's name (as in the members layer).
     pub name: String,
+    /// Its kind as the data words it (企业, 社区, 学校, …).
     pub kind: String,
+    /// The village it belongs to (index into [`ZoningData::villages`]).
     pub village: usize,
     /// How the village was found: "code", "inside" or "nearest".
     pub how: &'static str,
@@ -52,15 +56,23 @@ pub struct NonVillageMember {
 /// Everything the zoning needs from a workspace.
 #[derive(Clone)]
 pub struct ZoningData {
+    /// The villages as the zoning sees them, in layer order (strong villages resolved).
     pub villages: Vec<ZoningVillage>,
+    /// Village boundaries in the metric CRS (metres), by village.
     pub metric_polygons: Vec<MultiPolygon<f64>>,
+    /// Village boundaries in CGCS2000 lon/lat (EPSG:4490), by village.
     pub lonlat_polygons: Vec<MultiPolygon<f64>>,
+    /// Each village's anchor (an interior point) in lon/lat, for labels and graph lines.
     pub lonlat_anchors: Vec<Coord<f64>>,
+    /// The contiguity graph of the villages.
     pub graph: ContiguityGraph,
+    /// Non-village members (enterprises, communities, schools) and their villages.
     pub members: Vec<NonVillageMember>,
+    /// The workspace's metric CRS (CGCS2000 3° Gauss–Krüger EPSG code).
     pub metric_epsg: u32,
     /// How strong villages were chosen, in words.
     pub strong_rule: String,
+    /// Village index by 12-digit code.
     pub index_of_code: HashMap<String, usize>,
     /// Township names by township code (from the villages' `town` field), for what people read.
     pub town_names: HashMap<String, String>,
@@ -70,13 +82,20 @@ pub struct ZoningData {
     pub options: LoadOptions,
 }
 
+/// Why the zoning could not load its data or read a request.
 #[derive(Debug, thiserror::Error)]
 pub enum ZonesError {
+    /// The workspace could not be read.
     #[error("{0}")]
     Workspace(#[from] WorkspaceError),
     /// Bad input; `field` names the request field at fault as the request spells it.
     #[error("{message}")]
-    Input { field: String, message: String },
+    Input {
+        /// The request field at fault, as the request spells it.
+        field: String,
+        /// What is wrong with it, Chinese and English.
+        message: String,
+    },
 }
 
 impl ZonesError {
@@ -234,6 +253,8 @@ impl ZoningData {
             .map_or(code.as_str(), String::as_str)
     }
 
+    /// Loads the villages (metric and lon/lat), resolves the strong villages, builds the contiguity
+    /// graph and places the non-village members.
     pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<ZoningData, ZonesError> {
         let (info, rows) = ws.villages().map_err(|e| match e {
             WorkspaceError::Missing(m) => ZonesError::input("workspace", m),
@@ -709,40 +730,59 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
 /// with both wordings for readers without the web map's dictionary.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BindingReport {
+    /// The constraint's code (e.g. `at_max_members`, `single_strong`).
     pub code: &'static str,
+    /// Its parameter (a member count or a population), if it has one.
     pub value: Option<f64>,
+    /// The Chinese wording.
     pub zh: String,
+    /// The English wording.
     pub en: String,
 }
 
 /// A member that is not a village (a cooperative, an enterprise) and how it was placed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OtherMemberReport {
+    /// The member's name.
     pub name: String,
+    /// Its kind as the data words it.
     pub kind: String,
     /// The village code it belongs to.
     pub village: String,
+    /// How its village was found: `code`, `inside` or `nearest`.
     pub located_by: &'static str,
 }
 
 /// One zone of a proposal.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProposedZone {
+    /// The zone's id (Z001, …).
     pub id: String,
     /// Map colour index (neighbouring zones differ).
     pub colour: usize,
+    /// The key village's 12-digit code.
     pub key_village: String,
+    /// The key village's name.
     pub key_village_name: String,
     /// Member village codes and names, in the same order.
     pub members: Vec<String>,
+    /// Member village names, aligned with `members`.
     pub member_names: Vec<String>,
+    /// Codes of the strong villages among the members.
     pub strong_villages: Vec<String>,
+    /// Total registered population of the members, persons.
     pub population: f64,
+    /// Total collective income of the members (万元), rounded to 0.01.
     pub collective_income: f64,
+    /// Whether the zone was locked (kept as given).
     pub locked: bool,
+    /// 强村带动型 or 村村互助型.
     pub zone_type: &'static str,
+    /// The constraints that shaped the zone.
     pub binding: Vec<BindingReport>,
+    /// Why these members, which constraint bound (Chinese, then English).
     pub explanation: String,
+    /// Non-village members that join the zone with their village.
     pub other_members: Vec<OtherMemberReport>,
 }
 
@@ -750,13 +790,21 @@ pub struct ProposedZone {
 /// the GeoJSON are the caller's to add.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProposalReport {
+    /// The zones, in id order.
     pub zones: Vec<ProposedZone>,
+    /// The objective terms of the zoning.
     pub objective: ObjectiveReport,
+    /// How the number of zones was set, in words.
     pub zone_count_rule: String,
+    /// The most zones the bounds allow (an upper bound, not always reachable).
     pub zones_upper_bound: usize,
+    /// How strong villages were chosen, in words.
     pub strong_rule: String,
+    /// How each zone's key village is chosen ([`KEY_VILLAGE_RULE`]).
     pub key_village_rule: &'static str,
+    /// Whether the time limit ended the search (the best zoning found is returned).
     pub stopped_by_time_limit: bool,
+    /// Annealing moves tried.
     pub moves: usize,
 }
 
@@ -836,17 +884,24 @@ pub fn proposal_json(data: &ZoningData, p: &Proposal) -> Json {
 /// A village as people read it: its code and its name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VillageRef {
+    /// The village's 12-digit code.
     pub code: String,
+    /// The village's name.
     pub name: String,
 }
 
 /// The objective's terms as reported (lower is better).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ObjectiveReport {
+    /// The weighted total.
     pub total: f64,
+    /// Heterogeneity of the chosen attributes within zones (0 without attributes).
     pub heterogeneity: f64,
+    /// Industry impurity (negative when complementary industries are rewarded).
     pub industry: f64,
+    /// Compactness: the zones' moment of inertia relative to the county's.
     pub compactness: f64,
+    /// Income balance: squared coefficient of variation of zone incomes.
     pub balance: f64,
 }
 
@@ -866,53 +921,81 @@ impl From<&crate::engine::zoning::ObjectiveTerms> for ObjectiveReport {
 /// language) and both wordings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ViolationReport {
+    /// The bound's code (`disconnected`, `min_members`, `max_members`, `pop_floor`, `pop_ceiling`,
+    /// `strong`, `within_town`).
     pub constraint: &'static str,
+    /// The bound's numbers, e.g. `{"members": 12, "max": 10}`.
     pub params: Json,
+    /// Chinese and English wording.
     pub detail: String,
+    /// The Chinese wording (for sheets).
     pub zh: String,
 }
 
 /// A zone's collective income (万元): total, smallest and largest member, Gini.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct IncomeReport {
+    /// Total of the members (万元), rounded to 0.01.
     pub total: f64,
+    /// Smallest member income (万元).
     pub min: f64,
+    /// Largest member income (万元).
     pub max: f64,
+    /// Gini coefficient of the member incomes (0: equal), rounded to 0.0001.
     pub gini: f64,
 }
 
 /// One zone of an evaluated zoning.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EvaluatedZone {
+    /// The zone's id as the zoning names it.
     pub id: String,
     /// Map colour index (neighbouring zones differ).
     pub colour: usize,
     /// Member village codes, ascending by village.
     pub members: Vec<String>,
+    /// The key village (given for the zone, else its strongest member).
     pub key_village: VillageRef,
+    /// Whether the members form one connected piece.
     pub connected: bool,
+    /// Number of connected pieces.
     pub parts: usize,
+    /// Every bound the zone breaks.
     pub violations: Vec<ViolationReport>,
+    /// Total registered population of the members, persons.
     pub population: f64,
+    /// Collective income of the members.
     pub income: IncomeReport,
+    /// Number of strong villages among the members.
     pub strong_villages: usize,
+    /// Σ squared deviations of the standardised attributes from the zone mean.
     pub heterogeneity: f64,
+    /// Total area of the members, km² (rounded to 0.001).
     pub area_km2: f64,
+    /// Polsby–Popper compactness 4πA/P² of the dissolved zone, 0–1.
     pub compactness_polsby_popper: f64,
+    /// From the key village to the farthest member, km (anchor to anchor).
     pub key_to_farthest_member_km: f64,
 }
 
 /// The whole zoning's totals.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EvaluationTotals {
+    /// Number of zones.
     pub zones: usize,
+    /// Villages in the workspace.
     pub villages: usize,
     /// Codes of villages in no zone.
     pub unassigned: Vec<String>,
+    /// Σ zone heterogeneity.
     pub heterogeneity: f64,
+    /// Zones whose members are not connected.
     pub disconnected_zones: usize,
+    /// Number of (zone, broken bound) pairs.
     pub violations: usize,
+    /// Zones breaking at least one bound.
     pub zones_with_violations: usize,
+    /// The objective terms of the zoning.
     pub objective: ObjectiveReport,
 }
 
@@ -920,12 +1003,16 @@ pub struct EvaluationTotals {
 /// `POST /analysis/zones/evaluate`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EvaluationReport {
+    /// The zones, ascending by id.
     pub zones: Vec<EvaluatedZone>,
+    /// Totals over the zoning.
     pub totals: EvaluationTotals,
+    /// How strong villages were chosen, in words.
     pub strong_rule: String,
 }
 
 impl ViolationReport {
+    /// The report of one violated bound.
     pub fn new(v: &crate::engine::zoning::Violation) -> ViolationReport {
         use crate::engine::zoning::Violation as V;
         let params = match *v {
@@ -1147,14 +1234,23 @@ pub fn request_echo(request: &ZoneRequest) -> Json {
 )]
 #[serde(deny_unknown_fields)]
 pub struct ZoneRequest {
+    /// Number of zones in all (locked ones included); default: found from the bounds.
     pub zones: Option<usize>,
+    /// Fewest villages in a zone (default 2).
     pub min_members: Option<usize>,
+    /// Most villages in a zone (default 10).
     pub max_members: Option<usize>,
+    /// Smallest population of a zone, persons (default: none).
     pub pop_floor: Option<f64>,
+    /// Largest population of a zone, persons (default: none).
     pub pop_ceiling: Option<f64>,
+    /// Every zone must lie within one township.
     #[serde(default)]
     pub within_town: bool,
+    /// Every zone must hold a strong village (default true).
     pub require_strong: Option<bool>,
+    /// Share (0–1) of villages counted strong by collective income (default: the data's `strong`
+    /// flag, else 0.2).
     pub strong_share: Option<f64>,
     /// The strong share is taken within each township.
     #[serde(default)]
@@ -1171,35 +1267,48 @@ pub struct ZoneRequest {
     /// Zones to keep as they are: lists of village codes.
     #[serde(default)]
     pub locked: Vec<Vec<String>>,
+    /// Numeric village columns for the heterogeneity term.
     #[serde(default)]
     pub attributes: Vec<String>,
+    /// Weights of the objective terms (defaults for those not given).
     pub weights: Option<WeightsRequest>,
     /// "similar" (default) or "complementary".
     #[schema(schema_with = crate::api::schemas::industry_modes)]
     pub industry_mode: Option<String>,
+    /// Count point touches as adjacency (queen) instead of shared borders only (rook).
     #[serde(default)]
     pub queen: bool,
     /// Zone only the villages of these townships (codes or names); empty: the whole county.
     #[serde(default)]
     pub towns: Vec<String>,
+    /// Boundaries closer than this count as touching, metres (default 1).
     pub tolerance_m: Option<f64>,
+    /// Bridge islands to their nearest village within this distance, metres (default: no bridging).
     pub bridge_m: Option<f64>,
+    /// Seed of the search (default 1): the same seed gives the same zoning.
     pub seed: Option<u64>,
+    /// Time limit of the search, seconds (default 60).
     pub time_limit_s: Option<f64>,
+    /// Annealing moves per village (default 200; small counties search longer unless given).
     pub effort: Option<usize>,
     /// HTTP only: add the dissolved zones as GeoJSON to the proposal or evaluation.
     #[serde(default)]
     pub geojson: bool,
 }
 
+/// Weights of the zoning objective's terms, each ≥ 0; a term not given keeps its default.
 #[derive(
     Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
 )]
 #[serde(deny_unknown_fields)]
 pub struct WeightsRequest {
+    /// Within-zone heterogeneity of `attributes` (default 1 with attributes, else 0).
     pub heterogeneity: Option<f64>,
+    /// Industry similarity (or complementarity) (default 1).
     pub industry: Option<f64>,
+    /// Compactness (default 1).
     pub compactness: Option<f64>,
+    /// Income balance between zones (default 1).
     pub balance: Option<f64>,
 }
 
@@ -1253,6 +1362,7 @@ impl ZoneRequest {
         })
     }
 
+    /// The hard bounds of this request (defaults where not given); an error names a bad field.
     pub fn bounds(&self) -> Result<crate::engine::zoning::Bounds, ZonesError> {
         let d = crate::engine::zoning::Bounds::default();
         Ok(crate::engine::zoning::Bounds {
@@ -1265,6 +1375,7 @@ impl ZoneRequest {
         })
     }
 
+    /// The objective weights and industry mode of this request; an error names a bad field.
     pub fn objective(&self) -> Result<crate::engine::zoning::Objective, ZonesError> {
         use crate::engine::zoning::{IndustryMode, Objective};
         let d = Objective::default();
@@ -1292,6 +1403,8 @@ impl ZoneRequest {
         })
     }
 
+    /// The proposal parameters of this request: bounds, objective, locked zones, mutual-aid
+    /// villages, seed, time and effort.
     pub fn propose_params(
         &self,
         data: &ZoningData,
@@ -1333,9 +1446,14 @@ impl ZoneRequest {
 /// prints and HTTP returns in its 422 problem document.
 #[derive(Debug, Clone)]
 pub struct ZoningFailure {
+    /// The code of the constraint that could not be met (e.g. `strong_reach`, `max_members`).
     pub constraint: String,
+    /// Why, Chinese and English.
     pub detail: String,
+    /// Codes of the villages concerned.
     pub villages: Vec<String>,
+    /// The structured fields of the failure (outcome, certificates, relaxations, …), as on the
+    /// wire.
     pub report: serde_json::Map<String, Json>,
 }
 

@@ -11,8 +11,6 @@
 //!
 //! Handlers parse, then run the engine on a blocking thread (the workspace is opened there).
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 
 use axum::Extension;

@@ -24,6 +24,7 @@ use crate::store::plans::{AuditEntry, PlanStore};
 pub struct Caller {
     /// The token's name, or `anonymous`.
     pub name: String,
+    /// The token's role; `None` for an anonymous caller (no token).
     pub role: Option<Role>,
 }
 

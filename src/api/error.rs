@@ -1,8 +1,6 @@
 //! `application/problem+json` errors (RFC 9457). A 5xx never shows internals; the cause is
 //! written to the log (standard error) instead.
 
-#![warn(missing_docs)]
-
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};

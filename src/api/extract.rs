@@ -3,8 +3,6 @@
 //! workspace-bound work on a blocking thread. Handlers import these from here, never from
 //! each other (they used to trade them: analysis ↔ features ↔ plan_layers).
 
-#![warn(missing_docs)]
-
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -35,13 +35,16 @@ pub(crate) fn value_json(v: Option<&Value>) -> Json {
     }
 }
 
+/// Features per items page when the request gives no `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
+/// The largest `limit` served: a larger one is lowered to it.
 pub const MAX_LIMIT: usize = 10_000;
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GEOJSON: &str = "application/geo+json";
 
 /// A layer held in memory for serving: lon/lat geometries in fid order with an R-tree.
 pub struct ServedLayer {
+    /// The layer's kind, columns, feature count, bounding box and data version.
     pub info: LayerInfo,
     fids: Vec<i64>,
     geometries: Vec<Geometry<f64>>,
@@ -51,6 +54,7 @@ pub struct ServedLayer {
 }
 
 impl ServedLayer {
+    /// Reads every feature of the layer from the workspace store (fid order) and builds its R-tree.
     pub fn load(workspace: &Workspace, info: LayerInfo) -> Result<ServedLayer, WorkspaceError> {
         let (mut fids, mut geometries, mut values) = (Vec::new(), Vec::new(), Vec::new());
         workspace.store().scan(info.kind, &mut |f| {
@@ -80,10 +84,12 @@ impl ServedLayer {
         self.fids.len()
     }
 
+    /// Whether the layer has no features.
     pub fn is_empty(&self) -> bool {
         self.fids.is_empty()
     }
 
+    /// The feature id (GeoPackage fid) of the feature at `slot`.
     pub fn fid(&self, slot: usize) -> i64 {
         self.fids[slot]
     }
@@ -93,6 +99,7 @@ impl ServedLayer {
         &self.geometries[slot]
     }
 
+    /// Every geometry in lon/lat (EPSG:4490), by slot.
     pub fn geometries(&self) -> &[Geometry<f64>] {
         &self.geometries
     }
@@ -184,7 +191,10 @@ impl ServedLayer {
 /// and the CGCS2000 Gauss–Krüger codes 4491–4554.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiCrs {
+    /// OGC CRS84: WGS 84 / CGCS2000 lon/lat, longitude first.
     Crs84,
+    /// An EPSG code: 4326, 4490 (authority axis order, latitude first) or a CGCS2000 Gauss–Krüger
+    /// code 4491–4554.
     Epsg(u32),
 }
 
@@ -213,6 +223,7 @@ impl ApiCrs {
         })
     }
 
+    /// The CRS's OGC URI (`http://www.opengis.net/def/crs/EPSG/0/N` or the CRS84 URI).
     pub fn uri(self) -> String {
         match self {
             ApiCrs::Crs84 => CRS84.to_string(),
@@ -321,7 +332,10 @@ pub struct ItemsQuery {
     pub bbox: Option<[f64; 4]>,
     /// The CRS of the response.
     pub crs: ApiCrs,
+    /// Features per page, at most [`MAX_LIMIT`].
     pub limit: usize,
+    /// The fid after which the page starts (the last fid of the previous page); `None` for the
+    /// first page.
     pub cursor: Option<i64>,
     /// (column index, wanted text value).
     pub filters: Vec<(usize, String)>,
@@ -523,6 +537,7 @@ pub async fn landing(
     )
 }
 
+/// `GET /conformance`: the OGC API – Features conformance classes (Core, GeoJSON, CRS).
 #[utoipa::path(
     get,
     path = "/conformance",
@@ -564,6 +579,8 @@ fn collection_json(base: &str, layer: &ServedLayer) -> Json {
     })
 }
 
+/// `GET /collections`: every layer of the workspace and every plan's zones (`plan-{id}`) as
+/// collections.
 #[utoipa::path(
     get,
     path = "/collections",
@@ -603,6 +620,7 @@ pub async fn collections(
     ))
 }
 
+/// `GET /collections/{id}`: one layer or plan collection, with its extent, CRSs and links.
 #[utoipa::path(
     get,
     path = "/collections/{id}",
@@ -633,6 +651,8 @@ pub async fn collection(
     ))
 }
 
+/// `GET /collections/{id}/items`: a page of features, filtered by `bbox` and attributes, in the
+/// requested CRS, with a `next` link.
 #[utoipa::path(
     get,
     path = "/collections/{id}/items",
@@ -703,6 +723,7 @@ pub async fn items(
     Ok(with_content_crs(json_response(GEOJSON, body), crs))
 }
 
+/// `GET /collections/{id}/items/{fid}`: one feature by its id, in the requested CRS.
 #[utoipa::path(
     get,
     path = "/collections/{id}/items/{fid}",

@@ -12,8 +12,6 @@
 //!   itself (405 with its `Allow` header kept, 404 …).
 //! - A body must arrive within [`BODY_TIMEOUT`] (408) and hold at most [`MAX_BODY_BYTES`] (413).
 
-#![warn(missing_docs)]
-
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;

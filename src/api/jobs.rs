@@ -13,8 +13,6 @@
 //! - [`JobLimits::check_time_limit`] refuses a requested `time_limit_s` above the server's
 //!   limit (422 naming the field), so a request cannot ask for an hour on a public server.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -12,8 +12,6 @@
 //! A bad or infeasible request is `422` problem+json whose `field` names the parameter at fault
 //! (`radius`, `p`, `kind`, `capacity`, …); malformed JSON is `400`.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -50,7 +50,9 @@ use features::ServedLayer;
 pub struct Snapshot {
     /// The layers' names and data versions, e.g. `villages:3,parcels:1` (part of every ETag).
     pub version: String,
+    /// Every imported layer, loaded in memory for the OGC API (lon/lat, R-tree), by kind.
     pub layers: BTreeMap<LayerKind, ServedLayer>,
+    /// Per-layer vector tile data (zoom range, simplified village borders, ETag seed), by kind.
     pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
     workspace_path: PathBuf,
     stats: OnceLock<Result<VillageStatsReport, String>>,
@@ -166,6 +168,7 @@ fn data_version(store: &crate::store::gpkg::GpkgStore) -> Result<String, Workspa
 
 /// What the handlers share: the served snapshot of the workspace, the plan store, limits.
 pub struct AppState {
+    /// The service's title, shown on the landing page, the web map and the OpenAPI document.
     pub title: String,
     /// A raster basemap URL template for the web map (none by default: no internet needed).
     pub basemap: Option<String>,

@@ -5,8 +5,6 @@
 //! At run time one items path is added per served layer with its property filters, so the
 //! document always matches the data (the layers are known only once a workspace is open).
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 
 use axum::extract::State;

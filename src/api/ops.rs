@@ -1,7 +1,5 @@
 //! Running the service: `/health`, Prometheus `/metrics`, and one log line per request.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

@@ -29,10 +29,16 @@ pub type ZoneFeature = (Geometry<f64>, Vec<(String, Value)>);
 
 /// The dissolved zones of one plan version.
 pub struct PlanLayer {
+    /// The plan's id.
     pub plan: i64,
+    /// The plan version the zones were dissolved from (the head when built).
     pub version: i64,
+    /// The plan's name.
     pub name: String,
+    /// One dissolved zone per feature, in the plan's zone order (feature id = position + 1).
     pub features: Vec<ZoneFeature>,
+    /// Bounding box of all zones in CRS84 `[min lon, min lat, max lon, max lat]`; `None` when no
+    /// zone has a geometry.
     pub bbox: Option<[f64; 4]>,
 }
 

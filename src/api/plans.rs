@@ -19,8 +19,6 @@
 //!
 //! Handlers parse and check the request, then run [`crate::plan`] on a blocking thread.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 
 use axum::Extension;

@@ -326,7 +326,10 @@ pub struct MapConfig {
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]
 pub enum FeatureFormat {
+    /// Plain JSON (where a route has a non-GeoJSON answer; the features routes answer GeoJSON
+    /// either way).
     Json,
+    /// GeoJSON (`application/geo+json`).
     Geojson,
 }
 
@@ -416,10 +419,15 @@ pub fn plan_sources() -> utoipa::openapi::Object {
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]
 pub enum ExportFormat {
+    /// Dissolved zones as GeoJSON (lon/lat).
     Geojson,
+    /// Dissolved zones and the member table as a GeoPackage.
     Gpkg,
+    /// Dissolved zones as a zipped Shapefile.
     Shp,
+    /// The member table (zone, village) as CSV.
     Csv,
+    /// Statistics per zone as CSV.
     Stats,
 }
 
@@ -427,20 +435,27 @@ pub enum ExportFormat {
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]
 pub enum SheetFormat {
+    /// A PDF sheet (the default).
     Pdf,
+    /// An SVG sheet.
     Svg,
+    /// A PNG raster of the sheet.
     Png,
 }
 
 /// `paper` of `GET /plans/{id}/sheet`.
 #[derive(ToSchema, serde::Serialize)]
 pub enum Paper {
+    /// A3 landscape.
     #[serde(rename = "a3")]
     A3,
+    /// A4 landscape.
     #[serde(rename = "a4")]
     A4,
+    /// A3 portrait.
     #[serde(rename = "a3-portrait")]
     A3Portrait,
+    /// A1 portrait.
     #[serde(rename = "a1-portrait")]
     A1Portrait,
 }

@@ -7,8 +7,6 @@
 //! - On Ctrl-C or SIGTERM the listener closes, running analyses are cancelled, and requests in
 //!   flight get [`DRAIN_TIMEOUT`] to finish.
 
-#![warn(missing_docs)]
-
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;

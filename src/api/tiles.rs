@@ -53,7 +53,9 @@ pub fn zoom_range(kind: LayerKind) -> (u8, u8) {
 /// What a layer needs for tiling besides its features: per-zoom simplified geometries
 /// (villages) and the cache validator seed.
 pub struct TileLayer {
+    /// The lowest zoom at which the layer's tiles have content.
     pub minzoom: u8,
+    /// The highest zoom at which the layer's tiles have content.
     pub maxzoom: u8,
     /// (zoom, geometries in Web Mercator world units, by slot), ascending by zoom.
     simplified: Vec<(u8, Vec<Geometry<f64>>)>,
@@ -61,6 +63,8 @@ pub struct TileLayer {
 }
 
 impl TileLayer {
+    /// Prepares one served layer for tiling: for villages, their shared-border-simplified polygons
+    /// in Web Mercator per zoom up to z14; the ETag seed for every layer.
     pub fn build(layer: &ServedLayer) -> TileLayer {
         let (minzoom, maxzoom) = zoom_range(layer.info.kind);
         let simplified = if layer.info.kind == LayerKind::Villages {

@@ -7,8 +7,6 @@
 //! and by first-level class, greenhouses, facilities). The statistics are computed on the first
 //! request (a scan of the parcels) and kept.
 
-#![warn(missing_docs)]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

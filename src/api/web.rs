@@ -1,8 +1,6 @@
 //! The web map (MapLibre GL JS, built from `web/` by build.rs and embedded in the binary):
 //! `/map/` serves its files, `/map/config.json` its title and optional basemap.
 
-#![warn(missing_docs)]
-
 use std::sync::Arc;
 
 use axum::extract::State;

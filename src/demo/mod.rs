@@ -54,12 +54,26 @@ use crate::engine::random::Rng;
 
 mod roads;
 
+/// Why the demo county could not be generated.
 #[derive(Debug, Error)]
 pub enum DemoError {
+    /// An output file or directory cannot be written.
     #[error("cannot write {path}: {reason}")]
-    Io { path: PathBuf, reason: String },
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating system's message.
+        reason: String,
+    },
+    /// A reference file (county outline, village list) is missing or unreadable.
     #[error("reference data {file}: {reason}")]
-    BadReference { file: PathBuf, reason: String },
+    BadReference {
+        /// The reference file concerned.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No draw of township seeds gave every township contiguous villages within this many attempts.
     #[error("could not draw contiguous townships after {0} attempts")]
     NoContiguousTowns(u32),
 }
@@ -67,6 +81,7 @@ pub enum DemoError {
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoParams {
+    /// Seed of the generator: the same seed gives byte-identical files.
     pub seed: u64,
     /// Directory with `yiyuan_370323_county.geojson` and `villages_370323_nbs2023.csv`.
     pub reference_dir: PathBuf,
@@ -90,13 +105,21 @@ impl Default for DemoParams {
 /// What was generated.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DemoSummary {
+    /// Villages written (468 with the reference data).
     pub villages: usize,
+    /// Townships (12 with the reference data).
     pub towns: usize,
+    /// Parcels written.
     pub parcels: usize,
+    /// Greenhouses written.
     pub greenhouses: usize,
+    /// Facilities written.
     pub facilities: usize,
+    /// Non-village members written (enterprises, communities, schools).
     pub members: usize,
+    /// Road lines written.
     pub roads: usize,
+    /// The GeoJSON files written, in the order above.
     pub files: Vec<PathBuf>,
 }
 

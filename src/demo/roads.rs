@@ -13,8 +13,6 @@
 //!
 //! Deterministic for a given seed; pure (points in, polylines out, metric coordinates).
 
-#![warn(missing_docs)]
-
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 

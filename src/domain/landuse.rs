@@ -1,8 +1,6 @@
 //! 三调 land-use codes (第三次全国国土调查工作分类, based on GB/T 21010-2017): names, first-level
 //! classes, and the groupings planners report (耕地, 建设用地, 湿地).
 
-#![warn(missing_docs)]
-
 /// (code, name) of the second-level classes used by 三调.
 pub const CODES: &[(&str, &str)] = &[
     ("0101", "水田"),

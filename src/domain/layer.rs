@@ -7,11 +7,17 @@ use std::str::FromStr;
 /// A workspace layer. The lower-case name is the table name in the GeoPackage and the collection id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LayerKind {
+    /// Administrative villages (行政村): boundary polygons with code, name, population, industry, ….
     Villages,
+    /// Land-use parcels (地块图斑) of the Third National Land Survey (三调), with their DLBM code.
     Parcels,
+    /// Greenhouses (大棚): polygons with type and crop.
     Greenhouses,
+    /// Public-service facilities (设施): points with kind, name and the village they serve.
     Facilities,
+    /// Roads (道路): lines with class and speed, for network distances.
     Roads,
+    /// Other zone members (其他成员): enterprises, communities, schools, as points or polygons.
     Members,
 }
 
@@ -39,6 +45,7 @@ impl GeometryFamily {
         }
     }
 
+    /// The family's Chinese name with the accepted geometry types, for messages.
     pub fn describe_zh(self) -> &'static str {
         match self {
             GeometryFamily::Polygonal => "面 (Polygon/MultiPolygon)",
@@ -52,13 +59,18 @@ impl GeometryFamily {
 /// Storage type of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// UTF-8 text (SQLite `TEXT`).
     Text,
+    /// A 64-bit integer (SQLite `INTEGER`).
     Integer,
+    /// A double-precision number (SQLite `REAL`).
     Real,
+    /// A boolean (GeoPackage `BOOLEAN`, stored as 0/1).
     Boolean,
 }
 
 impl FieldType {
+    /// The GeoPackage column type of the field.
     pub fn gpkg_type(self) -> &'static str {
         match self {
             FieldType::Text => "TEXT",
@@ -73,9 +85,13 @@ impl FieldType {
 /// to it automatically (matched case-insensitively, ignoring surrounding spaces).
 #[derive(Debug, Clone, Copy)]
 pub struct FieldSpec {
+    /// The field's name in the workspace (the GeoPackage column), e.g. `population`.
     pub name: &'static str,
+    /// The field's storage type.
     pub ty: FieldType,
+    /// The field's Chinese label, e.g. 户籍人口.
     pub label_zh: &'static str,
+    /// Source field names mapped to it without configuration (Chinese, pinyin initials, English).
     pub aliases: &'static [&'static str],
 }
 
@@ -288,6 +304,7 @@ const MEMBER_FIELDS: &[FieldSpec] = &[
 ];
 
 impl LayerKind {
+    /// Every layer kind, in the order layers are listed and imported.
     pub const ALL: [LayerKind; 6] = [
         LayerKind::Villages,
         LayerKind::Parcels,
@@ -297,6 +314,8 @@ impl LayerKind {
         LayerKind::Members,
     ];
 
+    /// The lower-case name: the GeoPackage table, the OGC API collection id and the CLI's
+    /// `--layer`.
     pub fn name(self) -> &'static str {
         match self {
             LayerKind::Villages => "villages",
@@ -308,6 +327,7 @@ impl LayerKind {
         }
     }
 
+    /// The layer's Chinese name, e.g. 行政村.
     pub fn label_zh(self) -> &'static str {
         match self {
             LayerKind::Villages => "行政村",
@@ -319,6 +339,7 @@ impl LayerKind {
         }
     }
 
+    /// The geometries the layer accepts.
     pub fn geometry_family(self) -> GeometryFamily {
         match self {
             LayerKind::Villages | LayerKind::Parcels | LayerKind::Greenhouses => {
@@ -330,6 +351,7 @@ impl LayerKind {
         }
     }
 
+    /// The layer's canonical fields (those analyses read), with their recognised source names.
     pub fn canonical_fields(self) -> &'static [FieldSpec] {
         match self {
             LayerKind::Villages => VILLAGE_FIELDS,

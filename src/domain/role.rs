@@ -15,8 +15,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, weakest first.
     pub const ALL: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
 
+    /// The role's lower-case name (`viewer`, `editor`, `admin`), as stored and typed.
     pub fn name(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
@@ -25,6 +27,7 @@ impl Role {
         }
     }
 
+    /// The role's Chinese label (查看, 编辑, 管理), for messages.
     pub fn label_zh(self) -> &'static str {
         match self {
             Role::Viewer => "查看",

@@ -5,14 +5,20 @@ use std::fmt;
 /// One attribute value. Sources (GeoJSON, DBF, CSV, GeoPackage) all map onto these five cases.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// No value (SQL NULL, JSON null, an empty DBF or CSV cell).
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A 64-bit integer.
     Int(i64),
+    /// A double-precision number.
     Real(f64),
+    /// Text (UTF-8).
     Text(String),
 }
 
 impl Value {
+    /// Whether the value is `Null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -29,6 +35,7 @@ impl Value {
         }
     }
 
+    /// The value as a number: integers, reals, booleans (1/0) and text that parses as a number.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
@@ -39,6 +46,7 @@ impl Value {
         }
     }
 
+    /// The value as an integer: integers, whole reals and text that parses as an integer.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
@@ -48,6 +56,7 @@ impl Value {
         }
     }
 
+    /// The text, if the value is `Text` (no conversion).
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),

@@ -2,8 +2,6 @@
 //! statistics: the canonical fields of one row of the villages layer, read one way, with its
 //! boundary in EPSG:4490 and in the workspace's metric CRS. `Workspace::villages` loads them.
 
-#![warn(missing_docs)]
-
 use geo::MultiPolygon;
 
 use super::Value;

@@ -47,8 +47,11 @@ use rstar::{AABB, Envelope, RTree};
 /// How the graph is built. Defaults: 1 m tolerance, 10 m weak-touch threshold, no bridging.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContiguityParams {
+    /// Boundaries closer than this (m) count as touching (absorbs survey gaps and overlaps).
     pub tolerance_m: f64,
+    /// A shared border shorter than this (m) is a weak, point-like touch: queen but not rook.
     pub weak_below_m: f64,
+    /// Connect each island to its nearest village within this distance (m); `None`: no bridging.
     pub bridge_within_m: Option<f64>,
 }
 
@@ -73,10 +76,14 @@ pub enum EdgeKind {
     Bridge,
 }
 
+/// A join between two villages in the contiguity graph.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edge {
+    /// The first village (index into the input), the smaller of the two.
     pub a: usize,
+    /// The second village (index into the input), the larger of the two.
     pub b: usize,
+    /// Whether the villages share a border, only touch, or were bridged.
     pub kind: EdgeKind,
     /// Shared border length (m); for a bridge, 0.
     pub shared_m: f64,
@@ -88,14 +95,21 @@ pub struct Edge {
 /// A part of a village polygon that does not touch its main (largest) part.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exclave {
+    /// The village (index into the input).
     pub village: usize,
+    /// The part's index in the village's MultiPolygon.
     pub part: usize,
+    /// The part's area, m².
     pub area_m2: f64,
 }
 
+/// Contiguity of village polygons: who neighbours whom, how long their shared borders are, and
+/// the islands, exclaves and bridges found (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct ContiguityGraph {
+    /// Number of villages (the length of the input).
     pub n: usize,
+    /// Every join, rook and weak touches first (by village pair), then bridges.
     pub edges: Vec<Edge>,
     /// (neighbour, edge index) per village, ascending by neighbour.
     adjacency: Vec<Vec<(usize, usize)>>,
@@ -104,6 +118,7 @@ pub struct ContiguityGraph {
     /// Components other than the largest (before bridging), i.e. villages cut off from the
     /// main body.
     pub islands: Vec<Vec<usize>>,
+    /// Parts of village polygons not touching their village's main part, by village.
     pub exclaves: Vec<Exclave>,
     /// Islands that could not be bridged within `bridge_within_m` (when bridging was asked).
     pub unbridged: Vec<Vec<usize>>,

@@ -32,22 +32,36 @@ pub const EPSG_WGS84: u32 = 4326;
 
 /// Longitude/latitude box of China (mainland, Hainan, Taiwan, the South China Sea down to 3.8°N).
 pub const CHINA_LON: (f64, f64) = (73.4, 135.1);
+/// Latitude range of China's box (°N), with [`CHINA_LON`].
 pub const CHINA_LAT: (f64, f64) = (3.8, 53.6);
 
+/// Why a CRS could not be recognised or coordinates could not be reprojected.
 #[derive(Debug, Error)]
 pub enum CrsError {
+    /// The text (given) names no CRS we know, or the EPSG code is not a 2D geographic or
+    /// projected CRS.
     #[error(
         "无法识别的坐标系 unrecognised CRS '{0}': use EPSG:N (e.g. EPSG:4490, EPSG:4527) or CRS84"
     )]
     Unrecognised(String),
+    /// PROJ cannot build a transformation between the two CRSs.
     #[error("PROJ cannot build a transformation from {from} to {to}: {reason}")]
     Proj {
+        /// The source CRS's label (e.g. `EPSG:4527`).
         from: String,
+        /// The target CRS's label.
         to: String,
+        /// PROJ's message.
         reason: String,
     },
+    /// PROJ failed on some coordinates (e.g. far outside the CRS's area of use).
     #[error("PROJ failed to transform coordinates from {from}: {reason}")]
-    Transform { from: String, reason: String },
+    Transform {
+        /// The source CRS's label.
+        from: String,
+        /// PROJ's message.
+        reason: String,
+    },
 }
 
 /// A CRS as named by a user or a file.
@@ -76,6 +90,7 @@ impl Crs {
         }
     }
 
+    /// The EPSG code, `None` for an unrecognised WKT.
     pub fn epsg(&self) -> Option<u32> {
         match self {
             Crs::Epsg(c) => Some(*c),
@@ -119,12 +134,15 @@ pub fn parse_crs(text: &str) -> Result<Crs, CrsError> {
 /// A CGCS2000 Gauss–Krüger CRS decoded from its EPSG code.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GaussKruger {
+    /// The EPSG code (4491–4554).
     pub epsg: u32,
     /// 3 or 6 (degrees of zone width).
     pub zone_width: u32,
     /// Zone number for prefixed codes (e.g. 39), `None` for the "CM" codes without prefix.
     pub zone: Option<u32>,
+    /// The central meridian, degrees east.
     pub central_meridian: f64,
+    /// The false easting, metres: 500 000, plus zone × 10⁶ for prefixed codes.
     pub false_easting: f64,
 }
 
@@ -170,6 +188,7 @@ pub enum CoordinateGuess {
     LatLonSwapped,
     /// Projected metres without a zone prefix: the central meridian is unknown.
     ProjectedWithoutZone,
+    /// None of the above (mixed, outside China, or an unknown projection).
     Unknown,
 }
 
@@ -387,6 +406,7 @@ impl Reprojector {
         Reprojector::new(&Crs::Epsg(EPSG_CGCS2000), &Crs::Epsg(metric_epsg))
     }
 
+    /// Whether the transformation is the identity (same CRS, or CGCS2000 ↔ WGS 84 lon/lat).
     pub fn is_identity(&self) -> bool {
         self.proj.is_none()
     }

@@ -54,7 +54,9 @@ pub fn coords_of(geom: &Geometry<f64>) -> Vec<Coord<f64>> {
 /// An R-tree entry: the slot of an item (its position in the caller's slice) and its envelope.
 #[derive(Debug, Clone, Copy)]
 pub struct SlotEnvelope {
+    /// The item's position in the caller's slice.
     pub slot: usize,
+    /// The item's bounding box (`[x, y]` corners).
     pub envelope: AABB<[f64; 2]>,
 }
 

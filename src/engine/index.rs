@@ -20,8 +20,6 @@
 //! assert_eq!(index.nearest(Point::new(13., 14.), 1)[0].1, 5.0);
 //! ```
 
-#![warn(missing_docs)]
-
 use geo::{Contains, Distance, Euclidean, Geometry, Intersects, Point, Rect};
 use rstar::RTree;
 

@@ -59,7 +59,9 @@ pub fn default_speed_kmh(class: &str) -> (f64, &'static str) {
 /// A road as the network sees it: its vertices (metric CRS) and its speed.
 #[derive(Debug, Clone)]
 pub struct RoadLine {
+    /// The road's vertices in the workspace's metric CRS (metres).
     pub coords: Vec<Coord<f64>>,
+    /// The speed driven on it, km/h (from the road's speed or its class).
     pub speed_kmh: f64,
 }
 
@@ -108,12 +110,17 @@ pub struct Reach {
     budget: f64,
 }
 
+/// Why a road network cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
+    /// The roads layer has no segment of two distinct vertices.
     #[error("道路图层没有线段 / the roads layer has no segment")]
     Empty,
 }
 
+/// The road network as an undirected graph: vertices within [`NODE_TOLERANCE_M`] merged into
+/// nodes, one edge per segment (length in metres, speed), an R-tree of segments for snapping
+/// points onto it, and the connected component of each node.
 pub struct Network {
     nodes: Vec<Coord<f64>>,
     edges: Vec<Edge>,
@@ -125,6 +132,8 @@ pub struct Network {
 }
 
 impl Network {
+    /// Builds the network from the roads' vertices (non-finite ones skipped); an error when no
+    /// segment remains.
     pub fn build(lines: &[RoadLine]) -> Result<Network, NetworkError> {
         let mut nodes: Vec<Coord<f64>> = Vec::new();
         let mut grid: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
@@ -220,10 +229,12 @@ impl Network {
         Ok(net)
     }
 
+    /// Number of nodes (merged vertices).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Number of edges (road segments between distinct nodes).
     pub fn edge_count(&self) -> usize {
         self.edges.len()
     }

@@ -1,8 +1,6 @@
 //! A small seeded pseudo-random generator (SplitMix64): deterministic across platforms and
 //! releases, which a crate dependency would not promise.
 
-#![warn(missing_docs)]
-
 /// The generator's state.
 pub struct Rng(u64);
 

@@ -12,8 +12,6 @@
 //! that was snapped or digitised as one topology (三调 village boundaries, our demo county).
 //! Borders that only match within a tolerance are simplified independently.
 
-#![warn(missing_docs)]
-
 use std::collections::HashMap;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};

@@ -32,9 +32,13 @@ use crate::domain::{landuse, village_code_of};
 /// A village as the statistics need it.
 #[derive(Debug, Clone)]
 pub struct VillageInput {
+    /// The 12-digit village code (also matched against parcels' ZLDWDM and members' village codes).
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// The township's name.
     pub town: String,
+    /// Registered population (户籍人口), persons, when the layer has it.
     pub population: Option<i64>,
     /// Metric geometry (metres).
     pub geometry: MultiPolygon<f64>,
@@ -43,17 +47,27 @@ pub struct VillageInput {
 /// Statistics of one village. Areas in m².
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VillageStats {
+    /// The 12-digit village code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// The township's name.
     pub town: String,
+    /// Registered population (户籍人口), persons.
     pub population: Option<i64>,
+    /// Planar area of the village polygon, m².
     pub area_m2: f64,
+    /// Area of the parcels attributed to the village (by ZLDWDM or by overlap), m².
     pub parcel_area_m2: f64,
     /// Land-use code → m².
     pub land_use_m2: BTreeMap<String, f64>,
+    /// 耕地 (0101 水田, 0102 水浇地, 0103 旱地), m².
     pub cultivated_m2: f64,
+    /// 建设用地 as 三调 counts it, m².
     pub construction_m2: f64,
+    /// Greenhouses attributed to the village.
     pub greenhouse_count: u64,
+    /// Total greenhouse area, m².
     pub greenhouse_area_m2: f64,
     /// Facility kind → count.
     pub facilities: BTreeMap<String, u64>,
@@ -64,27 +78,42 @@ pub struct VillageStats {
 /// Layer totals and what no village received.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StatsTotals {
+    /// Parcels read.
     pub parcel_count: u64,
+    /// Total area of the parcels read, m².
     pub parcel_area_m2: f64,
+    /// Parcel area inside no village (or with a ZLDWDM naming none), m².
     pub unassigned_parcel_area_m2: f64,
     /// Parcels attributed by ZLDWDM / by geometry.
     pub parcels_by_code: u64,
+    /// Parcels placed by overlap with village polygons.
     pub parcels_by_geometry: u64,
     /// Parcels whose ZLDWDM names no village (then placed by geometry).
     pub parcels_with_unknown_code: u64,
+    /// Land-use code → m², over all parcels.
     pub land_use_m2: BTreeMap<String, f64>,
+    /// Greenhouses read.
     pub greenhouse_count: u64,
+    /// Total greenhouse area, m².
     pub greenhouse_area_m2: f64,
+    /// Greenhouses in no village (by code or location).
     pub unassigned_greenhouses: u64,
+    /// Facilities read.
     pub facility_count: u64,
+    /// Facilities in no village (by code or location).
     pub unassigned_facilities: u64,
+    /// Total village area, m².
     pub village_area_m2: f64,
+    /// Total registered population of the villages, persons (villages without one count 0).
     pub population: i64,
 }
 
+/// Per-village statistics and layer totals; Σ villages + unassigned = each layer's total.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VillageStatsReport {
+    /// One entry per village, in the input order.
     pub villages: Vec<VillageStats>,
+    /// Layer totals and the unassigned remainders.
     pub totals: StatsTotals,
 }
 
@@ -124,6 +153,7 @@ pub struct VillageStatsBuilder {
 }
 
 impl VillageStatsBuilder {
+    /// Starts a builder over these villages: indexes them and their boundary segments.
     pub fn new(villages: Vec<VillageInput>) -> VillageStatsBuilder {
         let mut by_code = HashMap::with_capacity(villages.len());
         let mut boundaries = Vec::with_capacity(villages.len());
@@ -312,6 +342,7 @@ impl VillageStatsBuilder {
         }
     }
 
+    /// The statistics of every village and the totals.
     pub fn finish(self) -> VillageStatsReport {
         VillageStatsReport {
             villages: self.stats,

@@ -25,17 +25,25 @@ pub const MAX_ZOOM: u8 = 22;
 /// Latitude limit of Web Mercator.
 const MAX_LAT: f64 = 85.051_128_779_806_59;
 
+/// Why a tile cannot be addressed or encoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TileError {
+    /// The zoom (given) is outside 0..=[`MAX_ZOOM`].
     #[error("z={0} is outside 0..={MAX_ZOOM}")]
     Zoom(i64),
+    /// A column or row is outside the zoom's grid (0..2^z).
     #[error("{axis}={value} is outside 0..={max} at z={z}")]
     Column {
+        /// `x` or `y`.
         axis: &'static str,
+        /// The value given.
         value: i64,
+        /// The largest valid value at this zoom (2^z − 1).
         max: i64,
+        /// The tile's zoom.
         z: u8,
     },
+    /// The MVT encoder failed (its message).
     #[error("cannot encode the tile: {0}")]
     Encode(String),
 }
@@ -43,8 +51,11 @@ pub enum TileError {
 /// One tile of the XYZ scheme (y counted from the north).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileId {
+    /// Zoom level, 0..=[`MAX_ZOOM`].
     pub z: u8,
+    /// Column, 0..2^z from the west (180° W).
     pub x: u32,
+    /// Row, 0..2^z from the north.
     pub y: u32,
 }
 
@@ -119,6 +130,7 @@ pub fn lat_of_unit_y(y: f64) -> f64 {
 /// How a layer's coordinates are given to [`TileEncoder::add`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CoordSpace {
+    /// Longitude/latitude degrees (EPSG:4490 / CRS84).
     LonLat,
     /// [`mercator_unit`] coordinates (pre-simplified geometries are kept in these).
     MercatorUnit,
@@ -136,6 +148,8 @@ pub struct TileEncoder {
 }
 
 impl TileEncoder {
+    /// Starts an empty tile `tile` with one layer named `layer_name` (extent [`EXTENT`], buffer
+    /// [`BUFFER`]).
     pub fn new(tile: TileId, layer_name: &str) -> TileEncoder {
         let t = mvt::Tile::new(EXTENT);
         let layer = t.create_layer(layer_name);

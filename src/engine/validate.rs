@@ -102,7 +102,9 @@ pub fn ring_is_simple(ring: &[geo::Coord<f64>]) -> bool {
 /// A repaired geometry and what the repair did.
 #[derive(Debug, Clone)]
 pub struct Repair {
+    /// The valid geometry (same coordinates' CRS as the input).
     pub geometry: MultiPolygon<f64>,
+    /// What the repair did, Chinese and English, e.g. "rebuilt as a valid polygon".
     pub description: String,
 }
 
@@ -132,18 +134,24 @@ pub fn repair_polygonal(mp: &MultiPolygon<f64>) -> Option<Repair> {
 /// A gap or an overlap between villages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundaryProblem {
+    /// Whether the piece is a gap or an overlap.
     pub kind: BoundaryProblemKind,
     /// Indexes (into the input slice) of the villages involved, ascending.
     pub villages: Vec<usize>,
+    /// The piece's area, m².
     pub area_m2: f64,
+    /// The piece's mean width, m (2 × area / perimeter): slivers are narrow.
     pub mean_width_m: f64,
     /// A point inside the piece (metric), to find it on a map.
     pub at: geo::Coord<f64>,
 }
 
+/// What kind of boundary problem a piece is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BoundaryProblemKind {
+    /// Land inside the villages' outer boundary that no village covers.
     Gap,
+    /// Land covered by two or more villages.
     Overlap,
 }
 

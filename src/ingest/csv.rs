@@ -33,6 +33,8 @@ enum GeometryColumns {
     LonLat(usize, usize),
 }
 
+/// A CSV file of features: geometry from a WKT column or lon/lat columns, the other columns as text
+/// attributes.
 pub struct CsvSource {
     path: PathBuf,
     encoding: &'static encoding_rs::Encoding,
@@ -41,6 +43,8 @@ pub struct CsvSource {
 }
 
 impl CsvSource {
+    /// Opens the CSV, choosing the encoding (`--encoding`, else UTF-8 if valid, else GBK) and the
+    /// geometry columns.
     pub fn open(
         path: &Path,
         options: &ReadOptions,

@@ -9,8 +9,6 @@
 //! GBK is tried as GB18030, its superset. Almost any byte sequence decodes as GB18030, while GBK
 //! text is almost never valid UTF-8: so UTF-8 is suggested first when it decodes, GBK otherwise.
 
-#![warn(missing_docs)]
-
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;

@@ -27,7 +27,10 @@ pub struct FieldMapper {
 /// One feature's attributes after mapping: canonical values by field index, then extras.
 #[derive(Debug, Clone, Default)]
 pub struct MappedAttributes {
+    /// Per canonical field of the layer (by index): the source field name and value that fill it,
+    /// if any.
     pub canonical: Vec<Option<(String, Value)>>,
+    /// Every other attribute, under its own (GeoPackage-safe) column name.
     pub extras: Vec<(String, Value)>,
 }
 

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::engine::crs::{Crs, EPSG_WGS84, parse_crs};
 
+/// A GeoJSON FeatureCollection read as a stream (CRS84, or the legacy `crs` member's CRS).
 pub struct GeoJsonSource {
     path: PathBuf,
     description: SourceDescription,
@@ -22,6 +23,7 @@ pub struct GeoJsonSource {
 }
 
 impl GeoJsonSource {
+    /// Opens the file and reads its head for the legacy `crs` member; features are read later.
     pub fn open(path: &Path, progress: Progress) -> Result<GeoJsonSource, IngestError> {
         let mut head = vec![0u8; 64 * 1024];
         let mut file = File::open(path).map_err(|e| io_error(path, e))?;

@@ -18,9 +18,13 @@ use crate::domain::Value;
 
 /// A feature as parsed: id, geometry (or why it is unreadable), repairs made, properties.
 pub struct ParsedFeature {
+    /// The feature's `id` (string or number), as text.
     pub id: Option<String>,
+    /// The geometry (`None` for a null geometry); `Err` says why it could not be read.
     pub geometry: Result<Option<Geometry<f64>>, String>,
+    /// Repairs made while parsing (e.g. an unclosed ring closed).
     pub repaired: Vec<String>,
+    /// The properties in file order (nested objects and arrays as JSON text).
     pub properties: Vec<(String, Value)>,
 }
 

@@ -11,6 +11,7 @@ use crate::domain::Value;
 use crate::engine::crs::{Crs, crs_from_wkt};
 use crate::store::gpkg::{decode_gpb, quote_ident};
 
+/// One feature table of a GeoPackage; the CRS from its `srs_id`.
 pub struct GpkgSource {
     path: PathBuf,
     conn: Connection,
@@ -21,6 +22,8 @@ pub struct GpkgSource {
 }
 
 impl GpkgSource {
+    /// Opens the GeoPackage read-only and picks its feature table (`--source-layer`, or the only
+    /// one).
     pub fn open(
         path: &Path,
         options: &ReadOptions,

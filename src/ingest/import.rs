@@ -36,19 +36,25 @@ pub const DEFAULT_BOUNDARY_TOLERANCE_M: f64 = 1.0;
 /// How many problems of one kind the report lists one by one (all are counted).
 const LISTED_PER_KIND: usize = 50;
 
+/// How to import one file into one workspace layer.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
+    /// The workspace layer the file replaces (`--layer`).
     pub layer: LayerKind,
     /// `--crs`: overrides whatever the file says.
     pub crs: Option<Crs>,
+    /// How to read the file (text encoding, GeoPackage table).
     pub read: ReadOptions,
     /// `--map SRC=DST` rules.
     pub mappings: Vec<(String, String)>,
+    /// `--repair`: fix invalid geometries (and accept closed rings) instead of refusing them.
     pub repair: bool,
+    /// Gaps and overlaps between villages narrower than this on average (m) are not reported.
     pub boundary_tolerance_m: f64,
 }
 
 impl ImportOptions {
+    /// Default options for `layer`: CRS from the file, no mapping rules, no repair, 1 m tolerance.
     pub fn new(layer: LayerKind) -> ImportOptions {
         ImportOptions {
             layer,
@@ -61,44 +67,63 @@ impl ImportOptions {
     }
 }
 
+/// How serious a finding of the validation report is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Blocks the import: nothing is written while any error remains.
     Error,
+    /// Worth a look, but the data is imported as it is.
     Warning,
+    /// Fixed by `--repair`; the repaired data is imported.
     Repaired,
 }
 
 /// One finding of the validation report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// How serious it is.
     pub severity: Severity,
     /// Machine-readable kind, e.g. `invalid-geometry`, `duplicate-code`.
     pub kind: &'static str,
     /// The feature(s) concerned, e.g. "feature #12 (id 370323109222)".
     pub feature: String,
+    /// What is wrong (Chinese and English), with the values at fault.
     pub message: String,
 }
 
 /// The outcome of an import.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
+    /// The workspace layer the file was imported into.
     pub layer: LayerKind,
+    /// The file read.
     pub source: PathBuf,
+    /// The file's format, e.g. `GeoJSON`, `ESRI Shapefile`.
     pub format: &'static str,
+    /// The CRS the coordinates were read in, e.g. `EPSG:4527`.
     pub crs: String,
+    /// Where that CRS came from (`--crs`, a .prj, the GeoJSON default, the coordinates).
     pub crs_origin: String,
+    /// Notes for the reader (encoding chosen, layer picked, CRS guesses, …).
     pub notes: Vec<String>,
+    /// Features read from the file.
     pub features_read: u64,
+    /// Features written to the workspace (0 when the import was refused).
     pub features_written: u64,
+    /// The findings, listed up to 50 per kind (all are counted in `counts`).
     pub problems: Vec<Problem>,
     /// Count per (severity, kind), including problems not listed one by one.
     pub counts: Vec<(Severity, &'static str, u64)>,
+    /// Whether the new contents replaced the layer (no errors).
     pub committed: bool,
+    /// The workspace's metric CRS after the import (a CGCS2000 3° Gauss–Krüger EPSG code), if any.
     pub metric_epsg: Option<u32>,
+    /// Wall-clock duration of the import, seconds.
     pub seconds: f64,
 }
 
 impl ImportReport {
+    /// Number of findings of this severity, listed or not.
     pub fn count(&self, severity: Severity) -> u64 {
         self.counts
             .iter()
@@ -107,6 +132,7 @@ impl ImportReport {
             .sum()
     }
 
+    /// Number of findings of this kind (e.g. `invalid-geometry`), listed or not.
     pub fn count_kind(&self, kind: &str) -> u64 {
         self.counts
             .iter()

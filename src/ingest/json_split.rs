@@ -8,6 +8,7 @@
 
 use std::io::{self, Read};
 
+/// Yields the raw bytes of each feature of a FeatureCollection's `features` array, one at a time.
 pub struct FeatureSplitter<R> {
     reader: R,
     buf: Vec<u8>,
@@ -32,6 +33,7 @@ fn invalid(message: &str) -> io::Error {
 }
 
 impl<R: Read> FeatureSplitter<R> {
+    /// A splitter over `reader` with a 1 MB buffer.
     pub fn new(reader: R) -> Self {
         FeatureSplitter {
             reader,

@@ -27,34 +27,67 @@ use crate::domain::Value;
 use crate::engine::crs::{Crs, CrsError};
 use crate::store::StoreError;
 
+/// Why a file could not be read or imported.
 #[derive(Debug, Error)]
 pub enum IngestError {
+    /// The file (or a sidecar such as a .dbf) cannot be opened or read.
     #[error("cannot read {path}: {reason}")]
-    Io { path: PathBuf, reason: String },
-    #[error("{path}: unsupported file type (expected .geojson/.json, .shp, .csv or .gpkg)")]
-    UnsupportedFormat { path: PathBuf },
-    #[error("{path}: 文件格式错误 malformed {format}: {reason}")]
-    Malformed {
+    Io {
+        /// The file concerned.
         path: PathBuf,
-        format: &'static str,
+        /// The operating system's message, or "file not found".
         reason: String,
     },
+    /// The extension is none of .geojson/.json, .shp, .csv/.txt, .gpkg.
+    #[error("{path}: unsupported file type (expected .geojson/.json, .shp, .csv or .gpkg)")]
+    UnsupportedFormat {
+        /// The file given.
+        path: PathBuf,
+    },
+    /// The file is not valid in its format (bad JSON, a missing .dbf, no feature table, …).
+    #[error("{path}: 文件格式错误 malformed {format}: {reason}")]
+    Malformed {
+        /// The file concerned.
+        path: PathBuf,
+        /// The format it was read as, e.g. `GeoJSON`, `Shapefile`.
+        format: &'static str,
+        /// What the reader found wrong, and where.
+        reason: String,
+    },
+    /// A CRS (declared, given with `--crs` or guessed) cannot be used.
     #[error("{0}")]
     Crs(#[from] CrsError),
+    /// Neither the file nor `--crs` says what CRS the coordinates are in, and they cannot be
+    /// recognised (e.g. Gauss–Krüger eastings without a zone prefix).
     #[error(
         "坐标系未知 unknown CRS for {path}: {reason}. Pass --crs EPSG:N (e.g. --crs EPSG:4490 for CGCS2000 lon/lat, EPSG:4527 for Gauss–Krüger zone 39)"
     )]
-    MissingCrs { path: PathBuf, reason: String },
+    MissingCrs {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the file and its coordinates say.
+        reason: String,
+    },
+    /// The text encoding named (by `--encoding` or a .cpg) is unknown.
     #[error("unknown encoding '{0}' (try gbk, gb18030, utf-8)")]
     Encoding(String),
+    /// The workspace could not be read or written.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The request needs a choice the user has to make (e.g. `--source-layer` for a
+    /// GeoPackage with several tables), or the import's threads failed; the message says which.
     #[error("{0}")]
     Usage(String),
+    /// Validation found errors: the import was refused and the workspace left unchanged.
     #[error(
         "导入被拒绝 import rejected: {errors} error(s) in {path} — nothing was changed in the workspace (see the report above; --repair fixes what can be fixed)"
     )]
-    Rejected { path: PathBuf, errors: usize },
+    Rejected {
+        /// The file imported.
+        path: PathBuf,
+        /// Number of errors found.
+        errors: usize,
+    },
 }
 
 /// One feature as read from a source, before mapping and validation.
@@ -69,6 +102,7 @@ pub struct RawFeature {
     /// Problems the reader already fixed while building the geometry (e.g. an unclosed ring);
     /// they are errors unless the user asked for `--repair`.
     pub repaired: Vec<String>,
+    /// The attributes in source order: source field name and value.
     pub properties: Vec<(String, Value)>,
 }
 
@@ -90,6 +124,7 @@ pub fn feature_label(row: u64, id: Option<&str>) -> String {
 /// What a reader learnt about its file before the features.
 #[derive(Debug, Clone, Default)]
 pub struct SourceDescription {
+    /// The format's name for reports, e.g. `GeoJSON`, `ESRI Shapefile`, `CSV`, `GeoPackage`.
     pub format: &'static str,
     /// The CRS the file declares (.prj, srs_id, GeoJSON crs member, CRS84 by RFC 7946).
     pub declared_crs: Option<Crs>,
@@ -116,17 +151,22 @@ pub struct ReadOptions {
 /// Progress shared with the progress bar: units done of `total` (bytes or records).
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
+    /// Units done so far.
     pub done: Arc<AtomicU64>,
+    /// Units in all (0 until known).
     pub total: Arc<AtomicU64>,
 }
 
 impl Progress {
+    /// Sets the total (file size in bytes, or the record count).
     pub fn set_total(&self, total: u64) {
         self.total.store(total, Ordering::Relaxed);
     }
+    /// Adds `n` units done.
     pub fn advance(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
     }
+    /// Sets the units done to `n` (e.g. the current record number).
     pub fn set(&self, n: u64) {
         self.done.store(n, Ordering::Relaxed);
     }
@@ -139,6 +179,7 @@ pub struct CountingReader<R> {
 }
 
 impl<R: Read> CountingReader<R> {
+    /// Wraps `inner`, adding every byte read to `progress`.
     pub fn new(inner: R, progress: Progress) -> Self {
         CountingReader { inner, progress }
     }
@@ -154,6 +195,7 @@ impl<R: Read> Read for CountingReader<R> {
 
 /// A source of raw features.
 pub trait FeatureSource: Send {
+    /// What the reader learnt about the file (format, declared CRS, encoding, notes).
     fn describe(&self) -> &SourceDescription;
     /// Streams every feature into `sink`, in file order. Stops at the first error from the sink.
     fn read_all(

@@ -19,6 +19,7 @@ use super::{
 use crate::domain::Value;
 use crate::engine::crs::crs_from_wkt;
 
+/// An ESRI Shapefile: geometries from .shp/.shx, attributes from .dbf, CRS from .prj.
 pub struct ShapefileSource {
     path: PathBuf,
     encoding: &'static encoding_rs::Encoding,
@@ -27,6 +28,7 @@ pub struct ShapefileSource {
 }
 
 impl ShapefileSource {
+    /// Opens the shapefile: checks the .dbf, reads the .prj and chooses the .dbf text encoding.
     pub fn open(
         path: &Path,
         options: &ReadOptions,

@@ -3,8 +3,6 @@
 //! the location models need and the service areas the map draws (circles, or the reachable roads
 //! buffered, as isochrones).
 
-#![warn(missing_docs)]
-
 use geo::{Coord, MultiPolygon};
 use serde_json::{Value as Json, json};
 

@@ -31,16 +31,21 @@ pub use report::{
     ReachUnit,
 };
 
+/// Why a facility analysis could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LocationError {
+    /// The workspace could not be read.
     #[error("{0}")]
     Workspace(#[from] WorkspaceError),
     /// Bad input from the user; `field` names the parameter.
     #[error("{message}")]
     Input {
+        /// The parameter at fault, as the request spells it.
         field: &'static str,
+        /// What is wrong with it, Chinese and English.
         message: String,
     },
+    /// The location model has no solution, a bad parameter, or the solver failed.
     #[error("{0}")]
     Locate(#[from] LocateError),
     /// The run was asked to stop (the client went away or the server's time limit passed).
@@ -78,10 +83,13 @@ fn input(field: &'static str, message: impl Into<String>) -> LocationError {
 /// A facility kind's default service radius and where the number comes from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceRadius {
+    /// The facility kind, as in the facilities layer (e.g. 卫生室).
     pub kind: String,
+    /// The default service radius, metres.
     pub radius_m: f64,
     /// 生活圈层级: 村/组 (village) or 乡集镇 (township).
     pub level: String,
+    /// Where the number comes from (standard, guide, or liancun's assumption).
     pub source: String,
 }
 
@@ -244,30 +252,45 @@ fn check_radius(r: f64) -> Result<(), LocationError> {
 // ---------------------------------------------------------------------------------------------
 // Workspace data
 
+/// A village as the facility analyses see it (metric CRS).
 #[derive(Debug, Clone)]
 pub struct LocVillage {
+    /// The 12-digit village code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// The 9-digit township code.
     pub town_code: String,
     /// The township's name ("" when the layer has none).
     pub town: String,
+    /// Registered population (户籍人口), persons; 0 when unknown.
     pub population: f64,
+    /// Collective income (万元); 0 when unknown.
     pub income: f64,
+    /// Party members (党员数), when the layer has them.
     pub party_members: Option<f64>,
+    /// The main industry as the data words it.
     pub industry: String,
     /// Polygon centroid in the metric CRS.
     pub centroid: Coord<f64>,
     /// Interior point in the metric CRS (inside even a concave village).
     pub point: Coord<f64>,
+    /// The village boundary in the metric CRS (metres).
     pub polygon: geo::MultiPolygon<f64>,
 }
 
+/// An existing facility from the facilities layer (metric CRS).
 #[derive(Debug, Clone)]
 pub struct Facility {
+    /// The facility kind (e.g. 卫生室, 养老服务中心).
     pub kind: String,
+    /// The facility's name.
     pub name: String,
+    /// Its location: the interior point of its geometry, metres.
     pub point: Coord<f64>,
+    /// Its own service radius (m), when the layer gives a positive one.
     pub radius_m: Option<f64>,
+    /// Its capacity (persons served), when the layer gives one.
     pub capacity: Option<f64>,
     /// The village it lies in (by `village_code`, else by containment).
     pub village: Option<usize>,
@@ -276,21 +299,31 @@ pub struct Facility {
 /// A residential parcel (三调 0702) of a village: where its people live.
 #[derive(Debug, Clone)]
 pub struct Residential {
+    /// The village it belongs to (by ZLDWDM, else by containment).
     pub village: usize,
+    /// An interior point of the parcel, metres.
     pub point: Coord<f64>,
+    /// The parcel's planar area, m² (weights the village's population among its parcels).
     pub area_m2: f64,
 }
 
+/// Everything the facility analyses read from a workspace: villages, facilities and, on request,
+/// residential and construction parcels and roads.
 #[derive(Debug, Clone)]
 pub struct LocationData {
+    /// Every village of the villages layer, in layer order.
     pub villages: Vec<LocVillage>,
+    /// Every facility of the facilities layer (those with a geometry).
     pub facilities: Vec<Facility>,
+    /// Residential parcels (三调 0702) placed in a village, when asked for.
     pub residential: Vec<Residential>,
     /// Construction-land parcels (candidate sites): centroid and area.
     pub construction: Vec<(usize, Coord<f64>, f64)>,
     /// The roads (metric CRS) with their speeds, when asked for.
     pub roads: Vec<RoadLine>,
+    /// The workspace's metric CRS (CGCS2000 3° Gauss–Krüger EPSG code).
     pub metric_epsg: u32,
+    /// The service radius table (the shipped defaults with the workspace's overrides).
     pub radii: Vec<ServiceRadius>,
     index_of_code: HashMap<String, usize>,
 }
@@ -298,12 +331,16 @@ pub struct LocationData {
 /// What to read besides villages and facilities (parcels are the costly part).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadParcels {
+    /// Read residential parcels (三调 0702), for demand at homes.
     pub residential: bool,
+    /// Read construction-land parcels, for candidate sites.
     pub construction: bool,
+    /// Read the roads, for network distances and travel times.
     pub roads: bool,
 }
 
 impl LocationData {
+    /// Reads villages, facilities and the parcels and roads asked for, all in the metric CRS.
     pub fn load(ws: &Workspace, parcels: LoadParcels) -> Result<LocationData, LocationError> {
         let rows = match ws.villages() {
             Ok((_, rows)) => rows,
@@ -466,6 +503,7 @@ impl LocationData {
         })
     }
 
+    /// The index of the village with this 12-digit code.
     pub fn village(&self, code: &str) -> Option<usize> {
         self.index_of_code.get(code).copied()
     }
@@ -540,6 +578,7 @@ pub enum DemandMode {
 }
 
 impl DemandMode {
+    /// The demand mode a request names: `residential`, `centroid` or `representative` (`point`).
     pub fn parse(s: &str) -> Result<DemandMode, LocationError> {
         match s {
             "residential" => Ok(DemandMode::Residential),
@@ -610,12 +649,15 @@ fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
 /// Who is inside the service radius of a facility kind.
 #[derive(Debug, Clone, Default)]
 pub struct CoverageRequest {
+    /// The facility kind analysed (e.g. 卫生室).
     pub kind: String,
     /// Overrides every facility's radius (and the table's); metres.
     pub radius_m: Option<f64>,
     /// The reach in minutes, for `Distance::Time` (the radius table is in metres).
     pub minutes: Option<f64>,
+    /// Where each village's demand sits.
     pub demand: DemandMode,
+    /// How distances are measured (straight, along the roads, or minutes).
     pub distance: Distance,
     /// Add each facility's service area (circle or isochrone) as GeoJSON.
     pub service_areas: bool,
@@ -693,6 +735,8 @@ fn check_reach(
     }
 }
 
+/// Coverage of a facility kind: which villages' people are within reach of a facility, per village
+/// and in total.
 pub fn coverage(
     data: &LocationData,
     req: &CoverageRequest,
@@ -883,6 +927,7 @@ fn demand_places(data: &LocationData, points: &[DemandPoint]) -> Vec<Place> {
 // ---------------------------------------------------------------------------------------------
 // Location
 
+/// Where new facilities may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CandidateMode {
     /// Village polygon centroids.
@@ -896,6 +941,8 @@ pub enum CandidateMode {
 }
 
 impl CandidateMode {
+    /// The candidate mode a request names: `centroid`, `representative` (`point`, `village`) or
+    /// `construction`.
     pub fn parse(s: &str) -> Result<CandidateMode, LocationError> {
         match s {
             "centroid" => Ok(CandidateMode::Centroid),
@@ -916,12 +963,18 @@ impl CandidateMode {
     }
 }
 
+/// A site-selection request (`locate`, `POST /analysis/locate`).
 #[derive(Debug, Clone)]
 pub struct LocateRequest {
+    /// The model: `lscp`, `mclp`, `pmedian` or `pcenter`.
     pub model: String,
+    /// Service radius for LSCP and MCLP, metres (default: the kind's table radius).
     pub radius_m: Option<f64>,
+    /// Number of new facilities (MCLP, p-median, p-center).
     pub p: Option<usize>,
+    /// Where each village's demand sits.
     pub demand: DemandMode,
+    /// Where new facilities may go.
     pub candidates: CandidateMode,
     /// Extra candidate sites given as lon/lat with a name.
     pub given: Vec<(String, f64, f64)>,
@@ -929,8 +982,11 @@ pub struct LocateRequest {
     pub kind: Option<String>,
     /// Use facility capacities (`capacity`) for fixed sites and this capacity for new ones.
     pub capacity: Option<f64>,
+    /// Exact, heuristic, or automatic.
     pub method: Method,
+    /// Wall-clock budget of the solve.
     pub time_limit: Duration,
+    /// How distances are measured (straight, along the roads, or minutes).
     pub distance: Distance,
     /// The reach in minutes for LSCP/MCLP with `Distance::Time`.
     pub minutes: Option<f64>,
@@ -980,6 +1036,8 @@ struct Site {
     reach: Option<(f64, &'static str)>,
 }
 
+/// Solves a site selection: builds demand, candidates and the cost matrix, solves the model and
+/// reports the open facilities.
 pub fn locate(data: &LocationData, req: &LocateRequest) -> Result<LocateReport, LocationError> {
     let started = Instant::now();
     let fixed_sites: Vec<usize> = match &req.kind {
@@ -1518,9 +1576,13 @@ fn location_json(
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CenterWeights {
+    /// Weight of 实力 (income, population, party members).
     pub strength: f64,
+    /// Weight of 区位 (closeness to the other members' people).
     pub centrality: f64,
+    /// Weight of 设施 (facilities already in the village).
     pub facilities: f64,
+    /// Weight of 产业 (sharing the members' leading industry).
     pub industry: f64,
 }
 
@@ -1543,7 +1605,9 @@ impl Default for CenterWeights {
 pub struct CenterRanking {
     /// How many villages were ranked.
     pub villages: usize,
+    /// The weights used (as given, before normalising).
     pub weights: CenterWeights,
+    /// liancun's default weights, in words (Chinese and English).
     pub weights_default: &'static str,
     /// The member with the least population-weighted distance to the others.
     pub one_median: VillageRef,
@@ -1556,55 +1620,80 @@ pub struct CenterRanking {
 /// A village named by code and name.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VillageRef {
+    /// The village's 12-digit code.
     pub code: String,
+    /// The village's name.
     pub name: String,
 }
 
 /// One ranked village: its total score (0–1, weighted) and the four parts it is made of.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CenterCandidate {
+    /// 1 for the best candidate.
     pub rank: usize,
+    /// The village's 12-digit code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// The weighted total score, 0–1.
     pub score: f64,
+    /// The 实力 part.
     pub strength: StrengthPart,
+    /// The 区位 part.
     pub centrality: CentralityPart,
+    /// The 设施 part.
     pub facilities: FacilitiesPart,
+    /// The 产业 part.
     pub industry: IndustryPart,
 }
 
 /// 实力: income, population and party members against the strongest member.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StrengthPart {
+    /// 0.5 × income/highest + 0.3 × population/largest + 0.2 × party members/most, 0–1.
     pub score: f64,
+    /// Collective income (万元).
     pub collective_income: f64,
+    /// Registered population, persons.
     pub population: f64,
+    /// Party members (党员数), when known.
     pub party_members: Option<f64>,
+    /// The rule, in words.
     pub rule: &'static str,
 }
 
 /// 区位: how close the other members' people are.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CentralityPart {
+    /// The 1-median's weighted distance / this village's, 0–1 (1 for the 1-median).
     pub score: f64,
+    /// Σ population × distance to the other members, person·km.
     pub weighted_distance_km: f64,
+    /// Mean distance of the members' people to this village, km.
     pub mean_distance_km: f64,
+    /// The rule, in words.
     pub rule: &'static str,
 }
 
 /// 设施: the facilities in the village, against the best-equipped member.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FacilitiesPart {
+    /// This village's facility count / the best-equipped member's, 0–1.
     pub score: f64,
+    /// Facilities in the village.
     pub count: usize,
+    /// Facility kind → count.
     pub kinds: BTreeMap<String, usize>,
 }
 
 /// 产业: the share of the members' people who share the village's leading industry.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IndustryPart {
+    /// Population share of the members sharing this village's industry, 0–1.
     pub score: f64,
+    /// This village's main industry.
     pub industry: String,
+    /// The rule, in words.
     pub rule: &'static str,
 }
 

@@ -11,7 +11,9 @@ use serde_json::{Map, Value as Json, json};
 /// The distance unit of an answer: metres or minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReachUnit {
+    /// Metres (straight-line or along the roads).
     Metres,
+    /// Minutes of travel (driving at road speeds, or walking).
     Minutes,
 }
 
@@ -37,8 +39,12 @@ impl ReachUnit {
 /// from, and the population within it (which may overlap other sites').
 #[derive(Debug, Clone, PartialEq)]
 pub struct FacilityReach {
+    /// The service radius, in the answer's unit.
     pub reach: f64,
+    /// Where the radius comes from: `request`, `request (minutes)`, `facility radius_m` or `service
+    /// radius table`.
     pub from: &'static str,
+    /// Population within the radius (may also be within other sites'), persons.
     pub covered_population: f64,
 }
 
@@ -46,24 +52,34 @@ pub struct FacilityReach {
 /// to its nearest open site) and, for covering models, who is within its reach.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocatedFacility {
+    /// The facility's name (an existing facility's, or the new site's).
     pub name: String,
+    /// Whether it is an existing facility (fixed open) rather than a new site.
     pub existing: bool,
+    /// The 12-digit code of the village it stands in, if any.
     pub village: Option<String>,
+    /// That village's name.
     pub village_name: Option<String>,
     /// Longitude and latitude (EPSG:4490); `None` when the point cannot be transformed.
     pub lonlat: Option<[f64; 2]>,
     /// Metric coordinates in the workspace's CRS.
     pub x: f64,
+    /// Northing in the workspace's metric CRS (metres).
     pub y: f64,
+    /// Population allocated to it (each demand to its nearest open site), persons.
     pub allocated_population: f64,
+    /// Demand points allocated to it.
     pub allocated_demand_points: usize,
     /// The farthest allocated demand, in `unit`.
     pub allocated_farthest: f64,
+    /// Its service radius and the population within it (covering models only).
     pub reach: Option<FacilityReach>,
+    /// The unit of `allocated_farthest` and the reach.
     pub unit: ReachUnit,
 }
 
 impl LocatedFacility {
+    /// The facility as a JSON object, with unit-suffixed distance keys.
     pub fn to_json(&self) -> Json {
         let mut f = json!({
             "name": self.name,
@@ -95,20 +111,30 @@ impl Serialize for LocatedFacility {
 /// A site selection's answer (`locate`, `POST /analysis/locate`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocateReport {
+    /// The model solved: `lscp`, `mclp`, `pmedian` or `pcenter`.
     pub model: &'static str,
+    /// The objective's value (see `objective_unit`).
     pub objective: f64,
+    /// The objective's unit: `facilities`, `persons`, `person·m`, `person·min`, `m` or `min`.
     pub objective_unit: &'static str,
+    /// The best proven bound on the objective.
     pub bound: f64,
+    /// Relative gap between objective and bound (0 when proven optimal).
     pub gap: f64,
+    /// What produced the answer, e.g. `highs-milp` or `interchange + lagrangian bound`.
     pub method: String,
+    /// Wall-clock seconds of the analysis.
     pub seconds: f64,
+    /// The distance unit of the answer.
     pub unit: ReachUnit,
+    /// The open facilities, existing and new.
     pub facilities: Vec<LocatedFacility>,
     /// The rest of the answer as it goes on the wire.
     pub other: Map<String, Json>,
 }
 
 impl LocateReport {
+    /// The whole answer as JSON (typed fields over `other`).
     pub fn to_json(&self) -> Json {
         let mut out = self.other.clone();
         out.insert("model".into(), json!(self.model));
@@ -138,21 +164,30 @@ impl Serialize for LocateReport {
 /// One village of a coverage answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoveredVillage {
+    /// The village's 12-digit code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// Registered population (户籍人口), persons.
     pub population: f64,
+    /// Population within reach of a facility, persons.
     pub covered_population: f64,
+    /// Covered share of the population, 0–1 (1 for a village without population).
     pub covered_share: f64,
     /// Counted covered (by the rule in the answer's `village_covered_rule`).
     pub covered: bool,
+    /// The name of the nearest facility; `None` when none is reachable.
     pub nearest_facility: Option<String>,
+    /// The village's point in lon/lat (EPSG:4490); `None` when it cannot be transformed.
     pub lonlat: Option<[f64; 2]>,
     /// The distance to the nearest facility in `unit`; `None`: not reachable over the roads.
     pub nearest: Option<f64>,
+    /// The unit of `nearest`.
     pub unit: ReachUnit,
 }
 
 impl CoveredVillage {
+    /// The row as a JSON object, with a unit-suffixed `nearest_` key.
     pub fn to_json(&self) -> Json {
         let mut row = json!({
             "code": self.code,
@@ -178,26 +213,37 @@ impl Serialize for CoveredVillage {
 /// A coverage answer's totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CoverageTotals {
+    /// Facilities of the kind considered.
     pub facilities: usize,
+    /// Villages in the workspace.
     pub villages: usize,
+    /// Villages counted covered (at least half the population within reach).
     pub villages_covered: usize,
+    /// Total population, persons.
     pub population: f64,
+    /// Population within reach of a facility, persons.
     pub covered_population: f64,
+    /// Covered share of the total population, 0–1.
     pub covered_share: f64,
 }
 
 /// A coverage answer (`coverage`, `POST /analysis/coverage`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageReport {
+    /// The facility kind analysed (e.g. 卫生室).
     pub kind: String,
+    /// The distance unit of the answer.
     pub unit: ReachUnit,
+    /// The totals over all villages.
     pub totals: CoverageTotals,
+    /// One row per village.
     pub villages: Vec<CoveredVillage>,
     /// The rest of the answer as it goes on the wire.
     pub other: Map<String, Json>,
 }
 
 impl CoverageReport {
+    /// The whole answer as JSON (typed fields over `other`).
     pub fn to_json(&self) -> Json {
         let mut out = self.other.clone();
         out.insert("kind".into(), json!(self.kind));

@@ -25,19 +25,27 @@ use crate::zones::ZoningData;
 
 /// One zone dissolved from its member villages.
 pub struct DissolvedZone {
+    /// The zone's id (Z001, …).
     pub id: String,
+    /// The zone's name.
     pub name: String,
+    /// The zone type's Chinese label (强村带动型 …).
     pub kind: &'static str,
+    /// The key village's 12-digit code (empty when none is set).
     pub key_code: String,
+    /// The key village's name (empty when none is set).
     pub key_name: String,
     /// Village indices into [`ZoningData::villages`].
     pub members: Vec<usize>,
+    /// Total registered population of the members, persons.
     pub population: f64,
     /// Area of the dissolved polygon (m², metric CRS).
     pub area_m2: f64,
     /// Σ of the members' areas (m²).
     pub members_area_m2: f64,
+    /// The dissolved boundary in CGCS2000 lon/lat (EPSG:4490).
     pub lonlat: MultiPolygon<f64>,
+    /// The dissolved boundary in the workspace's metric CRS (metres).
     pub metric: MultiPolygon<f64>,
 }
 
@@ -100,13 +108,16 @@ pub enum ExportCrs {
     LonLat,
     /// The workspace's metric CRS (its CGCS2000 3° Gauss–Krüger zone).
     Metric,
+    /// Any other EPSG code PROJ knows.
     Epsg(u32),
 }
 
 impl ExportCrs {
+    /// What `parse` accepts, for error messages.
     pub const NAMES: &'static str =
         "4490 (default), metric (the workspace's Gauss–Krüger zone) or EPSG:N";
 
+    /// The CRS a request names: `4490`/`lonlat` (default), `metric`, or `EPSG:N` / `N`.
     pub fn parse(text: &str) -> Option<ExportCrs> {
         let t = text.trim().to_ascii_lowercase();
         match t.as_str() {
@@ -135,12 +146,15 @@ impl ExportCrs {
 /// The text encoding of a Shapefile's attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ShapefileEncoding {
+    /// UTF-8 (the default; .cpg says UTF-8).
     #[default]
     Utf8,
+    /// GBK (code page 936), for older Chinese GIS software.
     Gbk,
 }
 
 impl ShapefileEncoding {
+    /// The encoding a request names: `utf-8` or `gbk` (`cp936`, `936`).
     pub fn parse(text: &str) -> Option<ShapefileEncoding> {
         match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "utf-8" | "utf8" => Some(ShapefileEncoding::Utf8),
@@ -161,7 +175,9 @@ impl ShapefileEncoding {
 /// How geometry files are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ExportOptions {
+    /// The CRS geometries are written in (not for tables).
     pub crs: ExportCrs,
+    /// The Shapefile's attribute encoding (UTF-8 unless GBK is asked for; Shapefiles only).
     pub encoding: ShapefileEncoding,
 }
 
@@ -372,14 +388,21 @@ pub fn members_csv(data: &ZoningData, content: &PlanContent) -> String {
 /// Statistics of one zone: members' totals, land use by 三调 class, greenhouses, facilities.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ZoneStatistics {
+    /// Member villages.
     pub villages: usize,
+    /// Total registered population, persons.
     pub population: f64,
+    /// Total area of the members, m².
     pub area_m2: f64,
+    /// Total collective income (万元).
     pub collective_income: f64,
     /// 三调 first-level class (two digits) → m².
     pub land_use_m2: BTreeMap<String, f64>,
+    /// Greenhouses in the members.
     pub greenhouse_count: u64,
+    /// Greenhouse area, m².
     pub greenhouse_area_m2: f64,
+    /// Facility kind → count, over the members.
     pub facilities: BTreeMap<String, u64>,
 }
 
@@ -516,8 +539,11 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    /// What `parse` accepts, for error messages.
     pub const NAMES: &'static str = "geojson, gpkg, shp, csv (members) or stats";
 
+    /// The format a request names (aliases: `json`, `geopackage`, `shapefile`/`zip`, `members`,
+    /// `statistics`).
     pub fn parse(text: &str) -> Option<ExportFormat> {
         Some(match text.trim().to_ascii_lowercase().as_str() {
             "geojson" | "json" => ExportFormat::GeoJson,
@@ -540,6 +566,7 @@ impl ExportFormat {
         }
     }
 
+    /// The download's media type (`application/geo+json`, `application/zip`, …).
     pub fn media_type(self) -> &'static str {
         match self {
             ExportFormat::GeoJson => "application/geo+json",

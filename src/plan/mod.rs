@@ -25,31 +25,50 @@ use crate::zones::round;
 use crate::zones::{ZoneRequest, ZonesError, ZoningData, parse_zoning, zone_id};
 pub use model::{Catalogue, Edit, EditError, PlanContent, PlanDiff, PlanZone, ZoneType};
 
+/// Why a plan could not be created, read, edited, checked or exported.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The villages could not be loaded, or a zone request or zoning file is invalid.
     #[error("{0}")]
     Zones(#[from] ZonesError),
+    /// The plan store failed, has no such plan, or the head moved meanwhile (conflict).
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// An edit of the list was refused (none was applied).
     #[error("{0}")]
     Edit(#[from] EditError),
     /// A bad parameter: the field and the reason.
     #[error("{field}: {reason}")]
-    Input { field: &'static str, reason: String },
+    Input {
+        /// The parameter at fault, as the request spells it.
+        field: &'static str,
+        /// What is wrong with it, Chinese and English.
+        reason: String,
+    },
     /// A proposal that cannot meet its constraints (proven, or not found in time).
     #[error("{}", .0.detail)]
     Infeasible(Box<crate::zones::ZoningFailure>),
+    /// An export or sheet could not be written or rendered (the message says why).
     #[error("写文件失败 / cannot write the export: {0}")]
     Io(String),
+    /// The plan exists but has no such version.
     #[error("方案 {plan} 没有版本 {version} / plan {plan} has no version {version}")]
-    NoVersion { plan: i64, version: i64 },
+    NoVersion {
+        /// The plan's id.
+        plan: i64,
+        /// The version asked for.
+        version: i64,
+    },
     /// A stored version that does not parse (never written by liancun).
     #[error(
         "方案 {plan} 版本 {version} 已损坏 / plan {plan} version {version} is unreadable: {reason}"
     )]
     Corrupt {
+        /// The plan's id.
         plan: i64,
+        /// The unreadable version.
         version: i64,
+        /// The JSON parser's message.
         reason: String,
     },
 }
@@ -57,7 +76,9 @@ pub enum PlanError {
 /// Who is writing (a token's name and role, or `cli:<user>`).
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// A token's name, or `cli:<user>`.
     pub name: String,
+    /// The role (`viewer`, `editor`, `admin`), or `cli` for the command line.
     pub role: String,
 }
 
@@ -274,7 +295,9 @@ fn recolour(data: &ZoningData, content: &mut PlanContent) {
 
 /// A plan's evaluation and the warnings it raises.
 pub struct Checked {
+    /// The evaluation of the plan's zoning against its bounds.
     pub evaluation: Evaluation,
+    /// What the planner must look at, zone by zone.
     pub warnings: Vec<PlanWarning>,
 }
 
@@ -299,6 +322,7 @@ pub struct PlanWarning {
     /// `unassigned`: the first 50 villages' codes and names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub villages: Option<Vec<String>>,
+    /// `unassigned`: those villages' names, aligned with `villages`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub village_names: Option<Vec<String>>,
 }
@@ -430,8 +454,11 @@ pub fn etag(plan: i64, version: i64) -> String {
 /// A member village as a plan shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlanMember {
+    /// The village's 12-digit code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// Registered population (户籍人口), persons.
     pub population: f64,
     /// Strong as the plan's own request picks strong villages.
     pub strong: bool,
@@ -440,34 +467,56 @@ pub struct PlanMember {
 /// One zone of a plan with its statistics and what it breaks.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlanZoneReport {
+    /// The zone's id (Z001, …).
     pub id: String,
+    /// The zone's name.
     pub name: String,
     /// The zone type's Chinese label (强村带动型 …).
     #[serde(rename = "type")]
     pub zone_type: &'static str,
+    /// The zone's map colour index (neighbouring zones differ).
     pub colour: usize,
+    /// The key (center) village, if chosen and in the workspace.
     pub key_village: Option<crate::zones::VillageRef>,
+    /// The member villages found in the workspace.
     pub members: Vec<PlanMember>,
+    /// Non-village members (enterprises, communities, schools) by name.
     pub other_members: Vec<String>,
+    /// Shared facilities assigned to the zone.
     pub facilities: Vec<model::PlanFacility>,
+    /// The planner's notes (备注).
     pub notes: String,
+    /// Total registered population of the members, persons.
     pub population: f64,
+    /// Total collective income of the members (万元), rounded to 0.01.
     pub collective_income: f64,
+    /// Total area of the members, km² (rounded to 0.001).
     pub area_km2: f64,
+    /// Whether the members form one connected piece.
     pub connected: bool,
+    /// Number of connected pieces (0 for an empty zone).
     pub parts: usize,
+    /// Every bound the zone breaks.
     pub violations: Vec<crate::zones::ViolationReport>,
+    /// From the key village to the farthest member, km (anchor to anchor); `None` for an empty
+    /// zone.
     pub key_to_farthest_member_km: Option<f64>,
 }
 
 /// A plan's totals.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlanTotals {
+    /// Zones in the plan.
     pub zones: usize,
+    /// Villages in the workspace.
     pub villages: usize,
+    /// Villages in a zone.
     pub assigned: usize,
+    /// Zones whose members are not connected.
     pub disconnected_zones: usize,
+    /// Number of (zone, broken bound) pairs.
     pub violations: usize,
+    /// Zones breaking at least one bound.
     pub zones_with_violations: usize,
 }
 
@@ -475,21 +524,37 @@ pub struct PlanTotals {
 /// violations, unassigned villages, warnings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlanReport {
+    /// The plan's id.
     pub id: i64,
+    /// The plan's name at this version.
     pub name: String,
+    /// The version shown.
     pub version: i64,
+    /// The plan's head (newest) version.
     pub head: i64,
+    /// The ETag of this version (`"plan-<id>-v<version>"`).
     pub etag: String,
+    /// When the plan was created, UTC.
     pub created_at: String,
+    /// Who created it.
     pub created_by: String,
+    /// When the head last moved, UTC.
     pub updated_at: String,
+    /// Who committed the head version.
     pub updated_by: String,
+    /// The zoning bounds the plan is checked against (a zone request's fields).
     pub params: serde_json::Map<String, Json>,
+    /// The zones with members, statistics and violations, in the plan's order.
     pub zones: Vec<PlanZoneReport>,
+    /// Villages in no zone.
     pub unassigned: Vec<crate::zones::VillageRef>,
+    /// Non-village members in no zone, by name.
     pub other_members_unassigned: Vec<String>,
+    /// What the planner must look at.
     pub warnings: Vec<PlanWarning>,
+    /// Counts over the whole plan.
     pub totals: PlanTotals,
+    /// The four zone type labels, for clients offering a choice.
     pub zone_types: [&'static str; 4],
 }
 

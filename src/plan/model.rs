@@ -17,17 +17,22 @@ use serde::{Deserialize, Serialize};
 /// 片区类型: the four types of joint-village zone used in the provincial guides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 pub enum ZoneType {
+    /// 强村带动型: a strong village leads the others.
     #[serde(rename = "强村带动型")]
     StrongLeads,
+    /// 村村互助型: villages of similar strength help each other.
     #[serde(rename = "村村互助型")]
     MutualAid,
+    /// 村企联建型: villages and enterprises build the zone together (村企共建).
     #[serde(rename = "村企联建型")]
     VillageEnterprise,
+    /// 城乡融合型: urban–rural integration, villages developing together with a nearby town.
     #[serde(rename = "城乡融合型")]
     UrbanRural,
 }
 
 impl ZoneType {
+    /// Every zone type, in the guides' order.
     pub const ALL: [ZoneType; 4] = [
         ZoneType::StrongLeads,
         ZoneType::MutualAid,
@@ -35,6 +40,7 @@ impl ZoneType {
         ZoneType::UrbanRural,
     ];
 
+    /// The type's Chinese name, as stored in plans and printed on sheets.
     pub fn label(self) -> &'static str {
         match self {
             ZoneType::StrongLeads => "强村带动型",
@@ -71,6 +77,7 @@ impl ZoneType {
 pub struct PlanFacility {
     /// e.g. 农事服务中心, 冷库, 共富工坊 (same kinds as the facilities layer).
     pub kind: String,
+    /// The facility's own name (may be empty).
     #[serde(default)]
     pub name: String,
     /// The member village it is sited in (12-digit code).
@@ -91,6 +98,7 @@ pub struct PlanZone {
     pub id: String,
     /// 片区名称, e.g. 中庄联村片区.
     pub name: String,
+    /// The zone's type (片区类型).
     #[serde(rename = "type")]
     pub kind: ZoneType,
     /// The key (center) village's code; `None` until chosen.
@@ -100,8 +108,10 @@ pub struct PlanZone {
     /// Non-village members (enterprises, communities, schools) by name.
     #[serde(default)]
     pub other_members: Vec<String>,
+    /// Shared facilities assigned to the zone (existing or planned).
     #[serde(default)]
     pub facilities: Vec<PlanFacility>,
+    /// The planner's notes (备注), printed on the zone's sheet.
     #[serde(default)]
     pub notes: String,
     /// Map colour index (neighbouring zones differ); kept across versions where it still fits.
@@ -112,8 +122,11 @@ pub struct PlanZone {
 /// What one version of a plan holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanContent {
+    /// Version of this JSON layout (1).
     pub format: u32,
+    /// The plan's name.
     pub name: String,
+    /// The zones, in the plan's order.
     pub zones: Vec<PlanZone>,
     /// The zoning bounds the plan is checked against (the fields of a zone proposal request).
     #[serde(default)]
@@ -121,6 +134,7 @@ pub struct PlanContent {
 }
 
 impl PlanContent {
+    /// An empty plan called `name` (format 1, no zones, no bounds).
     pub fn new(name: &str) -> PlanContent {
         PlanContent {
             format: 1,
@@ -137,6 +151,7 @@ impl PlanContent {
             .position(|z| z.members.iter().any(|m| m == code))
     }
 
+    /// The position of zone `id`, if the plan has it.
     pub fn zone_index(&self, id: &str) -> Option<usize> {
         self.zones.iter().position(|z| z.id == id)
     }
@@ -170,49 +185,75 @@ pub enum Edit {
     /// Moves a village (and the non-village members lying in it) to zone `to`; `to: null`
     /// leaves it unassigned.
     Move {
+        /// The village's 12-digit code.
         village: String,
+        /// The target zone's id; `None` leaves the village unassigned.
         to: Option<String>,
     },
     /// Moves a non-village member (enterprise, community, school) to zone `to`.
     MoveMember {
+        /// The member's name (as in the members layer).
         member: String,
+        /// The target zone's id; `None` leaves the member unassigned.
         to: Option<String>,
     },
+    /// Makes a member village the zone's key (center) village; a zone named after its old key
+    /// village follows the new one.
     SetKey {
+        /// The zone's id.
         zone: String,
+        /// The new key village's 12-digit code.
         village: String,
     },
+    /// Renames a zone (names are unique within the plan).
     Rename {
+        /// The zone's id.
         zone: String,
+        /// The new name (at most 60 characters).
         name: String,
     },
+    /// Changes a zone's type.
     SetType {
+        /// The zone's id.
         zone: String,
+        /// The type: the Chinese label (e.g. 村村互助型) or the English variant name (e.g.
+        /// `mutual_aid`).
         #[serde(rename = "type")]
         kind: String,
     },
+    /// Replaces a zone's shared facilities; each must sit in a member village.
     SetFacilities {
+        /// The zone's id.
         zone: String,
+        /// The new list of facilities.
         facilities: Vec<PlanFacility>,
     },
+    /// Replaces a zone's notes (备注).
     SetNotes {
+        /// The zone's id.
         zone: String,
+        /// The notes (at most 4000 characters; may be empty).
         notes: String,
     },
     /// Adds an empty zone; `id` defaults to the next free one.
     AddZone {
+        /// The new zone's id (letters, digits, `-`, `_`, at most 16); `None`: the next free `Z###`.
         #[serde(default)]
         id: Option<String>,
+        /// The new zone's name (unique within the plan).
         name: String,
+        /// The zone's type, as for [`Edit::SetType`]; default 村村互助型.
         #[serde(rename = "type", default)]
         kind: Option<String>,
     },
     /// Removes a zone that has no members left.
     RemoveZone {
+        /// The zone's id.
         zone: String,
     },
     /// Renames the plan itself.
     RenamePlan {
+        /// The plan's new name.
         name: String,
     },
 }
@@ -221,8 +262,11 @@ pub enum Edit {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("edits[{index}].{field}: {reason}")]
 pub struct EditError {
+    /// Position of the refused edit in the list (0-based).
     pub index: usize,
+    /// The field at fault, e.g. `to`, `name`, `facilities.village`.
     pub field: &'static str,
+    /// Why, Chinese and English.
     pub reason: String,
 }
 
@@ -561,35 +605,50 @@ fn apply_one(
 pub struct PlanDiff {
     /// (village code, zone before, zone after); `None` is unassigned.
     pub moved_villages: Vec<Moved>,
+    /// Non-village members moved: (name, zone before, zone after).
     pub moved_members: Vec<Moved>,
+    /// Zones whose key village changed: before and after (village codes).
     pub key_villages: Vec<Changed>,
+    /// Zones renamed: old and new names.
     pub names: Vec<Changed>,
+    /// Zones whose type changed: old and new type labels.
     pub types: Vec<Changed>,
     /// Zones whose shared facilities changed.
     pub facilities: Vec<String>,
     /// Zones whose notes changed.
     pub notes: Vec<String>,
+    /// Ids of zones added.
     pub zones_added: Vec<String>,
+    /// Ids of zones removed.
     pub zones_removed: Vec<String>,
+    /// The plan's old and new names, when it was renamed.
     pub plan_name: Option<Changed>,
 }
 
+/// Something that moved between zones.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Moved {
+    /// The village code or member name.
     pub id: String,
+    /// The zone it was in; `None`: unassigned.
     pub from: Option<String>,
+    /// The zone it is in now; `None`: unassigned.
     pub to: Option<String>,
 }
 
+/// A zone attribute (or the plan's name) before and after.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Changed {
     /// The zone (empty for the plan's own name).
     pub zone: String,
+    /// The value before (`None` when unset).
     pub from: Option<String>,
+    /// The value after (`None` when unset).
     pub to: Option<String>,
 }
 
 impl PlanDiff {
+    /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         *self == PlanDiff::default()
     }

@@ -25,12 +25,16 @@ use crate::zones::round;
 /// Output formats of a sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SheetFormat {
+    /// PDF, one page (vector, text kept as text).
     Pdf,
+    /// SVG (vector).
     Svg,
+    /// PNG raster at 150 dpi.
     Png,
 }
 
 impl SheetFormat {
+    /// The format a request names: `pdf`, `svg` or `png` (any case).
     pub fn parse(text: &str) -> Option<SheetFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "pdf" => Some(SheetFormat::Pdf),
@@ -40,6 +44,7 @@ impl SheetFormat {
         }
     }
 
+    /// The file extension (`pdf`, `svg`, `png`).
     pub fn extension(self) -> &'static str {
         match self {
             SheetFormat::Pdf => "pdf",
@@ -48,6 +53,7 @@ impl SheetFormat {
         }
     }
 
+    /// The media type (`application/pdf`, `image/svg+xml`, `image/png`).
     pub fn media_type(self) -> &'static str {
         match self {
             SheetFormat::Pdf => "application/pdf",
@@ -60,6 +66,7 @@ impl SheetFormat {
 /// How a sheet is printed.
 #[derive(Debug, Clone)]
 pub struct SheetOptions {
+    /// Paper size and orientation.
     pub paper: Paper,
     /// 编制单位 for the title block (blank: left to fill in by hand).
     pub organization: String,

@@ -34,7 +34,9 @@ pub enum Paper {
     A4,
     /// A3 landscape.
     A3,
+    /// A3 portrait.
     A3Portrait,
+    /// A1 portrait (wall sheet).
     A1Portrait,
 }
 
@@ -46,6 +48,8 @@ impl Paper {
     /// What `parse` accepts, for error messages.
     pub const NAMES: &'static str = "a3, a4, a3-portrait or a1-portrait";
 
+    /// The paper a request names: `a3`, `a4`, `a3-portrait` or `a1-portrait` (and short forms), any
+    /// case.
     pub fn parse(text: &str) -> Option<Paper> {
         match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "a3" | "a3-landscape" => Some(Paper::A3),
@@ -66,6 +70,7 @@ impl Paper {
         }
     }
 
+    /// Whether the sheet is taller than wide.
     pub fn is_portrait(self) -> bool {
         matches!(self, Paper::A3Portrait | Paper::A1Portrait)
     }
@@ -84,11 +89,15 @@ impl Paper {
 /// A village drawn on the sheet.
 #[derive(Debug, Clone)]
 pub struct SheetVillage {
+    /// The village's name, its label.
     pub name: String,
+    /// The village boundary in the metric CRS (metres).
     pub polygon: MultiPolygon<f64>,
+    /// Where the label and the key-village star go (a point inside, metres).
     pub anchor: Coord<f64>,
     /// Overview: the zone's map colour index (the fill).
     pub colour: usize,
+    /// Whether this is its zone's key village (drawn with a star).
     pub is_key: bool,
     /// Labels are placed in this order, highest first (population).
     pub priority: f64,
@@ -97,7 +106,9 @@ pub struct SheetVillage {
 /// A facility: an existing one from the facilities layer, or one the plan adds.
 #[derive(Debug, Clone)]
 pub struct SheetFacility {
+    /// The facility kind (e.g. 卫生室), which picks its colour and glyph.
     pub kind: String,
+    /// Where it is, in the metric CRS (metres).
     pub point: Coord<f64>,
     /// Service radius in metres, if known.
     pub radius_m: Option<f64>,
@@ -112,9 +123,13 @@ pub struct SheetFacility {
 pub struct SheetZone {
     /// The zone's id (Z003), printed where its name does not fit.
     pub id: String,
+    /// The zone's name, printed inside it.
     pub label: String,
+    /// The dissolved zone boundary in the metric CRS (metres).
     pub polygon: MultiPolygon<f64>,
+    /// The zone's map colour index into the symbology's zone colours.
     pub colour: usize,
+    /// The key village's anchor and name, starred on the overview.
     pub key: Option<(Coord<f64>, String)>,
     /// What the zone breaks (Chinese), marked on the overview.
     pub violations: Vec<String>,
@@ -123,7 +138,9 @@ pub struct SheetZone {
 /// A township, outlined and named on the overview.
 #[derive(Debug, Clone)]
 pub struct SheetTownship {
+    /// The township's name.
     pub name: String,
+    /// The township boundary in the metric CRS (metres).
     pub polygon: MultiPolygon<f64>,
 }
 
@@ -136,6 +153,7 @@ pub struct TitleBlock {
     pub plan: String,
     /// 图号.
     pub number: String,
+    /// The date of the sheet, `YYYY-MM-DD` (UTC).
     pub date: String,
     /// The coordinate system in words.
     pub crs: String,
@@ -144,8 +162,11 @@ pub struct TitleBlock {
 /// Everything a sheet shows.
 #[derive(Debug, Clone)]
 pub struct SheetInput {
+    /// Paper size and orientation.
     pub paper: Paper,
+    /// The sheet's title, e.g. `<zone> 一片一规划图` or `<plan> · 片区总图`.
     pub title: String,
+    /// The line under the title (zone id and type, key village, plan and version).
     pub subtitle: String,
     /// The map extent (metres); padded and fitted to the frame.
     pub extent: Rect<f64>,
@@ -155,12 +176,17 @@ pub struct SheetInput {
     pub context: Vec<MultiPolygon<f64>>,
     /// Villages: outlined (zone sheet) or filled with their zone's colour (overview).
     pub villages: Vec<SheetVillage>,
+    /// Fill villages with their zone's colour (overview) instead of outlining them.
     pub fill_villages: bool,
     /// Boundaries drawn bold (the zone; in the overview every zone, labelled).
     pub zones: Vec<SheetZone>,
+    /// Print the zones' names on the map (overview).
     pub label_zones: bool,
+    /// Townships outlined and named (overview).
     pub townships: Vec<SheetTownship>,
+    /// Greenhouse polygons (metres).
     pub greenhouses: Vec<MultiPolygon<f64>>,
+    /// Facilities drawn as badges, existing and planned.
     pub facilities: Vec<SheetFacility>,
     /// Statistics table rows (label, value); a row with an empty value is a heading.
     pub table: Vec<(String, String)>,
@@ -168,10 +194,13 @@ pub struct SheetInput {
     pub notes: String,
     /// The heading and entries of the list under the table (member villages, or zones).
     pub list_title: String,
+    /// The entries of that list.
     pub list: Vec<String>,
+    /// The title block (图签) in the panel's corner.
     pub title_block: TitleBlock,
     /// Lines under the map (data sources, how areas were computed).
     pub footer: Vec<String>,
+    /// The font family named in the SVG's text (the embedded sheet font).
     pub font_family: String,
 }
 

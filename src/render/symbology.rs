@@ -11,6 +11,7 @@ use serde::Deserialize;
 pub struct KindStyle {
     /// The kind (`null` for the style of kinds the table does not list).
     pub value: Option<String>,
+    /// The badge colour, CSS hex (e.g. `#1f9e89`).
     pub color: String,
     /// star, cross, heart, snow, sprout or dot.
     pub glyph: String,
@@ -19,23 +20,36 @@ pub struct KindStyle {
 /// A 三调 first-level land class: code, full name, the short name tables use, colour.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LandClassStyle {
+    /// The class's two-digit code (`01` 耕地, `03` 林地, …; `00` 湿地).
     pub cls: String,
+    /// The class's full Chinese name, e.g. 公共管理与公共服务用地.
     pub name: String,
+    /// The short name tables and legends use, e.g. 公服用地.
     pub short: String,
+    /// The class's fill colour, CSS hex.
     pub color: String,
 }
 
 /// The whole table.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Symbology {
+    /// The facility kinds the table lists, in legend order.
     pub facility_kinds: Vec<KindStyle>,
+    /// The style of every kind the table does not list.
     pub facility_other: KindStyle,
+    /// The 三调 first-level land classes.
     pub land_classes: Vec<LandClassStyle>,
+    /// Fill colour of land whose class the table lacks, CSS hex.
     pub land_fallback: String,
+    /// Zone fill colours, by a zone's map colour index (cycled).
     pub zone_colors: Vec<String>,
+    /// Colour of zone outlines, CSS hex.
     pub zone_line: String,
+    /// Colour of the key village's star, CSS hex.
     pub key_village: String,
+    /// Colour of the mark on a zone that breaks a bound, CSS hex.
     pub violation: String,
+    /// Fill colour of villages in no zone, CSS hex.
     pub unassigned: String,
 }
 
@@ -71,10 +85,12 @@ impl Symbology {
             .unwrap_or(self.facility_kinds.len())
     }
 
+    /// The style of a land class by its two-digit code, if the table lists it.
     pub fn land_class(&self, cls: &str) -> Option<&LandClassStyle> {
         self.land_classes.iter().find(|c| c.cls == cls)
     }
 
+    /// The fill colour of a land class, or `land_fallback` for a class the table lacks.
     pub fn land_colour(&self, cls: &str) -> &str {
         self.land_class(cls)
             .map_or(self.land_fallback.as_str(), |c| c.color.as_str())

@@ -14,30 +14,54 @@ use thiserror::Error;
 
 use crate::domain::{FieldType, GeometryFamily, LayerKind, Value};
 
+/// Why a workspace read or write failed.
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// The workspace file cannot be opened, or is an SQLite file that is not a GeoPackage.
     #[error("workspace {path}: {reason}")]
-    Open { path: String, reason: String },
+    Open {
+        /// The workspace file's path.
+        path: String,
+        /// SQLite's message, or why the file was refused.
+        reason: String,
+    },
+    /// Any other SQLite error (a query, a locked or read-only database, a constraint).
     #[error("workspace database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The layer (named) has never been imported into the workspace.
     #[error(
         "layer '{0}' is not in the workspace (import it first: liancun import --layer {0} FILE)"
     )]
     MissingLayer(String),
+    /// A stored geometry blob is not a readable GeoPackage geometry (header or WKB).
     #[error("feature {fid} of layer '{layer}' has an unreadable geometry: {reason}")]
     BadGeometry {
+        /// The layer's name.
         layer: String,
+        /// The feature's id.
         fid: i64,
+        /// What the decoder found wrong.
         reason: String,
     },
+    /// A geometry cannot be written as WKB.
     #[error("cannot encode geometry: {0}")]
     Encode(String),
+    /// The plan id (given) does not exist or was deleted.
     #[error("方案 {0} 不存在 / no plan {0}")]
     NoPlan(i64),
+    /// A plan write was based on a version that is no longer the head (optimistic locking);
+    /// nothing was written.
     #[error(
         "方案 {plan} 已被他人修改：当前版本 {head}，你基于版本 {expected} / plan {plan} changed meanwhile: head is version {head}, the edit was based on version {expected}"
     )]
-    Conflict { plan: i64, expected: i64, head: i64 },
+    Conflict {
+        /// The plan's id.
+        plan: i64,
+        /// The head version the write was based on.
+        expected: i64,
+        /// The plan's actual head version.
+        head: i64,
+    },
 }
 
 /// Whether a geometry's bounding box meets `bbox` ([min x, min y, max x, max y]).
@@ -51,15 +75,20 @@ pub fn meets(geometry: &Geometry<f64>, bbox: [f64; 4]) -> bool {
 /// A column of a stored layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
+    /// The column's name in the layer table (a canonical field name or the source's own).
     pub name: String,
+    /// The column's value type.
     pub ty: FieldType,
 }
 
 /// What the workspace knows about a stored layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerInfo {
+    /// Which workspace layer this is (villages, parcels, roads, …).
     pub kind: LayerKind,
+    /// The attribute columns, in table order (values of a feature align with them).
     pub columns: Vec<Column>,
+    /// Number of features stored.
     pub feature_count: u64,
     /// [min lon, min lat, max lon, max lat] in EPSG:4490, `None` for an empty layer.
     pub bbox: Option<[f64; 4]>,
@@ -67,10 +96,12 @@ pub struct LayerInfo {
     pub data_version: i64,
     /// Where the data came from (file name) and its CRS, as recorded at import.
     pub source: String,
+    /// When the layer was last imported, UTC (`YYYY-MM-DDTHH:MM:SSZ`).
     pub imported_at: String,
 }
 
 impl LayerInfo {
+    /// The position of column `name` in [`LayerInfo::columns`], if the layer has it.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
@@ -79,14 +110,18 @@ impl LayerInfo {
 /// One stored feature: its id, geometry in EPSG:4490 and values aligned with [`LayerInfo::columns`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredFeature {
+    /// The feature's id (GeoPackage fid), stable until the layer is replaced.
     pub fid: i64,
+    /// The geometry in CGCS2000 lon/lat (EPSG:4490).
     pub geometry: Geometry<f64>,
+    /// Attribute values aligned with [`LayerInfo::columns`] (`Value::Null` where missing).
     pub values: Vec<Value>,
 }
 
 /// Provenance recorded when a replacement is committed.
 #[derive(Debug, Clone)]
 pub struct LayerProvenance {
+    /// Where the data came from (file name) and its CRS, recorded as [`LayerInfo::source`].
     pub source: String,
 }
 
@@ -143,5 +178,6 @@ pub trait FeatureStore {
     fn reader(&self) -> Result<Box<dyn FeatureStore + Send>, StoreError>;
     /// A workspace setting (e.g. `metric_epsg`).
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a workspace setting, replacing any previous value of `key`.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
 }

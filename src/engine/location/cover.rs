@@ -7,8 +7,6 @@
 //! instances this leaves a small core, which HiGHS then proves optimal in milliseconds where the
 //! full model spent most of its time in cut generation.
 
-#![warn(missing_docs)]
-
 /// The part of a covering problem left after the reductions.
 #[derive(Debug, Clone)]
 pub struct CoverCore {

@@ -13,8 +13,6 @@
 //! It proves nothing: its result is an incumbent for the MILP (LSCP) or a "yes" for a cover test
 //! with a budget (p-center). Deterministic for a given seed and iteration count.
 
-#![warn(missing_docs)]
-
 use std::time::Instant;
 
 use super::cover::CoverCore;

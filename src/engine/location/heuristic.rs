@@ -2,7 +2,6 @@
 //! MCLP, p-median (Whitaker's fast swap evaluation, iterated local search) and p-center. The
 //! p-median lower bound is in `lagrangian.rs`.
 
-#![warn(missing_docs)]
 // Index loops over demands and candidates read as the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 

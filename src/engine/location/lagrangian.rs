@@ -30,7 +30,6 @@
 //! through [`Incumbent`], so a node stops climbing as soon as it cannot beat the incumbent, and
 //! the search stops as soon as the bound proves the incumbent.
 
-#![warn(missing_docs)]
 // Index loops over demands and candidates read as the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 

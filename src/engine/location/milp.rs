@@ -6,8 +6,6 @@
 //! that are at least as near as the nearest existing facility. Each run starts from the heuristic
 //! solution (a MIP start), so a time limit still returns at least that.
 
-#![warn(missing_docs)]
-
 use std::time::Instant;
 
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, Sense, SolvedModel};

@@ -47,7 +47,9 @@ pub struct Instance {
     pub weights: Vec<f64>,
     /// Row-major n × m costs in metres (or seconds for network travel times).
     pub cost: Vec<f64>,
+    /// Number of demand points (rows).
     pub n: usize,
+    /// Number of candidate sites (columns), existing facilities included.
     pub m: usize,
     /// Candidates already open (existing facilities).
     pub fixed_open: Vec<usize>,
@@ -60,6 +62,7 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// The cost from demand `i` to candidate `j`.
     #[inline]
     pub fn d(&self, i: usize, j: usize) -> f64 {
         self.cost[i * self.m + j]
@@ -78,15 +81,36 @@ impl Instance {
     }
 }
 
+/// Which location model to solve, with its parameters. Radii are in the instance's cost units
+/// (metres, or seconds for travel times).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Model {
-    Lscp { radius: f64 },
-    Mclp { radius: f64, p: usize },
-    PMedian { p: usize },
-    PCenter { p: usize },
+    /// Location set covering: the fewest new facilities so that every demand is covered.
+    Lscp {
+        /// Service radius: a demand within it of an open candidate is covered.
+        radius: f64,
+    },
+    /// Maximal covering: `p` new facilities covering the most demand weight.
+    Mclp {
+        /// Service radius: a demand within it of an open candidate is covered.
+        radius: f64,
+        /// Number of new facilities to open.
+        p: usize,
+    },
+    /// p-median: `p` new facilities minimising Σ weight × cost to the nearest open one.
+    PMedian {
+        /// Number of new facilities to open.
+        p: usize,
+    },
+    /// p-center: `p` new facilities minimising the largest cost to the nearest open one.
+    PCenter {
+        /// Number of new facilities to open.
+        p: usize,
+    },
 }
 
 impl Model {
+    /// The model's name as requests spell it: `lscp`, `mclp`, `pmedian` or `pcenter`.
     pub fn name(&self) -> &'static str {
         match self {
             Model::Lscp { .. } => "lscp",
@@ -100,6 +124,7 @@ impl Model {
     }
 }
 
+/// How hard to try: exact MILP, heuristic, or exact where it fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
     /// Exact where it fits in the time limit, heuristic with a proven bound otherwise.
@@ -128,15 +153,20 @@ impl Method {
     }
 }
 
+/// What to solve and how.
 #[derive(Debug, Clone)]
 pub struct Params {
+    /// The model and its radius or `p`.
     pub model: Model,
+    /// Exact, heuristic, or automatic.
     pub method: Method,
+    /// Wall-clock budget of the whole run; the best answer so far is returned when it runs out.
     pub time_limit: Duration,
     /// Relative gap at which a MILP may stop (default 1e-9: optimal).
     pub gap: f64,
 }
 
+/// A location answer: the open sites, the objective, and how good it is proven to be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
     /// Open candidates, ascending: new ones and the fixed ones.
@@ -149,30 +179,39 @@ pub struct Solution {
     pub bound: f64,
     /// |objective − bound| / max(|objective|, tiny); 0 when proven optimal.
     pub gap: f64,
+    /// Whether the objective is proven optimal (gap 0).
     pub optimal: bool,
     /// What produced the answer, e.g. "highs-milp" or "interchange + lagrangian bound".
     pub method: String,
+    /// Whether the time limit ended the run before optimality was proven.
     pub stopped_by_time_limit: bool,
     /// Per demand: the open candidate serving it (nearest; for capacitated models the one carrying
     /// the largest share).
     pub assignment: Vec<usize>,
 }
 
+/// Why a location problem has no answer.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LocateError {
     /// No solution exists; `demands` are the demand indices that cannot be served.
     #[error("{detail}")]
     Infeasible {
+        /// The constraint that cannot be met: `radius` or `capacity`.
         constraint: &'static str,
+        /// Why, in Chinese and English, with the numbers.
         detail: String,
+        /// The demands (indices) no open candidate can serve; empty when the cause is global.
         demands: Vec<usize>,
     },
     /// A parameter out of range; `field` names it as the request spells it.
     #[error("{message}")]
     BadParams {
+        /// The parameter at fault (`p`, `radius_m`, `capacity`, `demand`, `method`, …).
         field: &'static str,
+        /// What is wrong with it, Chinese and English.
         message: String,
     },
+    /// HiGHS failed or ended with an unexpected status (its message).
     #[error("求解器错误 / solver error: {0}")]
     Solver(String),
 }

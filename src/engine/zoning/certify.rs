@@ -43,6 +43,7 @@ pub struct Certificate {
     pub strong: Vec<usize>,
     /// What the area needs and what it has, in `unit`.
     pub needed: f64,
+    /// What the area has, in `unit` (short of [`Certificate::needed`]).
     pub available: f64,
     /// `zones`, `villages` or `people`.
     pub unit: &'static str,

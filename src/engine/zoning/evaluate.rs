@@ -22,37 +22,58 @@ use super::{
 };
 use crate::engine::contiguity::ContiguityGraph;
 
+/// One zone of an evaluated zoning: its members, bounds broken, population, income and shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZoneEvaluation {
+    /// The zone's id as the zoning names it (e.g. `Z001`).
     pub id: String,
     /// Village indices, ascending.
     pub members: Vec<usize>,
+    /// The key (lead) village: the one given for the zone, else the strongest member.
     pub key_village: usize,
+    /// Number of connected pieces of the members under the adjacency (1: connected).
     pub parts: usize,
+    /// Every bound the zone breaks, disconnection included.
     pub violations: Vec<Violation>,
+    /// Total registered population of the members, persons.
     pub population: f64,
+    /// Total collective income of the members (万元).
     pub income_total: f64,
+    /// Smallest member income (万元; negatives count as 0).
     pub income_min: f64,
+    /// Largest member income (万元).
     pub income_max: f64,
+    /// Gini coefficient of the member incomes (0: equal, towards 1: concentrated).
     pub income_gini: f64,
+    /// Number of strong villages among the members.
     pub strong_villages: usize,
     /// Σ squared deviations of the standardised attributes from the zone mean.
     pub heterogeneity: f64,
+    /// Total planar area of the members, m².
     pub area_m2: f64,
+    /// Polsby–Popper compactness 4πA/P² of the dissolved zone (1 for a disc, towards 0 when
+    /// elongated).
     pub polsby_popper: f64,
     /// From the key village's anchor to the farthest member's anchor (m).
     pub key_to_farthest_m: f64,
 }
 
+/// The evaluation of a whole zoning: each zone, the unassigned villages and the totals.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
+    /// One entry per zone, ascending by zone id.
     pub zones: Vec<ZoneEvaluation>,
+    /// Villages in no zone (indices, ascending).
     pub unassigned: Vec<usize>,
+    /// The objective terms of the zoning (normalised, with the weighted total).
     pub terms: ObjectiveTerms,
+    /// Σ zone heterogeneity (squared deviations of the standardised attributes).
     pub heterogeneity: f64,
+    /// Zones whose members are not connected.
     pub disconnected_zones: usize,
     /// Number of (zone, violated bound) pairs, disconnection included.
     pub violations: usize,
+    /// Zones that break at least one bound.
     pub zones_with_violations: usize,
 }
 

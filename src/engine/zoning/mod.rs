@@ -24,17 +24,23 @@ use geo::Coord;
 /// A village as the zoning sees it (metric coordinates).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZoningVillage {
+    /// The 12-digit village code.
     pub code: String,
+    /// The village's name.
     pub name: String,
+    /// The 9-digit township code (for `within_town`).
     pub town_code: String,
+    /// Registered population (户籍人口), persons; 0 when unknown.
     pub population: f64,
     /// Collective income (万元).
     pub income: f64,
+    /// The main industry as the data words it (compared as text).
     pub industry: String,
     /// Whether this village counts as strong (resolved by [`StrongRule`]).
     pub strong: bool,
     /// A point inside the village (metres).
     pub anchor: Coord<f64>,
+    /// Planar area of the village, m².
     pub area_m2: f64,
     /// Length of the village's whole boundary (m).
     pub perimeter_m: f64,
@@ -47,8 +53,11 @@ pub struct ZoningVillage {
 /// county-wide still has villages to lead its zones).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StrongRule {
+    /// The data's own `strong` flag.
     Flag,
+    /// The top share (0–1) of villages by collective income, county-wide.
     TopIncomeShare(f64),
+    /// The top share (0–1) of villages by collective income within each township.
     TopIncomeShareInTown(f64),
 }
 
@@ -100,11 +109,17 @@ pub fn strong_villages(
 /// Hard bounds on every zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bounds {
+    /// Fewest villages in a zone.
     pub min_members: usize,
+    /// Most villages in a zone.
     pub max_members: usize,
+    /// Smallest population of a zone, persons; `None`: no floor.
     pub pop_floor: Option<f64>,
+    /// Largest population of a zone, persons; `None`: no ceiling.
     pub pop_ceiling: Option<f64>,
+    /// Every zone must hold a strong village (强村带弱村).
     pub require_strong: bool,
+    /// Every zone must lie within one township.
     pub within_town: bool,
 }
 
@@ -140,6 +155,7 @@ pub struct Objective {
     pub heterogeneity: f64,
     /// Industry impurity Σ(size − Σc²/size) / n (Similar) or its negative (Complementary).
     pub industry: f64,
+    /// Whether the industry term rewards one industry per zone or many.
     pub industry_mode: IndustryMode,
     /// Moment of inertia of member anchors about their zone centre × K / that of the county.
     pub compactness: f64,
@@ -331,9 +347,13 @@ impl ZoneSums {
 /// The objective terms of a zoning (each already normalised, before weighting).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ObjectiveTerms {
+    /// Heterogeneity term, unweighted (see [`Objective::heterogeneity`]).
     pub heterogeneity: f64,
+    /// Industry term (see [`Objective::industry`]).
     pub industry: f64,
+    /// Compactness term (see [`Objective::compactness`]).
     pub compactness: f64,
+    /// Income-balance term (see [`Objective::balance`]).
     pub balance: f64,
     /// Σ weight × term.
     pub total: f64,
@@ -403,16 +423,51 @@ impl Objective {
 /// A broken bound of one zone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Violation {
-    Disconnected { parts: usize },
-    TooFewMembers { members: usize, min: usize },
-    TooManyMembers { members: usize, max: usize },
-    BelowFloor { population: f64, floor: f64 },
-    AboveCeiling { population: f64, ceiling: f64 },
+    /// The members do not form one connected piece in the contiguity graph.
+    Disconnected {
+        /// Number of connected pieces.
+        parts: usize,
+    },
+    /// Fewer members than [`Bounds::min_members`].
+    TooFewMembers {
+        /// The zone's member count.
+        members: usize,
+        /// The lower bound.
+        min: usize,
+    },
+    /// More members than [`Bounds::max_members`].
+    TooManyMembers {
+        /// The zone's member count.
+        members: usize,
+        /// The upper bound.
+        max: usize,
+    },
+    /// Population below [`Bounds::pop_floor`].
+    BelowFloor {
+        /// The zone's population, persons.
+        population: f64,
+        /// The floor, persons.
+        floor: f64,
+    },
+    /// Population above [`Bounds::pop_ceiling`].
+    AboveCeiling {
+        /// The zone's population, persons.
+        population: f64,
+        /// The ceiling, persons.
+        ceiling: f64,
+    },
+    /// No strong village among the members while [`Bounds::require_strong`] holds.
     NoStrongVillage,
-    CrossesTowns { towns: usize },
+    /// Members from several townships while [`Bounds::within_town`] holds.
+    CrossesTowns {
+        /// Number of townships among the members.
+        towns: usize,
+    },
 }
 
 impl Violation {
+    /// The bound's name as requests spell it: `disconnected`, `min_members`, `max_members`,
+    /// `pop_floor`, `pop_ceiling`, `strong` or `within_town`.
     pub fn code(&self) -> &'static str {
         match self {
             Violation::Disconnected { .. } => "disconnected",

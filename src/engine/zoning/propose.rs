@@ -78,9 +78,12 @@ use super::{
 use crate::engine::contiguity::ContiguityGraph;
 use crate::engine::random::Rng;
 
+/// What a proposal is asked for: bounds, objective, zone count, locked zones and search effort.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposeParams {
+    /// Hard bounds on every zone.
     pub bounds: Bounds,
+    /// Weights of the objective terms.
     pub objective: Objective,
     /// Number of zones in all (locked ones included); `None`: found (module documentation).
     pub zones: Option<usize>,
@@ -90,7 +93,9 @@ pub struct ProposeParams {
     pub mutual_aid: Vec<usize>,
     /// Count point touches as adjacency (queen); default rook (a shared border).
     pub queen: bool,
+    /// Seed of the search's random generator (same seed, same input, same zoning).
     pub seed: u64,
+    /// Wall-clock budget of the search.
     pub time_limit: Duration,
     /// Annealing moves per village.
     pub effort: usize,
@@ -116,6 +121,7 @@ impl Default for ProposeParams {
     }
 }
 
+/// Why no zoning was proposed.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ZoningError {
     /// Proven: no zoning can satisfy the request. The certificates (at least one) say why.
@@ -125,15 +131,21 @@ pub enum ZoningError {
     /// zoning's zones that still break a bound.
     #[error("{detail}")]
     NotFound {
+        /// The code of the first broken bound (see [`Violation::code`]), or `bounds`.
         constraint: &'static str,
+        /// What was tried and which zones still break which bound, Chinese and English.
         detail: String,
+        /// Every village of those zones, ascending.
         villages: Vec<usize>,
+        /// The closest zoning's zones that break a bound: members and violations.
         zones: Vec<(Vec<usize>, Vec<Violation>)>,
     },
     /// A parameter out of range; `field` names it as the request spells it.
     #[error("{message}")]
     BadParams {
+        /// The parameter at fault, as the request spells it.
         field: &'static str,
+        /// What is wrong with it, Chinese and English.
         message: String,
     },
 }
@@ -152,13 +164,21 @@ impl ZoningError {
 /// A constraint that shapes a zone (for its explanation).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Binding {
+    /// The zone holds the maximum number of villages (the bound).
     AtMaxMembers(usize),
+    /// The zone holds the minimum number of villages (the bound).
     AtMinMembers(usize),
+    /// The zone's population is near the floor (the floor, persons).
     NearFloor(f64),
+    /// The zone's population is near the ceiling (the ceiling, persons).
     NearCeiling(f64),
+    /// The zone has only one strong village to lead it.
     SingleStrong,
+    /// The zone is the only one its connected group (of this many villages) makes.
     WholeGroup(usize),
+    /// The zone is kept within its township.
     WithinTown,
+    /// The zone was locked and kept as given.
     Locked,
 }
 
@@ -226,6 +246,7 @@ pub enum ZoneType {
 }
 
 impl ZoneType {
+    /// The type's Chinese name (强村带动型 or 村村互助型).
     pub fn name(&self) -> &'static str {
         match self {
             ZoneType::StrongLeads => "强村带动型",
@@ -234,28 +255,38 @@ impl ZoneType {
     }
 }
 
+/// One zone of a proposal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposedZone {
     /// Village indices, ascending.
     pub members: Vec<usize>,
+    /// The key (lead) village: the strongest member, or a mutual-aid leader.
     pub key_village: usize,
+    /// Whether the zone was locked (kept as given).
     pub locked: bool,
+    /// Strong-led or mutual-aid.
     pub zone_type: ZoneType,
+    /// The constraints that shaped the zone, for its explanation.
     pub binding: Vec<Binding>,
     /// Why these members, which constraint bound (中文, then English).
     pub explanation: String,
 }
 
+/// A proposed zoning: the zones, their objective terms and how the search went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
+    /// The zones, each with its members and key village.
     pub zones: Vec<ProposedZone>,
+    /// The objective terms of the zoning (normalised, with the weighted total).
     pub terms: ObjectiveTerms,
     /// How the number of zones was set.
     pub zone_count_rule: String,
     /// The most zones the bounds' counts allow (Σ over groups of the upper end of the range,
     /// locked zones included): an upper bound, not always reachable.
     pub zones_upper_bound: usize,
+    /// Whether the time limit ended the search (the best zoning found is returned).
     pub stopped_by_time_limit: bool,
+    /// Annealing moves tried.
     pub moves: usize,
 }
 

@@ -34,10 +34,15 @@ use crate::engine::contiguity::ContiguityGraph;
 /// One change of the request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Relaxation {
+    /// Raise the member bound to this many villages per zone.
     MaxMembers(usize),
+    /// Lower the member bound to this many villages per zone.
     MinMembers(usize),
+    /// Lower the population floor to this many persons.
     PopFloor(f64),
+    /// Raise the population ceiling to this many persons.
     PopCeiling(f64),
+    /// Ask for this many zones instead.
     Zones(usize),
     /// Zones may cross township borders (for fragments of a township cut off from the rest).
     CrossTowns,
@@ -103,9 +108,11 @@ impl Relaxation {
 /// A relaxation with the zoning that shows it works.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedRelaxation {
+    /// The change of the request.
     pub relaxation: Relaxation,
     /// Zones of the verifying zoning.
     pub zones: usize,
+    /// Wall-clock seconds the verifying proposal took.
     pub seconds: f64,
 }
 

@@ -15,8 +15,6 @@
 //!   adjacent zones that keep the donor connected, priced incrementally from per-zone running
 //!   sums on objective + penalty; steepest descent, then simulated annealing, then descent.
 
-#![warn(missing_docs)]
-
 use std::collections::VecDeque;
 use std::time::Instant;
 

@@ -10,8 +10,6 @@
 //! leaves the previous head intact. Commits check the head the caller read (optimistic
 //! locking): a stale one is [`StoreError::Conflict`] and changes nothing.
 
-#![warn(missing_docs)]
-
 use rusqlite::{OptionalExtension, params};
 
 use super::GpkgStore;
