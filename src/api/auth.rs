@@ -154,7 +154,7 @@ const REFUSALS_STORED_PER_MINUTE: u32 = 10;
 /// The longest target kept in the audit log (a refused URL can be kilobytes long).
 const AUDIT_TARGET_CHARS: usize = 200;
 
-/// Samples refused writes into the audit log: the first [`REFUSALS_STORED_PER_MINUTE`] of
+/// Samples refused writes into the audit log: the first `REFUSALS_STORED_PER_MINUTE` of
 /// each minute are stored, the others counted and stored as one summary row when the next
 /// minute's first refusal comes.
 #[derive(Debug, Default)]

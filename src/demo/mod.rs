@@ -26,7 +26,7 @@
 //!    elevation-like smooth noise field (forest on the heights, orchards on slopes, cropland in
 //!    valleys, water in the lowest bands) and 农村宅基地 clusters around the village centre.
 //! 6. Greenhouses in rows in vegetable/mushroom villages; facilities near village centres;
-//!    members (enterprises, communities, schools); county, township and village roads ([`roads`]).
+//!    members (enterprises, communities, schools); county, township and village roads (`roads`).
 //!
 //! Complexity: O(v log v) for v villages plus O(p) for p parcels (one boolean intersection per
 //! border cell). Same seed ⇒ byte-identical files.

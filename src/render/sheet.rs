@@ -1,7 +1,7 @@
 //! The one-zone-one-plan sheet (一片一规划图) and the county overview (片区总图), drawn as SVG in
 //! millimetres on A4 or A3 landscape, or A3 or A1 portrait.
 //!
-//! Layout ([`layout`]), worked out per paper size rather than one page shrunk to another: the
+//! Layout (`render::sheet::layout`), worked out per paper size rather than one page shrunk to another: the
 //! title across the top; the map frame with a kilometre grid labelled outside its top and left
 //! edges, a scale bar (a round length and the ratio) and a north arrow (Gauss–Krüger grid
 //! north); the panel (right of the map in landscape, under it in portrait) flowing the legend,

@@ -27,7 +27,7 @@
 //!    randomised passes). Either way one more zone is then tried as an exact count, and kept
 //!    while it works: success is not monotone in the count, so a failure at k + 1 does not
 //!    end the search at k.
-//! 4. *Construction that repairs itself* ([`super::search`]): zones grow from their seeds
+//! 4. *Construction that repairs itself* (`engine::zoning::search`): zones grow from their seeds
 //!    within the caps; every bound still broken is fixed by ejection chains (paths of
 //!    single-village moves through neighbouring zones, each donor kept connected); with the
 //!    count free, an undersized zone that cannot be fixed is merged and an oversized one with

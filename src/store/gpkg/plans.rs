@@ -3,7 +3,7 @@
 //! `liancun_plans` (one row per plan with its head version), `liancun_plan_versions` (every
 //! version's full content as JSON, its diff from the parent, author, time, message),
 //! `liancun_tokens` (SHA-256 hashes only, never the token) and `liancun_audit`. Their schema
-//! ([`PLAN_SCHEMA`]) is created with the workspace's other tables by [`GpkgStore`].
+//! (`PLAN_SCHEMA`) is created with the workspace's other tables by [`GpkgStore`].
 //!
 //! Every write is one SQLite transaction (`BEGIN IMMEDIATE` … `COMMIT`): the version row, the
 //! head move and the audit row land together or not at all, so a process killed mid-write
