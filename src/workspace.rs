@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use geo::{Geometry, InteriorPoint, MultiPolygon};
 use thiserror::Error;
@@ -67,8 +69,8 @@ pub struct Workspace {
 /// version (a re-import, or another metric CRS, loads them again).
 #[derive(Clone, Default)]
 pub struct VillageCache {
-    slot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<CachedVillages>>>>,
-    loads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    slot: Arc<Mutex<Option<CachedVillages>>>,
+    loads: Arc<AtomicUsize>,
 }
 
 struct CachedVillages {
@@ -80,7 +82,7 @@ struct CachedVillages {
 impl VillageCache {
     /// How many times the villages were read from the store through this cache.
     pub fn loads(&self) -> usize {
-        self.loads.load(std::sync::atomic::Ordering::Relaxed)
+        self.loads.load(Ordering::Relaxed)
     }
 }
 
@@ -296,14 +298,12 @@ impl Workspace {
             return Ok((hit.info.clone(), hit.villages.clone()));
         }
         let (info, villages) = self.read_villages(info)?;
-        cache
-            .loads
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        *slot = Some(std::sync::Arc::new(CachedVillages {
+        cache.loads.fetch_add(1, Ordering::Relaxed);
+        *slot = Some(CachedVillages {
             info: info.clone(),
             metric_epsg,
             villages: villages.clone(),
-        }));
+        });
         Ok((info, villages))
     }
 
