@@ -38,6 +38,9 @@ use liancun::ingest::Progress;
 use liancun::ingest::import::DEFAULT_BOUNDARY_TOLERANCE_M;
 use liancun::workspace::Workspace;
 
+/// The help of every command's `--workspace` (alias `--database`).
+const WORKSPACE_HELP: &str = "工作区 The workspace: a GeoPackage file, or a PostGIS database postgres://USER:PASSWORD@HOST/DB[?schema=NAME] (default schema liancun)";
+
 #[derive(Parser)]
 #[command(
     name = "liancun",
@@ -56,7 +59,7 @@ struct Cli {
 enum Command {
     /// 导入图层 Import a GeoJSON, Shapefile, CSV or GeoPackage file as a workspace layer (replaces it atomically)
     Import {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// villages | parcels | greenhouses | facilities | roads | members
         #[arg(long, short)]
@@ -84,7 +87,7 @@ enum Command {
     },
     /// 村级统计 Per-village statistics: land use, cultivated/construction land, greenhouses, facilities
     Stats {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
@@ -97,7 +100,7 @@ enum Command {
     },
     /// 导出图层 Export a layer as GeoJSON (lon/lat)
     Export {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long, short)]
         layer: LayerKind,
@@ -106,7 +109,7 @@ enum Command {
     },
     /// 工作区信息 List the layers of a workspace
     Info {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
     },
     /// 演示数据 Generate the demo county (GeoJSON layers) without importing it
@@ -133,8 +136,9 @@ enum Command {
     },
     /// 服务 Serve the workspace over HTTP (OGC API – Features); without --workspace, the demo county
     Serve {
-        /// Defaults to data/demo.gpkg, generated first if missing
-        #[arg(long, short)]
+        /// 工作区 The workspace: a GeoPackage file (default data/demo.gpkg, generated first if
+        /// missing) or a PostGIS database, postgres://USER:PASSWORD@HOST/DB[?schema=NAME]
+        #[arg(long, short, visible_alias = "database")]
         workspace: Option<PathBuf>,
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
@@ -157,7 +161,7 @@ enum Command {
     },
     /// 村庄邻接关系 Contiguity graph of the villages (shared borders, islands, exclaves)
     Contiguity {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// Boundaries closer than this count as touching (gaps/overlaps of real data), metres
         #[arg(long, default_value_t = 1.0)]
@@ -185,9 +189,14 @@ enum Command {
         #[command(subcommand)]
         action: cli::plan::TokenAction,
     },
+    /// 工作区 Workspace operations: copy a whole workspace between a GeoPackage and PostGIS
+    Workspace {
+        #[command(subcommand)]
+        action: cli::workspace::WorkspaceAction,
+    },
     /// 操作日志 The audit log of writes (plans, tokens, refused attempts), newest first
     Audit {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -197,7 +206,7 @@ enum Command {
         /// lscp (fewest sites covering everyone), mclp (most people covered by p sites),
         /// pmedian (least total population-weighted distance), pcenter (least maximum distance)
         model: String,
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// Service radius in metres (lscp, mclp) [default: the --kind's radius from the table]
         #[arg(long)]
@@ -234,7 +243,7 @@ enum Command {
     },
     /// 服务覆盖 Who lives within the service radius of a facility kind
     Coverage {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// Facility kind, e.g. 卫生室
         #[arg(long)]
@@ -254,7 +263,7 @@ enum Command {
     },
     /// 中心村评选 Rank the villages of a zone (or a set) as its key/center village
     Centers {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// Village codes, comma-separated
         #[arg(long, value_delimiter = ',')]
@@ -278,7 +287,7 @@ enum Command {
     },
     /// 服务半径表 List or edit the service radius per facility kind (with its source)
     Radii {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         /// Set a kind's radius: KIND=METRES
         #[arg(long, value_name = "KIND=METRES")]
@@ -292,7 +301,7 @@ enum Command {
     },
     /// 空间查询 Query a layer with the in-memory spatial engine around a lon/lat point
     Query {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long, short)]
         layer: LayerKind,
@@ -433,17 +442,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan { action } => cli::plan::run_plan(action),
         Command::Token { action } => cli::plan::run_token(action),
         Command::Audit { workspace, limit } => cli::plan::run_audit(workspace, limit),
+        Command::Workspace { action } => cli::workspace::run_action(action),
     }
 }
 
 fn open_existing(path: &Path) -> Result<Workspace> {
-    if !path.exists() {
-        bail!(
-            "工作区不存在 workspace {} does not exist (create it with liancun import)",
-            path.display()
-        );
+    let location = liancun::workspace::location_of(path)?;
+    if !location.exists()? {
+        bail!("工作区不存在 workspace {location} does not exist (create it with liancun import)");
     }
-    Ok(Workspace::open(path)?)
+    Ok(Workspace::open_at(&location)?)
 }
 
 /// A progress bar on standard error fed by a [`Progress`]; hidden when stderr is not a terminal.

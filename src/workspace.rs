@@ -1,4 +1,4 @@
-//! A workspace: the GeoPackage store plus what is derived from it — the metric CRS, the loaded
+//! A workspace: its store (a GeoPackage file or a PostGIS schema) plus what is derived from it — the metric CRS, the loaded
 //! spatial engine (an R-tree per layer over metric geometries) and per-village statistics.
 //!
 //! This is the seam between storage and the pure engine: it reads features from the
@@ -19,8 +19,7 @@ use crate::engine::crs::{CrsError, GaussKrugerAreaScale, Reprojector, metric_eps
 use crate::engine::geometry::to_multipolygon;
 use crate::engine::index::LayerIndex;
 use crate::engine::stats::{VillageInput, VillageStatsBuilder, VillageStatsReport};
-use crate::store::gpkg::GpkgStore;
-use crate::store::{FeatureStore, LayerInfo, StoreError, StoredFeature};
+use crate::store::{LayerInfo, StoreError, StoreLocation, StoredFeature, WorkspaceStore};
 
 /// Why a workspace operation failed.
 #[derive(Debug, Error)]
@@ -59,8 +58,8 @@ enum ParcelItem {
 
 /// An open workspace.
 pub struct Workspace {
-    store: GpkgStore,
-    path: std::path::PathBuf,
+    store: Box<dyn WorkspaceStore>,
+    location: StoreLocation,
     village_cache: Option<VillageCache>,
 }
 
@@ -86,6 +85,14 @@ impl VillageCache {
     }
 }
 
+/// The location a command-line workspace argument names (a path, or a `postgres://` URL).
+pub fn location_of(arg: &Path) -> Result<StoreLocation, StoreError> {
+    match arg.to_str() {
+        Some(text) => StoreLocation::parse(text),
+        None => Ok(StoreLocation::GeoPackage(arg.to_path_buf())),
+    }
+}
+
 /// One layer loaded into memory: its description, spatial index (metric) and attribute rows.
 pub struct LoadedLayer {
     /// The layer's description (kind, columns, feature count, extent, data version).
@@ -105,21 +112,32 @@ pub struct Engine {
 }
 
 impl Workspace {
-    /// Opens (or creates) the workspace at `path`.
+    /// Opens (or creates) the workspace at `path`: a GeoPackage file, or a PostGIS schema when
+    /// the argument is a `postgres://` URL (see [`StoreLocation::parse`]).
     pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
+        Workspace::open_at(&location_of(path)?)
+    }
+
+    /// Opens an existing workspace for reading only: nothing changes (no schema upgrade), so
+    /// readers never contend with writers for a write lock.
+    pub fn open_read_only(path: &Path) -> Result<Workspace, WorkspaceError> {
+        Workspace::open_read_only_at(&location_of(path)?)
+    }
+
+    /// Opens (or creates) the workspace at `location`.
+    pub fn open_at(location: &StoreLocation) -> Result<Workspace, WorkspaceError> {
         Ok(Workspace {
-            store: GpkgStore::open(path)?,
-            path: path.to_path_buf(),
+            store: location.open()?,
+            location: location.clone(),
             village_cache: None,
         })
     }
 
-    /// Opens an existing workspace for reading only: nothing in the file changes (no schema
-    /// upgrade), so readers never contend with writers for a write lock.
-    pub fn open_read_only(path: &Path) -> Result<Workspace, WorkspaceError> {
+    /// Opens the workspace at `location` for reading only.
+    pub fn open_read_only_at(location: &StoreLocation) -> Result<Workspace, WorkspaceError> {
         Ok(Workspace {
-            store: GpkgStore::open_read_only(path)?,
-            path: path.to_path_buf(),
+            store: location.open_read_only()?,
+            location: location.clone(),
             village_cache: None,
         })
     }
@@ -130,19 +148,19 @@ impl Workspace {
         self
     }
 
-    /// The workspace file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the workspace lives (a GeoPackage file or a PostGIS schema).
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
-    /// The GeoPackage store, for reading.
-    pub fn store(&self) -> &GpkgStore {
-        &self.store
+    /// The store, for reading.
+    pub fn store(&self) -> &dyn WorkspaceStore {
+        &*self.store
     }
 
-    /// The GeoPackage store, for writing (imports, plans, tokens).
-    pub fn store_mut(&mut self) -> &mut GpkgStore {
-        &mut self.store
+    /// The store, for writing (imports, plans, tokens).
+    pub fn store_mut(&mut self) -> &mut dyn WorkspaceStore {
+        &mut *self.store
     }
 
     /// The metric CRS (CGCS2000 3° Gauss–Krüger, no zone prefix) used for areas and distances:

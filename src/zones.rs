@@ -17,7 +17,6 @@ use crate::engine::zoning::evaluate::Evaluation;
 use crate::engine::zoning::propose::{Proposal, ZoningError, propose};
 use crate::engine::zoning::relax::{Relaxation, VerifiedRelaxation, relaxations};
 use crate::engine::zoning::{StrongRule, ZoningVillage, strong_villages};
-use crate::store::FeatureStore;
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// Which attributes and rules the zoning reads from the villages layer.

@@ -10,7 +10,6 @@ use liancun::engine::crs::{Crs, Reprojector};
 use liancun::engine::geometry::coords_of;
 use liancun::ingest::import::{ImportOptions, ImportReport, Severity, import};
 use liancun::ingest::{IngestError, Progress};
-use liancun::store::FeatureStore;
 use liancun::workspace::Workspace;
 use serde_json::Value as Json;
 
@@ -801,7 +800,8 @@ fn the_packed_spatial_index_is_sound_and_answers_like_a_scan() {
             .unwrap()
             .committed
     );
-    let conn = ws.store().connection();
+    let store = liancun::store::gpkg::GpkgStore::open(&dir.join("w.gpkg")).unwrap();
+    let conn = store.connection();
     let check: String = conn
         .query_row("SELECT rtreecheck('rtree_parcels_geom')", [], |r| r.get(0))
         .unwrap();

@@ -1183,8 +1183,8 @@ fn a_server_killed_during_a_burst_of_writes_loses_no_acknowledged_write() {
         assert_eq!(z["notes"], note.as_str(), "version {version}");
     }
     drop(server);
-    let workspace = Workspace::open(&ws).unwrap();
-    let conn = workspace.store().connection();
+    let store = liancun::store::gpkg::GpkgStore::open(&ws).unwrap();
+    let conn = store.connection();
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

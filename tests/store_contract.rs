@@ -1,11 +1,14 @@
-//! The FeatureStore contract: what every storage backend must do. Each backend runs the same
-//! `contract` function (today the GeoPackage store; a PostGIS store will call it too).
+//! The store contracts: what every storage backend must do. Each backend (the GeoPackage file,
+//! the PostGIS schema) runs the same `contract` (layers and settings) and `plan_contract`
+//! (plans, versions, tokens, audit) functions.
 
 mod common;
 
 use geo::{Geometry, Point, polygon};
-use liancun::domain::{FieldType, GeometryFamily, LayerKind, Value};
+use liancun::domain::{FieldType, GeometryFamily, LayerKind, Role, Value};
 use liancun::store::gpkg::GpkgStore;
+use liancun::store::plans::{AuditEntry, NewVersion, PlanStore};
+use liancun::store::postgis::{PgLocation, PgStore};
 use liancun::store::{FeatureStore, LayerProvenance, StoreError};
 
 fn village(x: f64) -> Geometry<f64> {
@@ -188,11 +191,216 @@ fn contract(store: &mut dyn FeatureStore) {
     );
 }
 
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor: "测试".into(),
+        role: "editor".into(),
+        action: action.into(),
+        target: "plans/1".into(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    }
+}
+
+fn version(content: &str) -> NewVersion<'_> {
+    NewVersion {
+        name: "方案",
+        author: "测试",
+        message: "",
+        summary: "",
+        diff: "{}",
+        content,
+    }
+}
+
+fn plan_contract(store: &mut dyn PlanStore) {
+    // Versions move the head; a commit on a stale head is a conflict and writes nothing.
+    let plan = store
+        .create_plan(&version("v1"), &audit("plan.create"))
+        .unwrap();
+    assert_eq!((plan.id, plan.head, plan.name.as_str()), (1, 1, "方案"));
+    assert!(
+        plan.created_at.ends_with('Z') && plan.created_at.len() == 24,
+        "{plan:?}"
+    );
+    let p2 = store
+        .commit_version(1, 1, &version("v2"), &audit("plan.edit"))
+        .unwrap();
+    assert_eq!(p2.head, 2);
+    let stale = store.commit_version(1, 1, &version("v2b"), &audit("plan.edit"));
+    assert!(
+        matches!(
+            stale,
+            Err(StoreError::Conflict {
+                expected: 1,
+                head: 2,
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store.version(1, 2).unwrap().unwrap().content.as_deref(),
+        Some("v2")
+    );
+    assert!(store.version(1, 3).unwrap().is_none());
+    let versions = store.versions(1).unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1],
+        "newest first"
+    );
+    assert!(versions.iter().all(|v| v.content.is_none()));
+    let log = store.audit_log(10).unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|a| a.entry.action.as_str())
+            .collect::<Vec<_>>(),
+        ["plan.edit", "plan.create"],
+        "the refused commit wrote nothing; newest first"
+    );
+    assert_eq!(log[1].entry.target, "plans/1", "create audits the new id");
+    assert!(matches!(
+        store.commit_version(9, 1, &version("x"), &audit("plan.edit")),
+        Err(StoreError::NoPlan(9))
+    ));
+    assert!(matches!(
+        store.delete_plan(1, 1, &audit("plan.delete")),
+        Err(StoreError::Conflict { head: 2, .. })
+    ));
+    store.delete_plan(1, 2, &audit("plan.delete")).unwrap();
+    assert!(store.plans().unwrap().is_empty());
+    assert!(store.plan(1).unwrap().is_none());
+    assert!(
+        store.version(1, 1).unwrap().is_none(),
+        "a deleted plan's versions are hidden"
+    );
+    let again = store
+        .create_plan(&version("w1"), &audit("plan.create"))
+        .unwrap();
+    assert_eq!(again.id, 2, "ids are never reused");
+
+    // Tokens are found by hash until revoked; revoking twice is a no.
+    let t = store
+        .create_token("张三", Role::Editor, "ab12", &audit("token.create"))
+        .unwrap();
+    assert_eq!(
+        store.token_by_hash("ab12").unwrap().unwrap().role,
+        Role::Editor
+    );
+    assert!(store.token_by_hash("ab13").unwrap().is_none());
+    assert!(store.revoke_token(t.id, &audit("token.revoke")).unwrap());
+    assert!(!store.revoke_token(t.id, &audit("token.revoke")).unwrap());
+    assert!(store.token_by_hash("ab12").unwrap().is_none());
+    assert!(store.tokens().unwrap()[0].revoked_at.is_some());
+    store.record_audit(&audit("denied")).unwrap();
+    assert_eq!(store.audit_log(1).unwrap()[0].entry.action, "denied");
+}
+
 #[test]
 fn geopackage_store_meets_the_contract() {
     let dir = common::temp_dir("contract_gpkg");
     let mut store = GpkgStore::open(&dir.join("w.gpkg")).unwrap();
     contract(&mut store);
+    let mut plans = GpkgStore::open(&dir.join("plans.gpkg")).unwrap();
+    plan_contract(&mut plans);
+}
+
+#[test]
+fn postgis_store_meets_the_contract() {
+    let Some(url) = common::postgres_workspace("contract") else {
+        return;
+    };
+    let location = PgLocation::parse(&url).unwrap();
+    let mut store = PgStore::open(&location).unwrap();
+    contract(&mut store);
+    let plans_url = url.replace("schema=t_contract", "schema=t_contract_plans");
+    let plans_location = PgLocation::parse(&plans_url).unwrap();
+    PgStore::drop_schema(&plans_location).unwrap();
+    let mut plans = PgStore::open(&plans_location).unwrap();
+    plan_contract(&mut plans);
+    PgStore::drop_schema(&location).unwrap();
+    PgStore::drop_schema(&plans_location).unwrap();
+}
+
+/// Two connections (as two replicas would hold) commit on the same head, round after round:
+/// exactly one wins each round and the other gets the conflict naming the winner's head.
+#[test]
+fn postgis_editors_racing_on_one_plan_get_one_winner_per_round() {
+    let Some(url) = common::postgres_workspace("race") else {
+        return;
+    };
+    let location = PgLocation::parse(&url).unwrap();
+    let mut first = PgStore::open(&location).unwrap();
+    first
+        .create_plan(&version("v1"), &audit("plan.create"))
+        .unwrap();
+    let rounds = 20;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let editors: Vec<_> = ["甲", "乙"]
+        .into_iter()
+        .map(|who| {
+            let (location, barrier) = (location.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut store = PgStore::open(&location).unwrap();
+                let mut wins = Vec::new();
+                for round in 1..=rounds {
+                    barrier.wait();
+                    let content = format!("{who}{round}");
+                    match store.commit_version(1, round, &version(&content), &audit("plan.edit")) {
+                        Ok(p) => {
+                            assert_eq!(p.head, round + 1);
+                            wins.push(round);
+                        }
+                        Err(StoreError::Conflict { head, .. }) => assert_eq!(head, round + 1),
+                        Err(e) => panic!("{who} round {round}: {e}"),
+                    }
+                    barrier.wait();
+                }
+                wins
+            })
+        })
+        .collect();
+    let wins: Vec<Vec<i64>> = editors.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut all: Vec<i64> = wins.concat();
+    all.sort();
+    assert_eq!(
+        all,
+        (1..=rounds).collect::<Vec<_>>(),
+        "one winner per round: {wins:?}"
+    );
+    let plan = first.plan(1).unwrap().unwrap();
+    assert_eq!(plan.head, rounds + 1);
+    assert_eq!(first.versions(1).unwrap().len() as i64, rounds + 1);
+    PgStore::drop_schema(&location).unwrap();
+}
+
+#[test]
+fn postgis_refuses_what_it_cannot_open() {
+    let Some(url) = common::postgres_workspace("refuse") else {
+        return;
+    };
+    // A schema name that is not a plain identifier is refused before connecting.
+    let bad = url.replace("schema=t_refuse", "schema=x;drop");
+    assert!(matches!(
+        liancun::store::StoreLocation::parse(&bad),
+        Err(StoreError::Open { .. })
+    ));
+    // A wrong password names the server's reason and hides the password.
+    let wrong = url.replacen("://liancun:liancun@", "://liancun:wrong@", 1);
+    if wrong != url {
+        let e = PgStore::open(&PgLocation::parse(&wrong).unwrap())
+            .err()
+            .expect("a wrong password is refused")
+            .to_string();
+        assert!(e.contains("password") && !e.contains("wrong@"), "{e}");
+    }
+    // A read-only handle writes nothing.
+    let location = PgLocation::parse(&url).unwrap();
+    drop(PgStore::open(&location).unwrap());
+    let mut reader = PgStore::open_read_only(&location).unwrap();
+    assert!(reader.set_setting("k", "v").is_err());
+    PgStore::drop_schema(&location).unwrap();
 }
 
 #[test]

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use liancun::domain::LayerKind;
-use liancun::store::FeatureStore;
 use liancun::workspace::Workspace;
 
 /// Writes parcels (≈ 1 KB each: a 24-vertex polygon and attributes) until the file reaches `mb`.
@@ -211,14 +210,13 @@ fn a_killed_import_leaves_the_workspace_unchanged() {
         .unwrap()
         .unwrap();
     assert_eq!((info.feature_count, info.data_version), (2, 1));
-    let check: String = reopened
-        .store()
+    let file = liancun::store::gpkg::GpkgStore::open(&ws).unwrap();
+    let check: String = file
         .connection()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-    let staging: i64 = reopened
-        .store()
+    let staging: i64 = file
         .connection()
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name LIKE '%staging%'",

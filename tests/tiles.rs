@@ -15,7 +15,6 @@ use http_body_util::BodyExt;
 use liancun::api::{AppState, router};
 use liancun::domain::LayerKind;
 use liancun::engine::tiles::{EXTENT, TileId, mercator_unit};
-use liancun::store::FeatureStore;
 use liancun::workspace::Workspace;
 use prost::Message;
 use serde_json::Value as Json;

@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::{required_role, token_hash};
 use crate::domain::Role;
-use crate::store::plans::{AuditEntry, PlanStore};
+use crate::store::plans::AuditEntry;
 
 /// The caller of a request, as the handlers see it.
 #[derive(Debug, Clone)]

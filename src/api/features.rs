@@ -21,7 +21,7 @@ use super::extract::{json_response, query_pairs};
 use crate::domain::{LayerKind, Value};
 use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
 use crate::engine::geometry::{SlotEnvelope, aabb, envelope_tree, for_each_coord_mut};
-use crate::store::{FeatureStore, LayerInfo};
+use crate::store::LayerInfo;
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// An attribute value as JSON (`None` and `Null` are null).

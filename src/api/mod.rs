@@ -33,7 +33,6 @@ pub mod villages;
 pub mod web;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use axum::Router;
@@ -41,6 +40,7 @@ use axum::routing::{get, post};
 
 use crate::domain::LayerKind;
 use crate::engine::stats::VillageStatsReport;
+use crate::store::{StoreLocation, WorkspaceStore};
 use crate::workspace::{Workspace, WorkspaceError};
 use features::ServedLayer;
 
@@ -54,7 +54,7 @@ pub struct Snapshot {
     pub layers: BTreeMap<LayerKind, ServedLayer>,
     /// Per-layer vector tile data (zoom range, simplified village borders, ETag seed), by kind.
     pub tiles: BTreeMap<LayerKind, tiles::TileLayer>,
-    workspace_path: PathBuf,
+    store_location: StoreLocation,
     stats: OnceLock<Result<VillageStatsReport, String>>,
     /// The villages, read once for zoning, location and statistics alike.
     villages: crate::workspace::VillageCache,
@@ -82,7 +82,7 @@ impl Snapshot {
             version,
             layers,
             tiles,
-            workspace_path: workspace.path().to_path_buf(),
+            store_location: workspace.location().clone(),
             stats: OnceLock::new(),
             villages: crate::workspace::VillageCache::default(),
             zoning: Mutex::default(),
@@ -93,7 +93,7 @@ impl Snapshot {
 
     /// The workspace opened for reading (analyses never write).
     pub fn open(&self) -> Result<Workspace, WorkspaceError> {
-        Ok(Workspace::open_read_only(&self.workspace_path)?
+        Ok(Workspace::open_read_only_at(&self.store_location)?
             .with_village_cache(self.villages.clone()))
     }
 
@@ -158,7 +158,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The workspace's data version: each layer's name and import counter.
-fn data_version(store: &crate::store::gpkg::GpkgStore) -> Result<String, WorkspaceError> {
+fn data_version(store: &dyn crate::store::FeatureStore) -> Result<String, WorkspaceError> {
     Ok(crate::store::FeatureStore::layers(store)?
         .iter()
         .map(|l| format!("{}:{}", l.kind.name(), l.data_version))
@@ -180,23 +180,23 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     /// The analysis budget and pools (set before serving: `liancun serve --analysis-seconds`).
     pub jobs: jobs::Jobs,
-    workspace_path: PathBuf,
+    location: StoreLocation,
     snapshot: RwLock<Arc<Snapshot>>,
     /// One refresh at a time (a reload takes seconds; the others keep the old snapshot).
     refreshing: Mutex<()>,
     /// The writable connection for plans, tokens and the audit log (one writer at a time).
-    plan_store: Mutex<crate::store::gpkg::GpkgStore>,
+    plan_store: Mutex<Box<dyn WorkspaceStore>>,
     /// A read-only connection for token lookups and the reading half of edits, so that a
     /// long write never holds up every authenticated request.
-    read_store: Mutex<crate::store::gpkg::GpkgStore>,
+    read_store: Mutex<Box<dyn WorkspaceStore>>,
 }
 
 impl AppState {
     /// Loads every layer of a workspace (lon/lat geometries, attributes, an R-tree each).
     pub fn load(workspace: &Workspace, title: &str) -> Result<AppState, WorkspaceError> {
         let snapshot = Snapshot::load(workspace)?;
-        let plan_store = crate::store::gpkg::GpkgStore::open(workspace.path())?;
-        let read_store = crate::store::gpkg::GpkgStore::open_read_only(workspace.path())?;
+        let plan_store = workspace.location().open()?;
+        let read_store = workspace.location().open_read_only()?;
         Ok(AppState {
             title: title.to_string(),
             basemap: None,
@@ -204,7 +204,7 @@ impl AppState {
             refusals: auth::RefusalSampler::default(),
             metrics: ops::Metrics::default(),
             jobs: jobs::Jobs::new(jobs::JobLimits::default()),
-            workspace_path: workspace.path().to_path_buf(),
+            location: workspace.location().clone(),
             snapshot: RwLock::new(Arc::new(snapshot)),
             refreshing: Mutex::new(()),
             plan_store: Mutex::new(plan_store),
@@ -225,10 +225,10 @@ impl AppState {
     pub fn refresh(&self) -> Result<bool, WorkspaceError> {
         let _one = lock(&self.refreshing);
         // The check reuses the read-only connection; a workspace is opened only to reload.
-        if data_version(&self.read_store())? == self.snapshot().version {
+        if data_version(&*self.read_store())? == self.snapshot().version {
             return Ok(false);
         }
-        let ws = Workspace::open_read_only(&self.workspace_path)?;
+        let ws = Workspace::open_read_only_at(&self.location)?;
         let fresh = Arc::new(Snapshot::load(&ws)?);
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(true)
@@ -245,13 +245,34 @@ impl AppState {
 
     /// The plan store (blocking: call it from a blocking task). A panic while it was held
     /// cannot leave a transaction open (each write commits or rolls back before returning).
-    pub fn plan_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
-        lock(&self.plan_store)
+    pub fn plan_store(&self) -> StoreGuard<'_> {
+        StoreGuard(lock(&self.plan_store))
     }
 
     /// The read-only store (blocking): token lookups and reads that must not wait for writes.
-    pub fn read_store(&self) -> MutexGuard<'_, crate::store::gpkg::GpkgStore> {
-        lock(&self.read_store)
+    pub fn read_store(&self) -> StoreGuard<'_> {
+        StoreGuard(lock(&self.read_store))
+    }
+
+    /// Where the served workspace lives.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+}
+
+/// One of the state's store connections, held for the duration of a blocking call.
+pub struct StoreGuard<'a>(MutexGuard<'a, Box<dyn WorkspaceStore>>);
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = dyn WorkspaceStore;
+    fn deref(&self) -> &Self::Target {
+        &**self.0
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut **self.0
     }
 }
 

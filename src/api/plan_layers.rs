@@ -22,7 +22,6 @@ use super::extract::json_response;
 use crate::domain::Value;
 use crate::engine::tiles::{CoordSpace, TileEncoder, TileId};
 use crate::plan;
-use crate::store::plans::PlanStore;
 
 /// One zone: its geometry (CRS84) and attributes.
 pub type ZoneFeature = (Geometry<f64>, Vec<(String, Value)>);

@@ -34,7 +34,6 @@ use super::error::{ApiError, ApiPath};
 use super::extract::{blocking, json_response, number, parse_body, query_pairs};
 use crate::plan::{self, Actor, Edit, PlanError, Source};
 use crate::store::StoreError;
-use crate::store::plans::PlanStore;
 use crate::zones::ZonesError;
 
 fn plan_error(e: PlanError) -> ApiError {

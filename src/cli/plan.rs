@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use serde_json::Value as Json;
 
@@ -19,7 +19,7 @@ use liancun::zones::{ZoneRequest, ZoningData};
 pub enum PlanAction {
     /// 新建方案 Create a plan from a fresh proposal, a zoning file, or empty
     Create {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         /// 方案名称 e.g. "2026 联村片区方案（征求意见稿）"
         #[arg(long)]
@@ -35,12 +35,12 @@ pub enum PlanAction {
     },
     /// 方案列表 List the plans
     List {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
     },
     /// 查看方案 Show a plan (zones, members, warnings)
     Show {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -52,7 +52,7 @@ pub enum PlanAction {
     },
     /// 修改方案 Edit a plan: every option given becomes part of one new version
     Edit {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -95,14 +95,14 @@ pub enum PlanAction {
     },
     /// 版本列表 The versions of a plan, newest first
     Versions {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
     },
     /// 版本对比 What changed between two versions (default: the newest and the one before)
     Diff {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -113,7 +113,7 @@ pub enum PlanAction {
     },
     /// 恢复版本 Make an older version the newest again (history is kept)
     Restore {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -126,7 +126,7 @@ pub enum PlanAction {
     },
     /// 一片一规划图 The sheet of a zone (or, without --zone, the county overview) as PDF, SVG or PNG
     Sheet {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -149,7 +149,7 @@ pub enum PlanAction {
     },
     /// 导出 Export zones (dissolved), members or statistics
     Export {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         plan: i64,
@@ -190,7 +190,7 @@ pub enum ShowFormat {
 pub enum TokenAction {
     /// 新建令牌 Create an API token; the token is the last word printed (shown once)
     Create {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         /// viewer | editor | admin
         #[arg(long)]
@@ -201,26 +201,16 @@ pub enum TokenAction {
     },
     /// 令牌列表 List tokens (names, roles, dates; never the tokens)
     List {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
     },
     /// 吊销令牌 Revoke a token by id
     Revoke {
-        #[arg(long, short)]
+        #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
         workspace: PathBuf,
         #[arg(long)]
         id: i64,
     },
-}
-
-fn open(path: &std::path::Path) -> Result<Workspace> {
-    if !path.exists() {
-        bail!(
-            "工作区不存在 workspace {} does not exist (create it with liancun import)",
-            path.display()
-        );
-    }
-    Ok(Workspace::open(path)?)
 }
 
 fn zoning_data(ws: &Workspace) -> Result<ZoningData> {
@@ -357,7 +347,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             params,
             who,
         } => {
-            let mut ws = open(&workspace)?;
+            let mut ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let params: serde_json::Map<String, Json> = match params {
                 None => serde_json::Map::new(),
@@ -401,7 +391,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PlanAction::List { workspace } => {
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             println!("编号\t名称\t版本\t修改人\t修改时间");
             for p in ws.store().plans()? {
                 println!(
@@ -417,7 +407,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             version,
             format,
         } => {
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let body = match show(ws.store(), &data, id, version)? {
                 Ok(b) => b,
@@ -538,7 +528,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                     }
                 }
             }
-            let mut ws = open(&workspace)?;
+            let mut ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let base = match base {
                 Some(b) => b,
@@ -567,7 +557,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             workspace,
             plan: id,
         } => {
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             if ws.store().plan(id)?.is_none() {
                 return failure(StoreError::NoPlan(id).into());
             }
@@ -586,7 +576,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             from,
             to,
         } => {
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let (_, to_v, to_c) = match plan::load(ws.store(), id, to) {
                 Ok(l) => l,
@@ -608,7 +598,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
             base,
             who,
         } => {
-            let mut ws = open(&workspace)?;
+            let mut ws = crate::open_existing(&workspace)?;
             let base = match base {
                 Some(b) => b,
                 None => match ws.store().plan(id)? {
@@ -654,7 +644,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 note!("错误 error (paper): '{paper}': {}", Paper::NAMES);
                 return Ok(ExitCode::from(2));
             };
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let (record, v, content) = match plan::load(ws.store(), id, version) {
                 Ok(l) => l,
@@ -704,7 +694,7 @@ pub fn run_plan(action: PlanAction) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let options = ExportOptions { crs, encoding };
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             let data = zoning_data(&ws)?;
             let (_, v, content) = match plan::load(ws.store(), id, version) {
                 Ok(l) => l,
@@ -756,7 +746,7 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
             role,
             name,
         } => {
-            let mut ws = open(&workspace)?;
+            let mut ws = crate::open_existing(&workspace)?;
             let token = liancun::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
             let name = if name.trim().is_empty() {
                 format!("{role}-token")
@@ -782,7 +772,7 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TokenAction::List { workspace } => {
-            let ws = open(&workspace)?;
+            let ws = crate::open_existing(&workspace)?;
             println!("编号\t名称\t角色\t创建时间\t吊销时间");
             for t in ws.store().tokens()? {
                 println!(
@@ -797,7 +787,7 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TokenAction::Revoke { workspace, id } => {
-            let mut ws = open(&workspace)?;
+            let mut ws = crate::open_existing(&workspace)?;
             if ws
                 .store_mut()
                 .revoke_token(id, &audit("token.revoke", format!("tokens/{id}")))?
@@ -814,7 +804,7 @@ pub fn run_token(action: TokenAction) -> Result<ExitCode> {
 
 /// `liancun audit`: the newest entries of the audit log.
 pub fn run_audit(workspace: PathBuf, limit: usize) -> Result<ExitCode> {
-    let ws = open(&workspace)?;
+    let ws = crate::open_existing(&workspace)?;
     println!("时间\t操作人\t角色\t操作\t对象\t结果\t详情");
     for a in ws.store().audit_log(limit)? {
         let e = a.entry;

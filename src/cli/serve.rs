@@ -45,12 +45,16 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 }
             };
             let ws = open_existing(&path)?;
-            let title = format!(
-                "liancun 联村 — {}",
-                path.file_stem()
+            let name = match ws.location() {
+                liancun::store::StoreLocation::GeoPackage(p) => p
+                    .file_stem()
                     .and_then(|s| s.to_str())
                     .unwrap_or("workspace")
-            );
+                    .to_string(),
+                liancun::store::StoreLocation::Postgres(db) => db.schema().to_string(),
+            };
+            let title = format!("liancun 联村 — {name}");
+            let shown = ws.location().to_string();
             let mut state = liancun::api::AppState::load(&ws, &title)?;
             state.basemap = basemap;
             state.read_access = read;
@@ -82,8 +86,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 std::io::stdout().flush()?;
                 note!(
                     "规划方案的编辑需要令牌：liancun token create -w {} --role editor / editing plans needs a token: liancun token create -w {} --role editor",
-                    path.display(),
-                    path.display()
+                    shown, shown
                 );
                 tokio::spawn(liancun::api::follow_workspace(state.clone()));
                 let app = liancun::api::router(state.clone());

@@ -12,7 +12,7 @@ use liancun::engine::stats::VillageStatsReport;
 use liancun::ingest::import::{ImportOptions, Severity, import};
 use liancun::ingest::{Progress, ReadOptions};
 use liancun::report::csv_text;
-use liancun::store::FeatureStore;
+use liancun::store::StoreLocation;
 use liancun::workspace::Workspace;
 
 use crate::*;
@@ -183,7 +183,15 @@ pub fn run(command: Command) -> Result<ExitCode> {
             seed,
             reference,
         } => {
-            let dir = workspace.with_extension("");
+            let location = liancun::workspace::location_of(&workspace)?;
+            // The demo's GeoJSON files go beside a GeoPackage; for a database, to a temporary
+            // directory.
+            let dir = match &location {
+                StoreLocation::GeoPackage(path) => path.with_extension(""),
+                StoreLocation::Postgres(db) => {
+                    std::env::temp_dir().join(format!("liancun-demo-{}", db.schema()))
+                }
+            };
             let params = DemoParams {
                 seed,
                 reference_dir: reference,
@@ -195,7 +203,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 "演示数据 generated the demo county (seed {seed}) into {}",
                 dir.display()
             );
-            let mut ws = Workspace::open(&workspace)?;
+            let mut ws = Workspace::open_at(&location)?;
             for layer in LayerKind::ALL {
                 let file = dir.join(format!("{}.geojson", layer.name()));
                 let report = import(
@@ -221,7 +229,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let cultivated: f64 = stats.villages.iter().map(|v| v.cultivated_m2).sum();
             println!(
                 "工作区 workspace {}: {} villages, {:.1} km², population {}; parcels {:.1} km² ({:.1} % cultivated), {} greenhouses, {} facilities; metric CRS EPSG:{}",
-                workspace.display(),
+                location,
                 summary.villages,
                 t.village_area_m2 / 1e6,
                 t.population,
@@ -367,4 +375,45 @@ fn write_stats_csv(report: &VillageStatsReport, out: &mut dyn Write) -> Result<(
     }
     w.flush()?;
     Ok(())
+}
+
+/// `liancun workspace …`.
+#[derive(clap::Subcommand)]
+pub enum WorkspaceAction {
+    /// 复制工作区 Copy every layer, setting, plan (all versions), token and audit entry into an
+    /// empty workspace: GeoPackage → PostGIS, PostGIS → GeoPackage, or either to itself
+    Copy {
+        /// 源工作区 The workspace to copy: a GeoPackage file or postgres://…[?schema=NAME]
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// 目标工作区 An empty (or new) workspace: a GeoPackage file or postgres://…[?schema=NAME]
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+}
+
+/// Runs a `workspace` action.
+pub fn run_action(action: WorkspaceAction) -> Result<ExitCode> {
+    match action {
+        WorkspaceAction::Copy { from, to } => {
+            let source = open_existing(&from)?;
+            let target_at = liancun::workspace::location_of(&to)?;
+            anyhow::ensure!(
+                &target_at != source.location(),
+                "--to 与 --from 相同 / --to is the workspace being copied ({target_at})"
+            );
+            let mut target = Workspace::open_at(&target_at)?;
+            let report = liancun::store::copy::copy_workspace(source.store(), target.store_mut())
+                .with_context(|| format!("copying {} → {target_at}", source.location()))?;
+            println!("已复制 copied {} → {target_at}", source.location());
+            for (kind, n) in &report.layers {
+                println!("  {:<12} {n:>9} features", kind.name());
+            }
+            println!(
+                "  settings {}, plans {} ({} versions), tokens {}, audit entries {}",
+                report.settings, report.plans, report.versions, report.tokens, report.audit
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

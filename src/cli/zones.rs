@@ -207,7 +207,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
 /// Constraints and objective shared by `zones propose` and `zones evaluate`.
 #[derive(clap::Args)]
 pub struct ZoneArgs {
-    #[arg(long, short)]
+    #[arg(long, short, visible_alias = "database", help = crate::WORKSPACE_HELP)]
     workspace: PathBuf,
     /// Fewest villages per zone [default: 2]
     #[arg(long)]

@@ -22,7 +22,6 @@ use crate::engine::crs::{Crs, EPSG_CGCS2000, Reprojector};
 use crate::engine::geometry::{envelope_tree, to_multilinestring, to_multipolygon};
 use crate::engine::location::{self, Instance, LocateError, Method, Model, Params, Solution};
 use crate::engine::network::{RoadLine, default_speed_kmh};
-use crate::store::FeatureStore;
 use crate::workspace::{Workspace, WorkspaceError};
 pub use distance::Distance;
 use distance::{CostSpace, Place};

@@ -16,7 +16,6 @@ use crate::location::{LoadParcels, LocationData};
 use crate::render::sheet::{
     Paper, SheetFacility, SheetInput, SheetTownship, SheetVillage, SheetZone, TitleBlock, map_view,
 };
-use crate::store::FeatureStore;
 use crate::store::plans::PlanRecord;
 use crate::workspace::{Workspace, WorkspaceError};
 use crate::zones::ZoningData;

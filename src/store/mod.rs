@@ -1,13 +1,19 @@
 //! Storage of workspace layers behind the [`FeatureStore`] trait.
 //!
-//! The embedded backend is an OGC GeoPackage ([`gpkg::GpkgStore`]); a PostGIS backend can
-//! implement the same trait. Geometries cross this boundary in CGCS2000 lon/lat (EPSG:4490).
+//! The embedded backend is an OGC GeoPackage ([`gpkg::GpkgStore`]); a shared one is a
+//! PostgreSQL + PostGIS schema ([`postgis::PgStore`]). A [`StoreLocation`] (a file path or a
+//! `postgres://` URL) says which, and opens either as a [`WorkspaceStore`]. Geometries cross
+//! this boundary in CGCS2000 lon/lat (EPSG:4490).
 //! Replacing a layer is atomic: [`FeatureStore::begin_replace`] opens a transaction that only
 //! [`LayerWriter::commit`] makes visible; dropping the writer (an error, a panic, a killed
 //! process) leaves the previous contents as they were.
 
+pub mod copy;
 pub mod gpkg;
 pub mod plans;
+pub mod postgis;
+
+use std::path::{Path, PathBuf};
 
 use geo::Geometry;
 use thiserror::Error;
@@ -28,6 +34,9 @@ pub enum StoreError {
     /// Any other SQLite error (a query, a locked or read-only database, a constraint).
     #[error("workspace database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL error (the server's message with its detail and hint, or the driver's).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     /// The layer (named) has never been imported into the workspace.
     #[error(
         "layer '{0}' is not in the workspace (import it first: liancun import --layer {0} FILE)"
@@ -46,6 +55,9 @@ pub enum StoreError {
     /// A geometry cannot be written as WKB.
     #[error("cannot encode geometry: {0}")]
     Encode(String),
+    /// A copy's target already holds data (what it holds is named); nothing was written.
+    #[error("目标工作区不为空 / the target workspace is not empty: {0}")]
+    NotEmpty(String),
     /// The plan id (given) does not exist or was deleted.
     #[error("方案 {0} 不存在 / no plan {0}")]
     NoPlan(i64),
@@ -180,4 +192,75 @@ pub trait FeatureStore {
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores a workspace setting, replacing any previous value of `key`.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Every workspace setting, by key.
+    fn settings(&self) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// Everything a workspace keeps: layers and settings ([`FeatureStore`]), plans, tokens and the
+/// audit log ([`PlanStore`]). Both backends are one.
+pub trait WorkspaceStore: FeatureStore + plans::PlanStore + Send {}
+
+impl<T: FeatureStore + plans::PlanStore + Send> WorkspaceStore for T {}
+
+/// Where a workspace lives: a GeoPackage file, or a schema of a PostgreSQL + PostGIS database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreLocation {
+    /// A GeoPackage file (created on first write).
+    GeoPackage(PathBuf),
+    /// A PostGIS database (`postgres://…`, optional `?schema=NAME`).
+    Postgres(postgis::PgLocation),
+}
+
+impl StoreLocation {
+    /// Reads a command-line workspace argument: a `postgres://` or `postgresql://` URL names a
+    /// PostGIS workspace, anything else a GeoPackage file.
+    pub fn parse(arg: &str) -> Result<StoreLocation, StoreError> {
+        if arg.starts_with("postgres://") || arg.starts_with("postgresql://") {
+            Ok(StoreLocation::Postgres(postgis::PgLocation::parse(arg)?))
+        } else {
+            Ok(StoreLocation::GeoPackage(PathBuf::from(arg)))
+        }
+    }
+
+    /// Opens the workspace for reading and writing, creating it if it does not exist.
+    pub fn open(&self) -> Result<Box<dyn WorkspaceStore>, StoreError> {
+        Ok(match self {
+            StoreLocation::GeoPackage(path) => Box::new(gpkg::GpkgStore::open(path)?),
+            StoreLocation::Postgres(db) => Box::new(postgis::PgStore::open(db)?),
+        })
+    }
+
+    /// Opens an existing workspace for reading only (nothing is created or upgraded).
+    pub fn open_read_only(&self) -> Result<Box<dyn WorkspaceStore>, StoreError> {
+        Ok(match self {
+            StoreLocation::GeoPackage(path) => Box::new(gpkg::GpkgStore::open_read_only(path)?),
+            StoreLocation::Postgres(db) => Box::new(postgis::PgStore::open_read_only(db)?),
+        })
+    }
+
+    /// Whether the workspace exists: the file, or the database schema.
+    pub fn exists(&self) -> Result<bool, StoreError> {
+        match self {
+            StoreLocation::GeoPackage(path) => Ok(path.exists()),
+            StoreLocation::Postgres(db) => postgis::PgStore::exists(db),
+        }
+    }
+
+    /// The GeoPackage file, when the workspace is one.
+    pub fn gpkg_path(&self) -> Option<&Path> {
+        match self {
+            StoreLocation::GeoPackage(path) => Some(path),
+            StoreLocation::Postgres(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    /// The file's path, or the URL with its password hidden and the schema.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::GeoPackage(path) => write!(f, "{}", path.display()),
+            StoreLocation::Postgres(db) => write!(f, "{db}"),
+        }
+    }
 }

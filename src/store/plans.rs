@@ -108,6 +108,27 @@ pub struct TokenRecord {
     pub revoked_at: Option<String>,
 }
 
+/// Everything a plan store holds, as stored (ids, times, deleted plans, token hashes), for a
+/// lossless copy between backends ([`PlanStore::archive`], [`PlanStore::restore_archive`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlanArchive {
+    /// Every plan, deleted ones too, with when it was deleted.
+    pub plans: Vec<(PlanRecord, Option<String>)>,
+    /// Every version of every plan, with its content.
+    pub versions: Vec<VersionRecord>,
+    /// Every token, revoked ones too, with the SHA-256 hash (hex) of its secret.
+    pub tokens: Vec<(TokenRecord, String)>,
+    /// The whole audit log, oldest first.
+    pub audit: Vec<AuditRecord>,
+}
+
+impl PlanArchive {
+    /// Whether there is nothing in it.
+    pub fn is_empty(&self) -> bool {
+        self.plans.is_empty() && self.tokens.is_empty() && self.audit.is_empty()
+    }
+}
+
 /// Plans, versions, tokens and the audit log of a workspace.
 pub trait PlanStore {
     /// Creates a plan with its first version.
@@ -158,4 +179,9 @@ pub trait PlanStore {
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token; `false` when there is no live token with that id.
     fn revoke_token(&mut self, id: i64, audit: &AuditEntry) -> Result<bool, StoreError>;
+    /// Everything stored, as stored (see [`PlanArchive`]).
+    fn archive(&self) -> Result<PlanArchive, StoreError>;
+    /// Writes `archive` into this store, keeping ids and times, in one transaction; refused
+    /// (nothing written) unless the store holds no plan, token or audit entry.
+    fn restore_archive(&mut self, archive: &PlanArchive) -> Result<(), StoreError>;
 }

@@ -342,3 +342,25 @@ pub async fn send(
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// A PostGIS workspace URL for this test: `LIANCUN_TEST_DATABASE` (a `postgres://` URL, set by
+/// `.ci/run`) with a schema of the test's own, dropped first so every run starts empty. `None`
+/// (loudly) when the variable is unset outside CI; in CI (CI=true) a missing database fails.
+pub fn postgres_workspace(name: &str) -> Option<String> {
+    let Ok(base) = std::env::var("LIANCUN_TEST_DATABASE") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "LIANCUN_TEST_DATABASE is required in CI (.ci/run starts PostgreSQL and sets it)"
+            );
+        }
+        eprintln!(
+            "\n!!!!! SKIPPED: LIANCUN_TEST_DATABASE is not set; this PostGIS test runs in CI (see .ci/run) !!!!!\n"
+        );
+        return None;
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}schema=t_{name}_{}", std::process::id());
+    let location = liancun::store::postgis::PgLocation::parse(&url).unwrap();
+    liancun::store::postgis::PgStore::drop_schema(&location).unwrap();
+    Some(url)
+}

@@ -424,6 +424,14 @@ impl FeatureStore for GpkgStore {
             .optional()?)
     }
 
+    fn settings(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM liancun_settings ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO liancun_settings(key, value) VALUES (?1, ?2)

@@ -16,7 +16,8 @@ use super::GpkgStore;
 use crate::domain::Role;
 use crate::store::StoreError;
 use crate::store::plans::{
-    AuditEntry, AuditRecord, NewVersion, PlanRecord, PlanStore, TokenRecord, VersionRecord,
+    AuditEntry, AuditRecord, NewVersion, PlanArchive, PlanRecord, PlanStore, TokenRecord,
+    VersionRecord,
 };
 
 pub(super) const PLAN_SCHEMA: &str = "
@@ -345,106 +346,77 @@ impl PlanStore for GpkgStore {
             Ok(n > 0)
         })
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn audit(action: &str) -> AuditEntry {
-        AuditEntry {
-            actor: "测试".into(),
-            role: "editor".into(),
-            action: action.into(),
-            target: "plans/1".into(),
-            outcome: "ok".into(),
-            detail: String::new(),
+    fn archive(&self) -> Result<PlanArchive, StoreError> {
+        let conn = self.connection();
+        let mut archive = PlanArchive::default();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {PLAN_COLUMNS}, deleted_at FROM liancun_plans ORDER BY id"
+        ))?;
+        for row in stmt.query_map([], |r| Ok((plan_row(r)?, r.get(7)?)))? {
+            archive.plans.push(row?);
         }
-    }
-
-    fn version<'a>(content: &'a str) -> NewVersion<'a> {
-        NewVersion {
-            name: "方案",
-            author: "测试",
-            message: "",
-            summary: "",
-            diff: "{}",
-            content,
+        let mut stmt = conn.prepare(
+            "SELECT plan_id, version, author, at, message, summary, diff, content
+             FROM liancun_plan_versions ORDER BY plan_id, version",
+        )?;
+        for row in stmt.query_map([], |r| version_row(r, true))? {
+            archive.versions.push(row?);
         }
+        let mut stmt = conn.prepare(
+            "SELECT id, name, role, created_at, revoked_at, sha256 FROM liancun_tokens ORDER BY id",
+        )?;
+        for row in stmt.query_map([], |r| Ok((token_row(r)?, r.get(5)?)))? {
+            archive.tokens.push(row?);
+        }
+        archive.audit = self.audit_log(usize::MAX >> 1)?;
+        archive.audit.reverse();
+        Ok(archive)
     }
 
-    #[test]
-    fn versions_move_the_head_and_a_stale_head_changes_nothing() {
-        let dir = tempdir();
-        let mut store = GpkgStore::open(&dir.join("w.gpkg")).unwrap();
-        let plan = store
-            .create_plan(&version("v1"), &audit("plan.create"))
-            .unwrap();
-        assert_eq!((plan.id, plan.head), (1, 1));
-        let p2 = store
-            .commit_version(1, 1, &version("v2"), &audit("plan.edit"))
-            .unwrap();
-        assert_eq!(p2.head, 2);
-        let stale = store.commit_version(1, 1, &version("v2b"), &audit("plan.edit"));
-        assert!(
-            matches!(
-                stale,
-                Err(StoreError::Conflict {
-                    expected: 1,
-                    head: 2,
-                    ..
-                })
-            ),
-            "{stale:?}"
-        );
-        assert_eq!(
-            store.version(1, 2).unwrap().unwrap().content.as_deref(),
-            Some("v2")
-        );
-        assert!(store.version(1, 3).unwrap().is_none());
-        assert_eq!(store.versions(1).unwrap().len(), 2);
-        assert_eq!(
-            store.audit_log(10).unwrap().len(),
-            2,
-            "the refused commit wrote nothing"
-        );
-        assert!(matches!(
-            store.commit_version(9, 1, &version("x"), &audit("plan.edit")),
-            Err(StoreError::NoPlan(9))
-        ));
-        store.delete_plan(1, 2, &audit("plan.delete")).unwrap();
-        assert!(store.plans().unwrap().is_empty());
-        assert!(store.plan(1).unwrap().is_none());
-    }
-
-    #[test]
-    fn tokens_are_found_by_hash_until_revoked() {
-        let dir = tempdir();
-        let mut store = GpkgStore::open(&dir.join("w.gpkg")).unwrap();
-        let t = store
-            .create_token("张三", Role::Editor, "ab12", &audit("token.create"))
-            .unwrap();
-        assert_eq!(
-            store.token_by_hash("ab12").unwrap().unwrap().role,
-            Role::Editor
-        );
-        assert!(store.token_by_hash("ab13").unwrap().is_none());
-        assert!(store.revoke_token(t.id, &audit("token.revoke")).unwrap());
-        assert!(!store.revoke_token(t.id, &audit("token.revoke")).unwrap());
-        assert!(store.token_by_hash("ab12").unwrap().is_none());
-        assert!(store.tokens().unwrap()[0].revoked_at.is_some());
-    }
-
-    fn tempdir() -> std::path::PathBuf {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "liancun-plans-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn restore_archive(&mut self, archive: &PlanArchive) -> Result<(), StoreError> {
+        self.write_transaction(|conn| {
+            let held: i64 = conn.query_row(
+                "SELECT (SELECT count(*) FROM liancun_plans) + (SELECT count(*) FROM liancun_tokens)
+                        + (SELECT count(*) FROM liancun_audit)",
+                [],
+                |r| r.get(0),
+            )?;
+            if held > 0 {
+                return Err(StoreError::NotEmpty(format!(
+                    "{held} plan, token or audit rows"
+                )));
+            }
+            for (p, deleted_at) in &archive.plans {
+                conn.execute(
+                    "INSERT INTO liancun_plans (id, name, head, created_at, created_by, updated_at, updated_by, deleted_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![p.id, p.name, p.head, p.created_at, p.created_by, p.updated_at, p.updated_by, deleted_at],
+                )?;
+            }
+            for v in &archive.versions {
+                conn.execute(
+                    "INSERT INTO liancun_plan_versions (plan_id, version, author, at, message, summary, diff, content)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![v.plan_id, v.version, v.author, v.at, v.message, v.summary, v.diff, v.content.as_deref().unwrap_or("")],
+                )?;
+            }
+            for (t, sha256) in &archive.tokens {
+                conn.execute(
+                    "INSERT INTO liancun_tokens (id, name, role, sha256, created_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![t.id, t.name, t.role.name(), sha256, t.created_at, t.revoked_at],
+                )?;
+            }
+            for a in &archive.audit {
+                let e = &a.entry;
+                conn.execute(
+                    "INSERT INTO liancun_audit (id, at, actor, role, action, target, outcome, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![a.id, a.at, e.actor, e.role, e.action, e.target, e.outcome, e.detail],
+                )?;
+            }
+            Ok(())
+        })
     }
 }

@@ -1,0 +1,426 @@
+//! The PostGIS backend end to end: a workspace copied GeoPackage → PostGIS → GeoPackage without
+//! loss; two `liancun serve` replicas on one database (edits, conflicts and re-imports seen by
+//! both); a replica killed with SIGKILL during a burst of writes loses no acknowledged write.
+//!
+//! They need `LIANCUN_TEST_DATABASE` (a `postgres://` URL; `.ci/run` starts PostgreSQL with
+//! PostGIS and sets it). Without it they skip loudly, except in CI where they fail.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use liancun::store::StoreLocation;
+use liancun::store::copy::same_contents;
+use serde_json::{Value as Json, json};
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn etag(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .find(|(k, _)| k == "etag")
+        .map(|(_, v)| v.clone())
+        .expect("an ETag")
+}
+
+fn version_of(tag: &str) -> i64 {
+    tag.trim_matches('"')
+        .rsplit("-v")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn open(at: &str) -> Box<dyn liancun::store::WorkspaceStore> {
+    StoreLocation::parse(at).unwrap().open().unwrap()
+}
+
+/// The demo workspace with a plan (two versions), two tokens (one revoked) and their audit
+/// entries, copied into PostGIS and back into a new GeoPackage: all three hold the same layers,
+/// features, settings, plans, versions, tokens and audit log. A second copy into the now
+/// non-empty schema is refused and changes nothing.
+#[test]
+fn a_workspace_copied_to_postgis_and_back_is_the_same() {
+    let Some(db) = postgres_workspace("copy") else {
+        return;
+    };
+    let ws = demo_workspace("postgis_copy");
+    let w = ws.to_str().unwrap();
+    let o = liancun(&[
+        "plan",
+        "create",
+        "-w",
+        w,
+        "--name",
+        "乡镇方案",
+        "--from",
+        "proposal",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    token(&ws, "editor", "编辑甲");
+    let o = liancun(&[
+        "token", "create", "-w", w, "--role", "viewer", "--name", "过客",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = liancun(&["token", "revoke", "-w", w, "--id", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = liancun(&["workspace", "copy", "--from", w, "--to", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("villages") && out.contains("parcels"), "{out}");
+    assert!(
+        !out.contains(":liancun@"),
+        "the password is not printed: {out}"
+    );
+    let back = ws.with_file_name("back.gpkg");
+    let o = liancun(&[
+        "workspace",
+        "copy",
+        "--from",
+        &db,
+        "--to",
+        back.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let (source, pg, round) = (open(w), open(&db), open(back.to_str().unwrap()));
+    assert!(source.layers().unwrap().len() >= 5);
+    assert_eq!(source.archive().unwrap().versions.len(), 1);
+    assert_eq!(source.archive().unwrap().tokens.len(), 2);
+    assert!(
+        same_contents(&*source, &*pg).unwrap(),
+        "GeoPackage → PostGIS"
+    );
+    assert!(
+        same_contents(&*source, &*round).unwrap(),
+        "→ GeoPackage again"
+    );
+
+    // Into a non-empty target: refused, named, nothing written.
+    let before = pg.archive().unwrap();
+    let o = liancun(&["workspace", "copy", "--from", w, "--to", &db]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
+    assert_eq!(pg.archive().unwrap(), before);
+    // The copy's ids continue: a new plan in PostGIS is plan 2.
+    let o = liancun(&[
+        "plan",
+        "create",
+        "-w",
+        &db,
+        "--name",
+        "第二方案",
+        "--from",
+        "proposal",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(pg.plans().unwrap().last().unwrap().id, 2);
+    drop_schema(&db);
+}
+
+fn drop_schema(url: &str) {
+    let StoreLocation::Postgres(at) = StoreLocation::parse(url).unwrap() else {
+        unreachable!()
+    };
+    liancun::store::postgis::PgStore::drop_schema(&at).unwrap();
+}
+
+/// The demo county imported straight into PostGIS by `liancun demo`, served by two replicas.
+fn demo_in_postgres(name: &str) -> Option<String> {
+    let db = postgres_workspace(name)?;
+    let reference = format!("{}/data/reference", env!("CARGO_MANIFEST_DIR"));
+    let o = liancun(&["demo", "-w", &db, "--reference", &reference]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    Some(db)
+}
+
+/// Two replicas on one database: a plan created through A is served by B; two editors
+/// committing on the same head through A and B get exactly one winner per round (the other a
+/// 412 naming the new head); an edit through A is read through B at once; a re-import through
+/// the CLI reaches both replicas' snapshots within seconds.
+#[test]
+fn two_replicas_on_one_database_answer_alike() {
+    let Some(db) = demo_in_postgres("replicas") else {
+        return;
+    };
+    let editor_a = bearer(&token(Path::new(&db), "editor", "编辑甲"));
+    let editor_b = bearer(&token(Path::new(&db), "editor", "编辑乙"));
+    let a = Server::start(Path::new(&db));
+    let b = Server::start(Path::new(&db));
+    for path in [
+        "/collections/villages/items?limit=5",
+        "/villages",
+        "/tiles/villages/10/843/400",
+    ] {
+        // The same answer but for each server's own address in links and the time of asking.
+        let same = |url: &str| {
+            let (s, _, body) = http(url, "GET", path, &[], "").unwrap();
+            let mut body = body.replace(url, "SERVER");
+            if let Some(at) = body.find("\"timeStamp\":\"") {
+                body.replace_range(at..at + 34, "");
+            }
+            (s, body)
+        };
+        assert_eq!(same(&a.url), same(&b.url), "{path}");
+    }
+    let (s, h, body) = http(
+        &a.url,
+        "POST",
+        "/plans",
+        &[("Authorization", &editor_a)],
+        r#"{"name": "联村方案", "from": "proposal"}"#,
+    )
+    .unwrap();
+    assert_eq!(s, 201, "{body}");
+    let plan: Json = serde_json::from_str(&body).unwrap();
+    let zone = plan["zones"][0]["id"].as_str().unwrap().to_string();
+    let mut tag = etag(&h);
+    let (s, hb, _) = http(&b.url, "GET", "/plans/1", &[], "").unwrap();
+    assert_eq!((s, etag(&hb)), (200, tag.clone()), "B serves A's new plan");
+
+    for round in 0..6 {
+        let edit = |who: &str| {
+            json!({"edits": [{"op": "set_notes", "zone": zone, "notes": format!("{who}{round}")}]})
+                .to_string()
+        };
+        let (ea, eb) = (edit("甲"), edit("乙"));
+        let (url_a, url_b, auth_a, auth_b) = (
+            a.url.clone(),
+            b.url.clone(),
+            editor_a.clone(),
+            editor_b.clone(),
+        );
+        let (tag_a, tag_b) = (tag.clone(), tag.clone());
+        let ta = std::thread::spawn(move || {
+            http(
+                &url_a,
+                "PATCH",
+                "/plans/1",
+                &[("Authorization", &auth_a), ("If-Match", &tag_a)],
+                &ea,
+            )
+            .unwrap()
+        });
+        let tb = std::thread::spawn(move || {
+            http(
+                &url_b,
+                "PATCH",
+                "/plans/1",
+                &[("Authorization", &auth_b), ("If-Match", &tag_b)],
+                &eb,
+            )
+            .unwrap()
+        });
+        let (ra, rb) = (ta.join().unwrap(), tb.join().unwrap());
+        let mut statuses = [ra.0, rb.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "round {round}: {} / {}", ra.2, rb.2);
+        let (winner, who) = if ra.0 == 200 {
+            (&ra, "甲")
+        } else {
+            (&rb, "乙")
+        };
+        tag = etag(&winner.1);
+        assert_eq!(version_of(&tag), round + 2);
+        // Whoever won, both replicas now serve the winner's notes at the new head.
+        for url in [&a.url, &b.url] {
+            let (s, h, body) = http(url, "GET", "/plans/1", &[], "").unwrap();
+            assert_eq!((s, etag(&h)), (200, tag.clone()));
+            let p: Json = serde_json::from_str(&body).unwrap();
+            let notes = p["zones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|z| z["id"] == zone.as_str())
+                .unwrap()["notes"]
+                .clone();
+            assert_eq!(notes, format!("{who}{round}").as_str());
+        }
+    }
+
+    // A re-import (one village renamed) through the CLI: both replicas reload within seconds.
+    let villages = std::env::temp_dir()
+        .join(format!("liancun-demo-t_replicas_{}", std::process::id()))
+        .join("villages.geojson");
+    let text = std::fs::read_to_string(&villages).unwrap();
+    let (_, first) = http(
+        &a.url,
+        "GET",
+        "/collections/villages/items?limit=1",
+        &[],
+        "",
+    )
+    .map(|(_, _, b)| ((), b))
+    .unwrap();
+    let name = serde_json::from_str::<Json>(&first).unwrap()["features"][0]["properties"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let renamed = villages.with_file_name("renamed.geojson");
+    std::fs::write(
+        &renamed,
+        text.replacen(&format!("\"{name}\""), "\"改名村\"", 1),
+    )
+    .unwrap();
+    let o = liancun(&[
+        "import",
+        "-w",
+        &db,
+        "--layer",
+        "villages",
+        renamed.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for url in [&a.url, &b.url] {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, _, body) =
+                http(url, "GET", "/collections/villages/items?limit=1", &[], "").unwrap();
+            if body.contains("改名村") {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "{url} still serves the old villages"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    drop((a, b));
+    drop_schema(&db);
+}
+
+/// Four writers through two replicas; one replica is killed with SIGKILL mid-burst. Every
+/// acknowledged version is in the database with its write, versions are consecutive, and the
+/// surviving replica goes on serving.
+#[test]
+fn a_replica_killed_mid_burst_loses_no_acknowledged_write() {
+    let Some(db) = demo_in_postgres("crash") else {
+        return;
+    };
+    let auth = bearer(&token(Path::new(&db), "editor", "压测"));
+    let a = Server::start(Path::new(&db));
+    let b = Server::start(Path::new(&db));
+    let (s, _, body) = http(
+        &a.url,
+        "POST",
+        "/plans",
+        &[("Authorization", &auth)],
+        r#"{"name": "压测方案", "from": "proposal"}"#,
+    )
+    .unwrap();
+    assert_eq!(s, 201, "{body}");
+    let plan: Json = serde_json::from_str(&body).unwrap();
+    let zones: Vec<String> = plan["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(4)
+        .map(|z| z["id"].as_str().unwrap().to_string())
+        .collect();
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<(i64, String, String)>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = zones
+        .iter()
+        .enumerate()
+        .map(|(t, zone)| {
+            let url = if t % 2 == 0 {
+                a.url.clone()
+            } else {
+                b.url.clone()
+            };
+            let (auth, acked, stop, zone) =
+                (auth.clone(), acked.clone(), stop.clone(), zone.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Ok((200, headers, _)) = http(&url, "GET", "/plans/1", &[], "") else {
+                        return;
+                    };
+                    let note = format!("w{t}-{n}");
+                    let body = json!({"edits": [{"op": "set_notes", "zone": zone, "notes": note}]})
+                        .to_string();
+                    match http(
+                        &url,
+                        "PATCH",
+                        "/plans/1",
+                        &[("Authorization", &auth), ("If-Match", &etag(&headers))],
+                        &body,
+                    ) {
+                        Ok((200, headers, _)) => {
+                            acked.lock().unwrap().push((
+                                version_of(&etag(&headers)),
+                                zone.clone(),
+                                note,
+                            ));
+                            n += 1;
+                        }
+                        Ok((412, _, _)) => {}
+                        Ok((s, _, b)) => panic!("unexpected {s}: {b}"),
+                        Err(_) => return, // this replica is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    while acked.lock().unwrap().len() < 30 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = a.pid();
+    drop(a); // SIGKILL
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 30, "{killed}");
+
+    let (s, _, body) = http(&b.url, "GET", "/plans/1/versions", &[], "").unwrap();
+    assert_eq!(s, 200, "the surviving replica serves");
+    let versions: Json = serde_json::from_str(&body).unwrap();
+    let head = versions["head"].as_i64().unwrap();
+    let numbers: Vec<i64> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=head).rev().collect::<Vec<_>>());
+    let mut seen = std::collections::HashSet::new();
+    for (version, zone, note) in &acked {
+        assert!(
+            seen.insert(*version),
+            "two acknowledgements for version {version}"
+        );
+        let (s, _, body) = http(
+            &b.url,
+            "GET",
+            &format!("/plans/1/versions/{version}"),
+            &[],
+            "",
+        )
+        .unwrap();
+        assert_eq!(s, 200);
+        let v: Json = serde_json::from_str(&body).unwrap();
+        let z = v["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|z| z["id"] == zone.as_str())
+            .unwrap();
+        assert_eq!(z["notes"], note.as_str(), "version {version}");
+    }
+    drop(b);
+    drop_schema(&db);
+}
