@@ -59,24 +59,67 @@ struct Scene {
 
 const CREATE: &str = r#"{"name": "2026 联村片区方案", "from": "proposal", "message": "初稿"}"#;
 
-fn scene(name: &str) -> Scene {
-    let ws = demo_workspace(name);
-    let viewer = bearer(&token(&ws, "viewer", "查看员"));
-    let a = bearer(&token(&ws, "editor", "编辑甲"));
-    let b = bearer(&token(&ws, "editor", "编辑乙"));
-    let admin = bearer(&token(&ws, "admin", "管理员"));
-    let app = router(Arc::new(
-        AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
-    ));
-    Scene {
-        ws,
-        app,
-        viewer,
-        a,
-        b,
-        admin,
+/// The scene on `backend` (`None` when PostGIS is not available outside CI). Built on a thread
+/// of its own: the PostGIS driver blocks, which a test's async thread must not.
+fn scene(name: &str, backend: Backend) -> Option<Scene> {
+    let name = name.to_string();
+    std::thread::spawn(move || {
+        let ws = demo_workspace_on(backend, &name)?;
+        Some({
+            let viewer = bearer(&token(&ws, "viewer", "查看员"));
+            let a = bearer(&token(&ws, "editor", "编辑甲"));
+            let b = bearer(&token(&ws, "editor", "编辑乙"));
+            let admin = bearer(&token(&ws, "admin", "管理员"));
+            let app = router(Arc::new(
+                AppState::load(&Workspace::open(&ws).unwrap(), "t").unwrap(),
+            ));
+            Scene {
+                ws,
+                app,
+                viewer,
+                a,
+                b,
+                admin,
+            }
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        drop_workspace(&self.ws);
     }
 }
+
+/// Each scenario above, on the GeoPackage and on PostGIS (one test each).
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn geopackage() {
+                super::$case(super::Backend::GeoPackage).await
+            }
+            #[tokio::test]
+            async fn postgis() {
+                super::$case(super::Backend::PostGis).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    writing_a_plan_needs_an_editor_token,
+    an_editor_creates_a_plan_that_anyone_reads_and_revalidates,
+    an_edit_that_splits_a_zone_is_flagged_and_recolours_only_its_neighbours,
+    a_stale_editor_is_refused_and_edits_after_reloading,
+    bad_edits_name_the_edit_and_field_and_write_nothing,
+    history_names_the_moved_village_and_restore_brings_version_one_back,
+    bad_plan_creations_name_the_field_and_an_empty_plan_warns,
+    deleting_needs_an_admin_and_the_audit_log_has_every_write_and_refusal,
+    whoami_names_the_token_and_a_revoked_token_stops_at_once,
+);
 
 /// Plan 1 as editor A created it from the proposal: its ETag, body and zones.
 struct Created {
@@ -154,9 +197,10 @@ async fn rename_by_b(s: &Scene, m: &Moved) -> String {
     etag(&h)
 }
 
-#[tokio::test]
-async fn writing_a_plan_needs_an_editor_token() {
-    let s = scene("plans_roles");
+async fn writing_a_plan_needs_an_editor_token(backend: Backend) {
+    let Some(s) = scene("plans_roles", backend) else {
+        return;
+    };
     let app = &s.app;
     // None → 401 with a challenge, a viewer → 403, nonsense → 401.
     let (st, h, e) = send(app, "POST", "/plans", &[], CREATE).await;
@@ -185,9 +229,10 @@ async fn writing_a_plan_needs_an_editor_token() {
     );
 }
 
-#[tokio::test]
-async fn an_editor_creates_a_plan_that_anyone_reads_and_revalidates() {
-    let s = scene("plans_create");
+async fn an_editor_creates_a_plan_that_anyone_reads_and_revalidates(backend: Backend) {
+    let Some(s) = scene("plans_create", backend) else {
+        return;
+    };
     let (st, h, plan) = send(&s.app, "POST", "/plans", &[("authorization", &s.a)], CREATE).await;
     // 201, Location, ETag of version 1; every village is in a zone.
     assert_eq!(st, StatusCode::CREATED, "{plan}");
@@ -213,9 +258,10 @@ async fn an_editor_creates_a_plan_that_anyone_reads_and_revalidates() {
     assert_eq!(st, StatusCode::NOT_MODIFIED);
 }
 
-#[tokio::test]
-async fn an_edit_that_splits_a_zone_is_flagged_and_recolours_only_its_neighbours() {
-    let s = scene("plans_edit");
+async fn an_edit_that_splits_a_zone_is_flagged_and_recolours_only_its_neighbours(backend: Backend) {
+    let Some(s) = scene("plans_edit", backend) else {
+        return;
+    };
     let c = create_plan(&s).await;
     let (edit, moved, from_zone, to_zone) = move_edit(&c);
     let (st, _, e) = send(
@@ -271,9 +317,10 @@ async fn an_edit_that_splits_a_zone_is_flagged_and_recolours_only_its_neighbours
     assert!(members_of(&to_zone).contains(&moved));
 }
 
-#[tokio::test]
-async fn a_stale_editor_is_refused_and_edits_after_reloading() {
-    let s = scene("plans_conflict");
+async fn a_stale_editor_is_refused_and_edits_after_reloading(backend: Backend) {
+    let Some(s) = scene("plans_conflict", backend) else {
+        return;
+    };
     let c = create_plan(&s).await;
     let m = move_village(&s, &c).await;
     // Editor B still holds version 1: refused with 412, nothing of B's lands.
@@ -301,9 +348,10 @@ async fn a_stale_editor_is_refused_and_edits_after_reloading() {
     assert_eq!(v3, "\"plan-1-v3\"");
 }
 
-#[tokio::test]
-async fn bad_edits_name_the_edit_and_field_and_write_nothing() {
-    let s = scene("plans_bad_edits");
+async fn bad_edits_name_the_edit_and_field_and_write_nothing(backend: Backend) {
+    let Some(s) = scene("plans_bad_edits", backend) else {
+        return;
+    };
     let c = create_plan(&s).await;
     let m = move_village(&s, &c).await;
     let (a, from_zone, moved) = (&s.a, &m.from_zone, &m.moved);
@@ -371,9 +419,10 @@ async fn bad_edits_name_the_edit_and_field_and_write_nothing() {
     assert_eq!(etag(&h), m.v2, "refused edits wrote nothing");
 }
 
-#[tokio::test]
-async fn history_names_the_moved_village_and_restore_brings_version_one_back() {
-    let s = scene("plans_history");
+async fn history_names_the_moved_village_and_restore_brings_version_one_back(backend: Backend) {
+    let Some(s) = scene("plans_history", backend) else {
+        return;
+    };
     let c = create_plan(&s).await;
     let m = move_village(&s, &c).await;
     let v3 = rename_by_b(&s, &m).await;
@@ -426,9 +475,10 @@ async fn history_names_the_moved_village_and_restore_brings_version_one_back() {
     );
 }
 
-#[tokio::test]
-async fn bad_plan_creations_name_the_field_and_an_empty_plan_warns() {
-    let s = scene("plans_bad_create");
+async fn bad_plan_creations_name_the_field_and_an_empty_plan_warns(backend: Backend) {
+    let Some(s) = scene("plans_bad_create", backend) else {
+        return;
+    };
     for (body, field) in [
         (r#"{"name": ""}"#, "name"),
         (r#"{"name": "x", "from": "magic"}"#, "from"),
@@ -460,9 +510,10 @@ async fn bad_plan_creations_name_the_field_and_an_empty_plan_warns() {
     );
 }
 
-#[tokio::test]
-async fn deleting_needs_an_admin_and_the_audit_log_has_every_write_and_refusal() {
-    let s = scene("plans_audit");
+async fn deleting_needs_an_admin_and_the_audit_log_has_every_write_and_refusal(backend: Backend) {
+    let Some(s) = scene("plans_audit", backend) else {
+        return;
+    };
     let app = &s.app;
     // Writes by both editors and refusals of anonymous and viewer callers.
     let (st, _, _) = send(app, "POST", "/plans", &[], CREATE).await;
@@ -564,9 +615,10 @@ async fn deleting_needs_an_admin_and_the_audit_log_has_every_write_and_refusal()
     }
 }
 
-#[tokio::test]
-async fn whoami_names_the_token_and_a_revoked_token_stops_at_once() {
-    let s = scene("plans_whoami");
+async fn whoami_names_the_token_and_a_revoked_token_stops_at_once(backend: Backend) {
+    let Some(s) = scene("plans_whoami", backend) else {
+        return;
+    };
     let app = &s.app;
     // The token's name and role; none is anonymous; a bad one is 401.
     let (st, _, me) = send(app, "GET", "/auth/whoami", &[("authorization", &s.b)], "").await;

@@ -364,3 +364,54 @@ pub fn postgres_workspace(name: &str) -> Option<String> {
     liancun::store::postgis::PgStore::drop_schema(&location).unwrap();
     Some(url)
 }
+
+/// Where a test's workspace lives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    /// A GeoPackage file.
+    GeoPackage,
+    /// A schema of the PostGIS database in `LIANCUN_TEST_DATABASE`.
+    PostGis,
+}
+
+/// The demo workspace on `backend`, the test's own: a copy of the demo GeoPackage, or that copied
+/// into a fresh PostGIS schema with `liancun workspace copy` (the workspace argument is then the
+/// URL). `None` when PostGIS is not available outside CI (said loudly).
+pub fn demo_workspace_on(backend: Backend, name: &str) -> Option<PathBuf> {
+    match backend {
+        Backend::GeoPackage => Some(demo_workspace(name)),
+        Backend::PostGis => {
+            let url = postgres_workspace(name)?;
+            // A directory apart from the GeoPackage variant's, which may be running meanwhile.
+            let ws = demo_workspace(&format!("{name}_pg"));
+            let o = liancun(&[
+                "workspace",
+                "copy",
+                "--from",
+                ws.to_str().unwrap(),
+                "--to",
+                &url,
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            Some(PathBuf::from(url))
+        }
+    }
+}
+
+/// Drops a PostGIS test workspace's schema (nothing for a GeoPackage: it stays for inspection).
+/// Safe to call from a test's async thread.
+pub fn drop_workspace(ws: &Path) {
+    let Some(url) = ws.to_str().filter(|u| u.starts_with("postgres")) else {
+        return;
+    };
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        if let Ok(liancun::store::StoreLocation::Postgres(at)) =
+            liancun::store::StoreLocation::parse(&url)
+        {
+            let _ = liancun::store::postgis::PgStore::drop_schema(&at);
+        }
+    })
+    .join()
+    .unwrap();
+}

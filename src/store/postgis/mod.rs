@@ -194,9 +194,36 @@ const LIANCUN_TABLES: &str = "
       max_y double precision);
     CREATE TABLE IF NOT EXISTS liancun_settings (key text PRIMARY KEY, value text NOT NULL);";
 
+/// The driver's connection. The synchronous `postgres` client owns a small tokio runtime, which
+/// tokio refuses to drop on a thread that drives async tasks (the server's state is dropped
+/// there at shutdown): there it is dropped on a thread of its own.
+struct DriverClient(Option<Client>);
+
+impl DriverClient {
+    fn get(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .expect("the client is only taken when dropped")
+    }
+}
+
+impl Drop for DriverClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("liancun-pg-close".into())
+                    .spawn(move || drop(client));
+            } else {
+                drop(client);
+            }
+        }
+    }
+}
+
 /// A PostGIS schema holding the workspace layers.
 pub struct PgStore {
-    client: RefCell<Client>,
+    client: RefCell<DriverClient>,
     location: PgLocation,
     read_only: bool,
 }
@@ -232,7 +259,7 @@ impl PgStore {
         ))?;
         tx.commit()?;
         Ok(PgStore {
-            client: RefCell::new(client),
+            client: RefCell::new(DriverClient(Some(client))),
             location: location.clone(),
             read_only: false,
         })
@@ -241,7 +268,7 @@ impl PgStore {
     /// Connects for reading only: nothing is created, every transaction is read-only.
     pub fn open_read_only(location: &PgLocation) -> Result<PgStore, StoreError> {
         Ok(PgStore {
-            client: RefCell::new(location.connect(true)?),
+            client: RefCell::new(DriverClient(Some(location.connect(true)?))),
             location: location.clone(),
             read_only: true,
         })
@@ -257,10 +284,10 @@ impl PgStore {
         let mut client = self.client.try_borrow_mut().map_err(|_| {
             StoreError::Postgres("the connection is busy (a scan's visitor used the store)".into())
         })?;
-        if client.is_closed() {
-            *client = self.location.connect(self.read_only)?;
+        if client.get().is_closed() {
+            *client.get() = self.location.connect(self.read_only)?;
         }
-        Ok(client)
+        Ok(RefMut::map(client, DriverClient::get))
     }
 
     /// Runs `sql` and returns its rows.
@@ -464,10 +491,10 @@ impl FeatureStore for PgStore {
         kind: LayerKind,
         family: GeometryFamily,
     ) -> Result<Box<dyn LayerWriter + '_>, StoreError> {
-        if self.client.get_mut().is_closed() {
-            *self.client.get_mut() = self.location.connect(self.read_only)?;
+        let client = self.client.get_mut().get();
+        if client.is_closed() {
+            *client = self.location.connect(self.read_only)?;
         }
-        let client = self.client.get_mut();
         // A name of its own, so two processes importing at once do not meet before commit.
         let staging = format!(
             "{}__staging_{}_{}",
