@@ -424,3 +424,72 @@ fn a_replica_killed_mid_burst_loses_no_acknowledged_write() {
     drop(b);
     drop_schema(&db);
 }
+
+/// An import into PostGIS streams and validates like one into a GeoPackage: a good file lands
+/// whole; a file with a self-intersecting village is refused (exit 2, the feature named) after
+/// its rows were streamed, and the stored layer stays as it was, version and all.
+#[test]
+fn a_rejected_import_into_postgis_leaves_the_layer_as_it_was() {
+    let Some(db) = postgres_workspace("reject") else {
+        return;
+    };
+    let dir = temp_dir("postgis_reject");
+    let good = dir.join("good.geojson");
+    write_geojson(
+        &good,
+        &[
+            (
+                r#"{"code":"370323109222","name":"甲村"}"#,
+                &square(118.1, 36.1, 0.01),
+            ),
+            (
+                r#"{"code":"370323109226","name":"乙村"}"#,
+                &square(118.11, 36.1, 0.01),
+            ),
+        ],
+    );
+    let o = liancun(&[
+        "import",
+        "-w",
+        &db,
+        "-l",
+        "villages",
+        good.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let bad = dir.join("bad.geojson");
+    let bowtie = r#"{"type":"Polygon","coordinates":[[[118.0,36.0],[118.0,36.01],[118.01,36.0],[118.01,36.01],[118.0,36.0]]]}"#;
+    let mut features = vec![(
+        r#"{"code":"370323109230"}"#.to_string(),
+        square(118.2, 36.2, 0.01),
+    )];
+    features.push((r#"{"code":"370323109231"}"#.to_string(), bowtie.to_string()));
+    let refs: Vec<(&str, &str)> = features
+        .iter()
+        .map(|(p, g)| (p.as_str(), g.as_str()))
+        .collect();
+    write_geojson(&bad, &refs);
+    let o = liancun(&["import", "-w", &db, "-l", "villages", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("feature #2"), "{}", stdout(&o));
+    let store = open(&db);
+    let info = store
+        .layer(liancun::domain::LayerKind::Villages)
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.feature_count, info.data_version), (2, 1));
+    let StoreLocation::Postgres(at) = StoreLocation::parse(&db).unwrap() else {
+        unreachable!()
+    };
+    let pg = liancun::store::postgis::PgStore::open(&at).unwrap();
+    let staging: i64 = pg
+        .query(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%staging%'",
+            &[&at.schema()],
+        )
+        .unwrap()[0]
+        .get(0);
+    assert_eq!(staging, 0, "the refused import's staging table is gone");
+    drop((store, pg));
+    drop_schema(&db);
+}

@@ -322,7 +322,11 @@ impl PgStore {
     }
 }
 
-fn read_layer_info(client: &mut Client, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
+fn read_layer_info(
+    client: &mut Client,
+    schema: &str,
+    kind: LayerKind,
+) -> Result<Option<LayerInfo>, StoreError> {
     let Some(row) = client.query_opt(
         "SELECT source, imported_at, data_version, feature_count, min_x, min_y, max_x, max_y
          FROM liancun_layers WHERE name = $1",
@@ -338,7 +342,7 @@ fn read_layer_info(client: &mut Client, kind: LayerKind) -> Result<Option<LayerI
     let count: i64 = row.get(3);
     Ok(Some(LayerInfo {
         kind,
-        columns: columns_of(client, kind.name())?,
+        columns: columns_of(client, schema, kind.name())?,
         feature_count: count as u64,
         bbox,
         data_version: row.get(2),
@@ -347,15 +351,15 @@ fn read_layer_info(client: &mut Client, kind: LayerKind) -> Result<Option<LayerI
     }))
 }
 
-/// The attribute columns of a table in the search path's first schema, in table order.
-fn columns_of(client: &mut Client, table: &str) -> Result<Vec<Column>, StoreError> {
+/// The attribute columns of `schema.table`, in table order.
+fn columns_of(client: &mut Client, schema: &str, table: &str) -> Result<Vec<Column>, StoreError> {
     let rows = client.query(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod)
          FROM pg_attribute a
-         WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))
+         WHERE a.attrelid = to_regclass(quote_ident($2) || '.' || quote_ident($1))
            AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attnum",
-        &[&table],
+        &[&table, &schema],
     )?;
     Ok(rows
         .iter()
@@ -422,7 +426,7 @@ impl PgStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client()?;
         let table = kind.name();
-        let info = read_layer_info(&mut client, kind)?
+        let info = read_layer_info(&mut client, &self.location.schema, kind)?
             .ok_or_else(|| StoreError::MissingLayer(table.to_string()))?;
         let mut select = "SELECT fid, ST_AsBinary(geom, 'NDR')".to_string();
         for c in &info.columns {
@@ -483,7 +487,7 @@ impl FeatureStore for PgStore {
     }
 
     fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
-        read_layer_info(&mut *self.client()?, kind)
+        read_layer_info(&mut *self.client()?, &self.location.schema, kind)
     }
 
     fn begin_replace(
@@ -511,6 +515,7 @@ impl FeatureStore for PgStore {
         ))?;
         Ok(Box::new(PgLayerWriter {
             client,
+            schema: self.location.schema.clone(),
             kind,
             family,
             staging,
@@ -579,6 +584,7 @@ impl FeatureStore for PgStore {
 /// Writes a layer's new contents: rows are buffered as COPY text and sent in chunks.
 struct PgLayerWriter<'a> {
     client: &'a mut Client,
+    schema: String,
     kind: LayerKind,
     family: GeometryFamily,
     staging: String,
@@ -748,7 +754,7 @@ impl LayerWriter for PgLayerWriter<'_> {
             let _ = self.client.batch_execute("ROLLBACK");
             return Err(e);
         }
-        read_layer_info(self.client, self.kind)?
+        read_layer_info(self.client, &self.schema, self.kind)?
             .ok_or_else(|| StoreError::MissingLayer(self.kind.name().into()))
     }
 }
