@@ -6,7 +6,8 @@
 //!   validation, statistics, contiguity, road networks, tiles, and the two optimisers
 //!   (`engine::zoning`: proposing, evaluating and certifying zones; `engine::location`: LSCP,
 //!   MCLP, p-median, p-center).
-//! - [`store`]: the [`store::FeatureStore`] and plan-store traits and their GeoPackage backend.
+//! - [`store`]: the [`store::FeatureStore`] and plan-store traits, their GeoPackage and PostGIS
+//!   backends, and `workspace copy` between them.
 //! - [`ingest`]: readers for GeoJSON, Shapefile, CSV and GeoPackage, encodings, field mapping and
 //!   the import pipeline with its validation report.
 //! - [`workspace`]: one opened workspace (store, CRS, data version).

@@ -24,6 +24,7 @@ p.add_argument("--bbox", required=True)
 p.add_argument("--zoom", type=int, default=14)
 p.add_argument("--threads", type=int, default=4)
 p.add_argument("--label", default="")
+p.add_argument("--no-postgis", action="store_true", help="only the liancun servers")
 a = p.parse_args()
 
 w, s, e, n = map(float, a.bbox.split(","))
@@ -132,7 +133,8 @@ if a.servers:
     # One pass to warm both sides alike (PostGIS pages in the buffer cache, liancun's first touch).
     run(http_fetch(servers))
     results.append(("liancun %d replica(s)" % len(servers), run(http_fetch(servers))))
-run(postgis_fetch)
-results.append(("PostGIS ST_AsMVT (martin's query)", run(postgis_fetch)))
+if not a.no_postgis:
+    run(postgis_fetch)
+    results.append(("PostGIS ST_AsMVT (martin's query)", run(postgis_fetch)))
 for name, r in results:
     print(json.dumps({"config": name, "label": a.label, "threads": a.threads, **r}, ensure_ascii=False))
