@@ -2,7 +2,7 @@
 //! spatial engine (an R-tree per layer over metric geometries) and per-village statistics.
 //!
 //! This is the seam between storage and the pure engine: it reads features from the
-//! [`FeatureStore`], projects them to the metric CRS and hands them to engine modules.
+//! [`crate::store::FeatureStore`], projects them to the metric CRS and hands them to engine modules.
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -420,3 +420,58 @@ fn a_file_that_is_not_a_geopackage_is_refused() {
     std::fs::write(&text, "just text, not a database ............................................................................").unwrap();
     assert!(GpkgStore::open(&text).is_err());
 }
+
+/// A committed replacement is announced to listeners of the same workspace (schema), whichever
+/// process commits it; a dropped (uncommitted) one and another schema's are not.
+#[test]
+fn postgis_announces_committed_replacements_to_its_listeners() {
+    let Some(url) = common::postgres_workspace("listen") else {
+        return;
+    };
+    let location = PgLocation::parse(&url).unwrap();
+    let other =
+        PgLocation::parse(&url.replace("schema=t_listen", "schema=t_listen_other")).unwrap();
+    PgStore::drop_schema(&other).unwrap();
+    let (mut store, mut other_store) = (
+        PgStore::open(&location).unwrap(),
+        PgStore::open(&other).unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let listening = location.clone();
+    std::thread::spawn(move || {
+        liancun::store::postgis::follow_changes(&listening, |layer| {
+            tx.send(layer.to_string()).is_ok()
+        })
+    });
+    let replace = |store: &mut PgStore, kind: LayerKind, commit: bool| {
+        let mut w = store
+            .begin_replace(kind, GeometryFamily::Polygonal)
+            .unwrap();
+        w.insert(&village(118.0), &[]).unwrap();
+        if commit {
+            w.commit(&LayerProvenance { source: "t".into() }).unwrap();
+        }
+    };
+    // The listener connects in its own time: replace until it hears one.
+    let mut heard = None;
+    for _ in 0..100 {
+        replace(&mut store, LayerKind::Villages, true);
+        if let Ok(layer) = rx.recv_timeout(std::time::Duration::from_millis(300)) {
+            heard = Some(layer);
+            break;
+        }
+    }
+    assert_eq!(heard.as_deref(), Some("villages"));
+    while rx.try_recv().is_ok() {}
+    replace(&mut store, LayerKind::Parcels, false);
+    replace(&mut other_store, LayerKind::Villages, true);
+    replace(&mut store, LayerKind::Greenhouses, true);
+    let next = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(
+        next, "greenhouses",
+        "neither the dropped nor the other schema's replacement"
+    );
+    drop(rx);
+    PgStore::drop_schema(&location).unwrap();
+    PgStore::drop_schema(&other).unwrap();
+}

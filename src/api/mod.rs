@@ -276,23 +276,51 @@ impl std::ops::DerefMut for StoreGuard<'_> {
     }
 }
 
-/// Keeps the served snapshot in step with the workspace file: checks its data version every
-/// second and reloads after a re-import (run by `liancun serve`).
+/// Keeps the served snapshot in step with the workspace: checks its data version every second
+/// and reloads after a re-import (run by `liancun serve`). On PostGIS a listener also reloads as
+/// soon as any process commits a re-import (`LISTEN`), so replicas follow each other at once.
 pub async fn follow_workspace(state: Arc<AppState>) {
+    if let StoreLocation::Postgres(db) = state.location().clone() {
+        let listening = state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("liancun-listen".into())
+            .spawn(move || {
+                loop {
+                    let ended = crate::store::postgis::follow_changes(&db, |_| {
+                        report_refresh(&listening, listening.refresh());
+                        true
+                    });
+                    if let Err(e) = ended {
+                        eprintln!("workspace listener: {e} (reconnecting in 5 s)");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("workspace listener: {e} (the data version is still checked every second)");
+        }
+    }
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let s = state.clone();
         match tokio::task::spawn_blocking(move || s.refresh()).await {
-            Ok(Ok(true)) => eprintln!(
-                "工作区数据已更新，已重新加载 / the workspace changed: reloaded ({})",
-                state.snapshot().version
-            ),
-            Ok(Ok(false)) => {}
-            Ok(Err(e)) => eprintln!("workspace refresh: {e}"),
+            Ok(result) => report_refresh(&state, result),
             Err(e) => eprintln!("workspace refresh: {e}"),
         }
+    }
+}
+
+/// Says on standard error that the snapshot was reloaded, or why a check failed.
+fn report_refresh(state: &AppState, result: Result<bool, WorkspaceError>) {
+    match result {
+        Ok(true) => eprintln!(
+            "工作区数据已更新，已重新加载 / the workspace changed: reloaded ({})",
+            state.snapshot().version
+        ),
+        Ok(false) => {}
+        Err(e) => eprintln!("workspace refresh: {e}"),
     }
 }
 

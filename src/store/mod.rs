@@ -197,7 +197,7 @@ pub trait FeatureStore {
 }
 
 /// Everything a workspace keeps: layers and settings ([`FeatureStore`]), plans, tokens and the
-/// audit log ([`PlanStore`]). Both backends are one.
+/// audit log ([`plans::PlanStore`]). Both backends are one.
 pub trait WorkspaceStore: FeatureStore + plans::PlanStore + Send {}
 
 impl<T: FeatureStore + plans::PlanStore + Send> WorkspaceStore for T {}

@@ -36,7 +36,7 @@ const SRID: u32 = 4490;
 pub const DEFAULT_SCHEMA: &str = "liancun";
 /// Buffered COPY rows are sent when they reach this size.
 const COPY_CHUNK_BYTES: usize = 8 << 20;
-/// The channel a committed re-import is announced on (payload: the layer's name).
+/// The channel a committed re-import is announced on (payload: `schema.layer`).
 pub const DATA_CHANNEL: &str = "liancun_data";
 
 /// Quotes an SQL identifier, doubling embedded quotes.
@@ -320,6 +320,27 @@ impl PgStore {
             )?
             .get(0))
     }
+}
+
+/// Blocks, calling `on_change` with the layer's name each time a re-import of this workspace is
+/// committed (by any process: the writer's `NOTIFY` on [`DATA_CHANNEL`]), until `on_change`
+/// returns `false`. Returns the error that ended the connection; the caller reconnects.
+pub fn follow_changes(
+    location: &PgLocation,
+    mut on_change: impl FnMut(&str) -> bool,
+) -> Result<(), StoreError> {
+    let mut client = location.connect(false)?;
+    client.batch_execute(&format!("LISTEN {DATA_CHANNEL}"))?;
+    let mut notifications = client.notifications();
+    let mut changes = notifications.blocking_iter();
+    while let Some(n) = changes.next()? {
+        // One channel serves every schema of the database: only this workspace's count.
+        let (schema, layer) = n.payload().split_once('.').unwrap_or(("", n.payload()));
+        if schema == location.schema && !on_change(layer) {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 fn read_layer_info(
@@ -675,8 +696,10 @@ impl PgLayerWriter<'_> {
                 &max_y,
             ],
         )?;
-        self.client
-            .execute("SELECT pg_notify($1, $2)", &[&DATA_CHANNEL, &table])?;
+        self.client.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&DATA_CHANNEL, &format!("{}.{table}", self.schema)],
+        )?;
         Ok(())
     }
 }
