@@ -489,6 +489,16 @@ fn a_rejected_import_into_postgis_leaves_the_layer_as_it_was() {
         .unwrap()
         .unwrap();
     assert_eq!((info.feature_count, info.data_version), (2, 1));
+    let o = liancun(&["info", "-w", &db]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("villages") && out.contains("2 features"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(":liancun@"),
+        "the password is not printed: {out}"
+    );
     let StoreLocation::Postgres(at) = StoreLocation::parse(&db).unwrap() else {
         unreachable!()
     };

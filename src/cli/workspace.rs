@@ -70,7 +70,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             if let Some(code) = &village {
                 report.villages.retain(|v| &v.code == code);
                 if report.villages.is_empty() {
-                    bail!("no village with code {code} in {}", workspace.display());
+                    bail!("no village with code {code} in {}", ws.location());
                 }
             }
             let mut sink: Box<dyn Write> = match &out {
@@ -134,7 +134,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let ws = open_existing(&workspace)?;
             println!(
                 "工作区 workspace {} (metric CRS EPSG:{})",
-                workspace.display(),
+                ws.location(),
                 ws.metric_epsg().unwrap_or(0)
             );
             for l in ws.store().layers()? {
@@ -241,7 +241,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             );
             println!(
                 "next: liancun info -w {0}; liancun stats -w {0} --format json; or open it in QGIS",
-                workspace.display()
+                location
             );
             Ok(ExitCode::SUCCESS)
         }
