@@ -514,3 +514,71 @@ fn a_rejected_import_into_postgis_leaves_the_layer_as_it_was() {
     drop((store, pg));
     drop_schema(&db);
 }
+
+/// The database cuts every connection of a replica (a restart, a failover, an idle timeout):
+/// the replica's next reads and writes connect again and answer — no error reaches the editor.
+#[test]
+fn a_replica_reconnects_when_the_database_cuts_its_connections() {
+    let Some(db) = demo_in_postgres("cut") else {
+        return;
+    };
+    // Its own application name, so that only this replica's connections are cut.
+    let name = format!("liancun_cut_{}", std::process::id());
+    let replica_db = format!("{db}&application_name={name}");
+    let editor = bearer(&token(Path::new(&db), "editor", "编辑甲"));
+    let server = Server::start(Path::new(&replica_db));
+    let (s, h, body) = http(
+        &server.url,
+        "POST",
+        "/plans",
+        &[("Authorization", &editor)],
+        r#"{"name": "断线方案", "from": "proposal"}"#,
+    )
+    .unwrap();
+    assert_eq!(s, 201, "{body}");
+    let plan: Json = serde_json::from_str(&body).unwrap();
+    let zone = plan["zones"][0]["id"].as_str().unwrap().to_string();
+    let StoreLocation::Postgres(at) = StoreLocation::parse(&db).unwrap() else {
+        unreachable!()
+    };
+    let admin = liancun::store::postgis::PgStore::open(&at).unwrap();
+    let cut = || -> i64 {
+        admin
+            .query(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )
+            .unwrap()[0]
+            .get(0)
+    };
+    assert!(
+        cut() >= 2,
+        "the replica's plan and read connections were cut"
+    );
+    // Reads: the plan (plan store) with a token (read store).
+    let (s, h2, body) = http(
+        &server.url,
+        "GET",
+        "/plans/1",
+        &[("Authorization", &editor)],
+        "",
+    )
+    .unwrap();
+    assert_eq!((s, etag(&h2)), (200, etag(&h)), "{body}");
+    cut();
+    // A write straight after a cut.
+    let edit = json!({"edits": [{"op": "set_notes", "zone": zone, "notes": "断线后"}]}).to_string();
+    let (s, _, body) = http(
+        &server.url,
+        "PATCH",
+        "/plans/1",
+        &[("Authorization", &editor), ("If-Match", &etag(&h))],
+        &edit,
+    )
+    .unwrap();
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("断线后"));
+    drop(server);
+    drop(admin);
+    drop_schema(&db);
+}

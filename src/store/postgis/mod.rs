@@ -114,7 +114,9 @@ impl PgLocation {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(10));
         }
-        config.application_name("liancun");
+        if config.get_application_name().is_none() {
+            config.application_name("liancun");
+        }
         let mut client = config
             .connect(NoTls)
             .map_err(|e| open_error(describe(&e)))?;
@@ -290,13 +292,41 @@ impl PgStore {
         Ok(RefMut::map(client, DriverClient::get))
     }
 
-    /// Runs `sql` and returns its rows.
+    /// Runs `read` on the connection; when the server had closed it meanwhile (a restart, a
+    /// terminated backend, an idle timeout), connects again and runs it once more: a read is
+    /// safe to repeat.
+    fn read<T>(
+        &self,
+        read: impl Fn(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client()?;
+        match read(&mut client) {
+            Err(StoreError::Postgres(_)) if client.is_closed() => {
+                *client = self.location.connect(self.read_only)?;
+                read(&mut client)
+            }
+            other => other,
+        }
+    }
+
+    /// The connection for a write, checked alive first (one empty round trip) and connected
+    /// again if the server closed it while it was idle, so that a write never fails for that.
+    fn live_client(&self) -> Result<RefMut<'_, Client>, StoreError> {
+        let mut client = self.client()?;
+        if client.simple_query("").is_err() {
+            *client = self.location.connect(self.read_only)?;
+        }
+        Ok(client)
+    }
+
+    /// Runs `sql` and returns its rows (once more on a fresh connection if the server had
+    /// closed this one).
     pub fn query(
         &self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, StoreError> {
-        Ok(self.client()?.query(sql, params)?)
+        self.read(|c| Ok(c.query(sql, params)?))
     }
 
     /// Drops the workspace's schema and everything in it (for tests and `workspace copy`
@@ -508,7 +538,7 @@ impl FeatureStore for PgStore {
     }
 
     fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
-        read_layer_info(&mut *self.client()?, &self.location.schema, kind)
+        self.read(|c| read_layer_info(c, &self.location.schema, kind))
     }
 
     fn begin_replace(
@@ -579,8 +609,8 @@ impl FeatureStore for PgStore {
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .client()?
-            .query_opt("SELECT value FROM liancun_settings WHERE key = $1", &[&key])?
+            .query("SELECT value FROM liancun_settings WHERE key = $1", &[&key])?
+            .first()
             .map(|r| r.get(0)))
     }
 
@@ -593,7 +623,7 @@ impl FeatureStore for PgStore {
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.client()?.execute(
+        self.live_client()?.execute(
             "INSERT INTO liancun_settings (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&key, &value],

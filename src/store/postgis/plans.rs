@@ -142,7 +142,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut client = self.client()?;
+        let mut client = self.live_client()?;
         let mut tx = client.transaction()?;
         let value = f(&mut tx)?;
         tx.commit()?;
@@ -185,19 +185,19 @@ impl PlanStore for PgStore {
     }
 
     fn plan(&self, id: i64) -> Result<Option<PlanRecord>, StoreError> {
-        read_plan(&mut *self.client()?, id, false)
+        self.read(|c| read_plan(c, id, false))
     }
 
     fn version(&self, plan: i64, version: i64) -> Result<Option<VersionRecord>, StoreError> {
         Ok(self
-            .client()?
-            .query_opt(
+            .query(
                 "SELECT v.plan_id, v.version, v.author, v.at, v.message, v.summary, v.diff, v.content
                  FROM liancun_plan_versions v JOIN liancun_plans p ON p.id = v.plan_id
                  WHERE v.plan_id = $1 AND v.version = $2 AND p.deleted_at IS NULL",
                 &[&plan, &version],
             )?
-            .map(|r| version_row(&r, true)))
+            .first()
+            .map(|r| version_row(r, true)))
     }
 
     fn versions(&self, plan: i64) -> Result<Vec<VersionRecord>, StoreError> {
@@ -249,7 +249,7 @@ impl PlanStore for PgStore {
     }
 
     fn record_audit(&mut self, audit: &AuditEntry) -> Result<(), StoreError> {
-        insert_audit(&mut *self.client()?, audit)
+        insert_audit(&mut *self.live_client()?, audit)
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
@@ -300,13 +300,13 @@ impl PlanStore for PgStore {
 
     fn token_by_hash(&self, sha256_hex: &str) -> Result<Option<TokenRecord>, StoreError> {
         Ok(self
-            .client()?
-            .query_opt(
+            .query(
                 "SELECT id, name, role, created_at, revoked_at FROM liancun_tokens
                  WHERE sha256 = $1 AND revoked_at IS NULL",
                 &[&sha256_hex],
             )?
-            .map(|r| token_row(&r)))
+            .first()
+            .map(token_row))
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
