@@ -9,6 +9,7 @@
 #      query martin runs (bench/postgis/tiles.py).
 #
 #   bench/postgis/bench.sh [PARCELS=1000000] [WORKDIR=/tmp/liancun-pgbench]
+#   BENCH_DATA=DIR bench/postgis/bench.sh …   # prepared layers instead (e.g. make_city.py's city)
 #
 # Needs: a release build, gdal-bin (ogr2ogr), PostgreSQL with PostGIS reachable as
 # LIANCUN_BENCH_DATABASE (default postgres://liancun:liancun@127.0.0.1:5432/liancun), and a Python
@@ -33,7 +34,7 @@ psql_do() { "${psql_cmd[@]}" "$@"; }
 
 [ -x "$bin" ] || (cd "$here" && cargo build --release)
 mkdir -p "$work"
-data="$work/data-$parcels"
+data=${BENCH_DATA:-$work/data-$parcels}
 if [ ! -f "$data/parcels.geojson" ]; then
   echo "== generating $parcels parcels into $data"
   "$bin" demo-data --seed 2026 --parcels "$parcels" --out "$data" --reference "$here/data/reference" > /dev/null
