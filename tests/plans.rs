@@ -1197,43 +1197,7 @@ fn a_server_killed_during_a_burst_of_writes_loses_no_acknowledged_write() {
     // Restart: every acknowledged version holds its write; versions 1..=head all present and
     // whole; the audit log has one edit per version after the first.
     let server = Server::start(&ws);
-    let (s, _, body) = http(&server.url, "GET", "/plans/1/versions", &[], "").unwrap();
-    assert_eq!(s, 200);
-    let versions: Json = serde_json::from_str(&body).unwrap();
-    let head = versions["head"].as_i64().unwrap();
-    let numbers: Vec<i64> = versions["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["version"].as_i64().unwrap())
-        .collect();
-    assert_eq!(numbers, (1..=head).rev().collect::<Vec<_>>());
-    let max_acked = acked.iter().map(|a| a.0).max().unwrap();
-    assert!(head >= max_acked, "head {head} < acknowledged {max_acked}");
-    let mut seen = std::collections::HashSet::new();
-    for (version, zone, note) in &acked {
-        assert!(
-            seen.insert(*version),
-            "two acknowledgements for version {version}"
-        );
-        let (s, _, body) = http(
-            &server.url,
-            "GET",
-            &format!("/plans/1/versions/{version}"),
-            &[],
-            "",
-        )
-        .unwrap();
-        assert_eq!(s, 200);
-        let v: Json = serde_json::from_str(&body).unwrap();
-        let z = v["zones"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|z| z["id"] == zone.as_str())
-            .unwrap();
-        assert_eq!(z["notes"], note.as_str(), "version {version}");
-    }
+    let head = assert_acknowledged_edits_kept(&server.url, &acked);
     drop(server);
     let store = liancun::store::gpkg::GpkgStore::open(&ws).unwrap();
     let conn = store.connection();

@@ -154,7 +154,15 @@ pub trait LayerWriter {
 /// A workspace: the layers of one planning area.
 pub trait FeatureStore {
     /// The layers present, in [`LayerKind::ALL`] order.
-    fn layers(&self) -> Result<Vec<LayerInfo>, StoreError>;
+    fn layers(&self) -> Result<Vec<LayerInfo>, StoreError> {
+        let mut out = Vec::new();
+        for kind in LayerKind::ALL {
+            if let Some(info) = self.layer(kind)? {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
     /// One layer's description, `None` when it was never imported.
     fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError>;
     /// Starts replacing `kind`; nothing changes for readers until the writer commits.

@@ -415,3 +415,43 @@ pub fn drop_workspace(ws: &Path) {
     .join()
     .unwrap();
 }
+
+/// After a burst of edits of plan 1 (each acknowledged edit: version, zone, the notes it set),
+/// asked of the server at `url`: versions 1..=head are all there, the head is at least the
+/// newest acknowledged version, and each acknowledged version was acknowledged once and holds
+/// its write. Returns the head.
+pub fn assert_acknowledged_edits_kept(url: &str, acked: &[(i64, String, String)]) -> i64 {
+    use serde_json::Value;
+    let (s, _, body) = http(url, "GET", "/plans/1/versions", &[], "").unwrap();
+    assert_eq!(s, 200, "{body}");
+    let versions: Value = serde_json::from_str(&body).unwrap();
+    let head = versions["head"].as_i64().unwrap();
+    let numbers: Vec<i64> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=head).rev().collect::<Vec<_>>());
+    let max_acked = acked.iter().map(|a| a.0).max().unwrap_or(0);
+    assert!(head >= max_acked, "head {head} < acknowledged {max_acked}");
+    let mut seen = std::collections::HashSet::new();
+    for (version, zone, note) in acked {
+        assert!(
+            seen.insert(*version),
+            "two acknowledgements for version {version}"
+        );
+        let path = format!("/plans/1/versions/{version}");
+        let (s, _, body) = http(url, "GET", &path, &[], "").unwrap();
+        assert_eq!(s, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let z = v["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|z| z["id"] == zone.as_str())
+            .unwrap();
+        assert_eq!(z["notes"], note.as_str(), "version {version}");
+    }
+    head
+}

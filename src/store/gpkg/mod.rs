@@ -322,16 +322,6 @@ impl GpkgStore {
 }
 
 impl FeatureStore for GpkgStore {
-    fn layers(&self) -> Result<Vec<LayerInfo>, StoreError> {
-        let mut out = Vec::new();
-        for kind in LayerKind::ALL {
-            if let Some(info) = self.layer(kind)? {
-                out.push(info);
-            }
-        }
-        Ok(out)
-    }
-
     fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
         read_layer_info(&self.conn, kind)
     }

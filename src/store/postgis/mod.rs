@@ -527,16 +527,6 @@ impl PgStore {
 }
 
 impl FeatureStore for PgStore {
-    fn layers(&self) -> Result<Vec<LayerInfo>, StoreError> {
-        let mut out = Vec::new();
-        for kind in LayerKind::ALL {
-            if let Some(info) = self.layer(kind)? {
-                out.push(info);
-            }
-        }
-        Ok(out)
-    }
-
     fn layer(&self, kind: LayerKind) -> Result<Option<LayerInfo>, StoreError> {
         self.read(|c| read_layer_info(c, &self.location.schema, kind))
     }
