@@ -381,7 +381,7 @@ fn write_stats_csv(report: &VillageStatsReport, out: &mut dyn Write) -> Result<(
 #[derive(clap::Subcommand)]
 pub enum WorkspaceAction {
     /// 复制工作区 Copy every layer, setting, plan (all versions), token and audit entry into an
-    /// empty workspace: GeoPackage → PostGIS, PostGIS → GeoPackage, or either to itself
+    /// empty workspace: GeoPackage → PostGIS, PostGIS → GeoPackage, or to another file or schema
     Copy {
         /// 源工作区 The workspace to copy: a GeoPackage file or postgres://…[?schema=NAME]
         #[arg(long)]
