@@ -729,11 +729,6 @@ impl LayerWriter for PgLayerWriter<'_> {
         if let Some(i) = self.columns.iter().position(|c| c.name == name) {
             return Ok(i);
         }
-        if name == "fid" || name == "geom" {
-            return Err(StoreError::Encode(format!(
-                "'{name}' is the store's own column; map the source field to another name"
-            )));
-        }
         // Buffered rows have no field for the new column: send them first.
         self.flush()?;
         self.client.batch_execute(&format!(

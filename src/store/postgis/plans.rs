@@ -77,6 +77,22 @@ fn token_row(r: &postgres::Row) -> TokenRecord {
     }
 }
 
+/// An audit row: id, at, actor, role, action, target, outcome, detail.
+fn audit_row(r: &postgres::Row) -> AuditRecord {
+    AuditRecord {
+        id: r.get(0),
+        at: r.get(1),
+        entry: AuditEntry {
+            actor: r.get(2),
+            role: r.get(3),
+            action: r.get(4),
+            target: r.get(5),
+            outcome: r.get(6),
+            detail: r.get(7),
+        },
+    }
+}
+
 fn insert_audit(c: &mut impl GenericClient, a: &AuditEntry) -> Result<(), StoreError> {
     c.execute(
         &format!(
@@ -258,21 +274,7 @@ impl PlanStore for PgStore {
              FROM liancun_audit ORDER BY id DESC LIMIT $1",
             &[&(limit.min(i64::MAX as usize) as i64)],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditRecord {
-                id: r.get(0),
-                at: r.get(1),
-                entry: AuditEntry {
-                    actor: r.get(2),
-                    role: r.get(3),
-                    action: r.get(4),
-                    target: r.get(5),
-                    outcome: r.get(6),
-                    detail: r.get(7),
-                },
-            })
-            .collect())
+        Ok(rows.iter().map(audit_row).collect())
     }
 
     fn create_token(
@@ -365,18 +367,7 @@ impl PlanStore for PgStore {
              FROM liancun_audit ORDER BY id",
             &[],
         )? {
-            archive.audit.push(AuditRecord {
-                id: r.get(0),
-                at: r.get(1),
-                entry: AuditEntry {
-                    actor: r.get(2),
-                    role: r.get(3),
-                    action: r.get(4),
-                    target: r.get(5),
-                    outcome: r.get(6),
-                    detail: r.get(7),
-                },
-            });
+            archive.audit.push(audit_row(&r));
         }
         tx.commit()?;
         Ok(archive)
